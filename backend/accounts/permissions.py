@@ -1,0 +1,50 @@
+"""Who may call the API: a member of a clinic, with the token scope the method needs."""
+
+from typing import TYPE_CHECKING, Any
+
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+
+if TYPE_CHECKING:
+    from rest_framework.request import Request
+    from rest_framework.views import APIView
+
+from .models import ApiToken, Membership
+
+
+def membership_of(user: Any) -> Membership | None:
+    if user is None or not user.is_authenticated or not user.is_active:
+        return None
+    try:
+        return user.membership  # type: ignore[no-any-return]
+    except Membership.DoesNotExist:
+        return None
+
+
+class ClinicMember(BasePermission):
+    """Signed-in clinic members; tokens need `read` for safe methods and `write` otherwise.
+
+    A view may set `required_scope` (e.g. "export") to ask for another scope.
+    """
+
+    message = "Your token does not have the scope this request needs."
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        if membership_of(request.user) is None:
+            return False
+        token = request.auth
+        if isinstance(token, ApiToken):
+            scope = getattr(view, "required_scope", None) or (
+                "read" if request.method in SAFE_METHODS else "write"
+            )
+            return token.has_scope(scope)
+        return True
+
+
+class ClinicAdmin(ClinicMember):
+    message = "Only clinic admins can do this."
+
+    def has_permission(self, request: "Request", view: "APIView") -> bool:
+        if not super().has_permission(request, view):
+            return False
+        membership = membership_of(request.user)
+        return membership is not None and membership.is_admin

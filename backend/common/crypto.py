@@ -1,0 +1,66 @@
+"""Encryption at rest for free text and answers: Fernet tokens under FIELD_ENCRYPTION_KEYS.
+
+Keys are listed newest first; MultiFernet encrypts with the first and decrypts with any, so a
+new key can be put in front and `reencrypt_fields` moves old rows onto it.
+"""
+
+import json
+from functools import cache
+from typing import Any
+
+from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from django.conf import settings
+from django.db import models
+
+
+@cache
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key) for key in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.FIELD_ENCRYPTION_KEYS))
+
+
+def encrypt_str(value: str) -> str:
+    return fernet().encrypt(value.encode()).decode("ascii")
+
+
+def decrypt_str(token: str) -> str:
+    try:
+        return fernet().decrypt(token.encode("ascii")).decode()
+    except InvalidToken:
+        raise ValueError("Stored value cannot be decrypted with FIELD_ENCRYPTION_KEYS.") from None
+
+
+def rotate_token(token: str) -> str:
+    return fernet().rotate(token.encode("ascii")).decode("ascii")
+
+
+class EncryptedTextField(models.TextField):
+    """Text stored as a Fernet token. Not searchable or sortable in the database, by design."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> str | None:
+        return None if value is None else decrypt_str(value)
+
+    def get_prep_value(self, value: Any) -> str | None:
+        value = super().get_prep_value(value)
+        return None if value is None else encrypt_str(value)
+
+
+class EncryptedJSONField(models.TextField):
+    """A JSON document stored as one Fernet token."""
+
+    def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
+        return None if value is None else json.loads(decrypt_str(value))
+
+    def to_python(self, value: Any) -> Any:
+        return value
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return encrypt_str(json.dumps(value, ensure_ascii=False, separators=(",", ":")))
+
+    def value_to_string(self, obj: models.Model) -> str:
+        return json.dumps(self.value_from_object(obj))

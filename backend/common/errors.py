@@ -1,0 +1,70 @@
+"""One error format for the whole API: {"code": ..., "detail": ..., "errors": {field: [messages]}}.
+
+Validation errors name fields only; the values a client typed never appear in an error.
+"""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class Conflict(exceptions.APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of this object."
+    default_code = "conflict"
+
+
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "This object was changed by someone else. Reload it and apply your edit again."
+    default_code = "precondition_failed"
+
+
+def _as_field_errors(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        out: dict[str, list[str]] = {}
+        for field, messages in detail.items():
+            if isinstance(messages, dict):
+                for sub, sub_messages in _as_field_errors(messages).items():
+                    out[f"{field}.{sub}"] = sub_messages
+            elif isinstance(messages, list):
+                out[str(field)] = [str(m) for m in messages]
+            else:
+                out[str(field)] = [str(messages)]
+        return out
+    if isinstance(detail, list):
+        return {"non_field_errors": [str(m) for m in detail]}
+    return {"non_field_errors": [str(detail)]}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound("Not found.")
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _as_field_errors(exc.detail)
+        logger.info("validation failed on fields: %s", ", ".join(sorted(errors)))
+        response.data = {
+            "code": "invalid",
+            "detail": "Some fields need another look.",
+            "errors": errors,
+        }
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        response.data = {
+            "code": getattr(detail, "code", exc.default_code),
+            "detail": str(detail),
+            "errors": {},
+        }
+    return response

@@ -1,0 +1,15 @@
+"""The Celery app. Workers render PDFs; tasks receive ids only and report through status rows."""
+
+import os
+import sys
+from pathlib import Path
+
+from celery import Celery
+
+# forms/ sits beside backend/; `celery -A config` is started from backend/.
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("intake")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,112 @@
+"""Writing intakes. The wizard and the REST API both call these, with answers that a step form
+from forms/ has already validated, so the two can never drift apart."""
+
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Membership
+from audit.services import audit_record
+from clients.models import Client
+from forms import FORM_VERSION, Step, prune_answers
+
+from .models import Intake, Reflection, Status
+
+
+class IntakeError(Exception):
+    """Base for the intake rules a caller can break; the message is safe to show."""
+
+
+class StepNotEnabled(IntakeError):
+    pass
+
+
+class IntakeClosed(IntakeError):
+    pass
+
+
+class IntakeIncomplete(IntakeError):
+    def __init__(self, missing: dict[str, list[str]]) -> None:
+        super().__init__("The intake cannot be completed yet.")
+        self.missing = missing
+
+
+@transaction.atomic
+def intake_start(*, membership: Membership, actor: AbstractBaseUser, client: Client,
+                 kind: str) -> Intake:
+    intake = Intake.objects.create(
+        clinic_id=membership.clinic_id, client=client, kind=kind, form_version=FORM_VERSION,
+        created_by=actor, current_step="consent",
+    )
+    audit_record(actor=actor, clinic_id=intake.clinic_id, action="create", obj=intake,
+                 client_id=client.pk)
+    return intake
+
+
+def _locked(intake: Intake) -> Intake:
+    """Re-read the row under a lock so concurrent step saves apply one after the other."""
+    fresh = Intake.objects.select_for_update().get(pk=intake.pk)
+    intake.answers, intake.status = fresh.answers, fresh.status
+    return intake
+
+
+@transaction.atomic
+def intake_submit_step(*, intake: Intake, step: Step, answers: dict[str, Any],
+                       actor: AbstractBaseUser) -> list[str]:
+    """Store one step's validated answers. Returns the steps whose answers a changed answer
+    switched off: those answers are deleted, never kept hidden."""
+    intake = _locked(intake)
+    if intake.status != Status.IN_PROGRESS:
+        raise IntakeClosed("This intake is completed; its answers can no longer change.")
+    if not step.enabled(intake.kind, intake.answers):
+        raise StepNotEnabled(f"The step {step.name!r} does not apply to this intake now.")
+    removed: list[str] = []
+    if step.clinician_only:
+        Reflection.objects.update_or_create(
+            intake=intake, author_id=actor.pk,
+            defaults={"notes": answers.get("reflection_notes", ""),
+                      "consultation_wanted": bool(answers.get("consultation_wanted"))},
+        )
+    else:
+        merged = {**intake.answers, step.name: answers}
+        intake.answers, removed = prune_answers(intake.kind, merged)
+    intake.current_step = step.name
+    intake.save(update_fields=["answers", "current_step", "updated_at"])
+    audit_record(actor=actor, clinic_id=intake.clinic_id, action="update", obj=intake,
+                 client_id=intake.client_id, step=step.name, removed_steps=removed,
+                 fields=sorted(answers))
+    return removed
+
+
+def intake_missing(intake: Intake) -> dict[str, list[str]]:
+    missing: dict[str, list[str]] = {}
+    if not intake.answers.get("consent", {}).get("confidentiality_explained"):
+        missing["consent.confidentiality_explained"] = [
+            "Confidentiality needs to be explained and confirmed first."
+        ]
+    if not intake.answers.get("goals", {}).get("client_goals"):
+        missing["goals.client_goals"] = ["At least one goal in the client's own words is needed."]
+    return missing
+
+
+@transaction.atomic
+def intake_complete(*, intake: Intake, actor: AbstractBaseUser) -> Any:
+    """Complete the intake and draft the plan from it. Completing again returns the same plan."""
+    from plans.services import plan_create_from_intake
+
+    intake = _locked(intake)
+    if intake.status == Status.COMPLETED:
+        return plan_create_from_intake(intake=intake, actor=actor)
+    missing = intake_missing(intake)
+    if missing:
+        raise IntakeIncomplete(missing)
+    intake.answers, _ = prune_answers(intake.kind, intake.answers)
+    intake.status = Status.COMPLETED
+    intake.completed_at = timezone.now()
+    intake.completed_by = actor  # type: ignore[assignment]
+    intake.save()
+    audit_record(actor=actor, clinic_id=intake.clinic_id, action="complete", obj=intake,
+                 client_id=intake.client_id)
+    return plan_create_from_intake(intake=intake, actor=actor)

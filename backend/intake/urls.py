@@ -1,0 +1,19 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from plans import views as plan_views
+
+from . import views
+from .wizard import IntakeWizard
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("away/", views.away, name="away"),
+    path("intakes/start/", views.start_intake, name="intake-start"),
+    path("intakes/<uuid:intake_id>/", views.intake_resume, name="intake-resume"),
+    path("intakes/<uuid:intake_id>/summary/", views.intake_summary, name="intake-summary"),
+    path("intakes/<uuid:intake_id>/step/<str:step>/", IntakeWizard.as_wizard(), name="intake-step"),
+    path("plans/<uuid:plan_id>/", plan_views.plan_detail, name="plan-detail"),
+]

@@ -1,0 +1,106 @@
+"""Web pages around the wizard: the clinician's home, starting an intake, quick exit."""
+
+from typing import Any
+
+from django import forms
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from accounts.permissions import membership_of
+from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
+from clients.selectors import client_get, client_list
+from clients.services import client_create
+from forms import KINDS
+from plans.models import TreatmentPlan
+
+from .models import Intake
+from .selectors import intake_get, intake_in_progress
+from .services import intake_start
+
+
+class StartIntakeForm(forms.Form):
+    client = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    display_name = forms.CharField(
+        max_length=DISPLAY_NAME_MAX, required=False, label="Name the client would like to use",
+        help_text="Any name they choose. No legal name is needed.",
+    )
+    pronouns = forms.CharField(max_length=PRONOUNS_MAX, required=False, label="Pronouns")
+    kind = forms.ChoiceField(
+        choices=[(k, k.title()) for k in KINDS], initial="individual", widget=forms.RadioSelect,
+        label="Intake for",
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if not cleaned.get("client") and not cleaned.get("display_name"):
+            self.add_error("display_name", "Please give a name to use, or pick an existing client.")
+        return cleaned
+
+
+def _membership_or_404(request: HttpRequest) -> Any:
+    membership = membership_of(request.user)
+    if membership is None:
+        from django.http import Http404
+
+        raise Http404
+    return membership
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    membership = _membership_or_404(request)
+    clients = list(client_list(membership=membership).order_by("-created_at")[:100])
+    context = {
+        "clients": clients,
+        "in_progress": intake_in_progress(membership=membership)
+        .select_related("client").order_by("-updated_at")[:50],
+        "plans": TreatmentPlan.objects.filter(clinic_id=membership.clinic_id)
+        .select_related("client").order_by("-updated_at")[:50],
+        "start_form": StartIntakeForm(),
+    }
+    return render(request, "intake/home.html", context)
+
+
+@login_required
+@require_http_methods(["POST"])
+def start_intake(request: HttpRequest) -> HttpResponse:
+    membership = _membership_or_404(request)
+    form = StartIntakeForm(request.POST)
+    if not form.is_valid():
+        return render(request, "intake/home.html", {
+            "clients": client_list(membership=membership).order_by("-created_at")[:100],
+            "start_form": form, "in_progress": [], "plans": [],
+        }, status=400)
+    data = form.cleaned_data
+    if data.get("client"):
+        client = client_get(membership=membership, client_id=data["client"])
+    else:
+        client = client_create(membership=membership, actor=request.user,
+                               display_name=data["display_name"], pronouns=data["pronouns"])
+    intake = intake_start(membership=membership, actor=request.user, client=client,
+                          kind=data["kind"])
+    return redirect("intake-step", intake_id=intake.pk, step="consent")
+
+
+@login_required
+def intake_resume(request: HttpRequest, intake_id: str) -> HttpResponse:
+    intake = intake_get(membership=_membership_or_404(request), intake_id=intake_id)
+    return redirect("intake-step", intake_id=intake.pk, step=intake.current_step or "consent")
+
+
+@login_required
+def intake_summary(request: HttpRequest, intake_id: str) -> HttpResponse:
+    intake: Intake = intake_get(membership=_membership_or_404(request), intake_id=intake_id)
+    plan = intake.plans.order_by("-version").first()
+    if plan is not None:
+        return redirect("plan-detail", plan_id=plan.pk)
+    return redirect("intake-resume", intake_id=intake.pk)
+
+
+def away(request: HttpRequest) -> HttpResponse:
+    """Quick exit: end the session and show a page with nothing on it about care or the client."""
+    logout(request)
+    return render(request, "away.html")

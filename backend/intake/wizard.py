@@ -1,0 +1,194 @@
+"""The intake wizard: django-formtools with named-URL steps and storage in the Intake row.
+
+Storage lives in the database (encrypted with the answers), not in the session or a cookie, so
+an intake resumes from any browser, and two intakes open in two tabs can never mix: the storage
+is the intake named in the URL.
+"""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.mixins import LoginRequiredMixin
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
+from django.views.generic import TemplateView
+from formtools.wizard.storage.base import BaseStorage
+from formtools.wizard.views import NamedUrlWizardView, StepsHelper
+
+from accounts.permissions import membership_of
+from forms import STEPS, Step, work_is_a_topic, work_term
+from forms.django_forms import StepForm, answers_to_data, form_class
+
+from .models import Intake, Status
+from .selectors import intake_get, step_answers
+from .services import IntakeClosed, StepNotEnabled, intake_complete, intake_submit_step
+
+
+class IntakeStorage(BaseStorage):
+    """Reads saved answers back as form data; writes happen in the intake service."""
+
+    def __init__(self, prefix: str, request: HttpRequest, intake: Intake) -> None:
+        super().__init__(prefix, request)
+        self.intake = intake
+        self.init_data()
+
+    def reset(self) -> None:
+        """Nothing to reset: what is saved stays saved until the intake says otherwise."""
+
+    def _get_current_step(self) -> str | None:
+        return self.intake.current_step or None
+
+    def _set_current_step(self, step: str) -> None:
+        if step and step != self.intake.current_step:
+            self.intake.current_step = step
+            Intake.objects.filter(pk=self.intake.pk).update(current_step=step)
+
+    def get_step_data(self, step: str) -> MultiValueDict | None:
+        spec = next((s for s in STEPS if s.name == step), None)
+        if spec is None:
+            return None
+        answers = step_answers(intake=self.intake, step=spec, viewer=self.request.user)
+        return None if answers is None else answers_to_data(spec, answers, prefix=step)
+
+    def set_step_data(self, step: str, cleaned_data: Any) -> None:
+        """Already saved by process_step through the intake service."""
+
+    def get_step_files(self, step: str) -> None:
+        return None
+
+    def set_step_files(self, step: str, files: Any) -> None:
+        """The intake has no file uploads."""
+
+    def update_response(self, response: HttpResponse) -> None:
+        """No cookies: storage is server-side."""
+
+
+def _condition(step: Step) -> Any:
+    return lambda wizard: step.enabled(wizard.intake.kind, wizard.intake.answers)
+
+
+class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
+    form_list = [(step.name, form_class(step.name)) for step in STEPS]
+    condition_dict = {step.name: _condition(step) for step in STEPS if step.enabled_when}
+    template_name = "intake/step.html"
+    url_name = "intake-step"
+    done_step_name = "finish"
+    intake: Intake
+
+    @classmethod
+    def as_wizard(cls) -> Any:
+        return cls.as_view(url_name=cls.url_name, done_step_name=cls.done_step_name)
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        membership = membership_of(request.user)
+        if membership is None:
+            return self.handle_no_permission()
+        self.intake = intake_get(membership=membership, intake_id=kwargs["intake_id"])
+        if self.intake.status != Status.IN_PROGRESS:
+            return redirect("intake-summary", intake_id=self.intake.pk)
+        self.prefix = f"intake_{self.intake.pk}"
+        self.storage = IntakeStorage(self.prefix, request, self.intake)
+        self.steps = StepsHelper(self)
+        return TemplateView.dispatch(self, request, *args, **kwargs)
+
+    def get_step_url(self, step: str) -> str:
+        return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
+
+    def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        return {"work_term": work_term(self.intake.answers),
+                "work_topic": work_is_a_topic(self.intake.answers)}
+
+    def process_step(self, form: StepForm) -> Any:
+        intake_submit_step(intake=self.intake, step=form.step, answers=form.answers(),
+                           actor=self.request.user)
+        return form.data
+
+    def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return super().post(*args, **kwargs)
+        except (StepNotEnabled, IntakeClosed) as exc:
+            messages.warning(self.request, str(exc))
+            return redirect(self.get_step_url(self.steps.current))
+
+    def render_goto_step(self, goto_step: str, **kwargs: Any) -> HttpResponse:
+        """Going back or jumping keeps what was typed on this page, when it is valid (#284)."""
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step in self.get_form_list():  # the page's own step, not another tab's
+            self.storage.current_step = posted_step
+        form = self.get_form(data=self.request.POST, files=self.request.FILES)
+        if form.is_valid():
+            intake_submit_step(intake=self.intake, step=form.step, answers=form.answers(),
+                               actor=self.request.user)
+            self.__dict__.pop("_resolved_form_list", None)
+        if goto_step not in self.get_form_list():  # the jump target was just switched off
+            goto_step = self.steps.current
+        if "save_and_leave" in self.request.POST:
+            messages.success(self.request, "Saved. You can pick up where you left off.")
+            return redirect("home")
+        return super().render_goto_step(goto_step, **kwargs)
+
+    def render_done(self, form: StepForm, **kwargs: Any) -> HttpResponse:
+        # Steps never shown count as never asked: validate them as empty, so only required
+        # steps (consent, goals, review) send the clinician back.
+        for step_name in self.get_form_list():
+            data = self.storage.get_step_data(step_name)
+            bound = self.get_form(step=step_name, data=data if data is not None else MultiValueDict())
+            if not bound.is_valid():
+                return self.render_revalidation_failure(step_name, bound, **kwargs)
+        return self.done([], **kwargs)
+
+    def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
+        plan = intake_complete(intake=self.intake, actor=self.request.user)
+        messages.success(self.request, "Intake complete. Here is the draft plan to go over together.")
+        return HttpResponseRedirect(reverse("plan-detail", kwargs={"plan_id": plan.pk}))
+
+    def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
+        context = super().get_context_data(form=form, **kwargs)
+        enabled = list(self.get_form_list())
+        current = self.steps.current
+        spec = form.step
+        topic = work_is_a_topic(self.intake.answers)
+        context.update(
+            intake=self.intake,
+            step_spec=spec,
+            step_title=spec.title if topic or not spec.general_title else spec.general_title,
+            step_intro=spec.intro if topic or not spec.general_intro else spec.general_intro,
+            step_number=enabled.index(current) + 1,
+            step_total=len(enabled),
+            step_links=[
+                {"name": s.name, "title": s.title, "current": s.name == current,
+                 "complete": s.name in self.intake.answers}
+                for s in STEPS if s.name in enabled
+            ],
+            review=self._review() if current == "review" else None,
+        )
+        return context
+
+    def _review(self) -> list[dict[str, Any]]:
+        """Everything entered, in step order, with labels instead of codes."""
+        out = []
+        term = work_term(self.intake.answers)
+        for name in self.get_form_list():
+            spec = next(s for s in STEPS if s.name == name)
+            if name == "review":
+                continue
+            answers = step_answers(intake=self.intake, step=spec, viewer=self.request.user)
+            form = self.get_form(step=name)
+            rows = []
+            for field in spec.fields:
+                value = None if answers is None else answers.get(field.name)
+                labels = dict(form.fields[field.name].choices) if field.choices else {}  # type: ignore[attr-defined]
+                if isinstance(value, list):
+                    shown = [labels.get(v, v) for v in value]
+                elif isinstance(value, bool):
+                    shown = ["Yes" if value else "No"]
+                elif value:
+                    shown = [labels.get(value, value)]
+                else:
+                    shown = []
+                rows.append({"label": form.fields[field.name].label, "values": shown})
+            out.append({"name": name, "title": spec.title, "answered": answers is not None,
+                        "rows": rows, "term": term})
+        return out

@@ -1,0 +1,13 @@
+"""The intake definition: ordered steps, fields, choice codes and the conditions between them.
+
+This package only describes and validates; it never writes to a database.
+"""
+
+from .flow import enabled_steps, get_step, prune_answers, work_is_a_topic, work_term
+from .intake import FORM_VERSION, KINDS, STEPS, STEPS_BY_NAME
+from .spec import PREFER_NOT_TO_SAY, Choice, Field, Step
+
+__all__ = [
+    "FORM_VERSION", "KINDS", "PREFER_NOT_TO_SAY", "STEPS", "STEPS_BY_NAME", "Choice", "Field",
+    "Step", "enabled_steps", "get_step", "prune_answers", "work_is_a_topic", "work_term",
+]

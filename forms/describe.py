@@ -1,0 +1,57 @@
+"""The intake definition as plain JSON, for GET /api/v1/forms/{kind}/ and other readers."""
+
+from typing import Any
+
+from .intake import FORM_VERSION, STEPS
+from .spec import Field, KindIs, Step
+
+
+def applies_to_kind(step: Step, kind: str) -> bool:
+    """Steps whose only condition is another kind never apply; every other step might."""
+    return not (isinstance(step.enabled_when, KindIs) and step.enabled_when.kind != kind)
+
+
+def _field(spec: Field) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": spec.name,
+        "type": spec.kind,
+        "label": spec.label,
+        "general_label": spec.general_label,
+        "help": spec.help,
+        "why": spec.why,
+        "who_sees": spec.who_sees,
+        "required": spec.required,
+        "optional": not spec.required,
+        "sensitivity": spec.sensitivity,
+        "own_words": spec.own_words,
+        "initial": None,
+    }
+    if spec.kind in ("text", "text_list"):
+        out["max_length"] = spec.max_length
+    if spec.kind == "text_list":
+        out["min_items"], out["max_items"] = spec.min_items, spec.max_items
+    if spec.choices:
+        out["choices"] = [
+            {"code": c.code, "label": c.label, "exclusive": c.exclusive} for c in spec.choices
+        ]
+    return out
+
+
+def describe_form(kind: str) -> dict[str, Any]:
+    return {
+        "kind": kind,
+        "version": FORM_VERSION,
+        "placeholders": {"{work}": "the client's own term for their work, or 'sex work'"},
+        "steps": [
+            {
+                "name": step.name,
+                "title": step.title,
+                "intro": step.intro,
+                "clinician_only": step.clinician_only,
+                "enabled_when": step.enabled_when.describe() if step.enabled_when else None,
+                "fields": [_field(f) for f in step.fields],
+            }
+            for step in STEPS
+            if applies_to_kind(step, kind)
+        ],
+    }

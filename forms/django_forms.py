@@ -1,0 +1,238 @@
+"""Django form classes generated from the step definitions: the one validator for wizard and API."""
+
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
+from django.utils.datastructures import MultiValueDict
+from django.utils.html import format_html, format_html_join
+
+from .flow import DEFAULT_WORK_TERM
+from .intake import STEPS_BY_NAME
+from .spec import Field, Step
+
+WORK_PLACEHOLDER = "{work}"
+LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
+
+
+class StepInvalid(Exception):
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("step answers are not valid")
+        self.errors = errors
+
+
+class TextListWidget(forms.Widget):
+    """A few one-line inputs sharing one name; empty ones are ignored."""
+
+    use_fieldset = True
+
+    def __init__(self, max_items: int, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.max_items = max_items
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> list[str]:
+        values = data.getlist(name) if hasattr(data, "getlist") else data.get(name) or []
+        if isinstance(values, str):
+            values = [values]
+        return [v for v in values if isinstance(v, str) and v.strip()]
+
+    def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
+        return name not in data
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
+               renderer: Any = None) -> str:
+        values = [v for v in (value or []) if v]
+        count = min(self.max_items, max(3, len(values) + 1))
+        base_id = (attrs or {}).get("id", f"id_{name}")
+        rows = []
+        for i in range(count):
+            rows.append((
+                f"{base_id}_{i}" if i else base_id, name, values[i] if i < len(values) else "",
+                f"{i + 1}",
+            ))
+        return format_html(
+            '<ol class="text-list">{}</ol>',
+            format_html_join(
+                "",
+                '<li><input type="text" id="{}" name="{}" value="{}" aria-label="Item {}"></li>',
+                rows,
+            ),
+        )
+
+
+class TextListField(forms.Field):
+    widget = TextListWidget
+
+    def __init__(self, *, min_items: int, max_items: int, max_length: int, **kwargs: Any) -> None:
+        self.min_items, self.max_items, self.max_length = min_items, max_items, max_length
+        kwargs.setdefault("widget", TextListWidget(max_items))
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[str]:
+        if not value:
+            return []
+        items = [value] if isinstance(value, str) else list(value)
+        return [item.strip() for item in items if isinstance(item, str) and item.strip()]
+
+    def validate(self, value: list[str]) -> None:
+        if self.required and len(value) < max(1, self.min_items):
+            raise forms.ValidationError("Please write at least one.", code="required")
+        if len(value) > self.max_items:
+            raise forms.ValidationError(f"Up to {self.max_items}, please.", code="max_items")
+        for item in value:
+            if len(item) > self.max_length:
+                raise forms.ValidationError(
+                    f"Each one can be up to {self.max_length} characters.", code="max_length"
+                )
+            ProhibitNullCharactersValidator()(item)
+
+
+def _label(text: str, work_term: str) -> str:
+    return text.replace(WORK_PLACEHOLDER, work_term)
+
+
+def _django_field(spec: Field) -> forms.Field:
+    common: dict[str, Any] = {"required": spec.required, "help_text": spec.help}
+    if spec.kind == "bool":
+        message = "Please tick this box to continue." if spec.required else ""
+        return forms.BooleanField(error_messages={"required": message}, **common)
+    if spec.kind == "text":
+        widget = forms.TextInput if spec.max_length <= 100 else forms.Textarea(attrs={"rows": 4})
+        return forms.CharField(
+            max_length=spec.max_length, widget=widget,
+            error_messages={"required": "Please fill this in to continue."}, **common,
+        )
+    if spec.kind == "choice":
+        return forms.ChoiceField(
+            choices=[(c.code, c.label) for c in spec.choices], widget=forms.RadioSelect,
+            error_messages={
+                "invalid_choice": "Choose one of the listed options.",
+                "required": "Please choose one to continue.",
+            },
+            **common,
+        )
+    if spec.kind == "multi":
+        return forms.MultipleChoiceField(
+            choices=[(c.code, c.label) for c in spec.choices],
+            widget=forms.CheckboxSelectMultiple,
+            error_messages={
+                "invalid_choice": "Choose from the listed options.",
+                "invalid_list": "Send a list of option codes.",
+            },
+            **common,
+        )
+    return TextListField(
+        min_items=spec.min_items, max_items=spec.max_items, max_length=spec.max_length, **common
+    )
+
+
+class StepForm(forms.Form):
+    """One intake step. `clean()` validates only; saving is the intake service's job."""
+
+    step: Step
+
+    def __init__(self, *args: Any, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True,
+                 **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        for spec in self.step.fields:
+            field = self.fields[spec.name]
+            text = spec.label if work_topic or spec.general_label is None else spec.general_label
+            field.label = _label(text, work_term)
+            field.why = spec.why  # type: ignore[attr-defined]
+            field.who_sees = spec.who_sees  # type: ignore[attr-defined]
+            if spec.choices:
+                field.choices = [(c.code, _label(c.label, work_term)) for c in spec.choices]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for spec in self.step.fields:
+            exclusive = spec.exclusive_codes
+            chosen = cleaned.get(spec.name)
+            if exclusive and isinstance(chosen, list) and len(chosen) > 1:
+                lone = exclusive.intersection(chosen)
+                if lone:
+                    label = next(c.label for c in spec.choices if c.code in lone)
+                    self.add_error(
+                        spec.name, f"Choose \u201c{label}\u201d on its own, or the options that fit."
+                    )
+        return cleaned
+
+    def answers(self) -> dict[str, Any]:
+        """The cleaned answers worth storing: blank ones are left out (recorded as skipped)."""
+        out: dict[str, Any] = {}
+        for spec in self.step.fields:
+            value = self.cleaned_data.get(spec.name)
+            if spec.kind == "bool":
+                out[spec.name] = bool(value)
+            elif value not in (None, "", []):
+                out[spec.name] = value
+        return out
+
+
+@cache
+def form_class(step_name: str) -> type[StepForm]:
+    step = STEPS_BY_NAME[step_name]
+    attrs: dict[str, Any] = {spec.name: _django_field(spec) for spec in step.fields}
+    attrs["step"] = step
+    return type(f"{step_name.title().replace('_', '')}Form", (StepForm,), attrs)
+
+
+def answers_to_data(step: Step, answers: Mapping[str, Any], prefix: str | None) -> MultiValueDict:
+    """Stored answers back into form data, so a saved step can be shown and re-validated."""
+    data: dict[str, list[str]] = {}
+    for spec in step.fields:
+        key = f"{prefix}-{spec.name}" if prefix else spec.name
+        value = answers.get(spec.name)
+        if value is None or value is False:
+            continue
+        if value is True:
+            data[key] = ["on"]
+        elif isinstance(value, list):
+            data[key] = [str(v) for v in value]
+        else:
+            data[key] = [str(value)]
+    return MultiValueDict(data)
+
+
+_JSON_TYPES = {"bool": bool, "text": str, "choice": str}
+
+
+def validate_payload(step: Step, payload: Any, *, work_term: str = DEFAULT_WORK_TERM,
+                     work_topic: bool = True) -> dict[str, Any]:
+    """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid."""
+    if not isinstance(payload, dict):
+        raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})
+    errors: dict[str, list[str]] = {}
+    known = {spec.name: spec for spec in step.fields}
+    for key in payload:
+        if key not in known:
+            errors[str(key)[:100]] = ["This step has no field by this name."]
+    data: dict[str, list[str]] = {}
+    for name, value in payload.items():
+        spec = known.get(name)
+        if spec is None or value is None:
+            continue
+        if spec.kind in ("multi", "text_list"):
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                errors[name] = ["Send a list of strings."]
+            elif len(value) > LIST_HARD_CAP:
+                errors[name] = [f"Send at most {spec.max_items} items."]
+            else:
+                data[name] = value
+        elif not isinstance(value, _JSON_TYPES[spec.kind]):
+            kind = {"bool": "true or false", "text": "a string", "choice": "an option code"}
+            errors[name] = [f"Send {kind[spec.kind]}."]
+        elif spec.kind == "bool":
+            if value:
+                data[name] = ["on"]
+        else:
+            data[name] = [value]
+    if errors:
+        raise StepInvalid(errors)
+    form = form_class(step.name)(MultiValueDict(data), work_term=work_term, work_topic=work_topic)
+    if not form.is_valid():
+        raise StepInvalid({k: [str(m) for m in v] for k, v in form.errors.items()})
+    return form.answers()

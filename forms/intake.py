@@ -1,0 +1,427 @@
+"""The intake, step by step: the one definition of every question (see DESIGN.md for the codes).
+
+Wording follows GUIDELINES.md: nothing assumes the client wants to leave the sex trade or that
+their work is why they came; every sensitive item is optional and offers "prefer not to say";
+precautions and coping are strengths. `{work}` in a label is the client's own term for their
+work (`about.work_term`), or "sex work" when they gave none.
+"""
+
+from .spec import (
+    PREFER_NOT_TO_SAY,
+    AllOf,
+    AnswerIn,
+    AnswerNotIn,
+    Choice,
+    Field,
+    KindIs,
+    Step,
+)
+
+FORM_VERSION = "2026-11-1"
+KINDS = ("individual", "couple")
+
+PNTS = Choice(PREFER_NOT_TO_SAY, "I'd rather not say", exclusive=True)
+ONLY_ME_AND_CLINICIAN = "You and your clinician. It goes in your plan only if you both choose."
+
+WORK_IS_A_TOPIC = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
+WORK_DETAILS_WANTED = AllOf(
+    (WORK_IS_A_TOPIC, AnswerNotIn("consent", "recording_preference", frozenset({"no_work_details"})))
+)
+CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "reduce"}))
+
+CONSENT = Step(
+    name="consent",
+    title="Before we start",
+    intro=(
+        "What you share here is confidential. Your clinician will explain the few limits to that, "
+        "such as a serious risk to someone's life, or a court order. Records can be requested by "
+        "courts, so you choose how much is written down. You can skip any question, and you can "
+        "stop at any time."
+    ),
+    fields=(
+        Field(
+            "confidentiality_explained", "bool",
+            "My clinician has explained confidentiality and its limits, and I'm ready to go on.",
+            why="So that you know who can see what before you share anything.",
+            required=True,
+        ),
+        Field(
+            "recording_preference", "choice", "How much would you like written down?",
+            why="Records can be requested by courts and others. Writing down less is always fine.",
+            required=True,
+            choices=(
+                Choice("full", "Write down what I share, so my plan can reflect it"),
+                Choice("minimal", "Write down only what my plan needs"),
+                Choice("no_work_details", "Don't write down details about my work"),
+            ),
+        ),
+    ),
+)
+
+ABOUT = Step(
+    name="about",
+    title="About you",
+    intro="Tell us how you'd like to be addressed. Everything here is optional.",
+    fields=(
+        Field("preferred_name", "text", "What would you like to be called?", max_length=100,
+              own_words=True, why="So that we use your name, not a form's."),
+        Field("pronouns", "text", "Your pronouns", max_length=50, own_words=True,
+              why="So that we refer to you the way you want."),
+        Field(
+            "work_term", "text", "If you do sex work, what do you call your work?",
+            help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
+            why="We will use your word, not ours, everywhere in your plan.",
+            max_length=60, own_words=True, sensitivity="sensitive",
+        ),
+        Field(
+            "work_focus", "choice",
+            "How much does your work have to do with what you'd like to work on here?",
+            why=(
+                "Some people want to talk about their work and some don't. Your answer decides "
+                "whether we ask anything about it at all."
+            ),
+            sensitivity="sensitive",
+            choices=(
+                Choice("central", "It's central to what I'd like to work on"),
+                Choice("part", "It's part of it"),
+                Choice("not_now", "Not something I want to focus on now"),
+                Choice("no", "It's not connected to why I came"),
+                PNTS,
+            ),
+        ),
+    ),
+)
+
+GOALS = Step(
+    name="goals",
+    title="What you'd like to work on",
+    intro="In your own words. We will keep your words exactly as you write them.",
+    fields=(
+        Field(
+            "client_goals", "text_list", "Your goals",
+            why="Your plan is built around the goals you name, in your words.",
+            help="Up to 10. They can be big or small, and you can change them later.",
+            required=True, min_items=1, max_items=10, max_length=500, own_words=True,
+        ),
+        Field("what_brings_you", "text", "Anything else about what brings you here?",
+              why="Only if you'd like to add more.", own_words=True),
+    ),
+)
+
+WORK_CONTEXT = Step(
+    name="work_context",
+    title="About your work",
+    intro="Only if you'd like to answer. Any of these can be skipped.",
+    enabled_when=WORK_DETAILS_WANTED,
+    fields=(
+        Field(
+            "work_types", "multi", "What kinds of {work} do you do?",
+            why="Experiences differ a lot between kinds of work, so we don't assume.",
+            who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted",
+            choices=(
+                Choice("street_based", "Street-based"),
+                Choice("escort_independent", "Independent escorting"),
+                Choice("agency", "Through an agency"),
+                Choice("massage", "Massage"),
+                Choice("dancing", "Dancing or stripping"),
+                Choice("webcam_online", "Webcam or online"),
+                Choice("phone_text", "Phone or text"),
+                Choice("porn", "Adult film or photos"),
+                Choice("bdsm", "BDSM or domination"),
+                Choice("sugar_dating", "Sugar dating"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "identity_place", "choice", "How big a part of who you are is your work?",
+            why="For some people it's a big part of who they are; for others it's a small one.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("central", "A central part"),
+                Choice("significant", "A significant part"),
+                Choice("small", "A small part"),
+                PNTS,
+            ),
+        ),
+        Field("work_meaning", "text", "Anything you'd like to say about what your work means to you?",
+              why="Only if you want to. Your words are kept as you write them.",
+              who_sees=ONLY_ME_AND_CLINICIAN, own_words=True, sensitivity="restricted"),
+    ),
+)
+
+PRECAUTIONS = Step(
+    name="precautions",
+    title="What you already do to look after yourself",
+    intro=(
+        "Many people already have ways of keeping themselves safe and well at work. "
+        "We record these as your strengths. We never record methods, places, rates or names."
+    ),
+    enabled_when=WORK_DETAILS_WANTED,
+    fields=(
+        Field(
+            "precautions_used", "multi", "What do you already do to stay safe?",
+            why="So that your plan builds on what already works for you.",
+            who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted",
+            choices=(
+                Choice("screening_clients", "Screening clients"),
+                Choice("limiting_services", "Choosing which services I offer"),
+                Choice("protecting_privacy", "Protecting my privacy"),
+                Choice("working_with_friends", "Working with friends or colleagues"),
+                Choice("working_independently", "Working independently"),
+                Choice("switching_employers", "Changing where or for whom I work"),
+                Choice("building_other_skills", "Building other skills"),
+                Choice("peer_support", "Support from peers"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field("precautions_to_strengthen", "text", "Is there anything you'd like to strengthen?",
+              why="Only if there's something you'd like support with.", own_words=True,
+              who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted"),
+    ),
+)
+
+STIGMA_COPING = Step(
+    name="stigma_coping",
+    title="How others have treated you, and what helps",
+    general_title="How others have treated you, and what helps",
+    intro=(
+        "Sometimes people treat us unfairly because of who we are or what we do. "
+        "These questions are about what others have done, not about you. All optional."
+    ),
+    general_intro=(
+        "Sometimes people treat us unfairly because of who we are or how we live. "
+        "These questions are about what others have done, not about you. All optional."
+    ),
+    fields=(
+        Field(
+            "stigma_experiences", "multi",
+            "Have you been treated unfairly because of your {work}?",
+            general_label="Have you been treated unfairly because of who you are or how you live?",
+            why="Unfair treatment can affect how we feel. Naming it helps us respond to it.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("prejudice", "People judged me or made assumptions"),
+                Choice("discrimination", "I was treated unfairly, for example at work or with housing"),
+                Choice("violence", "Someone was violent towards me"),
+                Choice("internalized", "I've come to feel bad about myself because of how others see me"),
+                Choice("isolation", "I've been left out or cut off"),
+                Choice("refused_care", "I was refused care or treated badly by a service"),
+                Choice("police", "I was treated badly by police"),
+                Choice("none", "None of these", exclusive=True),
+                PNTS,
+            ),
+        ),
+        Field(
+            "coping_strategies", "multi", "What helps you deal with how others see you?",
+            why="These are your strengths. Your plan will respect them.",
+            choices=(
+                Choice("role_differentiation", "Keeping my work self and my other self apart"),
+                Choice("humor", "Humour"),
+                Choice("other_identities", "Focusing on other parts of who I am"),
+                Choice("future_focus", "Focusing on my future"),
+                Choice("concealment", "Choosing who knows what about me"),
+                Choice("community", "Being with people who understand"),
+                Choice("other", "Something else"),
+            ),
+        ),
+        Field("coping_notes", "text", "Anything you'd like to add?", own_words=True,
+              why="Only if you'd like to.", sensitivity="sensitive"),
+    ),
+)
+
+WORK_PLANS = Step(
+    name="work_plans",
+    title="Your plans for your work",
+    intro="There is no right answer. Whatever you choose, we support it, and you can change it later.",
+    enabled_when=WORK_IS_A_TOPIC,
+    fields=(
+        Field(
+            "work_direction", "choice", "What would you like for your work, for now?",
+            why="So that your plan follows what you want, not what others assume.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("continue", "Keep going as I am"),
+                Choice("change_conditions", "Change how or where I work"),
+                Choice("reduce", "Do less of it"),
+                Choice("leave", "Stop"),
+                Choice("undecided", "I haven't decided"),
+                Choice("not_relevant", "This isn't what I want to work on"),
+                PNTS,
+            ),
+        ),
+    ),
+)
+
+EXIT_PLANNING = Step(
+    name="exit_planning",
+    title="Making a change, at your pace",
+    intro=(
+        "Change usually happens in steps, and going back for a while is a normal part of it. "
+        "We focus on your goals and what would help you reach them."
+    ),
+    enabled_when=CHANGING_WORK,
+    fields=(
+        Field(
+            "exit_stage", "choice", "Where are you with this change?",
+            why="So that support fits where you are now.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("thinking", "Thinking about it"),
+                Choice("planning", "Planning"),
+                Choice("first_steps", "Taking first steps"),
+                Choice("transitioning", "In the middle of the change"),
+                Choice("returned", "I went back for a while, and that's part of it"),
+            ),
+        ),
+        Field(
+            "exit_barriers", "multi", "What might make the change harder?",
+            why="So that we can look for practical help with each one.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("income", "Income"),
+                Choice("housing", "Housing"),
+                Choice("criminal_record", "A criminal record (help with record relief may be possible)"),
+                Choice("id_documents", "ID documents"),
+                Choice("work_history_gap", "Gaps in my work history"),
+                Choice("education", "Education or training"),
+                Choice("social_network", "My social circle"),
+                Choice("childcare", "Childcare"),
+                Choice("immigration", "Immigration status"),
+                Choice("other", "Something else"),
+            ),
+        ),
+        Field(
+            "exit_goals", "text_list", "Your personal and work goals",
+            why="Your plan builds on the goals you name.", max_items=10, max_length=500,
+            own_words=True,
+        ),
+    ),
+)
+
+SUPPORTS = Step(
+    name="supports",
+    title="Support around you",
+    intro="Who and what helps you, and what else might help.",
+    fields=(
+        Field(
+            "current_supports", "multi", "Who do you turn to for support?",
+            why="So that your plan includes the people you already rely on.",
+            choices=(
+                Choice("friends", "Friends"),
+                Choice("family", "Family"),
+                Choice("peers", "Peers"),
+                Choice("partner", "A partner or partners"),
+                Choice("community_org", "A community organisation"),
+                Choice("faith_community", "A faith community"),
+                Choice("none", "No one right now", exclusive=True),
+            ),
+        ),
+        Field(
+            "referral_needs", "multi", "Would any of these services help?",
+            why="We can suggest services we have checked, and tell you how each one works.",
+            choices=(
+                Choice("housing", "Housing"),
+                Choice("legal", "Legal help"),
+                Choice("medical", "Medical care"),
+                Choice("sexual_health", "Sexual health"),
+                Choice("substance_use", "Support with alcohol or drugs"),
+                Choice("financial", "Money and benefits"),
+                Choice("peer_support", "Peer support"),
+                Choice("employment", "Work and jobs"),
+                Choice("education", "Education or training"),
+                Choice("other", "Something else"),
+            ),
+        ),
+        Field(
+            "safety_plan", "text", "If things get hard, what helps, and who can you reach?",
+            why="A back-up plan in your own words, for the times you need it.",
+            own_words=True, sensitivity="sensitive",
+        ),
+    ),
+)
+
+PARTNER = Step(
+    name="partner",
+    title="Your relationship",
+    intro=(
+        "For couples. Each of you has your own view, and both are kept as given. "
+        "You choose together which topics to work on."
+    ),
+    enabled_when=KindIs("couple"),
+    fields=(
+        Field(
+            "relationship_structure", "multi", "How would you describe your relationship?",
+            why="So that we understand your relationship as you live it.",
+            choices=(
+                Choice("monogamous", "Monogamous"),
+                Choice("open", "Open"),
+                Choice("polyamorous", "Polyamorous"),
+                Choice("kink_involved", "Kink is part of it"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "partner_concerns", "text", "Partner: what would you like to work on, in your words?",
+            why="Your own view, including how others' attitudes have affected you.",
+            own_words=True, sensitivity="sensitive",
+        ),
+        Field(
+            "couple_topics", "multi", "Which topics would you both like to work on?",
+            why="You decide the topics together. Nothing is chosen for you.",
+            choices=(
+                Choice("communication", "Communication"),
+                Choice("trust", "Trust"),
+                Choice("intimacy", "Intimacy"),
+                Choice("stigma", "How others see us"),
+                Choice("family", "Family"),
+                Choice("sex_work", "{work}"),
+                Choice("other", "Something else"),
+            ),
+        ),
+        Field(
+            "worker_description", "text",
+            "For the partner who does sex work: how do you see your work, in your own words?",
+            why="Your account is kept as you give it, and only you can change it.",
+            own_words=True, sensitivity="restricted",
+        ),
+    ),
+)
+
+REFLECTION = Step(
+    name="reflection",
+    title="Clinician's private reflection",
+    intro=(
+        "Only you can see this. It is never printed, exported or shown to anyone else, "
+        "including clinic admins."
+    ),
+    clinician_only=True,
+    fields=(
+        Field("reflection_notes", "text",
+              "How might your own views or experiences shape this work?",
+              why="Noticing our own reactions helps us stay with the client's goals.",
+              who_sees="Only you.", sensitivity="restricted"),
+        Field("consultation_wanted", "bool", "I'd like to talk this through in consultation",
+              why="A reminder for you on your dashboard.", who_sees="Only you."),
+    ),
+)
+
+REVIEW = Step(
+    name="review",
+    title="Look over your answers",
+    intro="Check everything together. You can go back and change any answer.",
+    fields=(
+        Field("findings_acknowledged", "bool", "We've looked at any wording suggestions",
+              who_sees="You and your clinician."),
+        Field("confirmed", "bool", "We've read this together and it reflects what was said",
+              required=True, who_sees="You and your clinician."),
+    ),
+)
+
+STEPS: tuple[Step, ...] = (
+    CONSENT, ABOUT, GOALS, WORK_CONTEXT, PRECAUTIONS, STIGMA_COPING, WORK_PLANS,
+    EXIT_PLANNING, SUPPORTS, PARTNER, REFLECTION, REVIEW,
+)
+STEPS_BY_NAME = {step.name: step for step in STEPS}

@@ -8,6 +8,17 @@ from .intake import FORM_VERSION, KINDS, STEPS, STEPS_BY_NAME
 from .spec import PREFER_NOT_TO_SAY, Choice, Field, Step
 
 __all__ = [
-    "FORM_VERSION", "KINDS", "PREFER_NOT_TO_SAY", "STEPS", "STEPS_BY_NAME", "Choice", "Field",
-    "Step", "enabled_steps", "get_step", "prune_answers", "work_is_a_topic", "work_term",
+    "FORM_VERSION",
+    "KINDS",
+    "PREFER_NOT_TO_SAY",
+    "STEPS",
+    "STEPS_BY_NAME",
+    "Choice",
+    "Field",
+    "Step",
+    "enabled_steps",
+    "get_step",
+    "prune_answers",
+    "work_is_a_topic",
+    "work_term",
 ]

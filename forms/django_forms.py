@@ -41,17 +41,22 @@ class TextListWidget(forms.Widget):
     def value_omitted_from_data(self, data: Any, files: Any, name: str) -> bool:
         return name not in data
 
-    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None,
-               renderer: Any = None) -> str:
+    def render(
+        self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
+    ) -> str:
         values = [v for v in (value or []) if v]
         count = min(self.max_items, max(3, len(values) + 1))
         base_id = (attrs or {}).get("id", f"id_{name}")
         rows = []
         for i in range(count):
-            rows.append((
-                f"{base_id}_{i}" if i else base_id, name, values[i] if i < len(values) else "",
-                f"{i + 1}",
-            ))
+            rows.append(
+                (
+                    f"{base_id}_{i}" if i else base_id,
+                    name,
+                    values[i] if i < len(values) else "",
+                    f"{i + 1}",
+                )
+            )
         return format_html(
             '<ol class="text-list">{}</ol>',
             format_html_join(
@@ -101,12 +106,15 @@ def _django_field(spec: Field) -> forms.Field:
     if spec.kind == "text":
         widget = forms.TextInput if spec.max_length <= 100 else forms.Textarea(attrs={"rows": 4})
         return forms.CharField(
-            max_length=spec.max_length, widget=widget,
-            error_messages={"required": "Please fill this in to continue."}, **common,
+            max_length=spec.max_length,
+            widget=widget,
+            error_messages={"required": "Please fill this in to continue."},
+            **common,
         )
     if spec.kind == "choice":
         return forms.ChoiceField(
-            choices=[(c.code, c.label) for c in spec.choices], widget=forms.RadioSelect,
+            choices=[(c.code, c.label) for c in spec.choices],
+            widget=forms.RadioSelect,
             error_messages={
                 "invalid_choice": "Choose one of the listed options.",
                 "required": "Please choose one to continue.",
@@ -133,8 +141,9 @@ class StepForm(forms.Form):
 
     step: Step
 
-    def __init__(self, *args: Any, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True, **kwargs: Any
+    ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
         for spec in self.step.fields:
@@ -156,7 +165,8 @@ class StepForm(forms.Form):
                 if lone:
                     label = next(c.label for c in spec.choices if c.code in lone)
                     self.add_error(
-                        spec.name, f"Choose \u201c{label}\u201d on its own, or the options that fit."
+                        spec.name,
+                        f"Choose \u201c{label}\u201d on its own, or the options that fit.",
                     )
         return cleaned
 
@@ -200,8 +210,9 @@ def answers_to_data(step: Step, answers: Mapping[str, Any], prefix: str | None) 
 _JSON_TYPES = {"bool": bool, "text": str, "choice": str}
 
 
-def validate_payload(step: Step, payload: Any, *, work_term: str = DEFAULT_WORK_TERM,
-                     work_topic: bool = True) -> dict[str, Any]:
+def validate_payload(
+    step: Step, payload: Any, *, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True
+) -> dict[str, Any]:
     """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid."""
     if not isinstance(payload, dict):
         raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})

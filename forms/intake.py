@@ -25,7 +25,10 @@ ONLY_ME_AND_CLINICIAN = "You and your clinician. It goes in your plan only if yo
 
 WORK_IS_A_TOPIC = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
 WORK_DETAILS_WANTED = AllOf(
-    (WORK_IS_A_TOPIC, AnswerNotIn("consent", "recording_preference", frozenset({"no_work_details"})))
+    (
+        WORK_IS_A_TOPIC,
+        AnswerNotIn("consent", "recording_preference", frozenset({"no_work_details"})),
+    )
 )
 CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "reduce"}))
 
@@ -40,13 +43,16 @@ CONSENT = Step(
     ),
     fields=(
         Field(
-            "confidentiality_explained", "bool",
+            "confidentiality_explained",
+            "bool",
             "My clinician has explained confidentiality and its limits, and I'm ready to go on.",
             why="So that you know who can see what before you share anything.",
             required=True,
         ),
         Field(
-            "recording_preference", "choice", "How much would you like written down?",
+            "recording_preference",
+            "choice",
+            "How much would you like written down?",
             why="Records can be requested by courts and others. Writing down less is always fine.",
             required=True,
             choices=(
@@ -63,18 +69,35 @@ ABOUT = Step(
     title="About you",
     intro="Tell us how you'd like to be addressed. Everything here is optional.",
     fields=(
-        Field("preferred_name", "text", "What would you like to be called?", max_length=100,
-              own_words=True, why="So that we use your name, not a form's."),
-        Field("pronouns", "text", "Your pronouns", max_length=50, own_words=True,
-              why="So that we refer to you the way you want."),
         Field(
-            "work_term", "text", "If you do sex work, what do you call your work?",
-            help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
-            why="We will use your word, not ours, everywhere in your plan.",
-            max_length=60, own_words=True, sensitivity="sensitive",
+            "preferred_name",
+            "text",
+            "What would you like to be called?",
+            max_length=100,
+            own_words=True,
+            why="So that we use your name, not a form's.",
         ),
         Field(
-            "work_focus", "choice",
+            "pronouns",
+            "text",
+            "Your pronouns",
+            max_length=50,
+            own_words=True,
+            why="So that we refer to you the way you want.",
+        ),
+        Field(
+            "work_term",
+            "text",
+            "If you do sex work, what do you call your work?",
+            help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
+            why="We will use your word, not ours, everywhere in your plan.",
+            max_length=60,
+            own_words=True,
+            sensitivity="sensitive",
+        ),
+        Field(
+            "work_focus",
+            "choice",
             "How much does your work have to do with what you'd like to work on here?",
             why=(
                 "Some people want to talk about their work and some don't. Your answer decides "
@@ -98,13 +121,24 @@ GOALS = Step(
     intro="In your own words. We will keep your words exactly as you write them.",
     fields=(
         Field(
-            "client_goals", "text_list", "Your goals",
+            "client_goals",
+            "text_list",
+            "Your goals",
             why="Your plan is built around the goals you name, in your words.",
             help="Up to 10. They can be big or small, and you can change them later.",
-            required=True, min_items=1, max_items=10, max_length=500, own_words=True,
+            required=True,
+            min_items=1,
+            max_items=10,
+            max_length=500,
+            own_words=True,
         ),
-        Field("what_brings_you", "text", "Anything else about what brings you here?",
-              why="Only if you'd like to add more.", own_words=True),
+        Field(
+            "what_brings_you",
+            "text",
+            "Anything else about what brings you here?",
+            why="Only if you'd like to add more.",
+            own_words=True,
+        ),
     ),
 )
 
@@ -115,9 +149,12 @@ WORK_CONTEXT = Step(
     enabled_when=WORK_DETAILS_WANTED,
     fields=(
         Field(
-            "work_types", "multi", "What kinds of {work} do you do?",
+            "work_types",
+            "multi",
+            "What kinds of {work} do you do?",
             why="Experiences differ a lot between kinds of work, so we don't assume.",
-            who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted",
+            who_sees=ONLY_ME_AND_CLINICIAN,
+            sensitivity="restricted",
             choices=(
                 Choice("street_based", "Street-based"),
                 Choice("escort_independent", "Independent escorting"),
@@ -134,7 +171,9 @@ WORK_CONTEXT = Step(
             ),
         ),
         Field(
-            "identity_place", "choice", "How big a part of who you are is your work?",
+            "identity_place",
+            "choice",
+            "How big a part of who you are is your work?",
             why="For some people it's a big part of who they are; for others it's a small one.",
             sensitivity="sensitive",
             choices=(
@@ -144,9 +183,15 @@ WORK_CONTEXT = Step(
                 PNTS,
             ),
         ),
-        Field("work_meaning", "text", "Anything you'd like to say about what your work means to you?",
-              why="Only if you want to. Your words are kept as you write them.",
-              who_sees=ONLY_ME_AND_CLINICIAN, own_words=True, sensitivity="restricted"),
+        Field(
+            "work_meaning",
+            "text",
+            "Anything you'd like to say about what your work means to you?",
+            why="Only if you want to. Your words are kept as you write them.",
+            who_sees=ONLY_ME_AND_CLINICIAN,
+            own_words=True,
+            sensitivity="restricted",
+        ),
     ),
 )
 
@@ -160,9 +205,12 @@ PRECAUTIONS = Step(
     enabled_when=WORK_DETAILS_WANTED,
     fields=(
         Field(
-            "precautions_used", "multi", "What do you already do to stay safe?",
+            "precautions_used",
+            "multi",
+            "What do you already do to stay safe?",
             why="So that your plan builds on what already works for you.",
-            who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted",
+            who_sees=ONLY_ME_AND_CLINICIAN,
+            sensitivity="restricted",
             choices=(
                 Choice("screening_clients", "Screening clients"),
                 Choice("limiting_services", "Choosing which services I offer"),
@@ -176,9 +224,15 @@ PRECAUTIONS = Step(
                 PNTS,
             ),
         ),
-        Field("precautions_to_strengthen", "text", "Is there anything you'd like to strengthen?",
-              why="Only if there's something you'd like support with.", own_words=True,
-              who_sees=ONLY_ME_AND_CLINICIAN, sensitivity="restricted"),
+        Field(
+            "precautions_to_strengthen",
+            "text",
+            "Is there anything you'd like to strengthen?",
+            why="Only if there's something you'd like support with.",
+            own_words=True,
+            who_sees=ONLY_ME_AND_CLINICIAN,
+            sensitivity="restricted",
+        ),
     ),
 )
 
@@ -196,16 +250,22 @@ STIGMA_COPING = Step(
     ),
     fields=(
         Field(
-            "stigma_experiences", "multi",
+            "stigma_experiences",
+            "multi",
             "Have you been treated unfairly because of your {work}?",
             general_label="Have you been treated unfairly because of who you are or how you live?",
             why="Unfair treatment can affect how we feel. Naming it helps us respond to it.",
             sensitivity="sensitive",
             choices=(
                 Choice("prejudice", "People judged me or made assumptions"),
-                Choice("discrimination", "I was treated unfairly, for example at work or with housing"),
+                Choice(
+                    "discrimination", "I was treated unfairly, for example at work or with housing"
+                ),
                 Choice("violence", "Someone was violent towards me"),
-                Choice("internalized", "I've come to feel bad about myself because of how others see me"),
+                Choice(
+                    "internalized",
+                    "I've come to feel bad about myself because of how others see me",
+                ),
                 Choice("isolation", "I've been left out or cut off"),
                 Choice("refused_care", "I was refused care or treated badly by a service"),
                 Choice("police", "I was treated badly by police"),
@@ -214,7 +274,9 @@ STIGMA_COPING = Step(
             ),
         ),
         Field(
-            "coping_strategies", "multi", "What helps you deal with how others see you?",
+            "coping_strategies",
+            "multi",
+            "What helps you deal with how others see you?",
             why="These are your strengths. Your plan will respect them.",
             choices=(
                 Choice("role_differentiation", "Keeping my work self and my other self apart"),
@@ -226,19 +288,29 @@ STIGMA_COPING = Step(
                 Choice("other", "Something else"),
             ),
         ),
-        Field("coping_notes", "text", "Anything you'd like to add?", own_words=True,
-              why="Only if you'd like to.", sensitivity="sensitive"),
+        Field(
+            "coping_notes",
+            "text",
+            "Anything you'd like to add?",
+            own_words=True,
+            why="Only if you'd like to.",
+            sensitivity="sensitive",
+        ),
     ),
 )
 
 WORK_PLANS = Step(
     name="work_plans",
     title="Your plans for your work",
-    intro="There is no right answer. Whatever you choose, we support it, and you can change it later.",
+    intro=(
+        "There is no right answer. Whatever you choose, we support it, and you can change it later."
+    ),
     enabled_when=WORK_IS_A_TOPIC,
     fields=(
         Field(
-            "work_direction", "choice", "What would you like for your work, for now?",
+            "work_direction",
+            "choice",
+            "What would you like for your work, for now?",
             why="So that your plan follows what you want, not what others assume.",
             sensitivity="sensitive",
             choices=(
@@ -264,7 +336,9 @@ EXIT_PLANNING = Step(
     enabled_when=CHANGING_WORK,
     fields=(
         Field(
-            "exit_stage", "choice", "Where are you with this change?",
+            "exit_stage",
+            "choice",
+            "Where are you with this change?",
             why="So that support fits where you are now.",
             sensitivity="sensitive",
             choices=(
@@ -276,13 +350,17 @@ EXIT_PLANNING = Step(
             ),
         ),
         Field(
-            "exit_barriers", "multi", "What might make the change harder?",
+            "exit_barriers",
+            "multi",
+            "What might make the change harder?",
             why="So that we can look for practical help with each one.",
             sensitivity="sensitive",
             choices=(
                 Choice("income", "Income"),
                 Choice("housing", "Housing"),
-                Choice("criminal_record", "A criminal record (help with record relief may be possible)"),
+                Choice(
+                    "criminal_record", "A criminal record (help with record relief may be possible)"
+                ),
                 Choice("id_documents", "ID documents"),
                 Choice("work_history_gap", "Gaps in my work history"),
                 Choice("education", "Education or training"),
@@ -293,8 +371,12 @@ EXIT_PLANNING = Step(
             ),
         ),
         Field(
-            "exit_goals", "text_list", "Your personal and work goals",
-            why="Your plan builds on the goals you name.", max_items=10, max_length=500,
+            "exit_goals",
+            "text_list",
+            "Your personal and work goals",
+            why="Your plan builds on the goals you name.",
+            max_items=10,
+            max_length=500,
             own_words=True,
         ),
     ),
@@ -306,7 +388,9 @@ SUPPORTS = Step(
     intro="Who and what helps you, and what else might help.",
     fields=(
         Field(
-            "current_supports", "multi", "Who do you turn to for support?",
+            "current_supports",
+            "multi",
+            "Who do you turn to for support?",
             why="So that your plan includes the people you already rely on.",
             choices=(
                 Choice("friends", "Friends"),
@@ -319,7 +403,9 @@ SUPPORTS = Step(
             ),
         ),
         Field(
-            "referral_needs", "multi", "Would any of these services help?",
+            "referral_needs",
+            "multi",
+            "Would any of these services help?",
             why="We can suggest services we have checked, and tell you how each one works.",
             choices=(
                 Choice("housing", "Housing"),
@@ -335,9 +421,12 @@ SUPPORTS = Step(
             ),
         ),
         Field(
-            "safety_plan", "text", "If things get hard, what helps, and who can you reach?",
+            "safety_plan",
+            "text",
+            "If things get hard, what helps, and who can you reach?",
             why="A back-up plan in your own words, for the times you need it.",
-            own_words=True, sensitivity="sensitive",
+            own_words=True,
+            sensitivity="sensitive",
         ),
     ),
 )
@@ -352,7 +441,9 @@ PARTNER = Step(
     enabled_when=KindIs("couple"),
     fields=(
         Field(
-            "relationship_structure", "multi", "How would you describe your relationship?",
+            "relationship_structure",
+            "multi",
+            "How would you describe your relationship?",
             why="So that we understand your relationship as you live it.",
             choices=(
                 Choice("monogamous", "Monogamous"),
@@ -364,12 +455,17 @@ PARTNER = Step(
             ),
         ),
         Field(
-            "partner_concerns", "text", "Partner: what would you like to work on, in your words?",
+            "partner_concerns",
+            "text",
+            "Partner: what would you like to work on, in your words?",
             why="Your own view, including how others' attitudes have affected you.",
-            own_words=True, sensitivity="sensitive",
+            own_words=True,
+            sensitivity="sensitive",
         ),
         Field(
-            "couple_topics", "multi", "Which topics would you both like to work on?",
+            "couple_topics",
+            "multi",
+            "Which topics would you both like to work on?",
             why="You decide the topics together. Nothing is chosen for you.",
             choices=(
                 Choice("communication", "Communication"),
@@ -382,10 +478,12 @@ PARTNER = Step(
             ),
         ),
         Field(
-            "worker_description", "text",
+            "worker_description",
+            "text",
             "For the partner who does sex work: how do you see your work, in your own words?",
             why="Your account is kept as you give it, and only you can change it.",
-            own_words=True, sensitivity="restricted",
+            own_words=True,
+            sensitivity="restricted",
         ),
     ),
 )
@@ -399,12 +497,21 @@ REFLECTION = Step(
     ),
     clinician_only=True,
     fields=(
-        Field("reflection_notes", "text",
-              "How might your own views or experiences shape this work?",
-              why="Noticing our own reactions helps us stay with the client's goals.",
-              who_sees="Only you.", sensitivity="restricted"),
-        Field("consultation_wanted", "bool", "I'd like to talk this through in consultation",
-              why="A reminder for you on your dashboard.", who_sees="Only you."),
+        Field(
+            "reflection_notes",
+            "text",
+            "How might your own views or experiences shape this work?",
+            why="Noticing our own reactions helps us stay with the client's goals.",
+            who_sees="Only you.",
+            sensitivity="restricted",
+        ),
+        Field(
+            "consultation_wanted",
+            "bool",
+            "I'd like to talk this through in consultation",
+            why="A reminder for you on your dashboard.",
+            who_sees="Only you.",
+        ),
     ),
 )
 
@@ -413,15 +520,34 @@ REVIEW = Step(
     title="Look over your answers",
     intro="Check everything together. You can go back and change any answer.",
     fields=(
-        Field("findings_acknowledged", "bool", "We've looked at any wording suggestions",
-              who_sees="You and your clinician."),
-        Field("confirmed", "bool", "We've read this together and it reflects what was said",
-              required=True, who_sees="You and your clinician."),
+        Field(
+            "findings_acknowledged",
+            "bool",
+            "We've looked at any wording suggestions",
+            who_sees="You and your clinician.",
+        ),
+        Field(
+            "confirmed",
+            "bool",
+            "We've read this together and it reflects what was said",
+            required=True,
+            who_sees="You and your clinician.",
+        ),
     ),
 )
 
 STEPS: tuple[Step, ...] = (
-    CONSENT, ABOUT, GOALS, WORK_CONTEXT, PRECAUTIONS, STIGMA_COPING, WORK_PLANS,
-    EXIT_PLANNING, SUPPORTS, PARTNER, REFLECTION, REVIEW,
+    CONSENT,
+    ABOUT,
+    GOALS,
+    WORK_CONTEXT,
+    PRECAUTIONS,
+    STIGMA_COPING,
+    WORK_PLANS,
+    EXIT_PLANNING,
+    SUPPORTS,
+    PARTNER,
+    REFLECTION,
+    REVIEW,
 )
 STEPS_BY_NAME = {step.name: step for step in STEPS}

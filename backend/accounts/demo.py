@@ -2,18 +2,17 @@
 
 from dataclasses import dataclass
 
+from config.env import local_secret
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
-
-from config.env import local_secret
 
 from .models import ApiToken, Clinic, Membership, Role
 from .services import ALL_SCOPES, api_token_create, generate_password
 
 DEMO_CLINIC = "Demo clinic"
 DEMO_USERNAME = "demo"
-DEMO_TOKEN_NAME = "demo"
+DEMO_TOKEN_NAME = "demo"  # noqa: S105 - a label, not a secret
 DEMO_CLIENTS = [("River", "they/them"), ("Sam", "she/her"), ("Jordan", "he/him")]
 
 

@@ -5,7 +5,7 @@ import json
 import uuid
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
+from django.contrib.auth.models import User
 from django.db import models
 
 from .context import request_id_var
@@ -28,15 +28,20 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
 
 
 def audit_record(
-    *, actor: AbstractBaseUser | None, clinic_id: uuid.UUID, action: str, obj: models.Model,
-    client_id: uuid.UUID | None = None, **detail: Any,
+    *,
+    actor: User | None,
+    clinic_id: uuid.UUID,
+    action: str,
+    obj: models.Model,
+    client_id: uuid.UUID | None = None,
+    **detail: Any,
 ) -> AuditEvent:
     last = AuditEvent.objects.filter(clinic_id=clinic_id).order_by("-id").values("hash").first()
     event = AuditEvent(
         clinic_id=clinic_id,
         actor_id=actor.pk if actor is not None else None,
         action=action,
-        object_type=obj._meta.model_name,
+        object_type=obj._meta.model_name or obj.__class__.__name__.lower(),
         object_id=str(obj.pk),
         client_id=client_id,
         request_id=request_id_var.get(),

@@ -2,6 +2,9 @@
 
 from typing import Any
 
+from audit.services import audit_record
+from common.api import caller, caller_membership
+from common.serializers import StrictCharField
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
@@ -9,18 +12,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_record
-from common.api import caller_membership
-
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
 from .selectors import client_get, client_list
 from .services import client_create, client_erase, client_update
 
 
 class ClientSerializer(serializers.ModelSerializer):
-    display_name = serializers.CharField(max_length=DISPLAY_NAME_MAX)
-    pronouns = serializers.CharField(max_length=PRONOUNS_MAX, required=False, allow_blank=True)
-    external_id = serializers.CharField(max_length=EXTERNAL_ID_MAX, required=False, allow_blank=True)
+    display_name = StrictCharField(max_length=DISPLAY_NAME_MAX)
+    pronouns = StrictCharField(max_length=PRONOUNS_MAX, required=False, allow_blank=True)
+    external_id = StrictCharField(max_length=EXTERNAL_ID_MAX, required=False, allow_blank=True)
 
     class Meta:
         model = Client
@@ -40,15 +40,16 @@ class ClientListCreate(generics.ListCreateAPIView):
         if raw:
             since = parse_datetime(raw)
             if since is None or since.tzinfo is None:
-                raise ValidationError({"updated_since": ["Use an ISO 8601 date-time with a time zone."]})
+                raise ValidationError(
+                    {"updated_since": ["Use an ISO 8601 date-time with a time zone."]}
+                )
         return client_list(membership=caller_membership(self.request), updated_since=since)
 
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        client = client_create(
-            membership=caller_membership(request), actor=request.user, **serializer.validated_data
-        )
+        membership, actor = caller(request)
+        client = client_create(membership=membership, actor=actor, **serializer.validated_data)
         return Response(ClientSerializer(client).data, status=201)
 
 
@@ -61,17 +62,25 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
-        audit_record(actor=request.user, clinic_id=client.clinic_id, action="read", obj=client,
-                     client_id=client.pk)
+        _, actor = caller(request)
+        audit_record(
+            actor=actor,
+            clinic_id=client.clinic_id,
+            action="read",
+            obj=client,
+            client_id=client.pk,
+        )
         return Response(ClientSerializer(client).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
+        _, actor = caller(request)
         serializer = self.get_serializer(client, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        client = client_update(client=client, actor=request.user, **serializer.validated_data)
+        client = client_update(client=client, actor=actor, **serializer.validated_data)
         return Response(ClientSerializer(client).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        client_erase(client=self.get_object(), actor=request.user)
+        _, actor = caller(request)
+        client_erase(client=self.get_object(), actor=actor)
         return Response(status=204)

@@ -3,15 +3,16 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
-from django.http import Http404
-
 from accounts.models import Membership
+from common.selectors import get_or_404
+from django.db.models import QuerySet
 
 from .models import Client
 
 
-def client_list(*, membership: Membership, updated_since: datetime | None = None) -> QuerySet[Client]:
+def client_list(
+    *, membership: Membership, updated_since: datetime | None = None
+) -> QuerySet[Client]:
     qs = Client.objects.filter(clinic_id=membership.clinic_id)
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
@@ -19,7 +20,4 @@ def client_list(*, membership: Membership, updated_since: datetime | None = None
 
 
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
-    try:
-        return Client.objects.get(clinic_id=membership.clinic_id, pk=client_id)
-    except (Client.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(Client.objects.filter(clinic_id=membership.clinic_id), client_id)

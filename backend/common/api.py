@@ -1,9 +1,9 @@
 """Small helpers shared by the API views."""
 
-from rest_framework.request import Request
-
 from accounts.models import Membership
 from accounts.permissions import membership_of
+from django.contrib.auth.models import User
+from rest_framework.request import Request
 
 
 def caller_membership(request: Request) -> Membership:
@@ -12,3 +12,9 @@ def caller_membership(request: Request) -> Membership:
     if membership is None:  # unreachable behind ClinicMember; kept as a hard stop
         raise PermissionError("No clinic membership.")
     return membership
+
+
+def caller(request: Request) -> tuple[Membership, User]:
+    """The caller's membership and user, typed for services that record who acted."""
+    membership = caller_membership(request)
+    return membership, membership.user

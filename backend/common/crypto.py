@@ -6,9 +6,9 @@ new key can be put in front and `reencrypt_fields` moves old rows onto it.
 
 import json
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from cryptography.fernet import InvalidToken, MultiFernet, Fernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.db import models
 
@@ -48,8 +48,17 @@ class EncryptedTextField(models.TextField):
         return None if value is None else encrypt_str(value)
 
 
-class EncryptedJSONField(models.TextField):
-    """A JSON document stored as one Fernet token."""
+if TYPE_CHECKING:
+    _AnyField = models.Field[Any, Any]
+else:
+    _AnyField = models.Field
+
+
+class EncryptedJSONField(_AnyField):
+    """A JSON document stored as one Fernet token (in a text column)."""
+
+    def get_internal_type(self) -> str:
+        return "TextField"
 
     def from_db_value(self, value: str | None, expression: Any, connection: Any) -> Any:
         return None if value is None else json.loads(decrypt_str(value))

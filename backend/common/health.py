@@ -2,11 +2,10 @@
 
 import logging
 
+from config.celery import app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
-
-from config.celery import app
 
 logger = logging.getLogger(__name__)
 
@@ -50,7 +49,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         "worker": "up" if workers else "down",
     }
     healthy = database and broker and workers > 0
-    body = {"status": "ok" if healthy else "unavailable", "checks": checks, "workers": workers}
+    body: dict[str, object] = {
+        "status": "ok" if healthy else "unavailable",
+        "checks": checks,
+        "workers": workers,
+    }
     if not healthy:
         body["down"] = [name for name, state in checks.items() if state == "down"]
     return JsonResponse(body, status=200 if healthy else 503)

@@ -1,9 +1,8 @@
+from clients import api as clients_api
+from common.health import healthz
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-
-from clients import api as clients_api
-from common.health import healthz
 from intake import api as intake_api
 
 api_v1 = [
@@ -13,8 +12,7 @@ api_v1 = [
     path("intakes/", intake_api.IntakeCreate.as_view(), name="intake-create"),
     path("intakes/<str:pk>/", intake_api.IntakeDetail.as_view(), name="intake-detail"),
     path("intakes/<str:pk>/steps/<str:step>/", intake_api.IntakeStep.as_view(), name="intake-step"),
-    path("intakes/<str:pk>/complete/", intake_api.IntakeComplete.as_view(),
-         name="intake-complete"),
+    path("intakes/<str:pk>/complete/", intake_api.IntakeComplete.as_view(), name="intake-complete"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -2,6 +2,10 @@
 
 from typing import Any
 
+from audit.services import audit_record
+from clients.models import Client
+from common.api import caller
+from common.errors import Conflict
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -9,10 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
-from clients.models import Client
-from common.api import caller_membership
-from common.errors import Conflict
 from forms import KINDS, STEPS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
@@ -71,40 +71,56 @@ class IntakeCreate(APIView):
     def post(self, request: Request) -> Response:
         serializer = IntakeStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        membership = caller_membership(request)
+        membership, actor = caller(request)
         client = Client.objects.filter(
             clinic_id=membership.clinic_id, pk=serializer.validated_data["client"]
         ).first()
         if client is None:
             raise ValidationError({"client": ["No client with this id in your clinic."]})
-        intake = intake_start(membership=membership, actor=request.user, client=client,
-                              kind=serializer.validated_data["kind"])
-        return Response(intake_representation(intake, request.user), status=201,
-                        headers={"Location": f"/api/v1/intakes/{intake.pk}/"})
+        intake = intake_start(
+            membership=membership,
+            actor=actor,
+            client=client,
+            kind=serializer.validated_data["kind"],
+        )
+        return Response(
+            intake_representation(intake, request.user),
+            status=201,
+            headers={"Location": f"/api/v1/intakes/{intake.pk}/"},
+        )
 
 
 class IntakeDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        intake = intake_get(membership=caller_membership(request), intake_id=pk)
-        audit_record(actor=request.user, clinic_id=intake.clinic_id, action="read", obj=intake,
-                     client_id=intake.client_id)
+        membership, actor = caller(request)
+        intake = intake_get(membership=membership, intake_id=pk)
+        audit_record(
+            actor=actor,
+            clinic_id=intake.clinic_id,
+            action="read",
+            obj=intake,
+            client_id=intake.client_id,
+        )
         return Response(intake_representation(intake, request.user))
 
 
 class IntakeStep(APIView):
     @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
     def put(self, request: Request, pk: str, step: str) -> Response:
-        intake = intake_get(membership=caller_membership(request), intake_id=pk)
+        membership, actor = caller(request)
+        intake = intake_get(membership=membership, intake_id=pk)
         spec = STEPS_BY_NAME.get(step)
         if spec is None:
             raise NotFound(f"No step named {step[:40]!r}.")
         try:
             answers = validate_payload(
-                spec, request.data, work_term=work_term(intake.answers),
+                spec,
+                request.data,
+                work_term=work_term(intake.answers),
                 work_topic=work_is_a_topic(intake.answers),
             )
-            intake_submit_step(intake=intake, step=spec, answers=answers, actor=request.user)
+            intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)
         except StepInvalid as exc:
             raise ValidationError(exc.errors) from None
         except (StepNotEnabled, IntakeClosed) as exc:
@@ -115,10 +131,14 @@ class IntakeStep(APIView):
 class IntakeComplete(APIView):
     @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request, pk: str) -> Response:
-        intake = intake_get(membership=caller_membership(request), intake_id=pk)
+        membership, actor = caller(request)
+        intake = intake_get(membership=membership, intake_id=pk)
         try:
-            plan = intake_complete(intake=intake, actor=request.user)
+            plan = intake_complete(intake=intake, actor=actor)
         except IntakeIncomplete as exc:
             raise ValidationError(exc.missing) from None
-        return Response({"plan": str(plan.pk)}, status=status.HTTP_201_CREATED,
-                        headers={"Location": f"/api/v1/plans/{plan.pk}/"})
+        return Response(
+            {"plan": str(plan.pk)},
+            status=status.HTTP_201_CREATED,
+            headers={"Location": f"/api/v1/plans/{plan.pk}/"},
+        )

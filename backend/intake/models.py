@@ -1,10 +1,9 @@
 """An intake: the answers to the steps in forms/, encrypted at rest as one document."""
 
-from django.conf import settings
-from django.db import models
-
 from common.crypto import EncryptedJSONField, EncryptedTextField
 from common.models import BaseModel
+from django.conf import settings
+from django.db import models
 
 
 class Kind(models.TextChoices):

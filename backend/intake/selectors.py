@@ -4,11 +4,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from accounts.models import Membership
+from common.selectors import get_or_404
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
-from django.http import Http404
 
-from accounts.models import Membership
 from forms import STEPS, Step, enabled_steps
 
 from .models import Intake, Reflection, Status
@@ -19,12 +19,9 @@ def intake_list(*, membership: Membership) -> QuerySet[Intake]:
 
 
 def intake_get(*, membership: Membership, intake_id: uuid.UUID | str) -> Intake:
-    try:
-        return Intake.objects.select_related("client").get(
-            clinic_id=membership.clinic_id, pk=intake_id
-        )
-    except (Intake.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(
+        Intake.objects.select_related("client").filter(clinic_id=membership.clinic_id), intake_id
+    )
 
 
 def reflection_of(*, intake: Intake, viewer: AbstractBaseUser) -> Reflection | None:
@@ -38,8 +35,10 @@ def step_answers(*, intake: Intake, step: Step, viewer: AbstractBaseUser) -> dic
         reflection = reflection_of(intake=intake, viewer=viewer)
         if reflection is None:
             return None
-        return {"reflection_notes": reflection.notes,
-                "consultation_wanted": reflection.consultation_wanted}
+        return {
+            "reflection_notes": reflection.notes,
+            "consultation_wanted": reflection.consultation_wanted,
+        }
     answers: dict[str, Any] | None = intake.answers.get(step.name)
     return answers
 

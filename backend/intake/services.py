@@ -3,13 +3,13 @@ from forms/ has already validated, so the two can never drift apart."""
 
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
-from django.utils import timezone
-
 from accounts.models import Membership
 from audit.services import audit_record
 from clients.models import Client
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+
 from forms import FORM_VERSION, Step, prune_answers
 
 from .models import Intake, Reflection, Status
@@ -34,14 +34,18 @@ class IntakeIncomplete(IntakeError):
 
 
 @transaction.atomic
-def intake_start(*, membership: Membership, actor: AbstractBaseUser, client: Client,
-                 kind: str) -> Intake:
+def intake_start(*, membership: Membership, actor: User, client: Client, kind: str) -> Intake:
     intake = Intake.objects.create(
-        clinic_id=membership.clinic_id, client=client, kind=kind, form_version=FORM_VERSION,
-        created_by=actor, current_step="consent",
+        clinic_id=membership.clinic_id,
+        client=client,
+        kind=kind,
+        form_version=FORM_VERSION,
+        created_by=actor,
+        current_step="consent",
     )
-    audit_record(actor=actor, clinic_id=intake.clinic_id, action="create", obj=intake,
-                 client_id=client.pk)
+    audit_record(
+        actor=actor, clinic_id=intake.clinic_id, action="create", obj=intake, client_id=client.pk
+    )
     return intake
 
 
@@ -53,8 +57,9 @@ def _locked(intake: Intake) -> Intake:
 
 
 @transaction.atomic
-def intake_submit_step(*, intake: Intake, step: Step, answers: dict[str, Any],
-                       actor: AbstractBaseUser) -> list[str]:
+def intake_submit_step(
+    *, intake: Intake, step: Step, answers: dict[str, Any], actor: User
+) -> list[str]:
     """Store one step's validated answers. Returns the steps whose answers a changed answer
     switched off: those answers are deleted, never kept hidden."""
     intake = _locked(intake)
@@ -65,18 +70,28 @@ def intake_submit_step(*, intake: Intake, step: Step, answers: dict[str, Any],
     removed: list[str] = []
     if step.clinician_only:
         Reflection.objects.update_or_create(
-            intake=intake, author_id=actor.pk,
-            defaults={"notes": answers.get("reflection_notes", ""),
-                      "consultation_wanted": bool(answers.get("consultation_wanted"))},
+            intake=intake,
+            author_id=actor.pk,
+            defaults={
+                "notes": answers.get("reflection_notes", ""),
+                "consultation_wanted": bool(answers.get("consultation_wanted")),
+            },
         )
     else:
         merged = {**intake.answers, step.name: answers}
         intake.answers, removed = prune_answers(intake.kind, merged)
     intake.current_step = step.name
     intake.save(update_fields=["answers", "current_step", "updated_at"])
-    audit_record(actor=actor, clinic_id=intake.clinic_id, action="update", obj=intake,
-                 client_id=intake.client_id, step=step.name, removed_steps=removed,
-                 fields=sorted(answers))
+    audit_record(
+        actor=actor,
+        clinic_id=intake.clinic_id,
+        action="update",
+        obj=intake,
+        client_id=intake.client_id,
+        step=step.name,
+        removed_steps=removed,
+        fields=sorted(answers),
+    )
     return removed
 
 
@@ -92,7 +107,7 @@ def intake_missing(intake: Intake) -> dict[str, list[str]]:
 
 
 @transaction.atomic
-def intake_complete(*, intake: Intake, actor: AbstractBaseUser) -> Any:
+def intake_complete(*, intake: Intake, actor: User) -> Any:
     """Complete the intake and draft the plan from it. Completing again returns the same plan."""
     from plans.services import plan_create_from_intake
 
@@ -107,6 +122,11 @@ def intake_complete(*, intake: Intake, actor: AbstractBaseUser) -> Any:
     intake.completed_at = timezone.now()
     intake.completed_by = actor  # type: ignore[assignment]
     intake.save()
-    audit_record(actor=actor, clinic_id=intake.clinic_id, action="complete", obj=intake,
-                 client_id=intake.client_id)
+    audit_record(
+        actor=actor,
+        clinic_id=intake.clinic_id,
+        action="complete",
+        obj=intake,
+        client_id=intake.client_id,
+    )
     return plan_create_from_intake(intake=intake, actor=actor)

@@ -2,19 +2,20 @@
 
 from typing import Any
 
-from django import forms
-from django.contrib.auth import logout
-from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
-
+from accounts.models import Membership
 from accounts.permissions import membership_of
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import client_get, client_list
 from clients.services import client_create
-from forms import KINDS
+from django import forms
+from django.contrib.auth import logout
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 from plans.models import TreatmentPlan
+
+from forms import KINDS
 
 from .models import Intake
 from .selectors import intake_get, intake_in_progress
@@ -24,12 +25,16 @@ from .services import intake_start
 class StartIntakeForm(forms.Form):
     client = forms.UUIDField(required=False, widget=forms.HiddenInput)
     display_name = forms.CharField(
-        max_length=DISPLAY_NAME_MAX, required=False, label="Name the client would like to use",
+        max_length=DISPLAY_NAME_MAX,
+        required=False,
+        label="Name the client would like to use",
         help_text="Any name they choose. No legal name is needed.",
     )
     pronouns = forms.CharField(max_length=PRONOUNS_MAX, required=False, label="Pronouns")
     kind = forms.ChoiceField(
-        choices=[(k, k.title()) for k in KINDS], initial="individual", widget=forms.RadioSelect,
+        choices=[(k, k.title()) for k in KINDS],
+        initial="individual",
+        widget=forms.RadioSelect,
         label="Intake for",
     )
 
@@ -40,11 +45,9 @@ class StartIntakeForm(forms.Form):
         return cleaned
 
 
-def _membership_or_404(request: HttpRequest) -> Any:
+def _membership_or_404(request: HttpRequest) -> Membership:
     membership = membership_of(request.user)
     if membership is None:
-        from django.http import Http404
-
         raise Http404
     return membership
 
@@ -56,9 +59,11 @@ def home(request: HttpRequest) -> HttpResponse:
     context = {
         "clients": clients,
         "in_progress": intake_in_progress(membership=membership)
-        .select_related("client").order_by("-updated_at")[:50],
+        .select_related("client")
+        .order_by("-updated_at")[:50],
         "plans": TreatmentPlan.objects.filter(clinic_id=membership.clinic_id)
-        .select_related("client").order_by("-updated_at")[:50],
+        .select_related("client")
+        .order_by("-updated_at")[:50],
         "start_form": StartIntakeForm(),
     }
     return render(request, "intake/home.html", context)
@@ -68,20 +73,31 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["POST"])
 def start_intake(request: HttpRequest) -> HttpResponse:
     membership = _membership_or_404(request)
+    actor = membership.user
     form = StartIntakeForm(request.POST)
     if not form.is_valid():
-        return render(request, "intake/home.html", {
-            "clients": client_list(membership=membership).order_by("-created_at")[:100],
-            "start_form": form, "in_progress": [], "plans": [],
-        }, status=400)
+        return render(
+            request,
+            "intake/home.html",
+            {
+                "clients": client_list(membership=membership).order_by("-created_at")[:100],
+                "start_form": form,
+                "in_progress": [],
+                "plans": [],
+            },
+            status=400,
+        )
     data = form.cleaned_data
     if data.get("client"):
         client = client_get(membership=membership, client_id=data["client"])
     else:
-        client = client_create(membership=membership, actor=request.user,
-                               display_name=data["display_name"], pronouns=data["pronouns"])
-    intake = intake_start(membership=membership, actor=request.user, client=client,
-                          kind=data["kind"])
+        client = client_create(
+            membership=membership,
+            actor=actor,
+            display_name=data["display_name"],
+            pronouns=data["pronouns"],
+        )
+    intake = intake_start(membership=membership, actor=actor, client=client, kind=data["kind"])
     return redirect("intake-step", intake_id=intake.pk, step="consent")
 
 

@@ -7,9 +7,10 @@ is the intake named in the URL.
 
 from typing import Any
 
+from accounts.permissions import membership_of
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -17,7 +18,6 @@ from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
-from accounts.permissions import membership_of
 from forms import STEPS, Step, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 
@@ -81,7 +81,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def as_wizard(cls) -> Any:
         return cls.as_view(url_name=cls.url_name, done_step_name=cls.done_step_name)
 
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         membership = membership_of(request.user)
         if membership is None:
             return self.handle_no_permission()
@@ -97,12 +97,15 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
-        return {"work_term": work_term(self.intake.answers),
-                "work_topic": work_is_a_topic(self.intake.answers)}
+        return {
+            "work_term": work_term(self.intake.answers),
+            "work_topic": work_is_a_topic(self.intake.answers),
+        }
 
     def process_step(self, form: StepForm) -> Any:
-        intake_submit_step(intake=self.intake, step=form.step, answers=form.answers(),
-                           actor=self.request.user)
+        intake_submit_step(
+            intake=self.intake, step=form.step, answers=form.answers(), actor=self.request.user
+        )
         return form.data
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -119,8 +122,9 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             self.storage.current_step = posted_step
         form = self.get_form(data=self.request.POST, files=self.request.FILES)
         if form.is_valid():
-            intake_submit_step(intake=self.intake, step=form.step, answers=form.answers(),
-                               actor=self.request.user)
+            intake_submit_step(
+                intake=self.intake, step=form.step, answers=form.answers(), actor=self.request.user
+            )
             self.__dict__.pop("_resolved_form_list", None)
         if goto_step not in self.get_form_list():  # the jump target was just switched off
             goto_step = self.steps.current
@@ -134,14 +138,18 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         # steps (consent, goals, review) send the clinician back.
         for step_name in self.get_form_list():
             data = self.storage.get_step_data(step_name)
-            bound = self.get_form(step=step_name, data=data if data is not None else MultiValueDict())
+            bound = self.get_form(
+                step=step_name, data=data if data is not None else MultiValueDict()
+            )
             if not bound.is_valid():
                 return self.render_revalidation_failure(step_name, bound, **kwargs)
         return self.done([], **kwargs)
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
         plan = intake_complete(intake=self.intake, actor=self.request.user)
-        messages.success(self.request, "Intake complete. Here is the draft plan to go over together.")
+        messages.success(
+            self.request, "Intake complete. Here is the draft plan to go over together."
+        )
         return HttpResponseRedirect(reverse("plan-detail", kwargs={"plan_id": plan.pk}))
 
     def get_context_data(self, form: StepForm, **kwargs: Any) -> dict[str, Any]:
@@ -158,9 +166,14 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             step_number=enabled.index(current) + 1,
             step_total=len(enabled),
             step_links=[
-                {"name": s.name, "title": s.title, "current": s.name == current,
-                 "complete": s.name in self.intake.answers}
-                for s in STEPS if s.name in enabled
+                {
+                    "name": s.name,
+                    "title": s.title,
+                    "current": s.name == current,
+                    "complete": s.name in self.intake.answers,
+                }
+                for s in STEPS
+                if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
         )
@@ -189,6 +202,13 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 else:
                     shown = []
                 rows.append({"label": form.fields[field.name].label, "values": shown})
-            out.append({"name": name, "title": spec.title, "answered": answers is not None,
-                        "rows": rows, "term": term})
+            out.append(
+                {
+                    "name": name,
+                    "title": spec.title,
+                    "answered": answers is not None,
+                    "rows": rows,
+                    "term": term,
+                }
+            )
         return out

@@ -1,10 +1,9 @@
 """The collaborative treatment plan drafted from a completed intake."""
 
-from django.conf import settings
-from django.db import models
-
 from common.crypto import EncryptedTextField
 from common.models import BaseModel
+from django.conf import settings
+from django.db import models
 
 
 class PlanStatus(models.TextChoices):

@@ -2,17 +2,14 @@
 
 import uuid
 
-from django.http import Http404
-
 from accounts.models import Membership
+from common.selectors import get_or_404
 
 from .models import TreatmentPlan
 
 
 def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPlan:
-    try:
-        return TreatmentPlan.objects.select_related("client").get(
-            clinic_id=membership.clinic_id, pk=plan_id
-        )
-    except (TreatmentPlan.DoesNotExist, ValueError, TypeError):
-        raise Http404 from None
+    return get_or_404(
+        TreatmentPlan.objects.select_related("client").filter(clinic_id=membership.clinic_id),
+        plan_id,
+    )

@@ -1,11 +1,10 @@
 """Web pages for plans (the editor grows with the plan capability)."""
 
+from accounts.permissions import membership_of
+from audit.services import audit_record
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-
-from accounts.permissions import membership_of
-from audit.services import audit_record
 
 from .selectors import plan_get
 
@@ -16,6 +15,12 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     if membership is None:
         raise Http404
     plan = plan_get(membership=membership, plan_id=plan_id)
-    audit_record(actor=request.user, clinic_id=plan.clinic_id, action="read", obj=plan,
-                 client_id=plan.client_id)
+    actor = membership.user
+    audit_record(
+        actor=actor,
+        clinic_id=plan.clinic_id,
+        action="read",
+        obj=plan,
+        client_id=plan.client_id,
+    )
     return render(request, "plans/detail.html", {"plan": plan, "goals": plan.goals.all()})

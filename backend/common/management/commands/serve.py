@@ -28,19 +28,38 @@ class Command(BaseCommand):
         port = settings.PORT
         children = [
             subprocess.Popen(  # noqa: S603 - fixed argv, no shell
-                [str(bindir / "celery"), "-A", "config", "worker", "--loglevel=INFO",
-                 f"--concurrency={options['concurrency']}", "--without-gossip", "--without-mingle"],
-                cwd=BACKEND, env=env,
+                [
+                    str(bindir / "celery"),
+                    "-A",
+                    "config",
+                    "worker",
+                    "--loglevel=INFO",
+                    f"--concurrency={options['concurrency']}",
+                    "--without-gossip",
+                    "--without-mingle",
+                ],
+                cwd=BACKEND,
+                env=env,
+                start_new_session=True,
             ),
             subprocess.Popen(  # noqa: S603
-                [str(bindir / "gunicorn"), "config.wsgi", f"--bind=127.0.0.1:{port}",
-                 f"--workers={options['workers']}", "--access-logfile=-",
-                 # access log lines carry method, path (ids only) and status, never bodies
-                 "--access-logformat=%(h)s %(m)s %(U)s %(s)s %(M)sms"],
-                cwd=BACKEND, env=env,
+                [
+                    str(bindir / "gunicorn"),
+                    "config.wsgi",
+                    f"--bind=127.0.0.1:{port}",
+                    f"--workers={options['workers']}",
+                    "--access-logfile=-",
+                    # access log lines carry method, path (ids only) and status, never bodies
+                    "--access-logformat=%(h)s %(m)s %(U)s %(s)s %(M)sms",
+                ],
+                cwd=BACKEND,
+                env=env,
+                start_new_session=True,
             ),
         ]
-        self.stdout.write(f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops the web server and worker)")
+        self.stdout.write(
+            f"Serving on http://127.0.0.1:{port}/  (Ctrl-C stops the web server and worker)"
+        )
         stopping = False
 
         def stop(signum: int, frame: Any) -> None:

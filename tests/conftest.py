@@ -1,0 +1,151 @@
+"""Personas (healthchecks style): alice, a clinician; bob, her colleague in the same clinic;
+charlie, an outsider in another clinic. Plus API clients with tokens, and a real worker."""
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from accounts.models import Membership, Role
+from accounts.services import ALL_SCOPES, api_token_create
+from clients.models import Client
+from django.db import connection
+from rest_framework.test import APIClient
+
+from tests.factories import ClientFactory, ClinicFactory, MembershipFactory
+
+REPO = Path(__file__).resolve().parent.parent
+BACKEND = REPO / "backend"
+
+
+@dataclass
+class Persona:
+    membership: Membership
+    api: APIClient
+    token: str
+
+    @property
+    def user(self):
+        return self.membership.user
+
+    @property
+    def clinic(self):
+        return self.membership.clinic
+
+
+def make_persona(clinic, role: str = Role.CLINICIAN, scopes: list[str] | None = None) -> Persona:
+    membership = MembershipFactory(clinic=clinic, role=role)
+    token = api_token_create(user=membership.user, scopes=scopes or ALL_SCOPES)
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return Persona(membership=membership, api=api, token=token)
+
+
+@pytest.fixture
+def clinic_a():
+    return ClinicFactory(name="Harbour Clinic")
+
+
+@pytest.fixture
+def alice(db, clinic_a) -> Persona:
+    return make_persona(clinic_a)
+
+
+@pytest.fixture
+def bob(db, clinic_a) -> Persona:
+    return make_persona(clinic_a)
+
+
+@pytest.fixture
+def admin_ann(db, clinic_a) -> Persona:
+    return make_persona(clinic_a, role=Role.CLINIC_ADMIN)
+
+
+@pytest.fixture
+def charlie(db) -> Persona:
+    return make_persona(ClinicFactory(name="Elsewhere Clinic"))
+
+
+@pytest.fixture
+def alices_client(alice: Persona) -> Client:
+    return ClientFactory(clinic=alice.clinic, display_name="River", pronouns="they/them")
+
+
+def _worker_env() -> dict[str, str]:
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "WORKER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "PYTHONPATH": os.pathsep.join([str(BACKEND), str(REPO)]),
+    }
+    return env
+
+
+@dataclass
+class WorkerProcess:
+    process: subprocess.Popen
+    env: dict[str, str]
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.wait(timeout=30)
+
+
+def start_worker(concurrency: int = 1, name: str = "test") -> WorkerProcess:
+    """A real `celery worker` process on the configured broker and the test database."""
+    from config.celery import app
+
+    env = _worker_env()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--loglevel=WARNING",
+            f"--concurrency={concurrency}",
+            "--pool=prefork",
+            "--without-gossip",
+            "--without-mingle",
+            f"--hostname={name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+        ],
+        cwd=BACKEND,
+        env=env,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"celery worker exited with {process.returncode}")
+        if app.control.ping(timeout=0.5):
+            return WorkerProcess(process=process, env=env)
+    process.kill()
+    raise RuntimeError("celery worker did not answer a ping within 60 s")
+
+
+def stop_worker(worker: WorkerProcess) -> None:
+    if worker.process.poll() is None:
+        worker.process.terminate()
+        try:
+            worker.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            worker.kill()
+
+
+@pytest.fixture
+def worker(transactional_db) -> Iterator[WorkerProcess]:
+    """A worker for one test; the test's data is committed so the worker can see it."""
+    from config.celery import app
+
+    app.control.purge()
+    proc = start_worker()
+    try:
+        yield proc
+    finally:
+        stop_worker(proc)

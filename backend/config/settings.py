@@ -202,6 +202,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 KNOX_TOKEN_MODEL = "accounts.ApiToken"  # noqa: S105 - a model name
+# knox's own migration creates its default token table even when the model is swapped for ours.
+MIGRATION_MODULES = {"knox": None}
 REST_KNOX = {
     "AUTH_HEADER_PREFIX": "Bearer",
     "TOKEN_TTL": None,  # integration tokens live until revoked

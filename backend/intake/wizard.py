@@ -10,6 +10,7 @@ from typing import Any
 from accounts.permissions import membership_of
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -76,6 +77,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     url_name = "intake-step"
     done_step_name = "finish"
     intake: Intake
+    actor: User
 
     @classmethod
     def as_wizard(cls) -> Any:
@@ -85,6 +87,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         membership = membership_of(request.user)
         if membership is None:
             return self.handle_no_permission()
+        self.actor = membership.user
         self.intake = intake_get(membership=membership, intake_id=kwargs["intake_id"])
         if self.intake.status != Status.IN_PROGRESS:
             return redirect("intake-summary", intake_id=self.intake.pk)
@@ -104,34 +107,48 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
 
     def process_step(self, form: StepForm) -> Any:
         intake_submit_step(
-            intake=self.intake, step=form.step, answers=form.answers(), actor=self.request.user
+            intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
         )
         return form.data
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
         try:
+            if "save_and_leave" in self.request.POST:
+                return self._save_and_leave()
             return super().post(*args, **kwargs)
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))
 
+    def _posted_form(self) -> StepForm:
+        """The form of the page that was posted: its own step, not whatever another tab saved."""
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step in self.get_form_list():
+            self.storage.current_step = posted_step
+        form: StepForm = self.get_form(data=self.request.POST, files=self.request.FILES)
+        return form
+
     def render_goto_step(self, goto_step: str, **kwargs: Any) -> HttpResponse:
         """Going back or jumping keeps what was typed on this page, when it is valid (#284)."""
-        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
-        if posted_step in self.get_form_list():  # the page's own step, not another tab's
-            self.storage.current_step = posted_step
-        form = self.get_form(data=self.request.POST, files=self.request.FILES)
+        form = self._posted_form()
         if form.is_valid():
             intake_submit_step(
-                intake=self.intake, step=form.step, answers=form.answers(), actor=self.request.user
+                intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
             )
             self.__dict__.pop("_resolved_form_list", None)
         if goto_step not in self.get_form_list():  # the jump target was just switched off
             goto_step = self.steps.current
-        if "save_and_leave" in self.request.POST:
-            messages.success(self.request, "Saved. You can pick up where you left off.")
-            return redirect("home")
         return super().render_goto_step(goto_step, **kwargs)
+
+    def _save_and_leave(self) -> HttpResponse:
+        form = self._posted_form()
+        if not form.is_valid():  # never drop typed answers silently
+            return self.render(form)
+        intake_submit_step(
+            intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
+        )
+        messages.success(self.request, "Saved. You can pick up where you left off.")
+        return redirect("home")
 
     def render_done(self, form: StepForm, **kwargs: Any) -> HttpResponse:
         # Steps never shown count as never asked: validate them as empty, so only required
@@ -146,7 +163,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return self.done([], **kwargs)
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
-        plan = intake_complete(intake=self.intake, actor=self.request.user)
+        plan = intake_complete(intake=self.intake, actor=self.actor)
         messages.success(
             self.request, "Intake complete. Here is the draft plan to go over together."
         )

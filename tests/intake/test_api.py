@@ -1,0 +1,194 @@
+"""The REST step API validates with the same forms as the wizard."""
+
+import uuid
+
+import pytest
+from intake.models import Intake, Reflection
+from plans.models import TreatmentPlan
+
+from tests.intake.helpers import CONSENT, GOALS
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def intake_id(alice, alices_client) -> str:
+    response = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def put(persona, intake_id: str, step: str, body):
+    return persona.api.put(f"/api/v1/intakes/{intake_id}/steps/{step}/", body, format="json")
+
+
+def test_form_definition_lists_steps_fields_and_codes(alice) -> None:
+    body = alice.api.get("/api/v1/forms/individual/").json()
+    steps = [s["name"] for s in body["steps"]]
+    assert "partner" not in steps
+    assert steps[0] == "consent"
+    assert steps[-1] == "review"
+    work_plans = next(s for s in body["steps"] if s["name"] == "work_plans")
+    assert work_plans["enabled_when"] == {"field": "about.work_focus", "in": ["central", "part"]}
+    direction = work_plans["fields"][0]
+    assert direction["initial"] is None
+    assert direction["optional"] is True
+    assert [c["code"] for c in direction["choices"]][:4] == [
+        "continue",
+        "change_conditions",
+        "reduce",
+        "leave",
+    ]
+    couple = alice.api.get("/api/v1/forms/couple/").json()
+    assert "partner" in [s["name"] for s in couple["steps"]]
+    assert alice.api.get("/api/v1/forms/group/").status_code == 404
+
+
+def test_start_returns_steps_with_state(alice, intake_id) -> None:
+    body = alice.api.get(f"/api/v1/intakes/{intake_id}/").json()
+    assert body["status"] == "in_progress"
+    states = {s["name"]: s for s in body["steps"]}
+    assert states["consent"] == {"name": "consent", "enabled": True, "complete": False}
+    assert states["work_context"]["enabled"] is False
+    assert body["answers"] == {}
+
+
+def test_start_with_another_clinics_client_is_400_naming_client(charlie, alices_client) -> None:
+    response = charlie.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["client"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"client": "nope", "kind": "individual"}, "client"),
+        ({"client": str(uuid.uuid4()), "kind": "group"}, "kind"),
+        ({"kind": "individual"}, "client"),
+    ],
+)
+def test_start_validation(alice, body, field) -> None:
+    response = alice.api.post("/api/v1/intakes/", body, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_outsider_gets_404_everywhere(charlie, intake_id) -> None:
+    assert charlie.api.get(f"/api/v1/intakes/{intake_id}/").status_code == 404
+    assert put(charlie, intake_id, "consent", CONSENT).status_code == 404
+    assert charlie.api.post(f"/api/v1/intakes/{intake_id}/complete/").status_code == 404
+    assert Intake.objects.get(pk=intake_id).answers == {}
+
+
+def test_a_step_saves_and_marks_complete(alice, intake_id) -> None:
+    response = put(alice, intake_id, "consent", CONSENT)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["answers"]["consent"] == CONSENT
+    assert {s["name"]: s["complete"] for s in body["steps"]}["consent"] is True
+
+
+@pytest.mark.parametrize(
+    ("step", "body", "field"),
+    [
+        (
+            "consent",
+            {"confidentiality_explained": False, "recording_preference": "full"},
+            "confidentiality_explained",
+        ),
+        (
+            "consent",
+            {"confidentiality_explained": "yes", "recording_preference": "full"},
+            "confidentiality_explained",
+        ),
+        (
+            "consent",
+            {"confidentiality_explained": True, "recording_preference": "everything"},
+            "recording_preference",
+        ),
+        ("about", {"work_focus": 3}, "work_focus"),
+        ("about", {"nickname": "x"}, "nickname"),
+        ("about", {"preferred_name": "x" * 101}, "preferred_name"),
+        ("goals", {"client_goals": "one goal"}, "client_goals"),
+        ("goals", {"client_goals": []}, "client_goals"),
+        ("goals", {"client_goals": ["g"] * 11}, "client_goals"),
+        ("goals", {"client_goals": ["g"] * 10_000}, "client_goals"),
+        ("goals", {"client_goals": ["x" * 501]}, "client_goals"),
+        ("goals", {"client_goals": ["nul\x00"]}, "client_goals"),
+        ("goals", {"client_goals": ["ok"], "what_brings_you": "x" * 4001}, "what_brings_you"),
+        ("supports", {"referral_needs": ["housing", 7]}, "referral_needs"),
+        ("stigma_coping", {"stigma_experiences": ["none", "police"]}, "stigma_experiences"),
+    ],
+)
+def test_bad_answers_are_400_naming_the_field(alice, intake_id, step, body, field) -> None:
+    response = put(alice, intake_id, step, body)
+    assert response.status_code == 400, response.content
+    assert field in response.json()["errors"]
+
+
+def test_errors_never_echo_what_was_typed(alice, intake_id) -> None:
+    response = put(alice, intake_id, "about", {"work_focus": "my secret words"})
+    assert response.status_code == 400
+    assert "my secret words" not in response.content.decode()
+
+
+def test_a_body_that_is_not_an_object_is_400(alice, intake_id) -> None:
+    assert put(alice, intake_id, "consent", ["not", "an", "object"]).status_code == 400
+
+
+def test_unknown_step_is_404(alice, intake_id) -> None:
+    assert put(alice, intake_id, "diagnosis", {}).status_code == 404
+
+
+def test_step_not_enabled_is_409(alice, intake_id) -> None:
+    response = put(alice, intake_id, "work_context", {"work_types": ["massage"]})
+    assert response.status_code == 409
+    assert put(alice, intake_id, "partner", {}).status_code == 409
+
+
+def test_turning_work_off_deletes_work_answers(alice, intake_id) -> None:
+    put(alice, intake_id, "about", {"work_focus": "part", "work_term": "escorting"})
+    assert put(alice, intake_id, "work_context", {"work_types": ["agency"]}).status_code == 200
+    assert put(alice, intake_id, "work_plans", {"work_direction": "reduce"}).status_code == 200
+    assert put(alice, intake_id, "exit_planning", {"exit_stage": "thinking"}).status_code == 200
+    body = put(alice, intake_id, "about", {"work_focus": "not_now"}).json()
+    assert set(body["answers"]) == {"about"}
+    assert body["progress"] == {"complete": 1, "total": 7}
+    stored = Intake.objects.get(pk=intake_id).answers
+    assert set(stored) == {"about"}
+
+
+def test_complete_lists_what_is_still_needed(alice, intake_id) -> None:
+    response = alice.api.post(f"/api/v1/intakes/{intake_id}/complete/")
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {
+        "consent.confidentiality_explained",
+        "goals.client_goals",
+    }
+
+
+def test_complete_drafts_a_plan_with_the_clients_goals_verbatim(alice, intake_id) -> None:
+    put(alice, intake_id, "consent", CONSENT)
+    put(alice, intake_id, "goals", GOALS)
+    response = alice.api.post(f"/api/v1/intakes/{intake_id}/complete/")
+    assert response.status_code == 201
+    plan = TreatmentPlan.objects.get(pk=response.json()["plan"])
+    assert [g.client_words for g in plan.goals.all()] == GOALS["client_goals"]
+    again = alice.api.post(f"/api/v1/intakes/{intake_id}/complete/")
+    assert again.json()["plan"] == str(plan.pk)
+    assert TreatmentPlan.objects.count() == 1
+    assert put(alice, intake_id, "goals", GOALS).status_code == 409
+
+
+def test_reflection_is_visible_to_its_author_only(alice, bob, intake_id) -> None:
+    note = {"reflection_notes": "I notice I feel protective", "consultation_wanted": True}
+    assert put(alice, intake_id, "reflection", note).status_code == 200
+    assert alice.api.get(f"/api/v1/intakes/{intake_id}/").json()["answers"]["reflection"] == note
+    bobs_view = bob.api.get(f"/api/v1/intakes/{intake_id}/")
+    assert "reflection" not in bobs_view.json()["answers"]
+    assert "protective" not in bobs_view.content.decode()
+    assert Reflection.objects.get().author == alice.user

@@ -1,0 +1,211 @@
+"""Wizard walk-throughs: post whole steps and check which step comes next."""
+
+import re
+
+import pytest
+from django.test import Client as Browser
+from intake.models import Intake
+from plans.models import TreatmentPlan
+
+from tests.factories import IntakeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def signed_in(persona) -> Browser:
+    browser = Browser()
+    browser.force_login(persona.user)
+    return browser
+
+
+def step_url(intake, step: str) -> str:
+    return f"/intakes/{intake.pk}/step/{step}/"
+
+
+def post_step(browser, intake, step: str, fields: dict, **extra):
+    data = {f"intake_{intake.pk}-current_step": step, **extra}
+    for name, value in fields.items():
+        data[f"{step}-{name}"] = value
+    return browser.post(step_url(intake, step), data)
+
+
+@pytest.fixture
+def intake(alice, alices_client) -> Intake:
+    return IntakeFactory(client=alices_client)
+
+
+def test_home_starts_an_intake_for_a_new_client_in_one_click(alice) -> None:
+    browser = signed_in(alice)
+    response = browser.post("/intakes/start/", {"display_name": "Wren", "kind": "couple"})
+    intake = Intake.objects.get()
+    assert response.url == step_url(intake, "consent")
+    assert intake.kind == "couple"
+    assert intake.client.display_name == "Wren"
+
+
+def test_consent_must_be_ticked(alice, intake) -> None:
+    browser = signed_in(alice)
+    response = post_step(browser, intake, "consent", {"recording_preference": "full"})
+    assert response.status_code == 200
+    assert "Please tick this box to continue." in response.content.decode()
+
+
+def test_steps_follow_the_conditions_and_back_works_after_skips(alice, intake) -> None:
+    browser = signed_in(alice)
+    r = post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "minimal"},
+    )
+    assert r.url == step_url(intake, "about")
+    r = post_step(browser, intake, "about", {"work_focus": "no"})
+    assert r.url == step_url(intake, "goals")
+    r = post_step(browser, intake, "goals", {"client_goals": ["rest more"]})
+    assert r.url == step_url(intake, "stigma_coping")  # work steps skipped
+    page = browser.get(r.url).content.decode()
+    assert "Step 4 of 7" in page
+    assert "sex" not in page.lower().split("<main", 1)[1]
+    back = post_step(browser, intake, "stigma_coping", {}, wizard_goto_step="goals")
+    assert back.url == step_url(intake, "goals")
+
+
+def test_work_focus_turns_work_steps_on(alice, intake) -> None:
+    browser = signed_in(alice)
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    post_step(browser, intake, "about", {"work_focus": "central", "work_term": "dancing"})
+    r = post_step(browser, intake, "goals", {"client_goals": ["more money"]})
+    assert r.url == step_url(intake, "work_context")
+    page = browser.get(r.url).content.decode()
+    assert "What kinds of dancing do you do?" in page
+    assert "Step 4 of 10" in page
+
+
+def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) -> None:
+    browser = signed_in(alice)
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    post_step(browser, intake, "about", {"work_focus": "central"})
+    post_step(browser, intake, "goals", {"client_goals": ["more money"]})
+    post_step(browser, intake, "work_context", {"work_types": ["massage"]})
+    post_step(browser, intake, "about", {"work_focus": "not_now"})
+    intake.refresh_from_db()
+    assert "work_context" not in intake.answers
+    assert intake.answers["about"] == {"work_focus": "not_now"}
+
+
+def test_jumping_to_another_step_keeps_what_was_typed(alice, intake) -> None:
+    browser = signed_in(alice)
+    browser.get(step_url(intake, "goals"))
+    r = post_step(
+        browser, intake, "goals", {"client_goals": ["keep this"]}, wizard_goto_step="consent"
+    )
+    assert r.url == step_url(intake, "consent")
+    intake.refresh_from_db()
+    assert intake.answers["goals"] == {"client_goals": ["keep this"]}
+
+
+def test_resume_from_another_browser_goes_to_the_saved_step(alice, intake) -> None:
+    first = signed_in(alice)
+    post_step(
+        first,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+        save_and_leave="1",
+    )
+    second = signed_in(alice)
+    r = second.get(f"/intakes/{intake.pk}/")
+    assert r.url == step_url(intake, "consent")
+    page = second.get(r.url).content.decode()
+    assert re.search(r'value="full"[^>]*checked', page)
+
+
+def test_two_intakes_in_one_session_never_mix(alice, alices_client) -> None:
+    one, two = IntakeFactory(client=alices_client), IntakeFactory(client=alices_client)
+    browser = signed_in(alice)
+    post_step(browser, one, "goals", {"client_goals": ["first person's goal"]})
+    post_step(browser, two, "goals", {"client_goals": ["second person's goal"]})
+    one.refresh_from_db()
+    two.refresh_from_db()
+    assert one.answers["goals"]["client_goals"] == ["first person's goal"]
+    assert two.answers["goals"]["client_goals"] == ["second person's goal"]
+    page = browser.get(step_url(one, "goals")).content.decode()
+    assert "first person" in page
+    assert "second person" not in page
+
+
+def test_outsider_gets_404_on_the_wizard(charlie, intake) -> None:
+    assert signed_in(charlie).get(step_url(intake, "consent")).status_code == 404
+
+
+def test_signed_out_visitor_is_sent_to_sign_in(client, intake) -> None:
+    response = client.get(step_url(intake, "consent"))
+    assert response.status_code == 302
+    assert response.url.startswith("/login/")
+
+
+def test_quick_exit_signs_out_and_shows_a_neutral_page(alice, intake) -> None:
+    browser = signed_in(alice)
+    response = browser.get("/away/")
+    page = response.content.decode().lower()
+    assert response.status_code == 200
+    for word in ("intake", "care", "sex", "client", "plan"):
+        assert word not in page
+    assert browser.get(step_url(intake, "consent")).status_code == 302
+
+
+def test_every_wizard_page_has_a_quick_exit(alice, intake) -> None:
+    browser = signed_in(alice)
+    for step in ("consent", "about", "goals", "supports", "review"):
+        assert 'id="quick-exit"' in browser.get(step_url(intake, step)).content.decode()
+
+
+def test_finishing_drafts_the_plan_and_shows_it(alice, intake) -> None:
+    browser = signed_in(alice)
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    post_step(browser, intake, "goals", {"client_goals": ["<b>my</b> words, exactly"]})
+    review = browser.get(step_url(intake, "review")).content.decode()
+    assert "&lt;b&gt;my&lt;/b&gt; words, exactly" in review
+    r = post_step(browser, intake, "review", {"confirmed": "on"})
+    plan = TreatmentPlan.objects.get()
+    assert r.url == f"/plans/{plan.pk}/"
+    page = browser.get(r.url).content.decode()
+    assert "&lt;b&gt;my&lt;/b&gt; words, exactly" in page
+    intake.refresh_from_db()
+    assert intake.status == "completed"
+
+
+def test_finishing_without_goals_sends_the_clinician_to_the_goals_step(alice, intake) -> None:
+    browser = signed_in(alice)
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    r = post_step(browser, intake, "review", {"confirmed": "on"})
+    assert r.status_code == 302
+    assert r.url == step_url(intake, "goals")
+    assert TreatmentPlan.objects.count() == 0
+
+
+def test_reflection_step_shows_only_the_authors_notes(alice, bob, intake) -> None:
+    post_step(signed_in(alice), intake, "reflection", {"reflection_notes": "alice's private note"})
+    page = signed_in(bob).get(step_url(intake, "reflection")).content.decode()
+    assert "alice&#x27;s private note" not in page
+    assert "private note" not in page

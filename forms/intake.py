@@ -317,7 +317,7 @@ WORK_PLANS = Step(
                 Choice("continue", "Keep going as I am"),
                 Choice("change_conditions", "Change how or where I work"),
                 Choice("reduce", "Do less of it"),
-                Choice("leave", "Stop"),
+                Choice("leave", "Stop doing it"),
                 Choice("undecided", "I haven't decided"),
                 Choice("not_relevant", "This isn't what I want to work on"),
                 PNTS,

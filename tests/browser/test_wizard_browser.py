@@ -1,0 +1,122 @@
+"""Whole intakes in a real browser, with an axe-core check on every wizard page."""
+
+import pytest
+
+from intake.models import Intake
+from plans.models import TreatmentPlan
+from tests.browser.conftest import assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def sign_in(page, persona) -> None:
+    page.goto("/login/")
+    assert_accessible(page)
+    page.get_by_label("Username").fill(persona.user.username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+
+
+def start(page, name: str, kind: str) -> None:
+    assert_accessible(page)
+    page.get_by_label("Name the client would like to use").fill(name)
+    page.get_by_label(kind.title(), exact=True).check()
+    page.get_by_role("button", name="Start with a new client").click()
+    page.wait_for_url("**/step/consent/")
+
+
+def next_step(page, expected: str) -> None:
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url(f"**/step/{expected}/")
+    assert_accessible(page)
+
+
+def give_consent(page) -> None:
+    assert_accessible(page)
+    page.get_by_label("My clinician has explained confidentiality").check()
+    page.get_by_label("Write down only what my plan needs").check()
+    next_step(page, "about")
+
+
+def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
+    sign_in(page, alice)
+    start(page, "Wren", "individual")
+    give_consent(page)
+    page.get_by_label("If you do sex work, what do you call your work?").fill("dancing")
+    page.get_by_label("It's part of it").check()
+    next_step(page, "goals")
+    assert page.get_by_text("Step 3 of 10").is_visible()
+    page.get_by_label("Item 1").fill("Feel OK about saying no")
+    page.get_by_label("Item 2").fill("save for a flat")
+    next_step(page, "work_context")
+    assert page.get_by_text("What kinds of dancing do you do?").is_visible()
+    page.get_by_label("Dancing or stripping").check()
+    next_step(page, "precautions")
+    page.get_by_label("Support from peers").check()
+    next_step(page, "stigma_coping")
+    next_step(page, "work_plans")
+    direction = page.get_by_role("group", name="What would you like for your work, for now?")
+    assert direction.get_by_role("radio").count() == 7
+    assert direction.locator("input:checked").count() == 0  # nothing preselected
+    page.get_by_label("Keep going as I am").check()
+    next_step(page, "supports")  # exit planning is skipped: the client did not choose it
+    page.get_by_role("button", name="Back").click()
+    page.wait_for_url("**/step/work_plans/")
+    assert page.get_by_label("Keep going as I am").is_checked()
+    next_step(page, "supports")
+    page.get_by_label("Housing").check()
+    next_step(page, "reflection")
+    next_step(page, "review")
+    assert page.get_by_text("Feel OK about saying no").is_visible()
+    page.get_by_label("We've read this together").check()
+    page.get_by_role("button", name="Finish and draft the plan").click()
+    page.wait_for_url("**/plans/*/")
+    assert page.get_by_text("save for a flat").is_visible()
+    plan = TreatmentPlan.objects.get()
+    assert [g.client_words for g in plan.goals.all()] == [
+        "Feel OK about saying no",
+        "save for a flat",
+    ]
+    intake = Intake.objects.get()
+    assert intake.answers["work_context"] == {"work_types": ["dancing"]}
+    assert "exit_planning" not in intake.answers
+
+
+def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
+    sign_in(page, alice)
+    start(page, "Ash and Kit", "couple")
+    give_consent(page)
+    page.get_by_label("It's not connected to why I came").check()
+    next_step(page, "goals")
+    page.get_by_label("Item 1").fill("argue less")
+    next_step(page, "stigma_coping")
+    assert "sex" not in page.locator("main").inner_text().lower()
+    next_step(page, "supports")
+    next_step(page, "partner")
+    topics = page.get_by_role("group", name="Which topics would you both like to work on?")
+    assert topics.locator("input:checked").count() == 0
+    assert not page.get_by_label("sex work", exact=True).is_checked()
+    page.get_by_label("Polyamorous").check()
+    topics.get_by_label("Communication").check()
+    page.get_by_label("For the partner who does sex work").fill("It's just a job to me.")
+    next_step(page, "reflection")
+    next_step(page, "review")
+    assert page.get_by_text("It's just a job to me.").is_visible()
+    page.get_by_label("We've read this together").check()
+    page.get_by_role("button", name="Finish and draft the plan").click()
+    page.wait_for_url("**/plans/*/")
+    intake = Intake.objects.get()
+    assert intake.answers["partner"]["couple_topics"] == ["communication"]
+    assert intake.answers["partner"]["worker_description"] == "It's just a job to me."
+
+
+def test_escape_twice_is_a_quick_exit(page, alice) -> None:
+    sign_in(page, alice)
+    start(page, "Quinn", "individual")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.wait_for_url("**/away/")
+    assert page.title() == "Weather"
+    page.go_back()
+    assert "/step/" not in page.url or page.get_by_role("button", name="Sign in").is_visible()

@@ -95,16 +95,19 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
 
-def start_worker(concurrency: int = 1, name: str = "test") -> WorkerProcess:
+def start_worker(concurrency: int = 1, name: str = "test", slow_render: float = 0) -> WorkerProcess:
     """A real `celery worker` process on the configured broker and the test database."""
     from config.celery import app
 
     env = _worker_env()
+    entry = ["-m", "celery"]
+    if slow_render:
+        env["SLOW_RENDER"] = str(slow_render)
+        entry = ["-m", "tests.slow_worker"]
     process = subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "celery",
+            *entry,
             "-A",
             "config",
             "worker",
@@ -149,3 +152,102 @@ def worker(transactional_db) -> Iterator[WorkerProcess]:
         yield proc
     finally:
         stop_worker(proc)
+
+
+def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
+    """Run a whole intake through the services (validated by forms/) and return its plan."""
+    from intake.services import intake_complete, intake_start, intake_submit_step
+
+    from forms import STEPS_BY_NAME, work_is_a_topic, work_term
+    from forms.django_forms import validate_payload
+
+    intake = intake_start(
+        membership=persona.membership, actor=persona.user, client=client, kind=kind
+    )
+    for name, payload in steps.items():
+        answers = validate_payload(
+            STEPS_BY_NAME[name],
+            payload,
+            work_term=work_term(intake.answers),
+            work_topic=work_is_a_topic(intake.answers),
+        )
+        intake_submit_step(
+            intake=intake, step=STEPS_BY_NAME[name], answers=answers, actor=persona.user
+        )
+    return intake_complete(intake=intake, actor=persona.user)
+
+
+CONSENT = {"confidentiality_explained": True, "recording_preference": "full"}
+
+PERSONAS = {
+    # Work is not why they came: nothing about work may appear anywhere.
+    "not_a_topic": (
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "no", "work_term": "escorting"},
+            "goals": {"client_goals": ["Get my sleep back", "Talk to my sister again"]},
+            "stigma_coping": {"coping_strategies": ["humor", "future_focus"]},
+            "supports": {
+                "current_supports": ["friends"],
+                "safety_plan": "Text Jo, walk by the river",
+            },
+            "reflection": {
+                "reflection_notes": "PRIVATE-REFLECTION-TEXT",
+                "consultation_wanted": True,
+            },
+        },
+    ),
+    # Continuing, with their own word for the work.
+    "continuing": (
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "central", "work_term": "cam work"},
+            "goals": {"client_goals": ["Feel less drained after shifts"]},
+            "work_context": {"work_types": ["webcam_online"]},
+            "precautions": {"precautions_used": ["protecting_privacy", "peer_support"]},
+            "stigma_coping": {"coping_strategies": ["role_differentiation"]},
+            "work_plans": {"work_direction": "continue"},
+            "supports": {"current_supports": ["peers"]},
+        },
+    ),
+    # Chose to leave: the change section, as a process.
+    "leaving": (
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "part"},
+            "goals": {"client_goals": ["Find steady work I like"]},
+            "work_plans": {"work_direction": "leave"},
+            "exit_planning": {
+                "exit_stage": "planning",
+                "exit_barriers": ["criminal_record", "income"],
+                "exit_goals": ["Finish my nursing course"],
+            },
+            "supports": {"referral_needs": ["legal"]},
+        },
+    ),
+    "couple": (
+        "couple",
+        {
+            "consent": CONSENT,
+            "goals": {"client_goals": ["Fight less about money"]},
+            "partner": {
+                "relationship_structure": ["polyamorous", "kink_involved"],
+                "couple_topics": ["communication", "trust"],
+                "partner_concerns": "I worry what my parents think",
+                "worker_description": "It is a job I am good at",
+            },
+        },
+    ),
+}
+
+
+@pytest.fixture
+def persona_plan(alice: Persona, alices_client: Client):
+    def build(name: str):
+        kind, steps = PERSONAS[name]
+        return completed_plan(alice, alices_client, kind, steps)
+
+    return build

@@ -52,7 +52,17 @@ def client_update(*, client: Client, actor: User, **changes: str) -> Client:
 
 @transaction.atomic
 def client_erase(*, client: Client, actor: User) -> None:
-    """Remove the client and, by cascade, their intakes and plans. Audit keeps ids only."""
+    """Remove the client and, by cascade, their intakes, plans and documents; their PDF files go
+    once the deletion has committed. Audit keeps ids only."""
+    from documents.models import PlanDocument
+    from documents.services import document_files_delete
+
+    files = list(
+        PlanDocument.objects.filter(plan__client=client)
+        .exclude(file="")
+        .values_list("file", flat=True)
+    )
+    transaction.on_commit(lambda: document_files_delete(files))
     audit_record(
         actor=actor, clinic_id=client.clinic_id, action="erase", obj=client, client_id=client.pk
     )

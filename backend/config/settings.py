@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "audit",
     "intake",
     "plans",
+    "documents",
 ]
 
 MIDDLEWARE = [
@@ -240,6 +241,11 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 120, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
+    "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
+}
+CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3
 
 LOGGING = {
@@ -251,6 +257,8 @@ LOGGING = {
     "loggers": {
         # Django logs the request path of 4xx/5xx; paths carry only ids, never client text.
         "django.request": {"level": "ERROR"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
     },
 }
 

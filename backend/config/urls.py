@@ -2,8 +2,10 @@ from clients import api as clients_api
 from common.health import healthz
 from django.contrib import admin
 from django.urls import include, path
+from documents import api as documents_api
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from intake import api as intake_api
+from plans import api as plans_api
 
 api_v1 = [
     path("clients/", clients_api.ClientListCreate.as_view(), name="client-list"),
@@ -13,6 +15,11 @@ api_v1 = [
     path("intakes/<str:pk>/", intake_api.IntakeDetail.as_view(), name="intake-detail"),
     path("intakes/<str:pk>/steps/<str:step>/", intake_api.IntakeStep.as_view(), name="intake-step"),
     path("intakes/<str:pk>/complete/", intake_api.IntakeComplete.as_view(), name="intake-complete"),
+    path("plans/<str:pk>/", plans_api.PlanDetail.as_view(), name="plan-api-detail"),
+    path("plans/<str:pk>/preview", plans_api.PlanPreview.as_view(), name="plan-preview"),
+    path("plans/<str:pk>/documents/", documents_api.PlanDocuments.as_view(), name="plan-documents"),
+    path("documents/<str:pk>/", documents_api.DocumentDetail.as_view(), name="document-detail"),
+    path("documents/<str:pk>/pdf", documents_api.DocumentPdf.as_view(), name="document-pdf"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

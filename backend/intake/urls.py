@@ -15,4 +15,10 @@ urlpatterns = [
     path("intakes/<uuid:intake_id>/summary/", views.intake_summary, name="intake-summary"),
     path("intakes/<uuid:intake_id>/step/<str:step>/", IntakeWizard.as_wizard(), name="intake-step"),
     path("plans/<uuid:plan_id>/", plan_views.plan_detail, name="plan-detail"),
+    path("plans/<uuid:plan_id>/pdf/", plan_views.plan_request_pdf, name="plan-request-pdf"),
+    path(
+        "documents/<uuid:document_id>/download/",
+        plan_views.document_download,
+        name="document-download",
+    ),
 ]

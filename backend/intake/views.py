@@ -110,7 +110,7 @@ def intake_resume(request: HttpRequest, intake_id: str) -> HttpResponse:
 @login_required
 def intake_summary(request: HttpRequest, intake_id: str) -> HttpResponse:
     intake: Intake = intake_get(membership=_membership_or_404(request), intake_id=intake_id)
-    plan = intake.plans.order_by("-version").first()
+    plan = TreatmentPlan.objects.filter(intake=intake).first()
     if plan is not None:
         return redirect("plan-detail", plan_id=plan.pk)
     return redirect("intake-resume", intake_id=intake.pk)

@@ -1,9 +1,16 @@
-"""The collaborative treatment plan drafted from a completed intake."""
+"""The collaborative treatment plan drafted from a completed intake.
 
-from common.crypto import EncryptedTextField
+A plan is one identity with a current version. Agreeing freezes the version as a PlanVersion
+snapshot; editing an agreed plan opens the next version as a draft, so past versions stay
+readable exactly as they were agreed.
+"""
+
+from common.crypto import EncryptedJSONField, EncryptedTextField
 from common.models import BaseModel
 from django.conf import settings
 from django.db import models
+
+TEXT_MAX = 4000
 
 
 class PlanStatus(models.TextChoices):
@@ -11,21 +18,42 @@ class PlanStatus(models.TextChoices):
     AGREED = "agreed", "Agreed"
 
 
+class ClientDecision(models.TextChoices):
+    AGREES = "agrees", "I agree with this plan"
+    WANTS_CHANGES = "wants_changes", "I'd like changes"
+
+
+class StepOwner(models.TextChoices):
+    CLIENT = "client", "Me"
+    CLINICIAN = "clinician", "My clinician"
+    PEER = "peer", "A peer"
+    OTHER_SUPPORT = "other_support", "Someone else who supports me"
+
+
 class TreatmentPlan(BaseModel):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="plans")
-    intake = models.ForeignKey("intake.Intake", on_delete=models.CASCADE, related_name="plans")
+    intake = models.OneToOneField("intake.Intake", on_delete=models.CASCADE, related_name="plan")
     version = models.PositiveIntegerField(default=1)
     status = models.CharField(max_length=20, choices=PlanStatus.choices, default=PlanStatus.DRAFT)
+    # Strengths are codes from the intake (precautions, coping) plus the client's own words.
+    strengths = EncryptedJSONField(default=list)
+    strengths_notes = EncryptedTextField(blank=True, default="")
+    supports = EncryptedJSONField(default=list)
+    supports_notes = EncryptedTextField(blank=True, default="")
+    safety_plan = EncryptedTextField(blank=True, default="")
     review_date = models.DateField(null=True, blank=True)
+    client_decision = models.CharField(max_length=20, choices=ClientDecision.choices, blank=True)
+    client_comment = EncryptedTextField(blank=True, default="")
+    client_signed_name = EncryptedTextField(blank=True, default="")
+    clinician_signed_name = EncryptedTextField(blank=True, default="")
+    agreed_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        constraints = [
-            models.UniqueConstraint(fields=["intake", "version"], name="one_plan_per_version")
-        ]
+        indexes = [models.Index(fields=["clinic", "-updated_at"])]
 
     def __str__(self) -> str:
         return f"Plan {self.pk} v{self.version}"
@@ -41,3 +69,37 @@ class PlanGoal(BaseModel):
 
     class Meta:
         ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"Goal {self.pk}"
+
+
+class PlanStep(BaseModel):
+    goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveSmallIntegerField()
+    description = EncryptedTextField()
+    who = models.CharField(max_length=20, choices=StepOwner.choices, default=StepOwner.CLIENT)
+    frequency = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"Step {self.pk}"
+
+
+class PlanVersion(models.Model):
+    """An agreed version, frozen as the API representation it had when agreed."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    snapshot = EncryptedJSONField()
+    agreed_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "version"], name="one_snapshot_per_version")
+        ]
+
+    def __str__(self) -> str:
+        return f"Plan {self.plan_id} v{self.version}"

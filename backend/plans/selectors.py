@@ -1,15 +1,86 @@
-"""Reading plans, scoped to the caller's clinic."""
+"""Reading plans, scoped to the caller's clinic, and their one API representation."""
 
 import uuid
+from typing import Any
 
 from accounts.models import Membership
 from common.selectors import get_or_404
+from django.db.models import Prefetch, QuerySet
 
-from .models import TreatmentPlan
+from forms import STEPS_BY_NAME
+
+from .models import PlanGoal, PlanVersion, TreatmentPlan
+
+STRENGTH_FIELDS = {
+    "precautions": STEPS_BY_NAME["precautions"].get_field("precautions_used"),
+    "coping": STEPS_BY_NAME["stigma_coping"].get_field("coping_strategies"),
+}
+SUPPORT_FIELD = STEPS_BY_NAME["supports"].get_field("current_supports")
+
+
+def choice_label(field: Any, code: str) -> str:
+    return next((c.label for c in field.choices if c.code == code), code)
+
+
+def plans_for(*, membership: Membership) -> QuerySet[TreatmentPlan]:
+    return TreatmentPlan.objects.filter(clinic_id=membership.clinic_id)
 
 
 def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPlan:
-    return get_or_404(
-        TreatmentPlan.objects.select_related("client").filter(clinic_id=membership.clinic_id),
-        plan_id,
+    qs = (
+        plans_for(membership=membership)
+        .select_related("client", "intake")
+        .prefetch_related(
+            Prefetch("goals", queryset=PlanGoal.objects.prefetch_related("steps")),
+            Prefetch(
+                "versions", queryset=PlanVersion.objects.only("version", "agreed_at", "plan_id")
+            ),
+        )
     )
+    return get_or_404(qs, plan_id)
+
+
+def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
+    return {
+        "id": str(plan.pk),
+        "client": str(plan.client_id),
+        "intake": str(plan.intake_id),
+        "version": plan.version,
+        "status": plan.status,
+        "goals": [
+            {
+                "id": str(goal.pk),
+                "client_words": goal.client_words,
+                "clinical_restatement": goal.clinical_restatement,
+                "target_date": goal.target_date.isoformat() if goal.target_date else None,
+                "steps": [
+                    {"description": s.description, "who": s.who, "frequency": s.frequency}
+                    for s in goal.steps.all()
+                ],
+            }
+            for goal in plan.goals.all()
+        ],
+        "strengths": [
+            {**s, "label": choice_label(STRENGTH_FIELDS[s["source"]], s["code"])}
+            for s in plan.strengths
+        ],
+        "strengths_notes": plan.strengths_notes,
+        "supports": [{"code": c, "label": choice_label(SUPPORT_FIELD, c)} for c in plan.supports],
+        "supports_notes": plan.supports_notes,
+        "safety_plan": plan.safety_plan,
+        "referrals": [],
+        "review_date": plan.review_date.isoformat() if plan.review_date else None,
+        "agreement": {
+            "client_decision": plan.client_decision or None,
+            "client_comment": plan.client_comment,
+            "client_signed_name": plan.client_signed_name,
+            "clinician_signed_name": plan.clinician_signed_name,
+            "agreed_at": plan.agreed_at.isoformat() if plan.agreed_at else None,
+        },
+        "versions": [
+            {"version": v.version, "agreed_at": v.agreed_at.isoformat()}
+            for v in plan.versions.all()
+        ],
+        "created_at": plan.created_at.isoformat(),
+        "updated_at": plan.updated_at.isoformat(),
+    }

@@ -16,3 +16,20 @@
     if (link) { event.preventDefault(); leave(); }
   });
 })();
+
+// Plan page: while a PDF is being prepared, check its status and reload once it is done.
+(function () {
+  var pending = document.querySelectorAll('[data-document][data-status="queued"], [data-document][data-status="rendering"]');
+  if (!pending.length) { return; }
+  var id = pending[0].getAttribute("data-document");
+  function check() {
+    fetch("/api/v1/documents/" + id + "/", {credentials: "same-origin"})
+      .then(function (r) { return r.json(); })
+      .then(function (doc) {
+        if (doc.status === "ready" || doc.status === "failed") { window.location.reload(); }
+        else { setTimeout(check, 1000); }
+      })
+      .catch(function () { setTimeout(check, 3000); });
+  }
+  setTimeout(check, 500);
+})();

@@ -1,0 +1,49 @@
+"""A rendered plan PDF and its status row: queued -> rendering -> ready | failed."""
+
+from common.models import BaseModel
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+class DocStatus(models.TextChoices):
+    QUEUED = "queued", "Queued"
+    RENDERING = "rendering", "Rendering"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class PlanDocument(BaseModel):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    plan = models.ForeignKey(
+        "plans.TreatmentPlan", on_delete=models.CASCADE, related_name="documents"
+    )
+    plan_version = models.PositiveIntegerField()
+    # sha256 of the HTML the PDF is made from: the same content is never rendered twice.
+    content_hash = models.CharField(max_length=64)
+    status = models.CharField(max_length=20, choices=DocStatus.choices, default=DocStatus.QUEUED)
+    sha256 = models.CharField(max_length=64, blank=True)  # of the PDF the client receives
+    size = models.PositiveIntegerField(null=True, blank=True)
+    file = models.CharField(max_length=200, blank=True)  # storage name; encrypted at rest
+    error = models.CharField(max_length=200, blank=True)  # never client text
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["plan", "content_hash"],
+                condition=~Q(status="failed"),
+                name="one_live_document_per_content",
+            )
+        ]
+        indexes = [models.Index(fields=["status", "lease_until"])]
+
+    def __str__(self) -> str:
+        return f"Document {self.pk} ({self.status})"

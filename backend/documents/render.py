@@ -1,0 +1,95 @@
+"""The one place that calls WeasyPrint, and the only reader of plan_templates/.
+
+Templates render with their own engine (auto-escaping on, no project tags). The URL fetcher
+serves the packaged assets from an allow-list held in memory and refuses everything else:
+file:, http(s):, data:, redirects and attachments never reach the disk or the network.
+"""
+
+import logging
+import mimetypes
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.template import Context, Engine
+from weasyprint import HTML
+from weasyprint.text.fonts import FontConfiguration
+from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+logger = logging.getLogger(__name__)
+
+TEMPLATES_DIR = settings.REPO_DIR / "plan_templates"
+ASSET_PREFIX = "asset:"
+ASSET_DIRS = ("fonts", "css")
+PDF_OPTIONS: dict[str, Any] = {"pdf_variant": "pdf/ua-1"}
+
+
+class AssetRefused(ValueError):
+    pass
+
+
+@cache
+def _assets() -> dict[str, tuple[bytes, str]]:
+    assets = {}
+    for folder in ASSET_DIRS:
+        for path in sorted((TEMPLATES_DIR / folder).iterdir()):
+            if path.is_file() and path.suffix in (".ttf", ".css"):
+                mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                assets[f"{ASSET_PREFIX}{folder}/{path.name}"] = (path.read_bytes(), mime)
+    return assets
+
+
+class AssetFetcher(URLFetcher):
+    """Serves `asset:fonts/...` and `asset:css/...` from memory; refuses any other URL."""
+
+    def __init__(self) -> None:
+        super().__init__(allowed_protocols=(), allow_redirects=False)
+
+    def fetch(self, url: str, headers: Any = None) -> URLFetcherResponse:
+        asset = _assets().get(url)
+        if asset is None:
+            raise AssetRefused("only packaged assets can be loaded")
+        body, mime = asset
+        return URLFetcherResponse(url, body, {"Content-Type": mime})
+
+
+@cache
+def _engine() -> Engine:
+    return Engine(
+        dirs=[str(TEMPLATES_DIR)],
+        autoescape=True,
+        debug=False,
+        string_if_invalid="",
+        loaders=[
+            ("django.template.loaders.cached.Loader", ["django.template.loaders.filesystem.Loader"])
+        ],
+    )
+
+
+@cache
+def _font_config() -> FontConfiguration:
+    return FontConfiguration()
+
+
+def render_html(template: str, context: dict[str, Any]) -> str:
+    return _engine().get_template(template).render(Context(context))
+
+
+def render_pdf(template: str, context: dict[str, Any]) -> bytes:
+    return html_to_pdf(render_html(template, context))
+
+
+def html_to_pdf(html: str) -> bytes:
+    document = HTML(string=html, base_url=ASSET_PREFIX, url_fetcher=AssetFetcher())
+    pdf: bytes = document.write_pdf(font_config=_font_config(), **PDF_OPTIONS)
+    return pdf
+
+
+def template_for(kind: str) -> str:
+    return "couple.html" if kind == "couple" else "individual.html"
+
+
+def warm_up() -> None:
+    """Load Pango, fonts and templates once in the worker parent, before the pool forks."""
+    _assets()
+    render_pdf("individual.html", {"title": "Care plan", "goals": [], "kind": "individual"})

@@ -1,0 +1,207 @@
+"""The PDF pipeline: request a document, render it exactly once, store it encrypted.
+
+A status row claims the work with a conditional update, so a redelivered message, a second
+worker or the sweeper can never produce a second file or flip a finished document back.
+"""
+
+import hashlib
+import logging
+import os
+import socket
+from datetime import timedelta
+
+from audit.services import audit_record
+from celery.exceptions import SoftTimeLimitExceeded
+from common.crypto import fernet
+from django.conf import settings
+from django.contrib.auth.models import User
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from plans.models import TreatmentPlan
+
+from .context import plan_context
+from .models import DocStatus, PlanDocument
+from .render import html_to_pdf, render_html, template_for
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
+QUEUED_GRACE = timedelta(seconds=60)
+
+
+def plan_html(plan: TreatmentPlan) -> str:
+    """Exactly the HTML the PDF is made from (also served as the preview)."""
+    return render_html(template_for(plan.intake.kind), plan_context(plan))
+
+
+def _enqueue(document_id: str) -> None:
+    from .tasks import render_plan_document
+
+    render_plan_document.delay(document_id)
+
+
+def document_request(*, plan: TreatmentPlan, actor: User) -> tuple[PlanDocument, bool]:
+    """The document for the plan as it is now: the existing one when the content is unchanged,
+    else a new one, queued once the transaction commits."""
+    digest = hashlib.sha256(plan_html(plan).encode()).hexdigest()
+    live = PlanDocument.objects.filter(plan=plan, content_hash=digest).exclude(
+        status=DocStatus.FAILED
+    )
+    existing = live.first()
+    if existing is not None:
+        return existing, False
+    try:
+        with transaction.atomic():
+            document = PlanDocument.objects.create(
+                clinic_id=plan.clinic_id,
+                plan=plan,
+                plan_version=plan.version,
+                content_hash=digest,
+                created_by=actor,
+            )
+            audit_record(
+                actor=actor,
+                clinic_id=plan.clinic_id,
+                action="export",
+                obj=document,
+                client_id=plan.client_id,
+                plan=str(plan.pk),
+            )
+            document_id = str(document.pk)
+            transaction.on_commit(lambda: _enqueue(document_id))
+    except IntegrityError:  # a concurrent request created it first
+        return live.get(), False
+    return document, True
+
+
+def worker_identity() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _claim_is_dead(claimed_by: str) -> bool:
+    """A claim by a process on this host that no longer exists (e.g. a SIGKILLed pool child)."""
+    host, _, pid = claimed_by.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def _fail(document_id: str, worker: str, message: str) -> None:
+    PlanDocument.objects.filter(
+        pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
+    ).update(status=DocStatus.FAILED, error=message, finished_at=timezone.now(), lease_until=None)
+
+
+def _claim(document_id: str, worker: str) -> str | None:
+    """Claim the row for this worker. Returns None when claimed, else why not."""
+    row = (
+        PlanDocument.objects.filter(pk=document_id)
+        .values("status", "claimed_by", "lease_until", "attempts")
+        .first()
+    )
+    if row is None:
+        return "missing"
+    now = timezone.now()
+    status = row["status"]
+    if status in (DocStatus.READY, DocStatus.FAILED):
+        return status
+    if status == DocStatus.RENDERING and not (
+        (row["lease_until"] and row["lease_until"] < now) or _claim_is_dead(row["claimed_by"])
+    ):
+        return "busy"
+    if row["attempts"] >= settings.TASK_MAX_DELIVERIES:
+        PlanDocument.objects.filter(pk=document_id, status=status).update(
+            status=DocStatus.FAILED,
+            finished_at=now,
+            lease_until=None,
+            error=f"Rendering was interrupted {row['attempts']} times; please try again.",
+        )
+        return "gave_up"
+    claimed = PlanDocument.objects.filter(
+        pk=document_id, status=status, claimed_by=row["claimed_by"]
+    ).update(
+        status=DocStatus.RENDERING,
+        claimed_by=worker,
+        lease_until=now + LEASE,
+        started_at=now,
+        attempts=F("attempts") + 1,
+    )
+    return None if claimed else "busy"
+
+
+def document_render(*, document_id: str, worker: str) -> str:
+    """Render one document. Safe to call any number of times for the same id."""
+    refused = _claim(document_id, worker)
+    if refused is not None:
+        return refused
+    try:
+        document = PlanDocument.objects.get(pk=document_id)
+        plan = TreatmentPlan.objects.select_related("intake", "client").get(pk=document.plan_id)
+        pdf = html_to_pdf(plan_html(plan))
+    except SoftTimeLimitExceeded:
+        _fail(document_id, worker, "Rendering took too long.")
+        return DocStatus.FAILED
+    except (PlanDocument.DoesNotExist, TreatmentPlan.DoesNotExist):
+        return "missing"  # erased while queued
+    except (OperationalError, InterfaceError):
+        raise  # temporary database trouble: the task retries
+    except Exception as exc:
+        # The type only: a message could quote client text.
+        logger.error("render failed for document %s: %s", document_id, type(exc).__name__)
+        _fail(document_id, worker, "Rendering failed.")
+        return DocStatus.FAILED
+    name = f"documents/{document_id}.pdf.enc"
+    if default_storage.exists(name):  # a partial write by an interrupted attempt
+        default_storage.delete(name)
+    default_storage.save(name, ContentFile(fernet().encrypt(pdf)))
+    done = PlanDocument.objects.filter(
+        pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
+    ).update(
+        status=DocStatus.READY,
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        file=name,
+        finished_at=timezone.now(),
+        lease_until=None,
+        error="",
+    )
+    return DocStatus.READY if done else "superseded"
+
+
+def document_pdf(document: PlanDocument) -> bytes:
+    with default_storage.open(document.file, "rb") as handle:
+        return fernet().decrypt(handle.read())
+
+
+def documents_sweep() -> int:
+    """Re-enqueue documents whose message was lost (a killed worker, a restarted broker):
+    queued for too long, or rendering under a lease that ran out or a claimant that died."""
+    now = timezone.now()
+    stuck = PlanDocument.objects.filter(
+        Q(status=DocStatus.QUEUED, created_at__lt=now - QUEUED_GRACE)
+        | Q(status=DocStatus.RENDERING)
+    ).values_list("pk", "status", "lease_until", "claimed_by")
+    count = 0
+    for document_id, status, lease_until, claimed_by in stuck:
+        if status == DocStatus.RENDERING and not (
+            (lease_until and lease_until < now) or _claim_is_dead(claimed_by)
+        ):
+            continue
+        _enqueue(str(document_id))
+        count += 1
+    return count
+
+
+def document_files_delete(names: list[str]) -> None:
+    for name in names:
+        if name and default_storage.exists(name):
+            default_storage.delete(name)

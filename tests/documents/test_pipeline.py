@@ -1,0 +1,159 @@
+"""The document pipeline's rules, run in-process: claims, idempotency, failures, storage."""
+
+import os
+from datetime import timedelta
+
+import pytest
+from django.core.files.storage import default_storage
+from django.utils import timezone
+from documents import services
+from documents.models import PlanDocument
+from documents.services import document_render, document_request, documents_sweep
+
+from tests.documents.helpers import pdf_text
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+@pytest.fixture
+def plan(persona_plan):
+    return persona_plan("continuing")
+
+
+@pytest.fixture
+def queued(alice, plan, monkeypatch) -> PlanDocument:
+    sent: list[str] = []
+    monkeypatch.setattr(services, "_enqueue", sent.append)
+    document, created = document_request(plan=plan, actor=alice.user)
+    assert created
+    assert sent == [str(document.pk)]
+    return document
+
+
+def test_same_content_returns_the_same_document(alice, plan, queued) -> None:
+    again, created = document_request(plan=plan, actor=alice.user)
+    assert (again.pk, created) == (queued.pk, False)
+    assert PlanDocument.objects.count() == 1
+
+
+def test_changed_content_makes_a_new_document(alice, plan, queued, monkeypatch) -> None:
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    from plans.services import plan_update
+
+    plan = plan_update(plan=plan, actor=alice.user, changes={"safety_plan": "Call Jo"})
+    second, created = document_request(plan=plan, actor=alice.user)
+    assert created
+    assert second.pk != queued.pk
+
+
+def test_render_once_then_every_redelivery_is_a_no_op(queued) -> None:
+    assert document_render(document_id=str(queued.pk), worker="host-a:1") == "ready"
+    assert document_render(document_id=str(queued.pk), worker="host-b:2") == "ready"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts, queued.claimed_by) == ("ready", 1, "host-a:1")
+    assert queued.size > 1000
+    assert len(queued.sha256) == 64
+
+
+def test_stored_pdf_is_encrypted_at_rest_and_decrypts(queued) -> None:
+    document_render(document_id=str(queued.pk), worker="w:1")
+    queued.refresh_from_db()
+    with default_storage.open(queued.file, "rb") as handle:
+        raw = handle.read()
+    assert not raw.startswith(b"%PDF")
+    assert b"cam work" not in raw
+    pdf = services.document_pdf(queued)
+    assert pdf.startswith(b"%PDF")
+    assert "Your cam work" in pdf_text(pdf)
+
+
+def test_a_live_claim_is_not_taken_over(queued) -> None:
+    PlanDocument.objects.filter(pk=queued.pk).update(
+        status="rendering",
+        claimed_by="other-host:1",
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "busy"
+
+
+def test_a_claim_by_a_dead_local_process_is_taken_over(queued) -> None:
+    import socket
+    import subprocess
+
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    PlanDocument.objects.filter(pk=queued.pk).update(
+        status="rendering",
+        claimed_by=f"{socket.gethostname()}:{dead.pid}",
+        attempts=1,
+        lease_until=timezone.now() + timedelta(minutes=5),
+    )
+    assert document_render(document_id=str(queued.pk), worker=f"w:{os.getpid()}") == "ready"
+    queued.refresh_from_db()
+    assert queued.attempts == 2
+
+
+def test_an_expired_lease_is_taken_over(queued) -> None:
+    PlanDocument.objects.filter(pk=queued.pk).update(
+        status="rendering",
+        claimed_by="gone:1",
+        attempts=1,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "ready"
+
+
+def test_too_many_interruptions_end_failed_with_a_message(queued) -> None:
+    PlanDocument.objects.filter(pk=queued.pk).update(
+        status="rendering",
+        claimed_by="gone:1",
+        attempts=3,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "gave_up"
+    queued.refresh_from_db()
+    assert queued.status == "failed"
+    assert "interrupted 3 times" in queued.error
+
+
+def test_a_render_error_fails_cleanly_without_client_text(queued, monkeypatch, caplog) -> None:
+    def boom(html: str) -> bytes:
+        raise ValueError("cam work secrets in an exception message")
+
+    monkeypatch.setattr(services, "html_to_pdf", boom)
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "failed"
+    queued.refresh_from_db()
+    assert (queued.status, queued.error, queued.file) == ("failed", "Rendering failed.", "")
+    assert "secrets" not in caplog.text
+    assert "ValueError" in caplog.text
+
+
+def test_a_time_limit_ends_failed_with_no_file(queued, monkeypatch) -> None:
+    from celery.exceptions import SoftTimeLimitExceeded
+
+    def slow(html: str) -> bytes:
+        raise SoftTimeLimitExceeded
+
+    monkeypatch.setattr(services, "html_to_pdf", slow)
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "failed"
+    queued.refresh_from_db()
+    assert queued.error == "Rendering took too long."
+    assert not default_storage.exists(f"documents/{queued.pk}.pdf.enc")
+
+
+def test_a_failed_document_can_be_requested_again(alice, plan, queued, monkeypatch) -> None:
+    PlanDocument.objects.filter(pk=queued.pk).update(status="failed")
+    again, created = document_request(plan=plan, actor=alice.user)
+    assert created
+    assert again.pk != queued.pk
+
+
+def test_sweeper_re_enqueues_lost_messages_only(queued, monkeypatch) -> None:
+    sent: list[str] = []
+    monkeypatch.setattr(services, "_enqueue", sent.append)
+    assert documents_sweep() == 0  # just queued: its message is still on its way
+    PlanDocument.objects.filter(pk=queued.pk).update(
+        created_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert documents_sweep() == 1
+    assert sent == [str(queued.pk)]

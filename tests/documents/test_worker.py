@@ -1,0 +1,84 @@
+"""The PDF pipeline with real worker processes (filesystem broker, or Redis in CI's 2nd run)."""
+
+import os
+import signal
+import time
+
+import pytest
+from documents.models import PlanDocument
+from documents.services import documents_sweep
+
+from tests.conftest import start_worker, stop_worker
+from tests.documents.helpers import pdf_text
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def status_of(doc_id: str) -> str:
+    return PlanDocument.objects.get(pk=doc_id).status
+
+
+@pytest.fixture
+def plan(persona_plan):
+    return persona_plan("continuing")
+
+
+def test_a_real_worker_renders_the_pdf(alice, plan, worker) -> None:
+    response = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/")
+    assert response.status_code == 202
+    doc_id = response.json()["id"]
+    wait_for(lambda: status_of(doc_id) == "ready", what="ready")
+    pdf = alice.api.get(f"/api/v1/documents/{doc_id}/pdf").content
+    assert "Feel less drained after shifts" in pdf_text(pdf)
+    again = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/")
+    assert (again.status_code, again.json()["id"]) == (200, doc_id)
+
+
+def test_a_pool_process_killed_mid_render_still_ends_ready_exactly_once(alice, plan) -> None:
+    from config.celery import app
+
+    app.control.purge()
+    worker = start_worker(slow_render=1.5)
+    try:
+        doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+        wait_for(lambda: status_of(doc_id) == "rendering", what="rendering")
+        victim = int(PlanDocument.objects.get(pk=doc_id).claimed_by.rsplit(":", 1)[1])
+        assert victim != worker.process.pid  # the pool child, not the worker's main process
+        os.kill(victim, signal.SIGKILL)
+        wait_for(lambda: status_of(doc_id) == "ready", what="ready after the kill")
+    finally:
+        stop_worker(worker)
+    document = PlanDocument.objects.get(pk=doc_id)
+    assert document.attempts == 2
+    assert PlanDocument.objects.filter(plan=plan).count() == 1
+    assert int(document.claimed_by.rsplit(":", 1)[1]) != victim
+
+
+def test_a_whole_worker_killed_mid_render_is_recovered_by_the_sweeper(alice, plan) -> None:
+    from config.celery import app
+
+    app.control.purge()
+    first = start_worker(slow_render=3)
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    wait_for(lambda: status_of(doc_id) == "rendering", what="rendering")
+    os.killpg(first.process.pid, signal.SIGKILL)  # main process and pool together
+    first.process.wait(timeout=30)
+    app.control.purge()  # whatever the broker still holds for it is not what recovers the job
+    second = start_worker()
+    try:
+        wait_for(lambda: documents_sweep() == 1, timeout=10, what="sweep")
+        wait_for(lambda: status_of(doc_id) == "ready", what="ready after the sweep")
+    finally:
+        stop_worker(second)
+    assert PlanDocument.objects.filter(plan=plan).count() == 1
+    assert PlanDocument.objects.get(pk=doc_id).status == "ready"

@@ -1,0 +1,172 @@
+"""Plans and documents over the API: editing with If-Match, versions, scoping, errors."""
+
+import uuid
+
+import pytest
+from documents import services
+from documents.models import PlanDocument
+from plans.models import PlanVersion
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def plan(persona_plan):
+    return persona_plan("continuing")
+
+
+def url(plan, suffix: str = "") -> str:
+    return f"/api/v1/plans/{plan.pk}/{suffix}"
+
+
+def test_plan_detail_has_goals_in_client_words_and_strengths(alice, plan) -> None:
+    response = alice.api.get(url(plan))
+    assert response.status_code == 200
+    body = response.json()
+    assert [g["client_words"] for g in body["goals"]] == ["Feel less drained after shifts"]
+    assert {"source": "precautions", "code": "peer_support", "label": "Support from peers"} in (
+        body["strengths"]
+    )
+    assert response["ETag"]
+
+
+def test_outsider_gets_404_on_every_plan_path(charlie, plan) -> None:
+    assert charlie.api.get(url(plan)).status_code == 404
+    assert charlie.api.patch(url(plan), {"safety_plan": "x"}, format="json").status_code == 404
+    assert charlie.api.get(url(plan, "preview")).status_code == 404
+    assert charlie.api.post(url(plan, "documents/")).status_code == 404
+
+
+def test_edit_goals_with_steps_keeps_goal_ids(alice, plan) -> None:
+    goal = alice.api.get(url(plan)).json()["goals"][0]
+    body = {
+        "goals": [
+            {
+                "id": goal["id"],
+                "client_words": goal["client_words"],
+                "clinical_restatement": "Reduce fatigue",
+                "steps": [{"description": "Rest day", "who": "client", "frequency": "weekly"}],
+            },
+            {"client_words": "see my friends more"},
+        ],
+        "review_date": "2027-02-01",
+    }
+    response = alice.api.patch(url(plan), body, format="json")
+    assert response.status_code == 200
+    goals = response.json()["goals"]
+    assert goals[0]["id"] == goal["id"]
+    assert goals[0]["steps"] == [
+        {"description": "Rest day", "who": "client", "frequency": "weekly"}
+    ]
+    assert goals[1]["client_words"] == "see my friends more"
+
+
+def test_stale_if_match_is_412(alice, bob, plan) -> None:
+    etag = alice.api.get(url(plan))["ETag"]
+    assert (
+        bob.api.patch(
+            url(plan), {"safety_plan": "Bob's edit"}, format="json", HTTP_IF_MATCH=etag
+        ).status_code
+        == 200
+    )
+    stale = alice.api.patch(
+        url(plan), {"safety_plan": "Alice's edit"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert stale.status_code == 412
+    assert alice.api.get(url(plan)).json()["safety_plan"] == "Bob's edit"
+
+
+def test_agreeing_freezes_a_version_and_editing_opens_the_next(alice, plan) -> None:
+    agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
+    body = alice.api.patch(url(plan), agree, format="json").json()
+    assert (body["status"], body["version"]) == ("agreed", 1)
+    edited = alice.api.patch(url(plan), {"safety_plan": "new"}, format="json").json()
+    assert (edited["status"], edited["version"]) == ("draft", 2)
+    assert edited["versions"][0]["version"] == 1
+    snapshot = PlanVersion.objects.get(plan=plan, version=1).snapshot
+    assert snapshot["safety_plan"] == ""
+    assert snapshot["status"] == "agreed"
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"safety_plan": 5}, "safety_plan"),
+        ({"safety_plan": "x" * 4001}, "safety_plan"),
+        ({"review_date": "soon"}, "review_date"),
+        ({"supports": ["unicorns"]}, "supports"),
+        ({"goals": [{"client_words": ""}]}, "goals.0.client_words"),
+        (
+            {"goals": [{"client_words": "x", "steps": [{"description": "y", "who": "boss"}]}]},
+            "goals.0.steps.0.who",
+        ),
+        ({"strengths": [{"source": "coping", "code": "screening_clients"}]}, "strengths.0.code"),
+        ({"agreement": {"client_decision": "maybe"}}, "agreement.client_decision"),
+        ({"status": "agreed"}, "status"),
+    ],
+)
+def test_bad_plan_edits_are_400_naming_the_field(alice, plan, body, field) -> None:
+    response = alice.api.patch(url(plan), body, format="json")
+    assert response.status_code == 400, response.content
+    errors = response.json()["errors"]
+    assert any(key.startswith(field.split(".")[0]) for key in errors), errors
+
+
+def test_preview_is_the_html_the_pdf_is_made_from(alice, plan) -> None:
+    response = alice.api.get(url(plan, "preview"))
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/html")
+    assert response.content.decode() == services.plan_html(plan)
+    assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_document_request_is_202_with_location_and_idempotent(alice, plan, monkeypatch) -> None:
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    first = alice.api.post(url(plan, "documents/"))
+    assert first.status_code == 202
+    assert first["Location"] == f"/api/v1/documents/{first.json()['id']}/"
+    assert first.json()["status"] == "queued"
+    again = alice.api.post(url(plan, "documents/"))
+    assert again.json()["id"] == first.json()["id"]
+    pdf = alice.api.get(f"/api/v1/documents/{first.json()['id']}/pdf")
+    assert pdf.status_code == 409
+
+
+def test_ready_pdf_downloads_with_a_neutral_name(alice, charlie, plan, monkeypatch) -> None:
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    detail = alice.api.get(f"/api/v1/documents/{doc_id}/").json()
+    assert detail["status"] == "ready"
+    assert detail["size"] > 0
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf")
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="care-plan.pdf"'
+    assert response.content.startswith(b"%PDF")
+    assert charlie.api.get(f"/api/v1/documents/{doc_id}/").status_code == 404
+    assert charlie.api.get(f"/api/v1/documents/{doc_id}/pdf").status_code == 404
+    assert alice.api.get(f"/api/v1/documents/{uuid.uuid4()}/").status_code == 404
+
+
+def test_a_token_without_export_scope_cannot_make_or_fetch_pdfs(alice, plan) -> None:
+    from tests.conftest import make_persona
+
+    writer = make_persona(alice.clinic, scopes=["read", "write"])
+    assert writer.api.post(url(plan, "documents/")).status_code == 403
+    assert PlanDocument.objects.count() == 0
+
+
+def test_erasing_the_client_removes_plans_documents_and_files(
+    alice, plan, monkeypatch, django_capture_on_commit_callbacks
+) -> None:
+    from django.core.files.storage import default_storage
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    name = PlanDocument.objects.get(pk=doc_id).file
+    assert default_storage.exists(name)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice.api.delete(f"/api/v1/clients/{plan.client_id}/").status_code == 204
+    assert not PlanDocument.objects.exists()
+    assert not default_storage.exists(name)

@@ -95,7 +95,9 @@ class WorkerProcess:
         self.process.wait(timeout=30)
 
 
-def start_worker(concurrency: int = 1, name: str = "test", slow_render: float = 0) -> WorkerProcess:
+def start_worker(
+    concurrency: int = 1, name: str = "test", slow_render: float = 0, quiet: bool = False
+) -> WorkerProcess:
     """A real `celery worker` process on the configured broker and the test database."""
     from config.celery import app
 
@@ -121,6 +123,8 @@ def start_worker(concurrency: int = 1, name: str = "test", slow_render: float = 
         cwd=BACKEND,
         env=env,
         start_new_session=True,
+        stdout=subprocess.DEVNULL if quiet else None,
+        stderr=subprocess.DEVNULL if quiet else None,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:

@@ -37,6 +37,8 @@ class Command(BaseCommand):
                     f"--concurrency={options['concurrency']}",
                     "--without-gossip",
                     "--without-mingle",
+                    # One process here, so it also runs the periodic sweeper (celery beat).
+                    "--beat",
                 ],
                 cwd=BACKEND,
                 env=env,

@@ -1,0 +1,303 @@
+"""`make bench`: measured figures as ratios within one run (the machine is shared and noisy).
+
+Runs against a throwaway test database on whatever DATABASE_URL / CELERY_BROKER_URL point at
+(SQLite and the filesystem broker by default), with real worker processes.
+"""
+
+import asyncio
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+import uuid
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(REPO / "backend"), str(REPO)]
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.test.utils import (  # noqa: E402
+    setup_databases,
+    setup_test_environment,
+    teardown_databases,
+)
+
+
+def emit(name: str, value: float | int | str) -> None:
+    text = f"{value:.3f}" if isinstance(value, float) else str(value)
+    print(f"{name}={text}", flush=True)
+
+
+def median_ms(samples: list[float]) -> float:
+    return statistics.median(samples) * 1000
+
+
+def timed(fn, n: int) -> list[float]:
+    out = []
+    for _ in range(n):
+        start = time.perf_counter()
+        fn()
+        out.append(time.perf_counter() - start)
+    return out
+
+
+def _render_many(args: tuple[str, int]) -> int:
+    from documents.render import html_to_pdf
+
+    html, count = args
+    for _ in range(count):
+        html_to_pdf(html)
+    return count
+
+
+def bare_throughput(html: str, processes: int, per_process: int) -> float:
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(processes) as pool:
+        pool.map(_render_many, [(html, 2)] * processes)  # warm every process
+        start = time.perf_counter()
+        pool.map(_render_many, [(html, per_process)] * processes)
+        return processes * per_process / (time.perf_counter() - start)
+
+
+def chromium_figures(html: str, tabs: int, per_tab: int) -> tuple[float, float] | None:
+    if not Path("/usr/bin/chromium").exists():
+        return None
+    from playwright.async_api import async_playwright
+
+    async def run() -> tuple[float, float]:
+        async with async_playwright() as p:
+            browser = await p.chromium.launch(
+                executable_path="/usr/bin/chromium",
+                args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+            )
+            pages = [await browser.new_page() for _ in range(tabs)]
+
+            async def print_pdf(page) -> None:
+                await page.set_content(html)
+                await page.pdf(format="A4")
+
+            for page in pages:
+                await print_pdf(page)
+            single = []
+            for _ in range(per_tab):
+                start = time.perf_counter()
+                await print_pdf(pages[0])
+                single.append(time.perf_counter() - start)
+
+            async def loop(page) -> None:
+                for _ in range(per_tab):
+                    await print_pdf(page)
+
+            start = time.perf_counter()
+            await asyncio.gather(*(loop(page) for page in pages))
+            rate = tabs * per_tab / (time.perf_counter() - start)
+            await browser.close()
+            return median_ms(single), rate
+
+    return asyncio.run(run())
+
+
+def main() -> None:
+    from django.db import connection
+
+    setup_test_environment()  # the test client's host, outbox and so on
+    old = setup_databases(verbosity=0, interactive=False)
+    try:
+        run(connection)
+    finally:
+        teardown_databases(old, verbosity=0)
+
+
+def wait_ready(ids: list[str], timeout: float = 600) -> None:
+    from documents.models import PlanDocument
+
+    deadline = time.monotonic() + timeout
+    while PlanDocument.objects.filter(pk__in=ids, status="ready").count() < len(ids):
+        if time.monotonic() > deadline:
+            raise SystemExit("bench: documents did not finish in time")
+        time.sleep(0.01)
+
+
+def enqueue_fresh(plan, count: int) -> list[str]:
+    """Documents with distinct content hashes, so none is deduplicated."""
+    from django.db import transaction
+    from documents.models import PlanDocument
+    from documents.tasks import render_plan_document
+
+    ids = []
+    with transaction.atomic():
+        for _ in range(count):
+            doc = PlanDocument.objects.create(
+                clinic_id=plan.clinic_id,
+                plan=plan,
+                plan_version=plan.version,
+                content_hash=uuid.uuid4().hex,
+            )
+            ids.append(str(doc.pk))
+    for doc_id in ids:
+        render_plan_document.delay(doc_id)
+    return ids
+
+
+def rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def run(connection) -> None:
+    from config.celery import app
+    from django.test import Client as Browser
+    from documents.models import PlanDocument
+    from documents.render import PDF_OPTIONS, html_to_pdf
+    from documents.services import document_request, plan_html
+    from plans.services import plan_update
+
+    from tests.conftest import make_persona, start_worker, stop_worker
+    from tests.factories import ClientFactory, ClinicFactory, IntakeFactory
+
+    emit("database", connection.vendor)
+    emit("broker", app.conf.broker_url.split(":")[0])
+    persona = make_persona(ClinicFactory())
+    client = ClientFactory(clinic=persona.clinic)
+    from tests.conftest import PERSONAS, completed_plan
+
+    kind, steps = PERSONAS["continuing"]
+    plan = completed_plan(persona, client, kind, steps)
+    # A lean three-page plan: ten goals with steps, strengths, supports and a safety plan.
+    plan = plan_update(
+        plan=plan,
+        actor=persona.user,
+        changes={
+            "goals": [
+                {
+                    "client_words": f"Goal {i}: feel steadier day to day, in my own way",
+                    "clinical_restatement": "Build routines that support rest and energy",
+                    "steps": [
+                        {
+                            "description": "Plan one restful evening",
+                            "who": "client",
+                            "frequency": "weekly",
+                        },
+                        {
+                            "description": "Check in about what worked",
+                            "who": "clinician",
+                            "frequency": "each session",
+                        },
+                    ],
+                }
+                for i in range(10)
+            ],
+            "safety_plan": "Call Jo; walk by the river; the peer line after 6pm.",
+        },
+    )
+    html = plan_html(plan)
+    import io
+
+    from pypdf import PdfReader
+
+    pages = len(PdfReader(io.BytesIO(html_to_pdf(html))).pages)
+    emit("plan_pages", pages)
+
+    # Bare WeasyPrint on the preview HTML, in this process, warm.
+    html_to_pdf(html)
+    bare = median_ms(timed(lambda: html_to_pdf(html), 30))
+    emit("bare_weasyprint_ms", bare)
+    variant = PDF_OPTIONS.pop("pdf_variant")
+    untagged = median_ms(timed(lambda: html_to_pdf(html), 30))
+    PDF_OPTIONS["pdf_variant"] = variant
+    emit("untagged_weasyprint_ms", untagged)
+    emit("pdf_ua_cost_ratio", bare / untagged)
+    cores = os.cpu_count() or 1
+    bare_rate = bare_throughput(html, cores, 20)
+    emit(f"bare_weasyprint_docs_per_s_{cores}proc", bare_rate)
+
+    chromium = chromium_figures(html, cores, 20)
+    if chromium:
+        emit("chromium_print_ms", chromium[0])
+        emit(f"chromium_docs_per_s_{cores}tabs", chromium[1])
+
+    # Wizard step, server side (validation, encryption, audit), through the Django test client.
+    intake = IntakeFactory(client=client)
+    browser = Browser()
+    browser.force_login(persona.user)
+    data = {
+        f"intake_{intake.pk}-current_step": "goals",
+        "goals-client_goals": ["rest more", "see friends", "find a flat"],
+        "goals-what_brings_you": "x" * 400,
+    }
+    url = f"/intakes/{intake.pk}/step/goals/"
+
+    def post_step() -> None:
+        response = browser.post(url, data)
+        if response.status_code != 302:  # a figure for an error page would be worthless
+            raise SystemExit(f"bench: wizard step answered {response.status_code}")
+
+    post_step()
+    emit("wizard_step_median_ms", median_ms(timed(post_step, 50)))
+
+    # End to end: request -> ready with one warm worker, on the configured broker.
+    app.control.purge()
+    worker = start_worker(concurrency=1, name="bench", quiet=True)
+    try:
+        wait_ready(enqueue_fresh(plan, 3))
+        samples = []
+        for i in range(20):
+            plan = plan_update(
+                plan=plan, actor=persona.user, changes={"supports_notes": f"note {i}"}
+            )
+            start = time.perf_counter()
+            document, _ = document_request(plan=plan, actor=persona.user)
+            doc_id = str(document.pk)
+            while PlanDocument.objects.filter(pk=doc_id, status="ready").count() == 0:
+                time.sleep(0.001)
+            samples.append(time.perf_counter() - start)
+        e2e = median_ms(samples)
+        bare_same = median_ms(timed(lambda: html_to_pdf(plan_html(plan)), 10))
+        emit("end_to_end_ms", e2e)
+        emit("end_to_end_over_bare_ratio", e2e / bare_same)
+        emit(
+            "repeat_request_ms",
+            median_ms(timed(lambda: document_request(plan=plan, actor=persona.user), 30)),
+        )
+
+        start = time.perf_counter()
+        wait_ready(enqueue_fresh(plan, 40))
+        one = 40 / (time.perf_counter() - start)
+        emit("one_worker_docs_per_s", one)
+
+        child = int(
+            PlanDocument.objects.filter(status="ready")
+            .order_by("-finished_at")
+            .first()
+            .claimed_by.rsplit(":", 1)[1]
+        )
+        rss_before = rss_mib(child)
+        renders = int(os.environ.get("BENCH_RSS_RENDERS", "1000"))
+        wait_ready(enqueue_fresh(plan, renders), timeout=3600)
+        rss_after = rss_mib(child)
+        emit("worker_rss_mib", rss_after)
+        emit(f"worker_rss_growth_mib_per_{renders}", rss_after - rss_before)
+        second = start_worker(concurrency=1, name="bench2", quiet=True)
+        try:
+            start = time.perf_counter()
+            wait_ready(enqueue_fresh(plan, 80))
+            two = 80 / (time.perf_counter() - start)
+        finally:
+            stop_worker(second)
+        emit("two_workers_docs_per_s", two)
+        emit("two_over_one_worker_ratio", two / one)
+        if chromium:
+            emit("two_workers_over_chromium_tabs_ratio", two / chromium[1])
+    finally:
+        stop_worker(worker)
+
+
+if __name__ == "__main__":
+    main()

@@ -19,7 +19,7 @@ class PlanDocument(BaseModel):
         "plans.TreatmentPlan", on_delete=models.CASCADE, related_name="documents"
     )
     plan_version = models.PositiveIntegerField()
-    # sha256 of the HTML the PDF is made from: the same content is never rendered twice.
+    # Hash of everything the PDF is made from (services.content_key): never rendered twice.
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=DocStatus.choices, default=DocStatus.QUEUED)
     sha256 = models.CharField(max_length=64, blank=True)  # of the PDF the client receives

@@ -105,6 +105,21 @@ def html_to_pdf(html: str) -> bytes:
     return pdf
 
 
+@cache
+def templates_digest() -> str:
+    """Changes whenever any file under plan_templates/ (or the pinned renderer) changes."""
+    import hashlib
+
+    import weasyprint
+
+    digest = hashlib.sha256(weasyprint.__version__.encode())
+    for path in sorted(TEMPLATES_DIR.rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(TEMPLATES_DIR)).encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
 def template_for(kind: str) -> str:
     return "couple.html" if kind == "couple" else "individual.html"
 

@@ -21,10 +21,11 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F, Q
 from django.utils import timezone
 from plans.models import TreatmentPlan
+from plans.selectors import with_contents
 
 from .context import plan_context
 from .models import DocStatus, PlanDocument
-from .render import html_to_pdf, render_html, template_for
+from .render import html_to_pdf, render_html, template_for, templates_digest
 
 logger = logging.getLogger(__name__)
 
@@ -43,10 +44,25 @@ def _enqueue(document_id: str) -> None:
     render_plan_document.delay(document_id)
 
 
+def content_key(plan: TreatmentPlan) -> str:
+    """A hash of everything the PDF is made from: the plan as last saved, the client's alias,
+    the intake (fixed once completed) and the templates. Equal keys mean equal PDFs, found
+    without rendering anything."""
+    parts = [
+        str(plan.pk),
+        str(plan.version),
+        plan.updated_at.isoformat(),
+        plan.client.updated_at.isoformat(),
+        plan.intake.updated_at.isoformat(),
+        templates_digest(),
+    ]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
 def document_request(*, plan: TreatmentPlan, actor: User) -> tuple[PlanDocument, bool]:
     """The document for the plan as it is now: the existing one when the content is unchanged,
     else a new one, queued once the transaction commits."""
-    digest = hashlib.sha256(plan_html(plan).encode()).hexdigest()
+    digest = content_key(plan)
     live = PlanDocument.objects.filter(plan=plan, content_hash=digest).exclude(
         status=DocStatus.FAILED
     )
@@ -145,7 +161,10 @@ def document_render(*, document_id: str, worker: str) -> str:
         return refused
     try:
         document = PlanDocument.objects.get(pk=document_id)
-        plan = TreatmentPlan.objects.select_related("intake", "client").get(pk=document.plan_id)
+        # The plan of the document's own clinic only, loaded in a fixed number of queries.
+        plan = with_contents(TreatmentPlan.objects.filter(clinic_id=document.clinic_id)).get(
+            pk=document.plan_id
+        )
         pdf = html_to_pdf(plan_html(plan))
     except SoftTimeLimitExceeded:
         _fail(document_id, worker, "Rendering took too long.")

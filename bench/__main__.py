@@ -126,6 +126,7 @@ def wait_ready(ids: list[str], timeout: float = 600) -> None:
 def enqueue_fresh(plan, count: int) -> list[str]:
     """Documents with distinct content hashes, so none is deduplicated."""
     from django.db import transaction
+
     from documents.models import PlanDocument
     from documents.tasks import render_plan_document
 
@@ -152,14 +153,14 @@ def rss_mib(pid: int) -> float:
 
 
 def run(connection) -> None:
-    from config.celery import app
     from django.test import Client as Browser
     from django.utils import timezone
+
+    from config.celery import app
     from documents.models import PlanDocument
     from documents.render import PDF_OPTIONS, html_to_pdf
     from documents.services import document_request, plan_html
     from plans.services import plan_update
-
     from tests.conftest import make_persona, start_worker, stop_worker
     from tests.factories import ClientFactory, ClinicFactory, IntakeFactory
 

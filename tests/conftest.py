@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from accounts.models import Membership, Role
-from accounts.services import ALL_SCOPES, api_token_create
-from clients.models import Client
 from django.db import connection
 from rest_framework.test import APIClient
 
+from accounts.models import Membership, Role
+from accounts.services import ALL_SCOPES, api_token_create
+from clients.models import Client
 from tests.factories import ClientFactory, ClinicFactory, MembershipFactory
 
 REPO = Path(__file__).resolve().parent.parent
@@ -160,10 +160,9 @@ def worker(transactional_db) -> Iterator[WorkerProcess]:
 
 def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     """Run a whole intake through the services (validated by forms/) and return its plan."""
-    from intake.services import intake_complete, intake_start, intake_submit_step
-
     from forms import STEPS_BY_NAME, work_is_a_topic, work_term
     from forms.django_forms import validate_payload
+    from intake.services import intake_complete, intake_start, intake_submit_step
 
     intake = intake_start(
         membership=persona.membership, actor=persona.user, client=client, kind=kind

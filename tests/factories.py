@@ -1,9 +1,10 @@
 """factory_boy factories for the models the tests build on."""
 
 import factory
+from django.contrib.auth import get_user_model
+
 from accounts.models import Clinic, Membership, Role
 from clients.models import Client
-from django.contrib.auth import get_user_model
 from intake.models import Intake
 
 

@@ -13,6 +13,7 @@ import django
 django.setup()
 
 from celery.__main__ import main  # noqa: E402
+
 from documents import services  # noqa: E402
 
 _render = services.html_to_pdf

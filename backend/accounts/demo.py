@@ -2,10 +2,11 @@
 
 from dataclasses import dataclass
 
-from config.env import local_secret
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+
+from config.env import local_secret
 
 from .models import ApiToken, Clinic, Membership, Role
 from .services import ALL_SCOPES, api_token_create, generate_password

@@ -1,9 +1,10 @@
 """Clinics, memberships (one clinic per user, with a role) and scoped API tokens."""
 
-from common.models import BaseModel
 from django.conf import settings
 from django.db import models
 from knox.models import AbstractAuthToken
+
+from common.models import BaseModel
 
 
 class Clinic(BaseModel):

@@ -2,15 +2,16 @@
 
 from typing import Any
 
-from audit.services import audit_record
-from common.api import caller, caller_membership
-from common.serializers import StrictCharField
 from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
+
+from audit.services import audit_record
+from common.api import caller, caller_membership
+from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
 from .selectors import client_get, client_list

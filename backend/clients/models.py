@@ -1,9 +1,10 @@
 """A client is known by the name they choose; no legal name is asked for anywhere."""
 
-from common.crypto import EncryptedTextField
-from common.models import BaseModel
 from django.conf import settings
 from django.db import models
+
+from common.crypto import EncryptedTextField
+from common.models import BaseModel
 
 DISPLAY_NAME_MAX = 100
 PRONOUNS_MAX = 50

@@ -3,9 +3,10 @@
 import uuid
 from datetime import datetime
 
+from django.db.models import QuerySet
+
 from accounts.models import Membership
 from common.selectors import get_or_404
-from django.db.models import QuerySet
 
 from .models import Client
 

@@ -1,9 +1,10 @@
 """Creating, editing and erasing clients. Erasure removes everything hanging off the client."""
 
-from accounts.models import Membership
-from audit.services import audit_record
 from django.contrib.auth.models import User
 from django.db import transaction
+
+from accounts.models import Membership
+from audit.services import audit_record
 
 from .models import Client
 

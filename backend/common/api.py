@@ -1,9 +1,10 @@
 """Small helpers shared by the API views."""
 
-from accounts.models import Membership
-from accounts.permissions import membership_of
 from django.contrib.auth.models import User
 from rest_framework.request import Request
+
+from accounts.models import Membership
+from accounts.permissions import membership_of
 
 
 def caller_membership(request: Request) -> Membership:

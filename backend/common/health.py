@@ -2,10 +2,11 @@
 
 import logging
 
-from config.celery import app
 from django.db import connection
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.http import require_GET
+
+from config.celery import app
 
 logger = logging.getLogger(__name__)
 

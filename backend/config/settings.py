@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "intake",
     "plans",
     "documents",
+    "language",
 ]
 
 MIDDLEWARE = [

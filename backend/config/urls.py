@@ -1,10 +1,12 @@
-from clients import api as clients_api
-from common.health import healthz
 from django.contrib import admin
 from django.urls import include, path
-from documents import api as documents_api
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from clients import api as clients_api
+from common.health import healthz
+from documents import api as documents_api
 from intake import api as intake_api
+from language import api as language_api
 from plans import api as plans_api
 
 api_v1 = [
@@ -20,6 +22,12 @@ api_v1 = [
     path("plans/<str:pk>/documents/", documents_api.PlanDocuments.as_view(), name="plan-documents"),
     path("documents/<str:pk>/", documents_api.DocumentDetail.as_view(), name="document-detail"),
     path("documents/<str:pk>/pdf", documents_api.DocumentPdf.as_view(), name="document-pdf"),
+    path("language-check/", language_api.LanguageCheck.as_view(), name="language-check"),
+    path(
+        "language-check/dismissals/",
+        language_api.LanguageDismissal.as_view(),
+        name="language-dismissal",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -2,16 +2,17 @@
 
 from typing import Any
 
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
 from audit.services import audit_record
 from common.api import caller
 from common.errors import Conflict
 from common.selectors import get_or_404
-from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
 from plans.selectors import plan_get
-from rest_framework.request import Request
-from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from .models import DocStatus, PlanDocument
 from .services import document_pdf, document_request

@@ -7,10 +7,9 @@ client chose to leave or reduce; never the clinician's reflection (it is not eve
 
 from typing import Any
 
+from forms import STEPS_BY_NAME, work_is_a_topic, work_term
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
 from plans.selectors import choice_label, plan_representation
-
-from forms import STEPS_BY_NAME, work_is_a_topic, work_term
 
 WHO = dict(StepOwner.choices)
 CHANGING = {"leave", "reduce"}

@@ -1,9 +1,10 @@
 """A rendered plan PDF and its status row: queued -> rendering -> ready | failed."""
 
-from common.models import BaseModel
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+
+from common.models import BaseModel
 
 
 class DocStatus(models.TextChoices):

@@ -10,9 +10,7 @@ import os
 import socket
 from datetime import timedelta
 
-from audit.services import audit_record
 from celery.exceptions import SoftTimeLimitExceeded
-from common.crypto import fernet
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -20,6 +18,9 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
+
+from audit.services import audit_record
+from common.crypto import fernet
 from plans.models import TreatmentPlan
 from plans.selectors import with_contents
 

@@ -2,10 +2,6 @@
 
 from typing import Any
 
-from audit.services import audit_record
-from clients.models import Client
-from common.api import caller
-from common.errors import Conflict
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -13,6 +9,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from audit.services import audit_record
+from clients.models import Client
+from common.api import caller
+from common.errors import Conflict
 from forms import KINDS, STEPS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload

@@ -1,9 +1,10 @@
 """An intake: the answers to the steps in forms/, encrypted at rest as one document."""
 
-from common.crypto import EncryptedJSONField, EncryptedTextField
-from common.models import BaseModel
 from django.conf import settings
 from django.db import models
+
+from common.crypto import EncryptedJSONField, EncryptedTextField
+from common.models import BaseModel
 
 
 class Kind(models.TextChoices):

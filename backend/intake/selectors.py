@@ -4,11 +4,11 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from accounts.models import Membership
-from common.selectors import get_or_404
 from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
+from accounts.models import Membership
+from common.selectors import get_or_404
 from forms import STEPS, Step, enabled_steps
 
 from .models import Intake, Reflection, Status

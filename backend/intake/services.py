@@ -3,13 +3,13 @@ from forms/ has already validated, so the two can never drift apart."""
 
 from typing import Any
 
-from accounts.models import Membership
-from audit.services import audit_record
-from clients.models import Client
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import Membership
+from audit.services import audit_record
+from clients.models import Client
 from forms import FORM_VERSION, Step, prune_answers
 
 from .models import Intake, Reflection, Status

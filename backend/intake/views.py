@@ -2,22 +2,23 @@
 
 from typing import Any
 
-from accounts.models import Membership
-from accounts.permissions import membership_of
-from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
-from clients.selectors import client_get, client_list
-from clients.services import client_create
 from django import forms
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
+
+from accounts.models import Membership
+from accounts.permissions import membership_of
+from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
+from clients.selectors import client_get, client_list
+from clients.services import client_create
+from forms import KINDS
+from language.services import consultation_prompts
 from plans.models import TreatmentPlan
 
-from forms import KINDS
-
-from .models import Intake
+from .models import Intake, Reflection
 from .selectors import intake_get, intake_in_progress
 from .services import intake_start
 
@@ -65,6 +66,11 @@ def home(request: HttpRequest) -> HttpResponse:
         .select_related("client")
         .order_by("-updated_at")[:50],
         "start_form": StartIntakeForm(),
+        # Guideline 10: the clinician's own prompts, shown to them alone.
+        "consultation": Reflection.objects.filter(
+            author=membership.user, consultation_wanted=True
+        ).select_related("intake__client"),
+        "wording_prompts": consultation_prompts(user=membership.user),
     }
     return render(request, "intake/home.html", context)
 

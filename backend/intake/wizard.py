@@ -7,7 +7,6 @@ is the intake named in the URL.
 
 from typing import Any
 
-from accounts.permissions import membership_of
 from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import User
@@ -19,6 +18,7 @@ from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
+from accounts.permissions import membership_of
 from forms import STEPS, Step, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 

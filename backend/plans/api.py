@@ -2,17 +2,18 @@
 
 from typing import Any
 
-from audit.services import audit_record
-from common.api import caller
-from common.errors import PreconditionFailed
-from common.serializers import StrictCharField
 from django.http import HttpResponse
-from documents.services import plan_html
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from audit.services import audit_record
+from common.api import caller
+from common.errors import PreconditionFailed
+from common.serializers import StrictCharField
+from documents.services import plan_html
 
 from .models import TEXT_MAX, ClientDecision, StepOwner
 from .selectors import STRENGTH_FIELDS, SUPPORT_FIELD, plan_get, plan_representation

@@ -5,10 +5,11 @@ snapshot; editing an agreed plan opens the next version as a draft, so past vers
 readable exactly as they were agreed.
 """
 
-from common.crypto import EncryptedJSONField, EncryptedTextField
-from common.models import BaseModel
 from django.conf import settings
 from django.db import models
+
+from common.crypto import EncryptedJSONField, EncryptedTextField
+from common.models import BaseModel
 
 TEXT_MAX = 4000
 

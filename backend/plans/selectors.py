@@ -3,10 +3,10 @@
 import uuid
 from typing import Any
 
-from accounts.models import Membership
-from common.selectors import get_or_404
 from django.db.models import Prefetch, QuerySet
 
+from accounts.models import Membership
+from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
 
 from .models import PlanGoal, PlanVersion, TreatmentPlan

@@ -2,13 +2,13 @@
 
 from typing import Any
 
-from audit.services import audit_record
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
-from intake.models import Intake
 
+from audit.services import audit_record
 from forms import work_is_a_topic
+from intake.models import Intake
 
 from .models import ClientDecision, PlanGoal, PlanStatus, PlanStep, PlanVersion, TreatmentPlan
 

@@ -1,17 +1,19 @@
 """Web pages for a plan: view and edit it with the client, agree, and ask for the PDF."""
 
-from accounts.models import Membership
-from accounts.permissions import membership_of
-from audit.services import audit_record
-from common.selectors import get_or_404
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
+
+from accounts.models import Membership
+from accounts.permissions import membership_of
+from audit.services import audit_record
+from common.selectors import get_or_404
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
 from documents.services import document_pdf, document_request
+from language.services import plan_findings
 
 from .selectors import plan_get, plan_representation
 from .services import plan_update
@@ -83,6 +85,10 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = _membership(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
+    findings = plan_findings(plan)
+    if findings and "proceed" not in request.POST:
+        # Show the wording suggestions first; the clinician may still go ahead.
+        return render(request, "plans/review_wording.html", {"plan": plan, "findings": findings})
     _document, created = document_request(plan=plan, actor=membership.user)
     messages.success(
         request, "The PDF is being prepared." if created else "This version's PDF already exists."

@@ -18,7 +18,10 @@ class GoalForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
     )
     clinical_restatement = forms.CharField(
-        max_length=1000, required=False, label="Clinician's restatement (optional)"
+        max_length=1000,
+        required=False,
+        label="Clinician's restatement (optional)",
+        widget=forms.TextInput(attrs={"data-language-check": ""}),
     )
     target_date = forms.DateField(
         required=False,
@@ -31,7 +34,10 @@ class GoalForm(forms.Form):
         super().__init__(*args, **kwargs)
         for i in range(STEP_ROWS):
             self.fields[f"step{i}_description"] = forms.CharField(
-                max_length=500, required=False, label=f"Step {i + 1}"
+                max_length=500,
+                required=False,
+                label=f"Step {i + 1}",
+                widget=forms.TextInput(attrs={"data-language-check": ""}),
             )
             self.fields[f"step{i}_who"] = forms.ChoiceField(
                 choices=StepOwner.choices, required=False, label=f"Who does step {i + 1}"

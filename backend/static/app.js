@@ -33,3 +33,67 @@
   }
   setTimeout(check, 500);
 })();
+
+// Wording check: on a pause in typing, show suggestions under the field, with one-click
+// replace and "keep as is" (with a reason). The client's own words are exempt server-side.
+(function () {
+  var fields = document.querySelectorAll("[data-language-check]");
+  if (!fields.length) { return; }
+  var token = (document.querySelector("[name=csrfmiddlewaretoken]") || {}).value;
+  function post(url, body) {
+    return fetch(url, {method: "POST", credentials: "same-origin",
+      headers: {"Content-Type": "application/json", "X-CSRFToken": token},
+      body: JSON.stringify(body)}).then(function (r) { return r.json(); });
+  }
+  function show(field, findings) {
+    var box = field.nextElementSibling;
+    if (!box || !box.classList.contains("findings")) {
+      box = document.createElement("div");
+      box.className = "findings";
+      box.setAttribute("role", "status");
+      field.insertAdjacentElement("afterend", box);
+    }
+    box.textContent = "";
+    findings.forEach(function (f) {
+      var row = document.createElement("p");
+      var word = field.value.slice(f.start, f.end);
+      row.textContent = "\u201c" + word + "\u201d: try " + f.suggestion + ". " + f.reason + " ";
+      if (f.replacement) {
+        var replace = document.createElement("button");
+        replace.type = "button"; replace.className = "small";
+        replace.textContent = "Use \u201c" + f.replacement + "\u201d";
+        replace.addEventListener("click", function () {
+          field.value = field.value.slice(0, f.start) + f.replacement + field.value.slice(f.end);
+          check(field);
+        });
+        row.appendChild(replace);
+      }
+      var keep = document.createElement("button");
+      keep.type = "button"; keep.className = "small secondary"; keep.textContent = "Keep as is";
+      keep.addEventListener("click", function () {
+        var reason = window.prompt("Why keep this wording? (optional)") || "";
+        post("/api/v1/language-check/dismissals/", {term: f.term, reason: reason})
+          .then(function (answer) {
+            row.textContent = answer.consultation_suggested
+              ? "Kept. You have kept this wording several times: it may help to talk it through in consultation."
+              : "Kept.";
+          });
+      });
+      row.appendChild(keep);
+      box.appendChild(row);
+    });
+  }
+  function check(field) {
+    post("/api/v1/language-check/", {text: field.value}).then(function (body) {
+      show(field, body.findings || []);
+    });
+  }
+  fields.forEach(function (field) {
+    var timer;
+    field.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { check(field); }, 500);
+    });
+    if (field.value) { check(field); }
+  });
+})();

@@ -4,11 +4,12 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+
 from accounts.demo import DEMO_CLIENTS
 from accounts.models import ApiToken, Clinic, Membership, Role
 from clients.models import Client
-from django.contrib.auth import authenticate
-from django.core.management import CommandError, call_command
 
 
 def run(*args: str) -> str:

@@ -1,9 +1,9 @@
 """Whole intakes in a real browser, with an axe-core check on every wizard page."""
 
 import pytest
+
 from intake.models import Intake
 from plans.models import TreatmentPlan
-
 from tests.browser.conftest import assert_accessible
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

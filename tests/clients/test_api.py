@@ -3,8 +3,8 @@
 import uuid
 
 import pytest
-from clients.models import Client
 
+from clients.models import Client
 from tests.factories import ClientFactory
 
 pytestmark = pytest.mark.django_db

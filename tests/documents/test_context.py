@@ -1,6 +1,7 @@
 """What each plan says and never says, checked on the HTML the PDF is made from."""
 
 import pytest
+
 from documents.context import plan_context
 from documents.services import plan_html
 

@@ -6,11 +6,11 @@ import re
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
+
 from documents.render import AssetFetcher, AssetRefused, html_to_pdf, render_pdf
 from documents.services import plan_html
 from plans.services import plan_update
-from pypdf import PdfReader
-
 from tests.documents.helpers import pdf_metadata, pdf_text
 
 pytestmark = pytest.mark.django_db

@@ -6,10 +6,10 @@ from datetime import timedelta
 import pytest
 from django.core.files.storage import default_storage
 from django.utils import timezone
+
 from documents import services
 from documents.models import PlanDocument
 from documents.services import document_render, document_request, documents_sweep
-
 from tests.documents.helpers import pdf_text
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -5,9 +5,9 @@ import signal
 import time
 
 import pytest
+
 from documents.models import PlanDocument
 from documents.services import documents_sweep
-
 from tests.conftest import start_worker, stop_worker
 from tests.documents.helpers import pdf_text
 

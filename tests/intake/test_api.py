@@ -3,9 +3,9 @@
 import uuid
 
 import pytest
+
 from intake.models import Intake, Reflection
 from plans.models import TreatmentPlan
-
 from tests.intake.helpers import CONSENT, GOALS
 
 pytestmark = pytest.mark.django_db

@@ -4,9 +4,9 @@ import re
 
 import pytest
 from django.test import Client as Browser
+
 from intake.models import Intake
 from plans.models import TreatmentPlan
-
 from tests.factories import IntakeFactory
 
 pytestmark = pytest.mark.django_db

@@ -3,6 +3,7 @@
 import uuid
 
 import pytest
+
 from documents import services
 from documents.models import PlanDocument
 from plans.models import PlanVersion

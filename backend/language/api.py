@@ -1,0 +1,53 @@
+"""POST /api/v1/language-check/ and dismissals of findings."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import caller
+from common.serializers import StrictCharField
+
+from .services import dismissal_record, language_check
+
+TEXT_LIMIT = 20_000
+
+
+class CheckSerializer(serializers.Serializer):
+    text = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, trim_whitespace=False)
+    client_terms = serializers.ListField(
+        child=StrictCharField(max_length=200), required=False, max_length=50, default=list
+    )
+
+
+class DismissSerializer(serializers.Serializer):
+    term = StrictCharField(max_length=60)
+    reason = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
+
+
+class LanguageCheck(APIView):
+    @extend_schema(request=CheckSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        serializer = CheckSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership, _ = caller(request)
+        data: dict[str, Any] = serializer.validated_data
+        findings = language_check(
+            clinic_id=membership.clinic_id, text=data["text"], client_terms=data["client_terms"]
+        )
+        return Response(
+            {"findings": [{k: v for k, v in f.as_dict().items() if k != "text"} for f in findings]}
+        )
+
+
+class LanguageDismissal(APIView):
+    @extend_schema(request=DismissSerializer, responses=OpenApiTypes.OBJECT)
+    def post(self, request: Request) -> Response:
+        serializer = DismissSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        _, user = caller(request)
+        prompt = dismissal_record(user=user, **serializer.validated_data)
+        return Response({"consultation_suggested": prompt}, status=201)

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "plans",
     "documents",
     "language",
+    "referrals",
 ]
 
 MIDDLEWARE = [

@@ -8,6 +8,7 @@ from documents import api as documents_api
 from intake import api as intake_api
 from language import api as language_api
 from plans import api as plans_api
+from referrals import api as referrals_api
 
 api_v1 = [
     path("clients/", clients_api.ClientListCreate.as_view(), name="client-list"),
@@ -27,6 +28,13 @@ api_v1 = [
         "language-check/dismissals/",
         language_api.LanguageDismissal.as_view(),
         name="language-dismissal",
+    ),
+    path("referral-agencies/", referrals_api.AgencyListCreate.as_view(), name="agency-list"),
+    path("referral-agencies/<str:pk>/", referrals_api.AgencyDetail.as_view(), name="agency-detail"),
+    path(
+        "plans/<str:pk>/referral-suggestions",
+        referrals_api.ReferralSuggestions.as_view(),
+        name="referral-suggestions",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

@@ -10,6 +10,7 @@ from typing import Any
 from forms import STEPS_BY_NAME, work_is_a_topic, work_term
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
 from plans.selectors import choice_label, plan_representation
+from referrals.selectors import caution_lines
 
 WHO = dict(StepOwner.choices)
 CHANGING = {"leave", "reduce"}
@@ -76,7 +77,15 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
             answers.get("supports", {}).get("referral_needs", []),
             term,
         ),
-        "referrals": rep["referrals"],
+        "referrals": [
+            {
+                "name": r.agency.name,
+                "caution": " ".join(caution_lines(r.agency, work_topic=topic, work_term=term)),
+                "client_decision": r.get_client_decision_display(),
+                "note": r.note,
+            }
+            for r in plan.referrals.all()
+        ],
         "agreement": rep["agreement"],
         "work": None,
         "change": None,

@@ -2,11 +2,14 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from plans import views as plan_views
+from referrals import views as referral_views
 
 from . import views
 from .wizard import IntakeWizard
 
 urlpatterns = [
+    path("referrals/", referral_views.directory, name="referral-directory"),
+    path("referrals/<uuid:agency_id>/", referral_views.agency_edit, name="referral-edit"),
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

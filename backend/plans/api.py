@@ -14,6 +14,8 @@ from common.api import caller
 from common.errors import PreconditionFailed
 from common.serializers import StrictCharField
 from documents.services import plan_html
+from referrals.models import ClientDecision as ReferralDecision
+from referrals.models import ReferralAgency
 
 from .models import TEXT_MAX, ClientDecision, StepOwner
 from .selectors import STRENGTH_FIELDS, SUPPORT_FIELD, plan_get, plan_representation
@@ -51,6 +53,22 @@ class AgreementSerializer(serializers.Serializer):
     clinician_signed_name = StrictCharField(max_length=100, required=False, allow_blank=True)
 
 
+class ReferralSerializer(serializers.Serializer):
+    agency = serializers.UUIDField()
+    client_decision = serializers.ChoiceField(
+        choices=ReferralDecision.choices, default=ReferralDecision.UNDECIDED
+    )
+    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
+
+    def validate_agency(self, value: Any) -> ReferralAgency:
+        agency = ReferralAgency.objects.filter(
+            clinic_id=self.context["clinic_id"], pk=value
+        ).first()
+        if agency is None:
+            raise serializers.ValidationError("No agency with this id in your clinic's directory.")
+        return agency
+
+
 class PlanPatchSerializer(serializers.Serializer):
     goals = GoalSerializer(many=True, required=False, max_length=10)  # type: ignore[call-arg]
     strengths = StrengthSerializer(many=True, required=False, max_length=40)  # type: ignore[call-arg]
@@ -62,6 +80,7 @@ class PlanPatchSerializer(serializers.Serializer):
     safety_plan = StrictCharField(max_length=TEXT_MAX, required=False, allow_blank=True)
     review_date = serializers.DateField(required=False, allow_null=True)
     agreement = AgreementSerializer(required=False)
+    referrals = ReferralSerializer(many=True, required=False, max_length=30)  # type: ignore[call-arg]
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(self.initial_data) - set(self.fields)
@@ -92,7 +111,9 @@ class PlanDetail(APIView):
         plan = plan_get(membership=membership, plan_id=pk)
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
-        serializer = PlanPatchSerializer(data=request.data)
+        serializer = PlanPatchSerializer(
+            data=request.data, context={"clinic_id": membership.clinic_id}
+        )
         serializer.is_valid(raise_exception=True)
         try:
             plan_update(

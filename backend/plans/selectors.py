@@ -8,6 +8,7 @@ from django.db.models import Prefetch, QuerySet
 from accounts.models import Membership
 from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
+from referrals.models import PlanReferral
 
 from .models import PlanGoal, PlanVersion, TreatmentPlan
 
@@ -30,6 +31,7 @@ def with_contents(qs: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
     """Everything a plan's representation reads, in a fixed number of queries."""
     return qs.select_related("client", "intake").prefetch_related(
         Prefetch("goals", queryset=PlanGoal.objects.prefetch_related("steps")),
+        Prefetch("referrals", queryset=PlanReferral.objects.select_related("agency")),
         Prefetch("versions", queryset=PlanVersion.objects.only("version", "agreed_at", "plan_id")),
     )
 
@@ -66,7 +68,15 @@ def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
         "supports": [{"code": c, "label": choice_label(SUPPORT_FIELD, c)} for c in plan.supports],
         "supports_notes": plan.supports_notes,
         "safety_plan": plan.safety_plan,
-        "referrals": [],
+        "referrals": [
+            {
+                "agency": str(r.agency_id),
+                "name": r.agency.name,
+                "client_decision": r.client_decision,
+                "note": r.note,
+            }
+            for r in plan.referrals.all()
+        ],
         "review_date": plan.review_date.isoformat() if plan.review_date else None,
         "agreement": {
             "client_decision": plan.client_decision or None,

@@ -113,6 +113,22 @@ def _replace_goals(plan: TreatmentPlan, goals: list[dict[str, Any]]) -> None:
     plan.goals.exclude(pk__in=keep).delete()
 
 
+def _replace_referrals(plan: TreatmentPlan, referrals: list[dict[str, Any]]) -> None:
+    from referrals.models import PlanReferral
+
+    plan.referrals.all().delete()
+    PlanReferral.objects.bulk_create(
+        PlanReferral(
+            plan=plan,
+            position=i,
+            agency=r["agency"],
+            client_decision=r.get("client_decision", "undecided"),
+            note=r.get("note", ""),
+        )
+        for i, r in enumerate(referrals)
+    )
+
+
 SIMPLE_FIELDS = (
     "strengths",
     "strengths_notes",
@@ -138,6 +154,8 @@ def plan_update(
                 setattr(plan, field, content[field])
         if "goals" in content:
             _replace_goals(plan, content["goals"])
+        if "referrals" in content:
+            _replace_referrals(plan, content["referrals"])
     if "agreement" in changes:
         _record_agreement(plan, changes["agreement"])
     plan.save()

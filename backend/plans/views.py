@@ -1,5 +1,7 @@
 """Web pages for a plan: view and edit it with the client, agree, and ask for the PDF."""
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,11 +15,13 @@ from common.selectors import get_or_404
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
 from documents.services import document_pdf, document_request
+from forms import work_is_a_topic, work_term
 from language.services import plan_findings
+from referrals.selectors import agencies_for, caution_lines, suggestions
 
 from .selectors import plan_get, plan_representation
 from .services import plan_update
-from .web_forms import AgreementForm, GoalForm, GoalFormSet, PlanForm
+from .web_forms import AgreementForm, GoalForm, GoalFormSet, PlanForm, ReferralFormSet
 
 
 def _membership(request: HttpRequest) -> Membership:
@@ -27,34 +31,58 @@ def _membership(request: HttpRequest) -> Membership:
     return membership
 
 
+def _referral_formset(plan: Any, membership: Membership, data: Any = None) -> Any:
+    agencies = [(str(a.pk), a.name) for a in agencies_for(membership=membership)]
+    initial = [
+        {"agency": str(r.agency_id), "client_decision": r.client_decision, "note": r.note}
+        for r in plan.referrals.all()
+    ]
+    return ReferralFormSet(
+        data, prefix="referrals", initial=initial, form_kwargs={"agencies": agencies}
+    )
+
+
+def _referral_changes(formset: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "agency": f.cleaned_data["agency"],
+            "client_decision": f.cleaned_data["client_decision"],
+            "note": f.cleaned_data["note"],
+        }
+        for f in formset.forms
+        if f.cleaned_data.get("agency") and not f.cleaned_data.get("remove")
+    ]
+
+
 @login_required
 def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = _membership(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
     rep = plan_representation(plan)
+    goals = GoalFormSet(prefix="goals", initial=[GoalForm.initial_for(g) for g in rep["goals"]])
+    form = PlanForm(initial=rep)
+    agreement = AgreementForm(initial=rep["agreement"])
+    referrals = _referral_formset(plan, membership)
+    changes: dict[str, Any] | None = None
     if request.method == "POST" and "save_plan" in request.POST:
-        goals = GoalFormSet(request.POST, prefix="goals")
-        form = PlanForm(request.POST)
+        goals, form = GoalFormSet(request.POST, prefix="goals"), PlanForm(request.POST)
         if goals.is_valid() and form.is_valid():
             changes = {
                 "goals": [c for c in (g.as_change() for g in goals.forms) if c is not None],
                 **form.cleaned_data,
             }
-            plan_update(plan=plan, actor=membership.user, changes=changes)
-            messages.success(request, "Plan saved.")
-            return redirect("plan-detail", plan_id=plan.pk)
-        agreement = AgreementForm()
     elif request.method == "POST" and "save_agreement" in request.POST:
         agreement = AgreementForm(request.POST)
         if agreement.is_valid():
-            plan_update(
-                plan=plan, actor=membership.user, changes={"agreement": agreement.cleaned_data}
-            )
-            messages.success(request, "Agreement recorded.")
-            return redirect("plan-detail", plan_id=plan.pk)
-        goals = GoalFormSet(prefix="goals", initial=[GoalForm.initial_for(g) for g in rep["goals"]])
-        form = PlanForm(initial=rep)
-    else:
+            changes = {"agreement": agreement.cleaned_data}
+    elif request.method == "POST" and "save_referrals" in request.POST:
+        referrals = _referral_formset(plan, membership, request.POST)
+        if referrals.is_valid():
+            known = {a.pk: a for a in agencies_for(membership=membership)}
+            wanted = _referral_changes(referrals)
+            if all(r["agency"] in known for r in wanted):
+                changes = {"referrals": [{**r, "agency": known[r["agency"]]} for r in wanted]}
+    elif request.method == "GET":
         audit_record(
             actor=membership.user,
             clinic_id=plan.clinic_id,
@@ -62,10 +90,13 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             obj=plan,
             client_id=plan.client_id,
         )
-        goals = GoalFormSet(prefix="goals", initial=[GoalForm.initial_for(g) for g in rep["goals"]])
-        form = PlanForm(initial=rep)
-        agreement = AgreementForm(initial=rep["agreement"])
-    documents = PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10]
+    if changes is not None:
+        plan_update(plan=plan, actor=membership.user, changes=changes)
+        messages.success(request, "Saved.")
+        return redirect("plan-detail", plan_id=plan.pk)
+    answers = plan.intake.answers
+    topic, term = work_is_a_topic(answers), work_term(answers)
+    needs = answers.get("supports", {}).get("referral_needs", [])
     return render(
         request,
         "plans/detail.html",
@@ -75,8 +106,15 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             "goals": goals,
             "form": form,
             "agreement": agreement,
-            "documents": documents,
+            "referral_forms": referrals,
+            "current_referrals": [
+                (r, caution_lines(r.agency, work_topic=topic, work_term=term))
+                for r in plan.referrals.all()
+            ],
+            "suggestions": suggestions(membership=membership, needs=needs),
+            "documents": PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10],
         },
+        status=400 if request.method == "POST" else 200,
     )
 
 

@@ -4,6 +4,8 @@ from typing import Any
 
 from django import forms
 
+from referrals.models import ClientDecision as ReferralDecision
+
 from .models import TEXT_MAX, ClientDecision, StepOwner
 
 STEP_ROWS = 3
@@ -118,3 +120,21 @@ class AgreementForm(forms.Form):
     clinician_signed_name = forms.CharField(
         max_length=100, required=False, label="Clinician's name"
     )
+
+
+class ReferralForm(forms.Form):
+    agency = forms.UUIDField(widget=forms.Select, label="Service")
+    client_decision = forms.ChoiceField(
+        label="The client's decision", choices=ReferralDecision.choices
+    )
+    note = forms.CharField(max_length=1000, required=False, label="Note (optional)")
+    remove = forms.BooleanField(required=False, label="Remove")
+
+    def __init__(
+        self, *args: Any, agencies: list[tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["agency"].widget.choices = [("", "Choose a service"), *(agencies or [])]
+
+
+ReferralFormSet = forms.formset_factory(ReferralForm, extra=1, max_num=30, absolute_max=30)

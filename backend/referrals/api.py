@@ -1,0 +1,102 @@
+"""/api/v1/referral-agencies/ (read: members; write: clinic admins) and plan suggestions."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import generics, serializers
+from rest_framework.permissions import SAFE_METHODS
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ClinicAdmin, ClinicMember
+from common.api import caller, caller_membership
+from common.serializers import StrictCharField
+from forms import STEPS_BY_NAME
+from plans.selectors import plan_get
+
+from .models import ReferralAgency
+from .selectors import agencies_for, agency_get, suggestions
+
+SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
+
+
+class AgencySerializer(serializers.ModelSerializer):
+    name = StrictCharField(max_length=200)
+    services = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERVICE_CODES),
+        max_length=len(SERVICE_CODES),
+        required=False,
+    )
+    contact = StrictCharField(max_length=1000, required=False, allow_blank=True)
+    vetted_by = StrictCharField(max_length=200, required=False, allow_blank=True)
+    notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
+
+    class Meta:
+        model = ReferralAgency
+        fields = [
+            "id",
+            "name",
+            "services",
+            "contact",
+            "requires_exit",
+            "requires_faith_participation",
+            "police_cooperation",
+            "affirming_commitment",
+            "vetted_on",
+            "vetted_by",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_services(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+
+class _AgencyPermissions:
+    def get_permissions(self) -> list[Any]:
+        request = self.request  # type: ignore[attr-defined]
+        return [ClinicMember() if request.method in SAFE_METHODS else ClinicAdmin()]
+
+
+class AgencyListCreate(_AgencyPermissions, generics.ListCreateAPIView):
+    serializer_class = AgencySerializer
+    pagination_class = None
+
+    def get_queryset(self) -> Any:
+        return agencies_for(membership=caller_membership(self.request))
+
+    def perform_create(self, serializer: Any) -> None:
+        serializer.save(clinic_id=caller_membership(self.request).clinic_id)
+
+
+class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
+    serializer_class = AgencySerializer
+    http_method_names = ["get", "patch", "delete", "head", "options"]
+
+    def get_object(self) -> ReferralAgency:
+        return agency_get(membership=caller_membership(self.request), agency_id=self.kwargs["pk"])
+
+    def perform_destroy(self, instance: ReferralAgency) -> None:
+        from rest_framework.exceptions import ValidationError
+
+        from .models import PlanReferral
+
+        if PlanReferral.objects.filter(agency=instance).exists():
+            raise ValidationError(
+                {"id": ["Plans refer to this agency; keep it, or remove it from those plans."]}
+            )
+        instance.delete()
+
+
+class ReferralSuggestions(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: str) -> Response:
+        membership, _ = caller(request)
+        plan = plan_get(membership=membership, plan_id=pk)
+        needs = plan.intake.answers.get("supports", {}).get("referral_needs", [])
+        return Response(
+            {"needs": needs, "suggestions": suggestions(membership=membership, needs=needs)}
+        )

@@ -1,0 +1,52 @@
+"""A clinic's vetted referral directory (Guideline 8), and the referrals in a plan."""
+
+from django.db import models
+
+from common.crypto import EncryptedTextField
+from common.models import BaseModel
+
+
+class ReferralAgency(BaseModel):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    name = models.CharField(max_length=200)
+    services = models.JSONField(default=list)  # codes from supports.referral_needs
+    contact = models.TextField(blank=True, max_length=1000)
+    # The agency's approach: True / False / None (unknown, the default).
+    requires_exit = models.BooleanField(null=True, default=None)
+    requires_faith_participation = models.BooleanField(null=True, default=None)
+    police_cooperation = models.BooleanField(null=True, default=None)
+    affirming_commitment = models.BooleanField(null=True, default=None)
+    vetted_on = models.DateField(null=True, blank=True)
+    vetted_by = models.CharField(max_length=200, blank=True)
+    notes = models.TextField(blank=True, max_length=2000)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "referral agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ClientDecision(models.TextChoices):
+    ACCEPTED = "accepted", "You decided to use this service"
+    DECLINED = "declined", "You decided not to use this service"
+    UNDECIDED = "undecided", "You haven't decided yet"
+
+
+class PlanReferral(BaseModel):
+    plan = models.ForeignKey(
+        "plans.TreatmentPlan", on_delete=models.CASCADE, related_name="referrals"
+    )
+    agency = models.ForeignKey(ReferralAgency, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveSmallIntegerField(default=0)
+    client_decision = models.CharField(
+        max_length=20, choices=ClientDecision.choices, default=ClientDecision.UNDECIDED
+    )
+    note = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        ordering = ["position"]
+
+    def __str__(self) -> str:
+        return f"Referral {self.pk}"

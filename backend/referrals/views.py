@@ -1,0 +1,115 @@
+"""The referral directory in the browser: clinic admins manage it, clinicians read it."""
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+
+from accounts.models import Membership
+from accounts.permissions import membership_of
+from forms import STEPS_BY_NAME
+
+from .models import ReferralAgency
+from .selectors import agencies_for, agency_get, caution_lines
+
+SERVICES = [
+    (c.code, c.label) for c in STEPS_BY_NAME["supports"].get_field("referral_needs").choices
+]
+APPROACH = [("unknown", "Unknown"), ("true", "Yes"), ("false", "No")]
+
+
+class AgencyForm(forms.ModelForm):
+    services = forms.MultipleChoiceField(
+        choices=SERVICES, widget=forms.CheckboxSelectMultiple, required=False
+    )
+
+    class Meta:
+        model = ReferralAgency
+        fields = [
+            "name",
+            "services",
+            "contact",
+            "requires_exit",
+            "requires_faith_participation",
+            "police_cooperation",
+            "affirming_commitment",
+            "vetted_on",
+            "vetted_by",
+            "notes",
+        ]
+        labels = {
+            "requires_exit": "Requires people to stop sex work to use it?",
+            "requires_faith_participation": "Requires taking part in religious activities?",
+            "police_cooperation": "Works closely with police?",
+            "affirming_commitment": "Has committed to non-judgemental care?",
+            "vetted_on": "Last checked on",
+            "vetted_by": "Checked by",
+        }
+        widgets = {
+            "vetted_on": forms.DateInput(attrs={"type": "date"}),
+            "contact": forms.Textarea(attrs={"rows": 2}),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for name in (
+            "requires_exit",
+            "requires_faith_participation",
+            "police_cooperation",
+            "affirming_commitment",
+        ):
+            self.fields[name] = forms.NullBooleanField(
+                label=self.Meta.labels[name],
+                required=False,
+                widget=forms.RadioSelect(choices=APPROACH),
+            )
+
+
+def _membership(request: HttpRequest) -> Membership:
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404
+    return membership
+
+
+@login_required
+def directory(request: HttpRequest) -> HttpResponse:
+    membership = _membership(request)
+    rows = [
+        (a, caution_lines(a, work_topic=True, work_term="sex work"))
+        for a in agencies_for(membership=membership)
+    ]
+    form = AgencyForm()
+    if request.method == "POST":
+        if not membership.is_admin:
+            raise Http404
+        form = AgencyForm(request.POST)
+        if form.is_valid():
+            agency = form.save(commit=False)
+            agency.clinic_id = membership.clinic_id
+            agency.save()
+            messages.success(request, "Added to the directory.")
+            return redirect("referral-directory")
+    return render(
+        request,
+        "referrals/directory.html",
+        {"rows": rows, "form": form, "is_admin": membership.is_admin},
+    )
+
+
+@login_required
+def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
+    membership = _membership(request)
+    if not membership.is_admin:
+        raise Http404
+    agency = agency_get(membership=membership, agency_id=agency_id)
+    form = AgencyForm(request.POST or None, instance=agency)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, "Saved.")
+        return redirect("referral-directory")
+    return render(request, "referrals/edit.html", {"form": form, "agency": agency})

@@ -1,0 +1,239 @@
+"""Referral directory (Guideline 8): cautions, suggestions, admin-only edits, plan referrals."""
+
+import itertools
+from datetime import date, timedelta
+
+import pytest
+from django.test import Client as Browser
+
+from documents.services import html_to_pdf, plan_html
+from referrals.models import ReferralAgency
+from referrals.selectors import caution_lines, suggestions
+from tests.documents.helpers import pdf_text
+
+pytestmark = pytest.mark.django_db
+TODAY = date(2026, 11, 26)
+RECENT = TODAY - timedelta(days=30)
+STALE = TODAY - timedelta(days=400)
+
+
+def agency(clinic, name="Harbour Housing", **approach) -> ReferralAgency:
+    values = {
+        "requires_exit": False,
+        "requires_faith_participation": False,
+        "police_cooperation": False,
+        "affirming_commitment": True,
+        "vetted_on": RECENT,
+        "services": ["housing"],
+        **approach,
+    }
+    return ReferralAgency.objects.create(clinic=clinic, name=name, **values)
+
+
+def test_an_affirming_recently_vetted_agency_carries_no_caution(clinic_a) -> None:
+    assert caution_lines(agency(clinic_a), work_topic=True, work_term="sex work", today=TODAY) == []
+
+
+APPROACHES = ["requires_exit", "requires_faith_participation", "police_cooperation"]
+
+
+@pytest.mark.parametrize(
+    "flags", [c for n in range(1, 4) for c in itertools.combinations(APPROACHES, n)]
+)
+def test_each_condition_is_named_plainly(clinic_a, flags) -> None:
+    lines = caution_lines(
+        agency(clinic_a, **dict.fromkeys(flags, True)),
+        work_topic=True,
+        work_term="escorting",
+        today=TODAY,
+    )
+    text = " ".join(lines)
+    assert ("stop escorting before they can use it" in text) is ("requires_exit" in flags)
+    assert ("religious activities" in text) is ("requires_faith_participation" in flags)
+    assert ("works closely with the police" in text) is ("police_cooperation" in flags)
+    assert lines[-1] == "It is your choice whether to use it."
+
+
+@pytest.mark.parametrize(
+    ("approach", "expected"),
+    [
+        ({"vetted_on": STALE}, "not checked this service in the last year"),
+        ({"vetted_on": None}, "not checked this service in the last year"),
+        ({"affirming_commitment": False}, "not committed to working without judgement"),
+        ({"affirming_commitment": None}, "We don't know everything"),
+        ({"police_cooperation": None}, "We don't know everything"),
+    ],
+)
+def test_unvetted_non_affirming_or_unknown_agencies_carry_a_caution(
+    clinic_a, approach, expected
+) -> None:
+    text = " ".join(
+        caution_lines(
+            agency(clinic_a, **approach), work_topic=True, work_term="sex work", today=TODAY
+        )
+    )
+    assert expected in text
+
+
+def test_exit_caution_does_not_name_the_work_when_work_is_not_a_topic(clinic_a) -> None:
+    text = " ".join(
+        caution_lines(
+            agency(clinic_a, requires_exit=True),
+            work_topic=False,
+            work_term="sex work",
+            today=TODAY,
+        )
+    )
+    assert "sex" not in text
+    assert "stop" not in text
+    assert "sets conditions about the work people do" in text
+
+
+def test_suggestions_put_affirming_vetted_agencies_first_with_reasons(alice) -> None:
+    clinic = alice.clinic
+    agency(clinic, "Zed Legal", services=["legal", "housing"], vetted_on=STALE)
+    agency(clinic, "Bay Housing", services=["housing"], police_cooperation=True)
+    agency(clinic, "Affirm Legal", services=["legal"])
+    agency(clinic, "Dental", services=["medical"])
+    ranked = suggestions(membership=alice.membership, needs=["housing", "legal"], today=TODAY)
+    assert [s["name"] for s in ranked] == ["Affirm Legal", "Bay Housing", "Zed Legal"]
+    assert ranked[0]["affirming"] is True
+    assert "Committed to non-judgemental care" in ranked[0]["reasons"][1]
+    assert ranked[2]["reasons"][1] == "Not checked in the last 12 months"
+
+
+def test_only_clinic_admins_change_the_directory(alice, admin_ann) -> None:
+    body = {"name": "Peer Line", "services": ["peer_support"], "affirming_commitment": True}
+    assert alice.api.post("/api/v1/referral-agencies/", body, format="json").status_code == 403
+    created = admin_ann.api.post("/api/v1/referral-agencies/", body, format="json")
+    assert created.status_code == 201
+    body = created.json()
+    assert body["requires_exit"] is None  # unknown by default
+    listed = alice.api.get("/api/v1/referral-agencies/").json()
+    assert [a["name"] for a in listed] == ["Peer Line"]
+    url = f"/api/v1/referral-agencies/{body['id']}/"
+    assert alice.api.patch(url, {"notes": "x"}, format="json").status_code == 403
+    assert (
+        admin_ann.api.patch(
+            url, {"vetted_on": "2026-10-01", "vetted_by": "Ann"}, format="json"
+        ).status_code
+        == 200
+    )
+
+
+def test_outsiders_get_404_on_agencies(charlie, admin_ann) -> None:
+    created = admin_ann.api.post("/api/v1/referral-agencies/", {"name": "X"}, format="json")
+    url = f"/api/v1/referral-agencies/{created.json()['id']}/"
+    assert charlie.api.get(url).status_code == 404
+    assert charlie.api.get("/api/v1/referral-agencies/").json() == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": ""}, "name"),
+        ({"name": "X", "services": ["spa"]}, "services"),
+        ({"name": "X", "requires_exit": "maybe"}, "requires_exit"),
+        ({"name": "X", "vetted_on": "last week"}, "vetted_on"),
+        ({"name": 3}, "name"),
+    ],
+)
+def test_bad_agency_input_is_400(admin_ann, body, field) -> None:
+    response = admin_ann.api.post("/api/v1/referral-agencies/", body, format="json")
+    assert response.status_code == 400
+    assert any(k.startswith(field) for k in response.json()["errors"])
+
+
+def test_plan_referrals_print_cautions_and_the_clients_decision(alice, persona_plan) -> None:
+    plan = persona_plan("leaving")
+    kind = agency(alice.clinic, "Open Door Legal", services=["legal"])
+    strict = agency(
+        alice.clinic,
+        "New Path",
+        services=["legal"],
+        requires_exit=True,
+        requires_faith_participation=True,
+    )
+    body = {
+        "referrals": [
+            {"agency": str(kind.pk), "client_decision": "accepted"},
+            {"agency": str(strict.pk), "client_decision": "declined", "note": "Maybe later"},
+        ]
+    }
+    response = alice.api.patch(f"/api/v1/plans/{plan.pk}/", body, format="json")
+    assert response.status_code == 200
+    assert [r["client_decision"] for r in response.json()["referrals"]] == ["accepted", "declined"]
+    text = " ".join(pdf_text(html_to_pdf(plan_html(plan))).split())
+    assert "Open Door Legal" in text
+    assert "New Path" in text
+    assert "You decided to use this service." in text
+    assert "stop sex work before they can use it" in text
+    assert "religious activities" in text
+    open_door = text[text.index("Open Door Legal") : text.index("New Path")]
+    assert "choice" not in open_door  # no caution beside the affirming, vetted service
+
+
+def test_an_agency_from_another_clinic_cannot_be_referred(alice, charlie, persona_plan) -> None:
+    plan = persona_plan("leaving")
+    theirs = agency(charlie.clinic, "Elsewhere")
+    response = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", {"referrals": [{"agency": str(theirs.pk)}]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "referrals" in " ".join(response.json()["errors"])
+
+
+def test_decisions_are_kept_across_plan_versions(alice, persona_plan) -> None:
+    plan = persona_plan("leaving")
+    legal = agency(alice.clinic, "Open Door Legal", services=["legal"])
+    url = f"/api/v1/plans/{plan.pk}/"
+    alice.api.patch(
+        url,
+        {"referrals": [{"agency": str(legal.pk), "client_decision": "accepted"}]},
+        format="json",
+    )
+    alice.api.patch(url, {"agreement": {"client_decision": "agrees"}}, format="json")
+    body = alice.api.patch(url, {"safety_plan": "Call Jo"}, format="json").json()
+    assert body["version"] == 2
+    assert body["referrals"][0]["client_decision"] == "accepted"
+
+
+def test_suggestions_endpoint_uses_the_intakes_needs(alice, charlie, persona_plan) -> None:
+    plan = persona_plan("leaving")  # referral_needs: legal
+    agency(alice.clinic, "Open Door Legal", services=["legal"])
+    agency(alice.clinic, "Harbour Housing", services=["housing"])
+    body = alice.api.get(f"/api/v1/plans/{plan.pk}/referral-suggestions").json()
+    assert body["needs"] == ["legal"]
+    assert [s["name"] for s in body["suggestions"]] == ["Open Door Legal"]
+    assert charlie.api.get(f"/api/v1/plans/{plan.pk}/referral-suggestions").status_code == 404
+
+
+def test_admin_builds_the_directory_in_the_browser(admin_ann, alice) -> None:
+    browser = Browser()
+    browser.force_login(admin_ann.user)
+    response = browser.post(
+        "/referrals/",
+        {
+            "name": "Night Shelter",
+            "services": ["housing"],
+            "requires_exit": "unknown",
+            "requires_faith_participation": "true",
+            "police_cooperation": "false",
+            "affirming_commitment": "unknown",
+            "vetted_on": "2026-11-01",
+            "vetted_by": "Ann",
+        },
+    )
+    assert response.status_code == 302
+    shelter = ReferralAgency.objects.get()
+    assert (
+        shelter.requires_exit,
+        shelter.requires_faith_participation,
+        shelter.police_cooperation,
+    ) == (None, True, False)
+    page = browser.get("/referrals/").content.decode()
+    assert "religious activities" in page
+    clinician = Browser()
+    clinician.force_login(alice.user)
+    assert clinician.post("/referrals/", {"name": "Sneaky"}).status_code == 404
+    assert "Night Shelter" in clinician.get("/referrals/").content.decode()

@@ -1,6 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
+from accounts.two_factor import two_factor
 from plans import views as plan_views
 from referrals import views as referral_views
 
@@ -14,6 +15,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("away/", views.away, name="away"),
+    path("account/two-factor/", two_factor, name="two-factor"),
     path("intakes/start/", views.start_intake, name="intake-start"),
     path("intakes/<uuid:intake_id>/", views.intake_resume, name="intake-resume"),
     path("intakes/<uuid:intake_id>/summary/", views.intake_summary, name="intake-summary"),

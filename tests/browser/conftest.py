@@ -46,7 +46,8 @@ def chromium() -> Iterator[object]:
 
 @pytest.fixture
 def page(chromium, live_server) -> Iterator[object]:
-    context = chromium.new_context(base_url=live_server.url)
+    # axe-core is injected as a script; the CSP that would block it is tested on its own.
+    context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
     page = context.new_page()
     page.set_default_timeout(15_000)
     yield page
@@ -66,3 +67,16 @@ def assert_accessible(page) -> None:
 
 
 os.environ.setdefault("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")
+
+
+@pytest.fixture
+def strict_page(chromium, live_server) -> Iterator[object]:
+    """A page with the site's Content Security Policy enforced (no axe injection)."""
+    context = chromium.new_context(base_url=live_server.url)
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    errors: list[str] = []
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    page.csp_errors = errors
+    yield page
+    context.close()

@@ -111,12 +111,20 @@ def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     assert intake.answers["partner"]["worker_description"] == "It's just a job to me."
 
 
-def test_escape_twice_is_a_quick_exit(page, alice) -> None:
-    sign_in(page, alice)
-    start(page, "Quinn", "individual")
+def test_escape_twice_is_a_quick_exit_with_the_csp_enforced(strict_page, alice) -> None:
+    page = strict_page
+    page.goto("/login/")
+    page.get_by_label("Username").fill(alice.user.username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**/")
+    page.get_by_label("Name the client would like to use").fill("Quinn")
+    page.get_by_role("button", name="Start with a new client").click()
+    page.wait_for_url("**/step/consent/")
     page.keyboard.press("Escape")
     page.keyboard.press("Escape")
     page.wait_for_url("**/away/")
     assert page.title() == "Weather"
+    assert not [e for e in page.csp_errors if "Content Security Policy" in e]
     page.go_back()
     assert "/step/" not in page.url or page.get_by_role("button", name="Sign in").is_visible()

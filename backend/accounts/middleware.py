@@ -1,0 +1,40 @@
+"""Session policy: idle and absolute timeouts, and two-factor sign-in where it applies."""
+
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from .two_factor import needs_verification
+
+SIGNED_IN_AT = "signed_in_at"
+LAST_SEEN = "last_seen"
+# Pages a signed-in person may reach before finishing two-factor sign-in.
+OPEN_PATHS = ("/account/two-factor/", "/logout/", "/away/", "/static/", "/healthz", "/api/")
+
+
+class SessionPolicyMiddleware:
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = time.time()
+            session = request.session
+            started = session.setdefault(SIGNED_IN_AT, now)
+            last = session.get(LAST_SEEN, now)
+            idle = settings.SESSION_IDLE_TIMEOUT.total_seconds()
+            absolute = settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
+            if now - last > idle or now - started > absolute:
+                logout(request)
+                messages.info(request, "You were signed out after a period of inactivity.")
+                return redirect("login")
+            session[LAST_SEEN] = now
+            if needs_verification(request) and not request.path.startswith(OPEN_PATHS):
+                return redirect("two-factor")
+        return self.get_response(request)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from audit import api as audit_api
 from clients import api as clients_api
 from common.health import healthz
 from documents import api as documents_api
@@ -36,6 +37,7 @@ api_v1 = [
         referrals_api.ReferralSuggestions.as_view(),
         name="referral-suggestions",
     ),
+    path("audit-events/", audit_api.AuditEventList.as_view(), name="audit-events"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

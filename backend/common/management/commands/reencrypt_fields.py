@@ -1,0 +1,61 @@
+"""Re-encrypt every encrypted field (and stored PDF) under the newest FIELD_ENCRYPTION_KEYS key.
+
+Rotate keys by putting a new key first in FIELD_ENCRYPTION_KEYS, restarting, running this
+command, then removing the old key.
+"""
+
+from typing import Any
+
+from django.apps import apps
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from common.crypto import EncryptedJSONField, EncryptedTextField, fernet
+
+BATCH = 500
+
+
+class Command(BaseCommand):
+    help = "Re-encrypt all encrypted fields and stored PDFs with the newest key."
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        total = 0
+        for model in apps.get_models():
+            fields = [
+                f.name
+                for f in model._meta.get_fields()
+                if isinstance(f, EncryptedTextField | EncryptedJSONField)
+            ]
+            if not fields:
+                continue
+            batch = []
+            for obj in model._default_manager.all().iterator(chunk_size=BATCH):
+                batch.append(obj)  # decrypted on load with any key; saved with the newest
+                if len(batch) == BATCH:
+                    total += self._save(model, batch, fields)
+                    batch = []
+            total += self._save(model, batch, fields)
+        files = self._pdfs()
+        self.stdout.write(f"Re-encrypted {total} rows and {files} stored PDFs.")
+
+    @staticmethod
+    def _save(model: Any, batch: list[Any], fields: list[str]) -> int:
+        if batch:
+            with transaction.atomic():
+                model._default_manager.bulk_update(batch, fields)
+        return len(batch)
+
+    @staticmethod
+    def _pdfs() -> int:
+        from documents.models import PlanDocument
+
+        count = 0
+        for name in PlanDocument.objects.exclude(file="").values_list("file", flat=True):
+            with default_storage.open(name, "rb") as handle:
+                rotated = fernet().rotate(handle.read())
+            default_storage.delete(name)
+            default_storage.save(name, ContentFile(rotated))
+            count += 1
+        return count

@@ -3,7 +3,7 @@
 import uuid
 from datetime import datetime
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from accounts.models import Membership
 from common.selectors import get_or_404
@@ -22,3 +22,15 @@ def client_list(
 
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
     return get_or_404(Client.objects.filter(clinic_id=membership.clinic_id), client_id)
+
+
+def clinical_scope(*, membership: Membership, client_field: str = "client") -> Q:
+    """Who may read clinical records: every clinician in the clinic; a clinic admin only for
+    the clients they work with themselves (they created the client or one of the intakes)."""
+    if not membership.is_admin:
+        return Q()
+    user = membership.user_id
+    own = Client.objects.filter(
+        Q(clinic_id=membership.clinic_id) & (Q(created_by_id=user) | Q(intakes__created_by_id=user))
+    ).values("pk")
+    return Q(**{f"{client_field}_id__in": own})

@@ -1,7 +1,11 @@
 """Creating, editing and erasing clients. Erasure removes everything hanging off the client."""
 
+from datetime import datetime, timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Membership
 from audit.services import audit_record
@@ -52,7 +56,7 @@ def client_update(*, client: Client, actor: User, **changes: str) -> Client:
 
 
 @transaction.atomic
-def client_erase(*, client: Client, actor: User) -> None:
+def client_erase(*, client: Client, actor: User | None) -> None:
     """Remove the client and, by cascade, their intakes, plans and documents; their PDF files go
     once the deletion has committed. Audit keeps ids only."""
     from documents.models import PlanDocument
@@ -68,3 +72,25 @@ def client_erase(*, client: Client, actor: User) -> None:
         actor=actor, clinic_id=client.clinic_id, action="erase", obj=client, client_id=client.pk
     )
     client.delete()
+
+
+def retention_purge(*, now: datetime | None = None) -> int:
+    """Erase clients whose records have all been closed and untouched for RETENTION_DAYS.
+
+    A client with an intake still in progress is kept, whatever its age.
+    """
+    if settings.RETENTION_DAYS <= 0:
+        return 0
+    cutoff = (now or timezone.now()) - timedelta(days=settings.RETENTION_DAYS)
+    stale = (
+        Client.objects.filter(updated_at__lt=cutoff)
+        .exclude(intakes__status="in_progress")
+        .exclude(intakes__updated_at__gte=cutoff)
+        .exclude(plans__updated_at__gte=cutoff)
+        .distinct()
+    )
+    count = 0
+    for client in stale:
+        client_erase(client=client, actor=None)
+        count += 1
+    return count

@@ -282,7 +282,14 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 120, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TIMEZONE = "UTC"
+# Completed records untouched for this long are erased (0 keeps them). Set it to what the law
+# where you practise requires; 7 years is a common minimum for clinical records.
+RETENTION_DAYS = env_int("RETENTION_DAYS", 7 * 365, minimum=0)
 CELERY_BEAT_SCHEDULE = {
+    "purge-expired-records": {
+        "task": "clients.tasks.purge_expired_records",
+        "schedule": 24 * 3600.0,
+    },
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
 }

@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_record
+from clients.selectors import clinical_scope
 from common.api import caller
 from common.errors import Conflict
 from common.selectors import get_or_404
@@ -53,7 +54,13 @@ class PlanDocuments(APIView):
 
 def _document(request: Request, pk: str) -> PlanDocument:
     membership, _ = caller(request)
-    return get_or_404(PlanDocument.objects.filter(clinic_id=membership.clinic_id), pk)
+    return get_or_404(
+        PlanDocument.objects.filter(
+            clinical_scope(membership=membership, client_field="plan__client"),
+            clinic_id=membership.clinic_id,
+        ),
+        pk,
+    )
 
 
 class DocumentDetail(APIView):

@@ -8,6 +8,7 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.db.models import QuerySet
 
 from accounts.models import Membership
+from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 from forms import STEPS, Step, enabled_steps
 
@@ -15,13 +16,13 @@ from .models import Intake, Reflection, Status
 
 
 def intake_list(*, membership: Membership) -> QuerySet[Intake]:
-    return Intake.objects.filter(clinic_id=membership.clinic_id)
+    return Intake.objects.filter(
+        clinical_scope(membership=membership), clinic_id=membership.clinic_id
+    )
 
 
 def intake_get(*, membership: Membership, intake_id: uuid.UUID | str) -> Intake:
-    return get_or_404(
-        Intake.objects.select_related("client").filter(clinic_id=membership.clinic_id), intake_id
-    )
+    return get_or_404(intake_list(membership=membership).select_related("client"), intake_id)
 
 
 def reflection_of(*, intake: Intake, viewer: AbstractBaseUser) -> Reflection | None:

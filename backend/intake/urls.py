@@ -17,6 +17,7 @@ urlpatterns = [
     path("away/", views.away, name="away"),
     path("account/two-factor/", two_factor, name="two-factor"),
     path("intakes/start/", views.start_intake, name="intake-start"),
+    path("clients/<uuid:client_id>/erase/", views.client_erase_view, name="client-erase"),
     path("intakes/<uuid:intake_id>/", views.intake_resume, name="intake-resume"),
     path("intakes/<uuid:intake_id>/summary/", views.intake_summary, name="intake-summary"),
     path("intakes/<uuid:intake_id>/step/<str:step>/", IntakeWizard.as_wizard(), name="intake-step"),

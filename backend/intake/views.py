@@ -3,6 +3,7 @@
 from typing import Any
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -13,10 +14,11 @@ from accounts.models import Membership
 from accounts.permissions import membership_of
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import client_get, client_list
-from clients.services import client_create
+from clients.services import client_create, client_erase
 from forms import KINDS
 from language.services import consultation_prompts
 from plans.models import TreatmentPlan
+from plans.selectors import plans_for
 
 from .models import Intake, Reflection
 from .selectors import intake_get, intake_in_progress
@@ -62,7 +64,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "in_progress": intake_in_progress(membership=membership)
         .select_related("client")
         .order_by("-updated_at")[:50],
-        "plans": TreatmentPlan.objects.filter(clinic_id=membership.clinic_id)
+        "plans": plans_for(membership=membership)
         .select_related("client")
         .order_by("-updated_at")[:50],
         "start_form": StartIntakeForm(),
@@ -126,3 +128,23 @@ def away(request: HttpRequest) -> HttpResponse:
     """Quick exit: end the session and show a page with nothing on it about care or the client."""
     logout(request)
     return render(request, "away.html")
+
+
+@login_required
+def client_erase_view(request: HttpRequest, client_id: str) -> HttpResponse:
+    """Erasure from the web, behind an explicit confirmation."""
+    membership = _membership_or_404(request)
+    client = client_get(membership=membership, client_id=client_id)
+    error = ""
+    if request.method == "POST":
+        if request.POST.get("confirm", "").strip() == "ERASE":
+            client_erase(client=client, actor=membership.user)
+            messages.success(request, "The client's records were erased.")
+            return redirect("home")
+        error = "Type ERASE to confirm, or go back to keep the records."
+    return render(
+        request,
+        "intake/erase_confirm.html",
+        {"client": client, "error": error},
+        status=400 if error else 200,
+    )

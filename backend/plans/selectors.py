@@ -6,6 +6,7 @@ from typing import Any
 from django.db.models import Prefetch, QuerySet
 
 from accounts.models import Membership
+from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
 from referrals.models import PlanReferral
@@ -24,7 +25,9 @@ def choice_label(field: Any, code: str) -> str:
 
 
 def plans_for(*, membership: Membership) -> QuerySet[TreatmentPlan]:
-    return TreatmentPlan.objects.filter(clinic_id=membership.clinic_id)
+    return TreatmentPlan.objects.filter(
+        clinical_scope(membership=membership), clinic_id=membership.clinic_id
+    )
 
 
 def with_contents(qs: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:

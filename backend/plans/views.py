@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Membership
 from accounts.permissions import membership_of
 from audit.services import audit_record
+from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
@@ -138,7 +139,12 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = _membership(request)
     document = get_or_404(
-        PlanDocument.objects.filter(clinic_id=membership.clinic_id, status="ready"), document_id
+        PlanDocument.objects.filter(
+            clinical_scope(membership=membership, client_field="plan__client"),
+            clinic_id=membership.clinic_id,
+            status="ready",
+        ),
+        document_id,
     )
     audit_record(
         actor=membership.user,

@@ -1,0 +1,71 @@
+"""Admins and clinical records; erasure from the web; retention."""
+
+from datetime import timedelta
+
+import pytest
+from django.test import Client as Browser
+from django.utils import timezone
+
+from clients.models import Client
+from clients.services import retention_purge
+from intake.models import Intake
+from plans.models import TreatmentPlan
+from tests.factories import ClientFactory, IntakeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_clinic_admin_does_not_read_other_clinicians_clinical_records(
+    admin_ann, persona_plan
+) -> None:
+    plan = persona_plan("continuing")  # alice's
+    assert admin_ann.api.get(f"/api/v1/plans/{plan.pk}/").status_code == 404
+    assert admin_ann.api.get(f"/api/v1/intakes/{plan.intake_id}/").status_code == 404
+    assert admin_ann.api.get(f"/api/v1/plans/{plan.pk}/preview").status_code == 404
+    # They still manage the clinic: the client list (aliases only) and the audit trail.
+    assert admin_ann.api.get(f"/api/v1/clients/{plan.client_id}/").status_code == 200
+
+
+def test_a_clinic_admin_reads_the_records_of_their_own_clients(admin_ann) -> None:
+    client = admin_ann.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()[
+        "id"
+    ]
+    intake = admin_ann.api.post(
+        "/api/v1/intakes/", {"client": client, "kind": "individual"}, format="json"
+    ).json()["id"]
+    assert admin_ann.api.get(f"/api/v1/intakes/{intake}/").status_code == 200
+
+
+def test_erasing_from_the_web_needs_explicit_confirmation(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")
+    browser = Browser()
+    browser.force_login(alice.user)
+    url = f"/clients/{plan.client_id}/erase/"
+    assert "cannot be undone" in browser.get(url).content.decode()
+    assert browser.post(url, {"confirm": "yes"}).status_code == 400
+    assert Client.objects.filter(pk=plan.client_id).exists()
+    assert browser.post(url, {"confirm": "ERASE"}).status_code == 302
+    assert not Client.objects.filter(pk=plan.client_id).exists()
+    assert not TreatmentPlan.objects.exists()
+
+
+def test_retention_erases_closed_records_past_the_period_only(alice, settings) -> None:
+    settings.RETENTION_DAYS = 30
+    old = timezone.now() - timedelta(days=40)
+    closed = ClientFactory(clinic=alice.clinic)
+    IntakeFactory(client=closed, status="completed")
+    still_open = ClientFactory(clinic=alice.clinic)
+    IntakeFactory(client=still_open, status="in_progress")
+    recent = ClientFactory(clinic=alice.clinic)
+    Client.objects.filter(pk__in=[closed.pk, still_open.pk]).update(updated_at=old)
+    Intake.objects.filter(client__in=[closed, still_open]).update(updated_at=old)
+    assert retention_purge() == 1
+    assert set(Client.objects.values_list("pk", flat=True)) == {still_open.pk, recent.pk}
+
+
+def test_retention_zero_keeps_everything(alice, settings) -> None:
+    settings.RETENTION_DAYS = 0
+    ClientFactory(clinic=alice.clinic)
+    Client.objects.update(updated_at=timezone.now() - timedelta(days=9999))
+    assert retention_purge() == 0
+    assert Client.objects.count() == 1

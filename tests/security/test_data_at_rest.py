@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 def raw_column(table: str, column: str, pk) -> str:
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT {column} FROM {table} WHERE id = %s",
+            f"SELECT {column} FROM {table} WHERE id = %s",  # noqa: S608 - fixed names
             [pk.hex if connection.vendor == "sqlite" else pk],
         )
         return cursor.fetchone()[0]

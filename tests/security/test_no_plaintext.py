@@ -110,8 +110,13 @@ def test_a_rolled_back_request_enqueues_nothing(alice, persona_plan, monkeypatch
     sent: list[str] = []
     monkeypatch.setattr(document_services, "_enqueue", sent.append)
     plan = persona_plan("continuing")
-    with pytest.raises(RuntimeError), transaction.atomic():
-        document_services.document_request(plan=plan, actor=alice.user)
-        raise RuntimeError("the surrounding transaction fails")
+
+    def request_then_fail() -> None:
+        with transaction.atomic():
+            document_services.document_request(plan=plan, actor=alice.user)
+            raise RuntimeError("the surrounding transaction fails")
+
+    with pytest.raises(RuntimeError):
+        request_then_fail()
     assert sent == []
     assert not PlanDocument.objects.exists()

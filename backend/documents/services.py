@@ -40,9 +40,20 @@ def plan_html(plan: TreatmentPlan) -> str:
 
 
 def _enqueue(document_id: str) -> None:
+    """Send the id to the workers. With the broker down the row stays queued and the sweeper
+    sends it once the broker is back: the request that created it still succeeds."""
     from .tasks import render_plan_document
 
-    render_plan_document.delay(document_id)
+    try:
+        render_plan_document.apply_async(
+            (document_id,), retry=True, retry_policy={"max_retries": 2, "interval_start": 0.2}
+        )
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning(
+            "broker unavailable, document %s left for the sweeper: %s",
+            document_id,
+            type(exc).__name__,
+        )
 
 
 def content_key(plan: TreatmentPlan) -> str:

@@ -36,6 +36,7 @@ def restart_redis() -> None:
     while redis_up() and time.monotonic() < deadline:
         time.sleep(0.1)
     os.makedirs("/var/log/redis", exist_ok=True)
+    os.makedirs("/var/lib/redis", exist_ok=True)
     subprocess.run(
         [
             "redis-server",

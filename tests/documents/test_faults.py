@@ -52,7 +52,7 @@ def restart_redis() -> None:
             "--appendonly",
             "no",
             "--dir",
-            "/tmp",
+            "/var/lib/redis",
             "--logfile",
             "/var/log/redis/ci.log",
         ],

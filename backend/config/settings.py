@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "documents",
     "language",
     "referrals",
+    "fhir_r4",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from fhir_r4 import views as fhir
 
 from audit import api as audit_api
 from clients import api as clients_api
@@ -42,7 +43,17 @@ api_v1 = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+fhir_paths = [
+    path("Questionnaire/<str:pk>", fhir.QuestionnaireView.as_view()),
+    path("QuestionnaireResponse/<str:pk>", fhir.QuestionnaireResponseView.as_view()),
+    path("CarePlan/<str:pk>", fhir.CarePlanView.as_view()),
+    path("Goal/<str:pk>", fhir.GoalView.as_view()),
+    path("DocumentReference/<str:pk>", fhir.DocumentReferenceView.as_view()),
+    path("Consent/<str:pk>", fhir.ConsentView.as_view()),
+]
+
 urlpatterns = [
+    path("fhir/", include(fhir_paths)),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

@@ -212,6 +212,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Intake and care plan API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # The schema describes the API, not anyone's data: integrators may read it unsigned.
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
     # Served from this service, not a CDN: nothing about who reads the docs leaves the site.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "language",
     "referrals",
     "fhir_r4",
+    "webhooks",
 ]
 
 MIDDLEWARE = [
@@ -286,6 +287,9 @@ CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 120, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TIMEZONE = "UTC"
+# Webhooks may only reach public https endpoints, except in development.
+WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
+
 # Completed records untouched for this long are erased (0 keeps them). Set it to what the law
 # where you practise requires; 7 years is a common minimum for clinical records.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 7 * 365, minimum=0)

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from fhir_r4 import views as fhir
+from webhooks import api as webhooks_api
 
 from audit import api as audit_api
 from clients import api as clients_api
@@ -39,6 +40,8 @@ api_v1 = [
         name="referral-suggestions",
     ),
     path("audit-events/", audit_api.AuditEventList.as_view(), name="audit-events"),
+    path("webhooks/", webhooks_api.WebhookList.as_view(), name="webhook-list"),
+    path("webhooks/<str:pk>/", webhooks_api.WebhookDetail.as_view(), name="webhook-detail"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -205,7 +205,23 @@ def document_render(*, document_id: str, worker: str) -> str:
         lease_until=None,
         error="",
     )
-    return DocStatus.READY if done else "superseded"
+    if not done:
+        return "superseded"
+    from webhooks.services import webhook_emit
+
+    webhook_emit(
+        clinic_id=plan.clinic_id,
+        event="document.ready",
+        data={
+            "document": document_id,
+            "plan": str(plan.pk),
+            "plan_version": document.plan_version,
+            "url": f"/api/v1/documents/{document_id}/",
+            "pdf": f"/api/v1/documents/{document_id}/pdf",
+            "fhir": f"/fhir/DocumentReference/{document_id}",
+        },
+    )
+    return DocStatus.READY
 
 
 def document_pdf(document: PlanDocument) -> bytes:

@@ -190,6 +190,18 @@ def _record_agreement(plan: TreatmentPlan, agreement: dict[str, Any]) -> None:
             version=plan.version,
             defaults={"snapshot": plan_representation(plan), "agreed_at": plan.agreed_at},
         )
+        from webhooks.services import webhook_emit
+
+        webhook_emit(
+            clinic_id=plan.clinic_id,
+            event="plan.agreed",
+            data={
+                "plan": str(plan.pk),
+                "version": plan.version,
+                "url": f"/api/v1/plans/{plan.pk}/",
+                "fhir": f"/fhir/CarePlan/{plan.pk}",
+            },
+        )
     else:
         plan.status = PlanStatus.DRAFT
         plan.agreed_at = None

@@ -1,0 +1,90 @@
+"""/api/v1/webhooks/: clinic admins register endpoints and read their deliveries."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import ClinicAdmin
+from common.api import caller_membership
+from common.selectors import get_or_404
+
+from .models import EVENTS, WebhookDelivery, WebhookEndpoint
+from .services import UnsafeEndpoint, endpoint_create
+
+
+class EndpointSerializer(serializers.Serializer):
+    url = serializers.URLField(max_length=500)
+    events = serializers.ListField(
+        child=serializers.ChoiceField(choices=EVENTS), min_length=1, max_length=len(EVENTS)
+    )
+
+
+def _endpoint(e: WebhookEndpoint) -> dict[str, Any]:
+    return {
+        "id": str(e.pk),
+        "url": e.url,
+        "events": e.events,
+        "active": e.active,
+        "created_at": e.created_at.isoformat(),
+    }
+
+
+class WebhookList(APIView):
+    permission_classes = [ClinicAdmin]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        clinic = caller_membership(request).clinic_id
+        return Response([_endpoint(e) for e in WebhookEndpoint.objects.filter(clinic_id=clinic)])
+
+    @extend_schema(request=EndpointSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = EndpointSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            endpoint, secret = endpoint_create(
+                clinic_id=caller_membership(request).clinic_id, **serializer.validated_data
+            )
+        except UnsafeEndpoint as exc:
+            raise serializers.ValidationError({"url": [str(exc)]}) from None
+        # The secret is shown once, here; only its encrypted form is kept.
+        return Response({**_endpoint(endpoint), "secret": secret}, status=201)
+
+
+class WebhookDetail(APIView):
+    permission_classes = [ClinicAdmin]
+
+    def _get(self, request: Request, pk: str) -> WebhookEndpoint:
+        clinic = caller_membership(request).clinic_id
+        return get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: str) -> Response:
+        endpoint = self._get(request, pk)
+        deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at")[:50]
+        return Response(
+            {
+                **_endpoint(endpoint),
+                "deliveries": [
+                    {
+                        "id": str(d.pk),
+                        "event": d.event,
+                        "status": d.status,
+                        "attempts": d.attempts,
+                        "response_code": d.response_code,
+                        "error": d.error or None,
+                        "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+                    }
+                    for d in deliveries
+                ],
+            }
+        )
+
+    @extend_schema(responses={204: None})
+    def delete(self, request: Request, pk: str) -> Response:
+        self._get(request, pk).delete()
+        return Response(status=204)

@@ -1,0 +1,43 @@
+"""Webhook endpoints a clinic registers, and each delivery's record. Payloads: ids and URLs."""
+
+from django.db import models
+
+from common.crypto import EncryptedTextField
+from common.models import BaseModel
+
+EVENTS = ("document.ready", "plan.agreed")
+
+
+class WebhookEndpoint(BaseModel):
+    clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
+    url = models.URLField(max_length=500)
+    secret = EncryptedTextField()
+    events = models.JSONField(default=list)
+    active = models.BooleanField(default=True)
+
+    def __str__(self) -> str:
+        return f"Webhook {self.pk}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DELIVERED = "delivered", "Delivered"
+    FAILED = "failed", "Failed"
+
+
+class WebhookDelivery(BaseModel):
+    endpoint = models.ForeignKey(
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+    )
+    event = models.CharField(max_length=40)
+    payload = models.JSONField()  # ids and URLs only, never client text
+    status = models.CharField(
+        max_length=20, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    response_code = models.PositiveSmallIntegerField(null=True, blank=True)
+    error = models.CharField(max_length=200, blank=True)
+    delivered_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} ({self.status})"

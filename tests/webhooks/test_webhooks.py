@@ -1,0 +1,162 @@
+"""Webhooks: signed deliveries to a local receiver, retries, delivery records, no SSRF."""
+
+import hashlib
+import hmac
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+from webhooks import services as webhook_services
+from webhooks.models import WebhookDelivery
+
+from documents import services as document_services
+
+pytestmark = pytest.mark.django_db
+
+
+class Receiver:
+    """A real HTTP server on loopback that records what it receives."""
+
+    def __init__(self, statuses: list[int]) -> None:
+        self.statuses, self.received = statuses, []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                receiver.received.append((dict(self.headers), body))
+                self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                self.end_headers()
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture
+def receiver(settings):
+    settings.WEBHOOKS_ALLOW_PRIVATE = True  # the receiver is on loopback
+    made = []
+
+    def make(statuses=()):
+        r = Receiver(list(statuses))
+        made.append(r)
+        return r
+
+    yield make
+    for r in made:
+        r.close()
+
+
+@pytest.fixture
+def deliver_now(monkeypatch):
+    """Run deliveries in-process instead of through the broker."""
+    monkeypatch.setattr(
+        webhook_services,
+        "_enqueue",
+        lambda delivery_id: webhook_services.webhook_deliver(delivery_id=delivery_id),
+    )
+    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
+
+
+def register(admin, url: str, events: list[str]):
+    return admin.api.post("/api/v1/webhooks/", {"url": url, "events": events}, format="json")
+
+
+def test_plan_agreed_is_delivered_signed_with_ids_only(
+    admin_ann, alice, persona_plan, receiver, deliver_now, django_capture_on_commit_callbacks
+) -> None:
+    hook = receiver()
+    created = register(admin_ann, hook.url, ["plan.agreed"])
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    plan = persona_plan("continuing")
+    with django_capture_on_commit_callbacks(execute=True):
+        alice.api.patch(
+            f"/api/v1/plans/{plan.pk}/", {"agreement": {"client_decision": "agrees"}}, format="json"
+        )
+    [(headers, body)] = hook.received
+    timestamp, signature = (
+        part.split("=", 1)[1] for part in headers["X-Care-Plans-Signature"].split(",")
+    )
+    expected = hmac.new(
+        secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256
+    ).hexdigest()
+    assert hmac.compare_digest(signature, expected)
+    payload = json.loads(body)
+    assert payload["event"] == "plan.agreed"
+    assert payload["data"]["plan"] == str(plan.pk)
+    assert "River" not in body.decode()
+    assert "drained" not in body.decode()
+    assert WebhookDelivery.objects.get().status == "delivered"
+
+
+def test_document_ready_is_delivered(
+    admin_ann, alice, persona_plan, receiver, deliver_now, django_capture_on_commit_callbacks
+) -> None:
+    hook = receiver()
+    register(admin_ann, hook.url, ["document.ready"])
+    plan = persona_plan("continuing")
+    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    with django_capture_on_commit_callbacks(execute=True):
+        document_services.document_render(document_id=doc, worker="w:1")
+    [(_, body)] = hook.received
+    assert json.loads(body)["data"]["pdf"] == f"/api/v1/documents/{doc}/pdf"
+
+
+def test_a_failing_receiver_is_retried_and_recorded(
+    admin_ann, persona_plan, receiver, deliver_now
+) -> None:
+    hook = receiver([500, 503])
+    register(admin_ann, hook.url, ["plan.agreed"])
+    plan = persona_plan("continuing")
+    webhook_services.webhook_emit(
+        clinic_id=plan.clinic_id, event="plan.agreed", data={"plan": str(plan.pk)}
+    )
+    delivery = WebhookDelivery.objects.get()
+    assert webhook_services.webhook_deliver(delivery_id=str(delivery.pk)) is False
+    assert webhook_services.webhook_deliver(delivery_id=str(delivery.pk)) is False
+    assert webhook_services.webhook_deliver(delivery_id=str(delivery.pk)) is True
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.response_code) == ("delivered", 3, 200)
+    detail = admin_ann.api.get(f"/api/v1/webhooks/{delivery.endpoint_id}/").json()
+    assert detail["deliveries"][0]["attempts"] == 3
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/hook",
+        "https://localhost/hook",
+        "https://10.1.2.3/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hook",
+        "http://example.com/hook",
+        "ftp://example.com/hook",
+    ],
+)
+def test_private_loopback_link_local_and_plain_http_endpoints_are_refused(admin_ann, url) -> None:
+    response = register(admin_ann, url, ["plan.agreed"])
+    assert response.status_code == 400
+    assert "url" in response.json()["errors"]
+
+
+def test_only_admins_manage_webhooks_and_outsiders_see_none(
+    alice, admin_ann, charlie, receiver
+) -> None:
+    hook = receiver()
+    assert register(alice, hook.url, ["plan.agreed"]).status_code == 403
+    created = register(admin_ann, hook.url, ["plan.agreed"]).json()
+    from tests.conftest import make_persona
+
+    other_admin = make_persona(charlie.clinic, role="clinic_admin")
+    assert other_admin.api.get(f"/api/v1/webhooks/{created['id']}/").status_code == 404
+    assert other_admin.api.get("/api/v1/webhooks/").json() == []
+    assert "secret" not in admin_ann.api.get("/api/v1/webhooks/").content.decode()

@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -83,7 +84,7 @@ def webhook_emit(*, clinic_id: uuid.UUID, event: str, data: dict[str, Any]) -> i
             continue
         delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload=data)
         delivery_id = str(delivery.pk)
-        transaction.on_commit(lambda d=delivery_id: _enqueue(d))
+        transaction.on_commit(partial(_enqueue, delivery_id))
         count += 1
     return count
 
@@ -118,7 +119,7 @@ def webhook_deliver(*, delivery_id: str) -> bool:
     error = ""
     try:
         check_endpoint_url(endpoint.url)  # again: DNS may have changed since registration
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 - scheme checked above
             endpoint.url,
             data=body,
             method="POST",

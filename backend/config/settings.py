@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "referrals",
     "fhir_r4",
     "webhooks",
+    "exports",
 ]
 
 MIDDLEWARE = [

@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from exports import api as exports_api
 from fhir_r4 import views as fhir
 from webhooks import api as webhooks_api
 
@@ -42,6 +43,9 @@ api_v1 = [
     path("audit-events/", audit_api.AuditEventList.as_view(), name="audit-events"),
     path("webhooks/", webhooks_api.WebhookList.as_view(), name="webhook-list"),
     path("webhooks/<str:pk>/", webhooks_api.WebhookDetail.as_view(), name="webhook-detail"),
+    path("exports/", exports_api.ExportCreate.as_view(), name="export-create"),
+    path("exports/<str:pk>/", exports_api.ExportDetail.as_view(), name="export-detail"),
+    path("exports/<str:pk>/zip", exports_api.ExportZip.as_view(), name="export-zip"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -1,5 +1,6 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
+from exports import views as export_views
 
 from accounts.two_factor import two_factor
 from plans import views as plan_views
@@ -10,6 +11,8 @@ from .wizard import IntakeWizard
 
 urlpatterns = [
     path("referrals/", referral_views.directory, name="referral-directory"),
+    path("exports/", export_views.exports_page, name="exports"),
+    path("exports/<uuid:job_id>/download/", export_views.export_download, name="export-download"),
     path("referrals/<uuid:agency_id>/", referral_views.agency_edit, name="referral-edit"),
     path("", views.home, name="home"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),

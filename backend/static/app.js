@@ -97,3 +97,9 @@
     if (field.value) { check(field); }
   });
 })();
+
+// Exports page: refresh while an export is running, to move its progress bar.
+(function () {
+  var list = document.querySelector("[data-refresh]");
+  if (list) { setTimeout(function () { window.location.reload(); }, 2000); }
+})();

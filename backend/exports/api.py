@@ -1,0 +1,107 @@
+"""/api/v1/exports/: bulk PDF export of a date range, with progress."""
+
+from typing import Any
+
+from django.http import HttpResponse
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.models import ApiToken
+from accounts.permissions import membership_of
+from common.api import caller
+from common.errors import Conflict
+from common.selectors import get_or_404
+
+from .models import ExportJob, ExportStatus
+from .services import export_request, export_zip
+
+
+class CanExport(BasePermission):
+    """A clinic admin in the browser, or a token with the export scope."""
+
+    def has_permission(self, request: Any, view: Any) -> bool:
+        membership = membership_of(request.user)
+        if membership is None:
+            return False
+        if isinstance(request.auth, ApiToken):
+            return request.auth.has_scope("export")
+        return membership.is_admin
+
+
+class ExportRequestSerializer(serializers.Serializer):
+    date_from = serializers.DateField()
+    date_to = serializers.DateField()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["date_to"] < attrs["date_from"]:
+            raise serializers.ValidationError({"date_to": ["Must not be before date_from."]})
+        if (attrs["date_to"] - attrs["date_from"]).days > 3660:
+            raise serializers.ValidationError({"date_to": ["Export at most ten years at once."]})
+        return attrs
+
+
+def export_representation(job: ExportJob) -> dict[str, Any]:
+    return {
+        "id": str(job.pk),
+        "status": job.status,
+        "done": job.done,
+        "total": job.total,
+        "date_from": job.date_from.isoformat(),
+        "date_to": job.date_to.isoformat(),
+        "size": job.size,
+        "error": job.error or None,
+        "zip": f"/api/v1/exports/{job.pk}/zip" if job.status == ExportStatus.READY else None,
+    }
+
+
+class ExportCreate(APIView):
+    permission_classes = [CanExport]
+
+    @extend_schema(request=ExportRequestSerializer, responses={202: OpenApiTypes.OBJECT})
+    def post(self, request: Request) -> Response:
+        serializer = ExportRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        membership, actor = caller(request)
+        job = export_request(
+            membership=membership,
+            actor=actor,
+            day_from=serializer.validated_data["date_from"],
+            day_to=serializer.validated_data["date_to"],
+        )
+        return Response(
+            export_representation(job),
+            status=202,
+            headers={"Location": f"/api/v1/exports/{job.pk}/"},
+        )
+
+
+def _job(request: Request, pk: str) -> ExportJob:
+    membership, actor = caller(request)
+    return get_or_404(
+        ExportJob.objects.filter(clinic_id=membership.clinic_id, requested_by=actor), pk
+    )
+
+
+class ExportDetail(APIView):
+    permission_classes = [CanExport]
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: str) -> Response:
+        return Response(export_representation(_job(request, pk)))
+
+
+class ExportZip(APIView):
+    permission_classes = [CanExport]
+
+    @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        job = _job(request, pk)
+        if job.status != ExportStatus.READY:
+            raise Conflict(f"The export is {job.status}; the file is not ready.")
+        response = HttpResponse(export_zip(job), content_type="application/zip")
+        response["Content-Disposition"] = 'attachment; filename="care-plans-export.zip"'
+        return response

@@ -301,6 +301,127 @@ def run(connection) -> None:
     finally:
         stop_worker(worker)
 
+    api_figures(persona, plan)
+    export_figure(persona, plan)
+
+
+def api_figures(persona, plan) -> None:
+    """Latency under 8 concurrent clients against gunicorn, beside a trivial DRF endpoint."""
+    import http.client
+    import socket
+    import subprocess
+    import threading
+
+    from django.db import connection
+
+    from tests.factories import ClientFactory
+
+    ClientFactory.create_batch(60, clinic=persona.clinic)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings_test",
+        "WORKER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
+        "PYTHONPATH": os.pathsep.join([str(REPO / "backend"), str(REPO)]),
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            f"--bind=127.0.0.1:{port}",
+            "--workers=2",
+            "--threads=4",
+            "--worker-class=gthread",
+            "--log-level=warning",
+        ],
+        cwd=REPO / "backend",
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    headers = {"Authorization": f"Bearer {persona.token}"}
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+                conn.request("GET", "/api/v1/me", headers=headers)
+                if conn.getresponse().status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: gunicorn did not start")
+            time.sleep(0.2)
+
+        def load(path: str, clients: int = 8, each: int = 60) -> list[float]:
+            samples: list[float] = []
+            lock = threading.Lock()
+
+            def run() -> None:
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                mine = []
+                for _ in range(each):
+                    start = time.perf_counter()
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    if response.status != 200:
+                        raise SystemExit(f"bench: {path} answered {response.status}")
+                    mine.append(time.perf_counter() - start)
+                with lock:
+                    samples.extend(mine)
+
+            threads = [threading.Thread(target=run) for _ in range(clients)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            return sorted(samples)
+
+        for name, path in (
+            ("trivial_drf", "/api/v1/me"),
+            ("plan_detail", f"/api/v1/plans/{plan.pk}/"),
+            ("client_list", "/api/v1/clients/?page_size=50"),
+        ):
+            load(path, clients=2, each=10)  # warm
+            samples = load(path)
+            emit(f"api_{name}_p50_ms", samples[len(samples) // 2] * 1000)
+            emit(f"api_{name}_p99_ms", samples[int(len(samples) * 0.99) - 1] * 1000)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def export_figure(persona, plan) -> None:
+    """A bulk export of 200 plans, rendered in one process."""
+    from datetime import date
+
+    from exports.services import export_request, export_run
+
+    from tests.conftest import PERSONAS, completed_plan
+    from tests.factories import ClientFactory
+
+    count = int(os.environ.get("BENCH_EXPORT_PLANS", "200"))
+    kind, steps = PERSONAS["continuing"]
+    for _ in range(count - 1):
+        completed_plan(persona, ClientFactory(clinic=persona.clinic), kind, steps)
+    job = export_request(
+        membership=persona.membership,
+        actor=persona.user,
+        day_from=date(2020, 1, 1),
+        day_to=date(2029, 12, 31),
+    )
+    start = time.perf_counter()
+    export_run(job_id=str(job.pk))
+    elapsed = time.perf_counter() - start
+    job.refresh_from_db()
+    emit(f"export_{job.total}_plans_s", elapsed)
+
 
 if __name__ == "__main__":
     main()

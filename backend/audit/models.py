@@ -31,3 +31,14 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise RuntimeError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """The newest hash of each clinic's chain. Locked while an event is added, so that
+    concurrent events line up one after another instead of forking the chain."""
+
+    clinic_id = models.UUIDField(primary_key=True)
+    hash = models.CharField(max_length=64, blank=True)
+
+    def __str__(self) -> str:
+        return str(self.clinic_id)

@@ -6,10 +6,10 @@ import uuid
 from typing import Any
 
 from django.contrib.auth.models import User
-from django.db import models
+from django.db import models, transaction
 
 from .context import request_id_var
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
 
 
 def _digest(prev_hash: str, event: AuditEvent) -> str:
@@ -27,6 +27,7 @@ def _digest(prev_hash: str, event: AuditEvent) -> str:
     return hashlib.sha256((prev_hash + payload).encode()).hexdigest()
 
 
+@transaction.atomic
 def audit_record(
     *,
     actor: User | None,
@@ -36,7 +37,8 @@ def audit_record(
     client_id: uuid.UUID | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    last = AuditEvent.objects.filter(clinic_id=clinic_id).order_by("-id").values("hash").first()
+    AuditChainHead.objects.get_or_create(clinic_id=clinic_id)
+    head = AuditChainHead.objects.select_for_update().get(clinic_id=clinic_id)
     event = AuditEvent(
         clinic_id=clinic_id,
         actor_id=actor.pk if actor is not None else None,
@@ -46,10 +48,12 @@ def audit_record(
         client_id=client_id,
         request_id=request_id_var.get(),
         detail=detail,
-        prev_hash=last["hash"] if last else "",
+        prev_hash=head.hash,
     )
     event.hash = _digest(event.prev_hash, event)
     event.save()
+    head.hash = event.hash
+    head.save(update_fields=["hash"])
     return event
 
 

@@ -5,6 +5,7 @@ from exports import api as exports_api
 from fhir_r4 import views as fhir
 from webhooks import api as webhooks_api
 
+from accounts.api import Me
 from audit import api as audit_api
 from clients import api as clients_api
 from common.health import healthz
@@ -15,6 +16,7 @@ from plans import api as plans_api
 from referrals import api as referrals_api
 
 api_v1 = [
+    path("me", Me.as_view(), name="me"),
     path("clients/", clients_api.ClientListCreate.as_view(), name="client-list"),
     path("clients/<str:pk>/", clients_api.ClientDetail.as_view(), name="client-detail"),
     path("forms/<str:kind>/", intake_api.FormDefinition.as_view(), name="form-definition"),

@@ -88,3 +88,42 @@ def test_erasure_leaves_only_id_level_audit_events(alice, persona_plan) -> None:
     events = AuditEvent.objects.filter(client_id=client_id)
     assert events.filter(action="erase").count() == 1
     assert "River" not in str(list(events.values()))
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_events_keep_one_unbroken_chain(alice, alices_client) -> None:
+    """Threads writing events at once must line up, not fork the hash chain."""
+    import threading
+
+    from django.db import connection as main_connection
+
+    from audit.services import audit_record
+
+    errors: list[BaseException] = []
+
+    def write() -> None:
+        from django.db import connection
+
+        try:
+            for _ in range(5):
+                audit_record(
+                    actor=None,
+                    clinic_id=alice.clinic.pk,
+                    action="read",
+                    obj=alices_client,
+                    client_id=alices_client.pk,
+                )
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert AuditEvent.objects.filter(clinic_id=alice.clinic.pk).count() == 20
+    assert audit_chain_intact(clinic_id=alice.clinic.pk)
+    main_connection.close()

@@ -1,0 +1,25 @@
+"""GET /api/v1/me: who the caller is, for integrators checking a token."""
+
+from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from common.api import caller
+
+from .models import ApiToken
+
+
+class Me(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request) -> Response:
+        membership, user = caller(request)
+        token = request.auth if isinstance(request.auth, ApiToken) else None
+        return Response(
+            {
+                "user": user.pk,
+                "clinic": str(membership.clinic_id),
+                "role": membership.role,
+                "scopes": token.scopes if token else None,
+            }
+        )

@@ -244,6 +244,20 @@ def run(connection) -> None:
     post_step()
     emit("wizard_step_median_ms", median_ms(timed(post_step, 50)))
 
+    # The language check on a 2,000-character clinician note (run on every pause in typing).
+    from language.services import language_check
+
+    note = (
+        "Client reports feeling tired after late shifts and would like more rest. "
+        "We talked about routines, friends and a budget review. "
+    ) * 15
+    note = note[:2000]
+    language_check(clinic_id=persona.clinic.pk, text=note)
+    emit(
+        "language_check_2000_chars_ms",
+        median_ms(timed(lambda: language_check(clinic_id=persona.clinic.pk, text=note), 200)),
+    )
+
     # End to end: request -> ready with one warm worker, on the configured broker.
     app.control.purge()
     worker = start_worker(concurrency=1, name="bench", quiet=True)
@@ -326,7 +340,7 @@ def api_figures(persona, plan) -> None:
         "WORKER_DATABASE_NAME": str(connection.settings_dict["NAME"]),
         "PYTHONPATH": os.pathsep.join([str(REPO / "backend"), str(REPO)]),
     }
-    server = subprocess.Popen(
+    server = subprocess.Popen(  # noqa: S603 - fixed argv
         [
             sys.executable,
             "-m",

@@ -46,6 +46,19 @@ class ClientListCreate(generics.ListCreateAPIView):
                 )
         return client_list(membership=caller_membership(self.request), updated_since=since)
 
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        response = super().list(request, *args, **kwargs)
+        membership, actor = caller(request)
+        # One event per page read, naming the clients on it (ids only).
+        audit_record(
+            actor=actor,
+            clinic_id=membership.clinic_id,
+            action="list",
+            obj=membership.clinic,
+            clients=[row["id"] for row in response.data.get("results", [])],
+        )
+        return response
+
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)

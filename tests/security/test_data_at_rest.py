@@ -127,3 +127,18 @@ def test_concurrent_events_keep_one_unbroken_chain(alice, alices_client) -> None
     assert AuditEvent.objects.filter(clinic_id=alice.clinic.pk).count() == 20
     assert audit_chain_intact(clinic_id=alice.clinic.pk)
     main_connection.close()
+
+
+def test_list_reads_and_wizard_views_are_audited(alice, alices_client) -> None:
+    from django.test import Client as Browser
+
+    from tests.factories import IntakeFactory
+
+    alice.api.get("/api/v1/clients/")
+    listed = AuditEvent.objects.get(action="list")
+    assert listed.detail["clients"] == [str(alices_client.pk)]
+    intake = IntakeFactory(client=alices_client)
+    browser = Browser()
+    browser.force_login(alice.user)
+    browser.get(f"/intakes/{intake.pk}/step/consent/")
+    assert AuditEvent.objects.filter(action="read", object_id=str(intake.pk)).exists()

@@ -48,3 +48,13 @@ class ClinicAdmin(ClinicMember):
             return False
         membership = membership_of(request.user)
         return membership is not None and membership.is_admin
+
+
+def membership_or_404(request: Any) -> Membership:
+    """For web views: the signed-in member, or 404 for anyone without a clinic."""
+    from django.http import Http404
+
+    membership = membership_of(request.user)
+    if membership is None:
+        raise Http404
+    return membership

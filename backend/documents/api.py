@@ -9,13 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_record
-from clients.selectors import clinical_scope
 from common.api import caller
 from common.errors import Conflict
-from common.selectors import get_or_404
 from plans.selectors import plan_get
 
 from .models import DocStatus, PlanDocument
+from .selectors import document_get
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
@@ -54,13 +53,7 @@ class PlanDocuments(APIView):
 
 def _document(request: Request, pk: str) -> PlanDocument:
     membership, _ = caller(request)
-    return get_or_404(
-        PlanDocument.objects.filter(
-            clinical_scope(membership=membership, client_field="plan__client"),
-            clinic_id=membership.clinic_id,
-        ),
-        pk,
-    )
+    return document_get(membership=membership, document_id=pk)
 
 
 class DocumentDetail(APIView):

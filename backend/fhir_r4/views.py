@@ -13,6 +13,7 @@ from clients.selectors import clinical_scope
 from common.api import caller
 from common.selectors import get_or_404
 from documents.models import DocStatus, PlanDocument
+from documents.selectors import document_get
 from documents.services import document_pdf
 from forms import KINDS
 from intake.selectors import intake_get
@@ -108,13 +109,7 @@ class GoalView(FhirView):
 class DocumentReferenceView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         membership, _ = caller(request)
-        document = get_or_404(
-            PlanDocument.objects.select_related("plan").filter(
-                clinical_scope(membership=membership, client_field="plan__client"),
-                clinic_id=membership.clinic_id,
-            ),
-            pk,
-        )
+        document = document_get(membership=membership, document_id=pk)
         _audit(request, document, document.plan.client_id)
         ready = document.status == DocStatus.READY
         replaces = list(

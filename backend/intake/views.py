@@ -6,12 +6,11 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Membership
-from accounts.permissions import membership_of
+from accounts.permissions import membership_or_404
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import client_get, client_list
 from clients.services import client_create, client_erase
@@ -48,16 +47,9 @@ class StartIntakeForm(forms.Form):
         return cleaned
 
 
-def _membership_or_404(request: HttpRequest) -> Membership:
-    membership = membership_of(request.user)
-    if membership is None:
-        raise Http404
-    return membership
-
-
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    membership = _membership_or_404(request)
+    membership = membership_or_404(request)
     clients = list(client_list(membership=membership).order_by("-created_at")[:100])
     context = {
         "clients": clients,
@@ -80,7 +72,7 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["POST"])
 def start_intake(request: HttpRequest) -> HttpResponse:
-    membership = _membership_or_404(request)
+    membership = membership_or_404(request)
     actor = membership.user
     form = StartIntakeForm(request.POST)
     if not form.is_valid():
@@ -111,13 +103,13 @@ def start_intake(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def intake_resume(request: HttpRequest, intake_id: str) -> HttpResponse:
-    intake = intake_get(membership=_membership_or_404(request), intake_id=intake_id)
+    intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
     return redirect("intake-step", intake_id=intake.pk, step=intake.current_step or "consent")
 
 
 @login_required
 def intake_summary(request: HttpRequest, intake_id: str) -> HttpResponse:
-    intake: Intake = intake_get(membership=_membership_or_404(request), intake_id=intake_id)
+    intake: Intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
     plan = TreatmentPlan.objects.filter(intake=intake).first()
     if plan is not None:
         return redirect("plan-detail", plan_id=plan.pk)
@@ -133,7 +125,7 @@ def away(request: HttpRequest) -> HttpResponse:
 @login_required
 def client_erase_view(request: HttpRequest, client_id: str) -> HttpResponse:
     """Erasure from the web, behind an explicit confirmation."""
-    membership = _membership_or_404(request)
+    membership = membership_or_404(request)
     client = client_get(membership=membership, client_id=client_id)
     error = ""
     if request.method == "POST":

@@ -4,17 +4,16 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
-from accounts.permissions import membership_of
+from accounts.permissions import membership_or_404
 from audit.services import audit_record
-from clients.selectors import clinical_scope
-from common.selectors import get_or_404
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
+from documents.selectors import document_get
 from documents.services import document_pdf, document_request
 from forms import work_is_a_topic, work_term
 from language.services import plan_findings
@@ -23,13 +22,6 @@ from referrals.selectors import agencies_for, caution_lines, suggestions
 from .selectors import plan_get, plan_representation
 from .services import plan_update
 from .web_forms import AgreementForm, GoalForm, GoalFormSet, PlanForm, ReferralFormSet
-
-
-def _membership(request: HttpRequest) -> Membership:
-    membership = membership_of(request.user)
-    if membership is None:
-        raise Http404
-    return membership
 
 
 def _referral_formset(plan: Any, membership: Membership, data: Any = None) -> Any:
@@ -57,7 +49,7 @@ def _referral_changes(formset: Any) -> list[dict[str, Any]]:
 
 @login_required
 def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
-    membership = _membership(request)
+    membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
     rep = plan_representation(plan)
     goals = GoalFormSet(prefix="goals", initial=[GoalForm.initial_for(g) for g in rep["goals"]])
@@ -122,7 +114,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
 @login_required
 @require_POST
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
-    membership = _membership(request)
+    membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
     findings = plan_findings(plan)
     if findings and "proceed" not in request.POST:
@@ -137,15 +129,8 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 @login_required
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
-    membership = _membership(request)
-    document = get_or_404(
-        PlanDocument.objects.filter(
-            clinical_scope(membership=membership, client_field="plan__client"),
-            clinic_id=membership.clinic_id,
-            status="ready",
-        ),
-        document_id,
-    )
+    membership = membership_or_404(request)
+    document = document_get(membership=membership, document_id=document_id, ready=True)
     audit_record(
         actor=membership.user,
         clinic_id=document.clinic_id,

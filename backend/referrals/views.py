@@ -8,8 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from accounts.models import Membership
-from accounts.permissions import membership_of
+from accounts.permissions import membership_or_404
 from forms import STEPS_BY_NAME
 
 from .models import ReferralAgency
@@ -69,16 +68,9 @@ class AgencyForm(forms.ModelForm):
             )
 
 
-def _membership(request: HttpRequest) -> Membership:
-    membership = membership_of(request.user)
-    if membership is None:
-        raise Http404
-    return membership
-
-
 @login_required
 def directory(request: HttpRequest) -> HttpResponse:
-    membership = _membership(request)
+    membership = membership_or_404(request)
     rows = [
         (a, caution_lines(a, work_topic=True, work_term="sex work"))
         for a in agencies_for(membership=membership)
@@ -103,7 +95,7 @@ def directory(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
-    membership = _membership(request)
+    membership = membership_or_404(request)
     if not membership.is_admin:
         raise Http404
     agency = agency_get(membership=membership, agency_id=agency_id)

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from .intake import STEPS, STEPS_BY_NAME, WORK_IS_A_TOPIC
+from .intake import STEPS, WORK_IS_A_TOPIC
 from .spec import Answers, Step
 
 DEFAULT_WORK_TERM = "sex work"
@@ -29,10 +29,6 @@ def prune_answers(kind: str, answers: Answers) -> tuple[dict[str, dict[str, Any]
         else:
             removed.append(step.name)
     return kept, removed
-
-
-def get_step(name: str) -> Step:
-    return STEPS_BY_NAME[name]
 
 
 def work_is_a_topic(answers: Answers) -> bool:

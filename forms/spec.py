@@ -133,7 +133,3 @@ class Step:
             if f.name == name:
                 return f
         raise KeyError(name)
-
-    @property
-    def field_names(self) -> list[str]:
-        return [f.name for f in self.fields]

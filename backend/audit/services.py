@@ -37,8 +37,7 @@ def audit_record(
     client_id: uuid.UUID | None = None,
     **detail: Any,
 ) -> AuditEvent:
-    AuditChainHead.objects.get_or_create(clinic_id=clinic_id)
-    head = AuditChainHead.objects.select_for_update().get(clinic_id=clinic_id)
+    head, _ = AuditChainHead.objects.select_for_update().get_or_create(clinic_id=clinic_id)
     event = AuditEvent(
         clinic_id=clinic_id,
         actor_id=actor.pk if actor is not None else None,

@@ -33,10 +33,6 @@ def decrypt_str(token: str) -> str:
         raise ValueError("Stored value cannot be decrypted with FIELD_ENCRYPTION_KEYS.") from None
 
 
-def rotate_token(token: str) -> str:
-    return fernet().rotate(token.encode("ascii")).decode("ascii")
-
-
 class EncryptedTextField(models.TextField):
     """Text stored as a Fernet token. Not searchable or sortable in the database, by design."""
 

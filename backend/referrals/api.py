@@ -15,7 +15,7 @@ from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
 from plans.selectors import plan_get
 
-from .models import ReferralAgency
+from .models import EDITABLE_FIELDS, ReferralAgency
 from .selectors import agencies_for, agency_get, suggestions
 
 SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
@@ -34,21 +34,7 @@ class AgencySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ReferralAgency
-        fields = [
-            "id",
-            "name",
-            "services",
-            "contact",
-            "requires_exit",
-            "requires_faith_participation",
-            "police_cooperation",
-            "affirming_commitment",
-            "vetted_on",
-            "vetted_by",
-            "notes",
-            "created_at",
-            "updated_at",
-        ]
+        fields = ["id", *EDITABLE_FIELDS, "created_at", "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate_services(self, value: list[str]) -> list[str]:

@@ -28,6 +28,23 @@ class ReferralAgency(BaseModel):
         return self.name
 
 
+APPROACH_FIELDS = (
+    "requires_exit",
+    "requires_faith_participation",
+    "police_cooperation",
+    "affirming_commitment",
+)
+EDITABLE_FIELDS = (
+    "name",
+    "services",
+    "contact",
+    *APPROACH_FIELDS,
+    "vetted_on",
+    "vetted_by",
+    "notes",
+)
+
+
 class ClientDecision(models.TextChoices):
     ACCEPTED = "accepted", "You decided to use this service"
     DECLINED = "declined", "You decided not to use this service"

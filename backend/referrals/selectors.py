@@ -10,7 +10,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from common.selectors import get_or_404
 
-from .models import ReferralAgency
+from .models import APPROACH_FIELDS, ReferralAgency
 
 VETTING_VALID = timedelta(days=365)
 
@@ -51,13 +51,7 @@ def caution_lines(
         lines.append("This service works closely with the police.")
     if agency.affirming_commitment is False:
         lines.append("This service has not committed to working without judgement.")
-    unknown = [
-        agency.requires_exit,
-        agency.requires_faith_participation,
-        agency.police_cooperation,
-        agency.affirming_commitment,
-    ]
-    if any(value is None for value in unknown):
+    if any(getattr(agency, name) is None for name in APPROACH_FIELDS):
         lines.append(
             "We don't know everything about how this service works: you may want to "
             "ask before sharing details."

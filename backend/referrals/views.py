@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from accounts.permissions import membership_or_404
 from forms import STEPS_BY_NAME
 
-from .models import ReferralAgency
+from .models import APPROACH_FIELDS, EDITABLE_FIELDS, ReferralAgency
 from .selectors import agencies_for, agency_get, caution_lines
 
 SERVICES = [
@@ -27,18 +27,7 @@ class AgencyForm(forms.ModelForm):
 
     class Meta:
         model = ReferralAgency
-        fields = [
-            "name",
-            "services",
-            "contact",
-            "requires_exit",
-            "requires_faith_participation",
-            "police_cooperation",
-            "affirming_commitment",
-            "vetted_on",
-            "vetted_by",
-            "notes",
-        ]
+        fields = list(EDITABLE_FIELDS)
         labels = {
             "requires_exit": "Requires people to stop sex work to use it?",
             "requires_faith_participation": "Requires taking part in religious activities?",
@@ -55,12 +44,7 @@ class AgencyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in (
-            "requires_exit",
-            "requires_faith_participation",
-            "police_cooperation",
-            "affirming_commitment",
-        ):
+        for name in APPROACH_FIELDS:
             self.fields[name] = forms.NullBooleanField(
                 label=self.Meta.labels[name],
                 required=False,

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
@@ -29,8 +29,14 @@ class ClientSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
 
-@extend_schema(
-    parameters=[OpenApiParameter("updated_since", str, description="ISO 8601 date-time")]
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, description="Changed at or after."
+            )
+        ]
+    )
 )
 class ClientListCreate(generics.ListCreateAPIView):
     serializer_class = ClientSerializer

@@ -15,6 +15,19 @@ from rest_framework.views import exception_handler
 
 logger = logging.getLogger(__name__)
 
+# What each error status means in this API (also the descriptions in the OpenAPI schema).
+ERROR_STATUSES = {
+    400: "Invalid input; `errors` names each field with its messages.",
+    401: "No valid credentials.",
+    403: "Signed in, but this needs a scope or role the caller does not have.",
+    404: "Not found, or outside the caller's clinic or care team.",
+    409: "Conflicts with the object's current state (e.g. not ready, not enabled).",
+    412: "If-Match is stale: the object changed since it was read.",
+    413: "The request body is over the size limit.",
+    428: "If-Match is required for this change.",
+    429: "Too many requests; retry after the time in Retry-After.",
+}
+
 
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT

@@ -205,7 +205,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "common.schema.ApiAutoSchema",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE", "600/min")},
     "UNAUTHENTICATED_USER": None,
@@ -214,6 +214,11 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Intake and care plan API",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and response models, so read-only fields (id, created_at) are never
+    # required in a request body of a generated client.
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.EVENTS"},
+    "SERVERS": [{"url": env_str("PUBLIC_BASE_URL", "/"), "description": "This service"}],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

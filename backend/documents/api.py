@@ -3,18 +3,19 @@
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_record
-from common.api import caller
+from common.api import caller, caller_membership, uuid_param
 from common.errors import Conflict
 from plans.selectors import plan_get
 
 from .models import DocStatus, PlanDocument
-from .selectors import document_get
+from .selectors import document_get, documents_for
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
@@ -35,10 +36,32 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
     }
 
 
+class DocumentSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    plan = serializers.UUIDField(source="plan_id")
+    plan_version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=DocStatus.choices)
+    sha256 = serializers.CharField(allow_null=True)
+    size = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    finished_at = serializers.DateTimeField(allow_null=True)
+    pdf = serializers.CharField(allow_null=True, help_text="Where to fetch the PDF once ready.")
+
+    def to_representation(self, instance: PlanDocument) -> dict[str, Any]:
+        return document_representation(instance)
+
+
 class PlanDocuments(APIView):
     required_scope = "export"
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    error_statuses = (409,)
+
+    @extend_schema(
+        request=None,
+        responses={202: DocumentSerializer, 200: DocumentSerializer},
+        description="202 with Location while it renders; 200 when this content is ready.",
+    )
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
@@ -57,13 +80,14 @@ def _document(request: Request, pk: str) -> PlanDocument:
 
 
 class DocumentDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=DocumentSerializer)
     def get(self, request: Request, pk: str) -> Response:
         return Response(document_representation(_document(request, pk)))
 
 
 class DocumentPdf(APIView):
     required_scope = "export"
+    error_statuses = (409,)
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: str) -> HttpResponse:
@@ -82,3 +106,21 @@ class DocumentPdf(APIView):
         response = HttpResponse(document_pdf(document), content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{PDF_FILENAME}"'
         return response
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("plan", OpenApiTypes.UUID, description="Only this plan's.")]
+    )
+)
+class DocumentList(generics.ListAPIView):
+    """The plan documents the caller may read, newest first."""
+
+    serializer_class = DocumentSerializer
+
+    def get_queryset(self) -> Any:
+        qs = documents_for(membership=caller_membership(self.request))
+        plan = uuid_param(self.request, "plan")
+        if plan is not None:
+            qs = qs.filter(plan_id=plan)
+        return qs

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -11,14 +11,14 @@ from rest_framework.views import APIView
 
 from audit.services import audit_record
 from clients.models import Client
-from common.api import caller
+from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
 from forms import KINDS, STEPS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
 
 from .models import Intake
-from .selectors import intake_get, intake_steps, step_answers
+from .selectors import intake_get, intake_list, intake_steps, step_answers
 from .services import (
     IntakeClosed,
     IntakeIncomplete,
@@ -66,7 +66,45 @@ class IntakeStartSerializer(serializers.Serializer):
     kind = serializers.ChoiceField(choices=KINDS)
 
 
-class IntakeCreate(APIView):
+class IntakeSummarySerializer(serializers.Serializer):
+    """An intake in a list: its state, never its answers (read one intake for those)."""
+
+    id = serializers.UUIDField()
+    client = serializers.UUIDField(source="client_id")
+    kind = serializers.ChoiceField(choices=KINDS)
+    status = serializers.CharField()
+    form_version = serializers.CharField()
+    current_step = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+LIST_PARAMETERS = [
+    OpenApiParameter("client", OpenApiTypes.UUID, description="Only this client's."),
+    OpenApiParameter(
+        "updated_since", OpenApiTypes.DATETIME, description="Changed at or after this time."
+    ),
+]
+
+
+@extend_schema_view(get=extend_schema(parameters=LIST_PARAMETERS))
+class IntakeListCreate(generics.ListAPIView):
+    """GET: the intakes the caller may read, newest first, without answers (an intake started
+    in the browser is listed like one started here). POST: start one."""
+
+    serializer_class = IntakeSummarySerializer
+
+    def get_queryset(self) -> Any:
+        qs = intake_list(membership=caller_membership(self.request))
+        client = uuid_param(self.request, "client")
+        if client is not None:
+            qs = qs.filter(client_id=client)
+        since = datetime_param(self.request, "updated_since")
+        if since is not None:
+            qs = qs.filter(updated_at__gte=since)
+        return qs
+
     @extend_schema(request=IntakeStartSerializer, responses={201: OpenApiTypes.OBJECT})
     def post(self, request: Request) -> Response:
         serializer = IntakeStartSerializer(data=request.data)

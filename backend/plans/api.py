@@ -3,22 +3,22 @@
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from rest_framework import generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_record
-from common.api import caller
+from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
 from common.serializers import StrictCharField
 from documents.services import plan_html
 from referrals.models import ClientDecision as ReferralDecision
 from referrals.models import ReferralAgency
 
-from .models import TEXT_MAX, ClientDecision, StepOwner
-from .selectors import STRENGTH_FIELDS, SUPPORT_FIELD, plan_get, plan_representation
+from .models import TEXT_MAX, ClientDecision, PlanStatus, StepOwner
+from .selectors import STRENGTH_FIELDS, SUPPORT_FIELD, plan_get, plan_representation, plans_for
 from .services import StalePlan, plan_etag, plan_update
 
 
@@ -147,3 +147,43 @@ class PlanPreview(APIView):
         )
         response["X-Frame-Options"] = "SAMEORIGIN"  # shown in an iframe on the plan page
         return response
+
+
+class PlanSummarySerializer(serializers.Serializer):
+    """A plan in a list: its state, not its contents (read one plan for those)."""
+
+    id = serializers.UUIDField()
+    client = serializers.UUIDField(source="client_id")
+    intake = serializers.UUIDField(source="intake_id")
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=PlanStatus.choices)
+    review_date = serializers.DateField(allow_null=True)
+    agreed_at = serializers.DateTimeField(allow_null=True)
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[
+            OpenApiParameter("client", OpenApiTypes.UUID, description="Only this client's."),
+            OpenApiParameter(
+                "updated_since", OpenApiTypes.DATETIME, description="Changed at or after."
+            ),
+        ]
+    )
+)
+class PlanList(generics.ListAPIView):
+    """The plans the caller may read, newest first."""
+
+    serializer_class = PlanSummarySerializer
+
+    def get_queryset(self) -> Any:
+        qs = plans_for(membership=caller_membership(self.request))
+        client = uuid_param(self.request, "client")
+        if client is not None:
+            qs = qs.filter(client_id=client)
+        since = datetime_param(self.request, "updated_since")
+        if since is not None:
+            qs = qs.filter(updated_at__gte=since)
+        return qs

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -23,6 +23,32 @@ class EndpointSerializer(serializers.Serializer):
     )
 
 
+class EndpointOutSerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    url = serializers.URLField()
+    events = serializers.ListField(child=serializers.ChoiceField(choices=EVENTS))
+    active = serializers.BooleanField()
+    created_at = serializers.DateTimeField()
+
+
+class EndpointCreatedSerializer(EndpointOutSerializer):
+    secret = serializers.CharField(help_text="Shown once, here: keep it to verify signatures.")
+
+
+class DeliverySerializer(serializers.Serializer):
+    id = serializers.UUIDField()
+    event = serializers.ChoiceField(choices=EVENTS)
+    status = serializers.CharField()
+    attempts = serializers.IntegerField()
+    response_code = serializers.IntegerField(allow_null=True)
+    error = serializers.CharField(allow_null=True)
+    delivered_at = serializers.DateTimeField(allow_null=True)
+
+
+class EndpointDetailSerializer(EndpointOutSerializer):
+    deliveries = DeliverySerializer(many=True, help_text="The 50 newest deliveries.")
+
+
 def _endpoint(e: WebhookEndpoint) -> dict[str, Any]:
     return {
         "id": str(e.pk),
@@ -36,12 +62,12 @@ def _endpoint(e: WebhookEndpoint) -> dict[str, Any]:
 class WebhookList(APIView):
     permission_classes = [ClinicAdmin]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=EndpointOutSerializer(many=True))
     def get(self, request: Request) -> Response:
         clinic = caller_membership(request).clinic_id
         return Response([_endpoint(e) for e in WebhookEndpoint.objects.filter(clinic_id=clinic)])
 
-    @extend_schema(request=EndpointSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=EndpointSerializer, responses={201: EndpointCreatedSerializer})
     def post(self, request: Request) -> Response:
         serializer = EndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -62,7 +88,7 @@ class WebhookDetail(APIView):
         clinic = caller_membership(request).clinic_id
         return get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=EndpointDetailSerializer)
     def get(self, request: Request, pk: str) -> Response:
         endpoint = self._get(request, pk)
         deliveries = WebhookDelivery.objects.filter(endpoint=endpoint).order_by("-created_at")[:50]

@@ -1,0 +1,79 @@
+"""REST lists (DESIGN "Interoperability"): intakes, plans and documents, scoped like reads."""
+
+import pytest
+
+from tests.factories import ClientFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def start(persona, client) -> str:
+    response = persona.api.post(
+        "/api/v1/intakes/", {"client": str(client.pk), "kind": "individual"}, format="json"
+    )
+    assert response.status_code == 201
+    return response.json()["id"]
+
+
+def test_intakes_list_filters_by_client_and_time_and_carries_no_answers(
+    alice, alices_client
+) -> None:
+    other = ClientFactory(clinic=alice.clinic, created_by=alice.user)
+    mine = start(alice, alices_client)
+    start(alice, other)
+    alice.api.put(
+        f"/api/v1/intakes/{mine}/steps/consent/",
+        {"confidentiality_explained": True, "recording_preference": "full"},
+        format="json",
+    )
+    listed = alice.api.get("/api/v1/intakes/", {"client": str(alices_client.pk)}).json()
+    assert [row["id"] for row in listed["results"]] == [mine]
+    assert "answers" not in listed["results"][0]
+    everything = alice.api.get("/api/v1/intakes/").json()["results"]
+    assert len(everything) == 2
+    future = alice.api.get("/api/v1/intakes/", {"updated_since": "2999-01-01T00:00:00Z"})
+    assert future.json()["results"] == []
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "field"),
+    [
+        ("/api/v1/intakes/", {"updated_since": "2026-01-01T00:00:00+99:99"}, "updated_since"),
+        ("/api/v1/intakes/", {"updated_since": "yesterday"}, "updated_since"),
+        ("/api/v1/intakes/", {"client": "not-an-id"}, "client"),
+        ("/api/v1/plans/", {"updated_since": "2026-01-01T00:00:00"}, "updated_since"),
+        ("/api/v1/documents/", {"plan": "x"}, "plan"),
+    ],
+)
+def test_bad_filters_name_the_parameter(alice, path, params, field) -> None:
+    response = alice.api.get(path, params)
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+
+
+def test_plans_and_documents_lists(alice, persona_plan, charlie) -> None:
+    plan = persona_plan("continuing")
+    plans = alice.api.get("/api/v1/plans/", {"client": str(plan.client_id)}).json()["results"]
+    assert [p["id"] for p in plans] == [str(plan.pk)]
+    assert "goals" not in plans[0]
+    created = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", format="json")
+    assert created.status_code in (200, 202)
+    docs = alice.api.get("/api/v1/documents/", {"plan": str(plan.pk)}).json()["results"]
+    assert [d["id"] for d in docs] == [created.json()["id"]]
+    # Another clinic's caller sees none of them.
+    assert charlie.api.get("/api/v1/plans/").json()["results"] == []
+    assert charlie.api.get("/api/v1/documents/").json()["results"] == []
+    assert charlie.api.get("/api/v1/intakes/").json()["results"] == []
+
+
+def test_an_intake_started_in_the_browser_is_listed(alice, alices_client) -> None:
+    from django.test import Client as Browser
+
+    browser = Browser()
+    browser.force_login(alice.user)
+    response = browser.post(
+        "/intakes/start/", {"client": str(alices_client.pk), "kind": "individual"}
+    )
+    assert response.status_code == 302
+    listed = alice.api.get("/api/v1/intakes/", {"client": str(alices_client.pk)}).json()
+    assert len(listed["results"]) == 1

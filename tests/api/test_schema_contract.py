@@ -1,0 +1,74 @@
+"""The OpenAPI schema as a generated client reads it: errors declared, request models without
+read-only fields, lists declared as lists."""
+
+import json
+
+import pytest
+from drf_spectacular.generators import SchemaGenerator
+
+pytestmark = pytest.mark.django_db
+METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@pytest.fixture(scope="module")
+def schema(django_db_blocker) -> dict:
+    with django_db_blocker.unblock():
+        raw = SchemaGenerator().get_schema(request=None, public=True)
+    return json.loads(json.dumps(raw, default=str))
+
+
+def operations(schema: dict):
+    for path, item in schema["paths"].items():
+        for method in METHODS:
+            if method in item:
+                yield path, method, item[method]
+
+
+def test_every_api_operation_declares_its_errors_in_the_error_shape(schema) -> None:
+    error_ref = "#/components/schemas/Error"
+    assert set(schema["components"]["schemas"]["Error"]["required"]) == {
+        "code",
+        "detail",
+        "errors",
+    }
+    for path, method, op in operations(schema):
+        if not path.startswith("/api/v1/") or path == "/api/v1/schema/":
+            continue
+        responses = op["responses"]
+        for code in ("401", "403"):
+            assert code in responses, (method, path, code)
+            assert responses[code]["content"]["application/json"]["schema"]["$ref"] == error_ref
+        if "{" in path:
+            assert "404" in responses, (method, path)
+        if method in ("post", "put", "patch"):
+            assert "400" in responses, (method, path)
+
+
+def test_conflicts_are_declared_where_they_happen(schema) -> None:
+    assert "409" in schema["paths"]["/api/v1/documents/{id}/pdf"]["get"]["responses"]
+
+
+def test_request_models_leave_out_read_only_fields(schema) -> None:
+    post = schema["paths"]["/api/v1/clients/"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    request_model = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+    assert not {"id", "created_at", "updated_at"} & set(request_model["properties"])
+    assert "updated_since" not in {p["name"] for p in post.get("parameters", [])}
+    get_params = {p["name"] for p in schema["paths"]["/api/v1/clients/"]["get"]["parameters"]}
+    assert "updated_since" in get_params
+
+
+def test_lists_are_declared_as_what_they_return(schema, admin_ann) -> None:
+    webhooks = schema["paths"]["/api/v1/webhooks/"]["get"]["responses"]["200"]
+    assert webhooks["content"]["application/json"]["schema"]["type"] == "array"
+    assert isinstance(admin_ann.api.get("/api/v1/webhooks/").json(), list)
+    for path in ("/api/v1/intakes/", "/api/v1/plans/", "/api/v1/documents/"):
+        ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"][
+            "schema"
+        ]["$ref"]
+        page = schema["components"]["schemas"][ref.rsplit("/", 1)[1]]
+        assert page["properties"]["results"]["type"] == "array", path
+
+
+def test_servers_block(schema) -> None:
+    assert schema["servers"][0]["url"]

@@ -71,6 +71,14 @@ def client_erase(*, client: Client, actor: User | None) -> None:
     audit_record(
         actor=actor, clinic_id=client.clinic_id, action="erase", obj=client, client_id=client.pk
     )
+    from webhooks.services import webhook_emit
+
+    # Connected systems hear of the erasure, so they can erase their copies too.
+    webhook_emit(
+        clinic_id=client.clinic_id,
+        event="client.erased",
+        data={"client": str(client.pk)},
+    )
     client.delete()
 
 

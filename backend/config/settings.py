@@ -55,6 +55,8 @@ for _key in FIELD_ENCRYPTION_KEYS:
             "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)."
         ) from None
 
+# How the outside world reaches this service (webhook links, the OpenAPI `servers` block).
+PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
 
@@ -218,7 +220,7 @@ SPECTACULAR_SETTINGS = {
     # required in a request body of a generated client.
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.EVENTS"},
-    "SERVERS": [{"url": env_str("PUBLIC_BASE_URL", "/"), "description": "This service"}],
+    "SERVERS": [{"url": PUBLIC_BASE_URL, "description": "This service"}],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

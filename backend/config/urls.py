@@ -47,6 +47,12 @@ api_v1 = [
     path("audit-events/", audit_api.AuditEventList.as_view(), name="audit-events"),
     path("webhooks/", webhooks_api.WebhookList.as_view(), name="webhook-list"),
     path("webhooks/<str:pk>/", webhooks_api.WebhookDetail.as_view(), name="webhook-detail"),
+    path("webhooks/<str:pk>/ping", webhooks_api.WebhookPing.as_view(), name="webhook-ping"),
+    path(
+        "webhooks/<str:pk>/rotate-secret",
+        webhooks_api.WebhookRotateSecret.as_view(),
+        name="webhook-rotate-secret",
+    ),
     path("exports/", exports_api.ExportCreate.as_view(), name="export-create"),
     path("exports/<str:pk>/", exports_api.ExportDetail.as_view(), name="export-detail"),
     path("exports/<str:pk>/zip", exports_api.ExportZip.as_view(), name="export-zip"),

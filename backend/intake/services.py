@@ -129,4 +129,18 @@ def intake_complete(*, intake: Intake, actor: User) -> Any:
         obj=intake,
         client_id=intake.client_id,
     )
-    return plan_create_from_intake(intake=intake, actor=actor)
+    plan = plan_create_from_intake(intake=intake, actor=actor)
+    from webhooks.services import webhook_emit
+
+    webhook_emit(
+        clinic_id=intake.clinic_id,
+        event="intake.completed",
+        data={
+            "intake": str(intake.pk),
+            "client": str(intake.client_id),
+            "plan": str(plan.pk),
+            "url": f"/api/v1/intakes/{intake.pk}/",
+            "fhir": f"/fhir/QuestionnaireResponse/{intake.pk}",
+        },
+    )
+    return plan

@@ -168,7 +168,25 @@ def plan_update(
         fields=sorted(changes),
         version=plan.version,
     )
+    if content:
+        _emit_plan_event(plan, "plan.updated")
     return plan
+
+
+def _emit_plan_event(plan: TreatmentPlan, event: str) -> None:
+    from webhooks.services import webhook_emit
+
+    webhook_emit(
+        clinic_id=plan.clinic_id,
+        event=event,
+        data={
+            "plan": str(plan.pk),
+            "client": str(plan.client_id),
+            "version": plan.version,
+            "url": f"/api/v1/plans/{plan.pk}/",
+            "fhir": f"/fhir/CarePlan/{plan.pk}",
+        },
+    )
 
 
 def _record_agreement(plan: TreatmentPlan, agreement: dict[str, Any]) -> None:
@@ -190,18 +208,7 @@ def _record_agreement(plan: TreatmentPlan, agreement: dict[str, Any]) -> None:
             version=plan.version,
             defaults={"snapshot": plan_representation(plan), "agreed_at": plan.agreed_at},
         )
-        from webhooks.services import webhook_emit
-
-        webhook_emit(
-            clinic_id=plan.clinic_id,
-            event="plan.agreed",
-            data={
-                "plan": str(plan.pk),
-                "version": plan.version,
-                "url": f"/api/v1/plans/{plan.pk}/",
-                "fhir": f"/fhir/CarePlan/{plan.pk}",
-            },
-        )
+        _emit_plan_event(plan, "plan.agreed")
     else:
         plan.status = PlanStatus.DRAFT
         plan.agreed_at = None

@@ -13,7 +13,7 @@ from common.api import caller_membership
 from common.selectors import get_or_404
 
 from .models import EVENTS, WebhookDelivery, WebhookEndpoint
-from .services import UnsafeEndpoint, endpoint_create
+from .services import UnsafeEndpoint, endpoint_create, endpoint_rotate_secret, webhook_ping
 
 
 class EndpointSerializer(serializers.Serializer):
@@ -114,3 +114,39 @@ class WebhookDetail(APIView):
     def delete(self, request: Request, pk: str) -> Response:
         self._get(request, pk).delete()
         return Response(status=204)
+
+
+class DeliveryQueuedSerializer(serializers.Serializer):
+    delivery = serializers.UUIDField()
+    status = serializers.CharField()
+
+
+class WebhookPing(APIView):
+    permission_classes = [ClinicAdmin]
+
+    @extend_schema(request=None, responses={202: DeliveryQueuedSerializer})
+    def post(self, request: Request, pk: str) -> Response:
+        """Send a signed `ping` delivery now; its result shows in the endpoint's deliveries."""
+        clinic = caller_membership(request).clinic_id
+        endpoint = get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
+        delivery = webhook_ping(endpoint=endpoint)
+        return Response({"delivery": str(delivery.pk), "status": delivery.status}, status=202)
+
+
+class SecretRotatedSerializer(serializers.Serializer):
+    secret = serializers.CharField(help_text="The new secret, shown once.")
+    previous_valid_until = serializers.DateTimeField(
+        help_text="Until then every delivery carries a signature with each secret."
+    )
+
+
+class WebhookRotateSecret(APIView):
+    permission_classes = [ClinicAdmin]
+
+    @extend_schema(request=None, responses={200: SecretRotatedSerializer})
+    def post(self, request: Request, pk: str) -> Response:
+        clinic = caller_membership(request).clinic_id
+        endpoint = get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
+        secret = endpoint_rotate_secret(endpoint=endpoint)
+        endpoint.refresh_from_db()
+        return Response({"secret": secret, "previous_valid_until": endpoint.previous_secret_until})

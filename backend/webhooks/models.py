@@ -5,13 +5,17 @@ from django.db import models
 from common.crypto import EncryptedTextField
 from common.models import BaseModel
 
-EVENTS = ("document.ready", "plan.agreed")
+EVENTS = ("document.ready", "plan.agreed", "plan.updated", "intake.completed", "client.erased")
+PING = "ping"  # sent on request only; nobody subscribes to it
 
 
 class WebhookEndpoint(BaseModel):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
     url = models.URLField(max_length=500)
     secret = EncryptedTextField()
+    # After a rotation the old secret still signs, beside the new one, until this time.
+    previous_secret = EncryptedTextField(blank=True, default="")
+    previous_secret_until = models.DateTimeField(null=True, blank=True)
     events = models.JSONField(default=list)
     active = models.BooleanField(default=True)
 

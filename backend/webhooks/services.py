@@ -13,6 +13,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
+from datetime import timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -21,11 +22,19 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from .models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .models import EVENTS, PING, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Care-Plans-Signature"
+EVENT_HEADER = "X-Care-Plans-Event"
+DELIVERY_HEADER = "X-Care-Plans-Delivery"
 MAX_ATTEMPTS = 6
+# Receivers should refuse a delivery whose signed timestamp is further than this from their
+# clock (each attempt is signed afresh, so a retry is never too old).
+SIGNATURE_TOLERANCE_SECONDS = 300
+# After a secret rotation the old secret keeps signing beside the new one for this long.
+ROTATION_OVERLAP = timedelta(hours=24)
+LINK_KEYS = ("url", "pdf", "fhir")
 
 
 class UnsafeEndpoint(ValueError):
@@ -75,23 +84,67 @@ def _enqueue(delivery_id: str) -> None:
         logger.warning("broker unavailable for webhook %s: %s", delivery_id, type(exc).__name__)
 
 
+def absolute(path: str) -> str:
+    """A link a receiver can follow: the service's public base URL and the path."""
+    return settings.PUBLIC_BASE_URL.rstrip("/") + path
+
+
+def _record(endpoint: WebhookEndpoint, event: str, data: dict[str, Any]) -> WebhookDelivery:
+    payload = {
+        k: absolute(v) if k in LINK_KEYS and isinstance(v, str) and v.startswith("/") else v
+        for k, v in data.items()
+    }
+    delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload=payload)
+    transaction.on_commit(partial(_enqueue, str(delivery.pk)))
+    return delivery
+
+
 def webhook_emit(*, clinic_id: uuid.UUID, event: str, data: dict[str, Any]) -> int:
-    """Record a delivery for each endpoint subscribed to the event; send after commit."""
+    """Record a delivery for each endpoint subscribed to the event; send after commit.
+    `data` holds ids and links only, never client text; links are made absolute here."""
     assert event in EVENTS  # noqa: S101 - a programming error, not input
     count = 0
     for endpoint in WebhookEndpoint.objects.filter(clinic_id=clinic_id, active=True):
-        if event not in endpoint.events:
-            continue
-        delivery = WebhookDelivery.objects.create(endpoint=endpoint, event=event, payload=data)
-        delivery_id = str(delivery.pk)
-        transaction.on_commit(partial(_enqueue, delivery_id))
-        count += 1
+        if event in endpoint.events:
+            _record(endpoint, event, data)
+            count += 1
     return count
 
 
-def sign(secret: str, timestamp: int, body: bytes) -> str:
-    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
-    return f"t={timestamp},v1={mac.hexdigest()}"
+def webhook_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """A test delivery, signed like any other, to check the receiver end to end."""
+    return _record(endpoint, PING, {"endpoint": str(endpoint.pk)})
+
+
+@transaction.atomic
+def endpoint_rotate_secret(*, endpoint: WebhookEndpoint) -> str:
+    """A new secret, shown once. The old one signs too until the overlap ends, so receivers
+    can switch without missing a delivery."""
+    endpoint = WebhookEndpoint.objects.select_for_update().get(pk=endpoint.pk)
+    secret = secrets.token_urlsafe(32)
+    endpoint.previous_secret = endpoint.secret
+    endpoint.previous_secret_until = timezone.now() + ROTATION_OVERLAP
+    endpoint.secret = secret
+    endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+    return secret
+
+
+def signing_secrets(endpoint: WebhookEndpoint) -> list[str]:
+    keys = [endpoint.secret]
+    until = endpoint.previous_secret_until
+    if endpoint.previous_secret and until is not None and until > timezone.now():
+        keys.append(endpoint.previous_secret)
+    return keys
+
+
+def sign(secret: str | list[str], timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex>[,v1=<hex>]`: one HMAC-SHA256 of "<t>.<body>" per live secret."""
+    keys = [secret] if isinstance(secret, str) else secret
+    macs = [
+        hmac.new(key.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+        for key in keys
+    ]
+    return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
 
 
 class _NoRedirects(urllib.request.HTTPRedirectHandler):
@@ -126,7 +179,9 @@ def webhook_deliver(*, delivery_id: str) -> bool:
             headers={
                 "Content-Type": "application/json",
                 "User-Agent": "care-plans-webhooks/1",
-                SIGNATURE_HEADER: sign(endpoint.secret, timestamp, body),
+                EVENT_HEADER: delivery.event,
+                DELIVERY_HEADER: str(delivery.pk),
+                SIGNATURE_HEADER: sign(signing_secrets(endpoint), timestamp, body),
             },
         )
         opener = urllib.request.build_opener(_NoRedirects)

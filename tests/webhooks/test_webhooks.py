@@ -7,6 +7,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from django.conf import settings
 from webhooks import services as webhook_services
 from webhooks.models import WebhookDelivery
 
@@ -66,6 +67,14 @@ def deliver_now(monkeypatch):
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
 
 
+@pytest.fixture
+def now_on_commit(monkeypatch):
+    """Deliveries are sent once the transaction commits; in these tests, at once."""
+    from django.db import transaction
+
+    monkeypatch.setattr(transaction, "on_commit", lambda func, *a, **k: func())
+
+
 def register(admin, url: str, events: list[str]):
     return admin.api.post("/api/v1/webhooks/", {"url": url, "events": events}, format="json")
 
@@ -108,7 +117,9 @@ def test_document_ready_is_delivered(
     with django_capture_on_commit_callbacks(execute=True):
         document_services.document_render(document_id=doc, worker="w:1")
     [(_, body)] = hook.received
-    assert json.loads(body)["data"]["pdf"] == f"/api/v1/documents/{doc}/pdf"
+    assert (
+        json.loads(body)["data"]["pdf"] == f"{settings.PUBLIC_BASE_URL}/api/v1/documents/{doc}/pdf"
+    )
 
 
 def test_a_failing_receiver_is_retried_and_recorded(
@@ -160,3 +171,125 @@ def test_only_admins_manage_webhooks_and_outsiders_see_none(
     assert other_admin.api.get(f"/api/v1/webhooks/{created['id']}/").status_code == 404
     assert other_admin.api.get("/api/v1/webhooks/").json() == []
     assert "secret" not in admin_ann.api.get("/api/v1/webhooks/").content.decode()
+
+
+def verify(header: str, body: bytes, secret: str) -> bool:
+    parts = [p.split("=", 1) for p in header.split(",")]
+    timestamp = next(v for k, v in parts if k == "t")
+    expected = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return any(k == "v1" and hmac.compare_digest(v, expected.hexdigest()) for k, v in parts)
+
+
+def test_every_event_is_announced_with_its_headers_and_absolute_links(
+    admin_ann,
+    alice,
+    alices_client,
+    receiver,
+    deliver_now,
+    django_capture_on_commit_callbacks,
+) -> None:
+    from webhooks.models import EVENTS
+
+    hook = receiver()
+    register(admin_ann, hook.url, list(EVENTS))
+    with django_capture_on_commit_callbacks(execute=True):
+        intake = alice.api.post(
+            "/api/v1/intakes/",
+            {"client": str(alices_client.pk), "kind": "individual"},
+            format="json",
+        ).json()["id"]
+        alice.api.put(
+            f"/api/v1/intakes/{intake}/steps/consent/",
+            {"confidentiality_explained": True, "recording_preference": "full"},
+            format="json",
+        )
+        alice.api.put(
+            f"/api/v1/intakes/{intake}/steps/goals/",
+            {"client_goals": ["Sleep better"]},
+            format="json",
+        )
+        plan = alice.api.post(f"/api/v1/intakes/{intake}/complete/").json()["plan"]
+        etag = alice.api.get(f"/api/v1/plans/{plan}/")["ETag"]
+        alice.api.patch(
+            f"/api/v1/plans/{plan}/",
+            {"safety_plan": "Call Jo"},
+            format="json",
+            HTTP_IF_MATCH=etag,
+        )
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice.api.delete(f"/api/v1/clients/{alices_client.pk}/").status_code == 204
+    events = [headers["X-Care-Plans-Event"] for headers, _ in hook.received]
+    assert events == ["intake.completed", "plan.updated", "client.erased"]
+    deliveries = {str(d.pk) for d in WebhookDelivery.objects.all()}
+    for headers, body in hook.received:
+        payload = json.loads(body)
+        assert headers["X-Care-Plans-Delivery"] == payload["id"]
+        assert payload["id"] in deliveries
+        assert payload["event"] == headers["X-Care-Plans-Event"]
+        for key in ("url", "pdf", "fhir"):
+            if key in payload["data"]:
+                assert payload["data"][key].startswith(settings.PUBLIC_BASE_URL + "/")
+        assert "River" not in body.decode()
+    erased = json.loads(hook.received[-1][1])
+    assert erased["data"] == {"client": str(alices_client.pk)}
+
+
+def test_ping_sends_a_signed_test_delivery(admin_ann, receiver, deliver_now, now_on_commit) -> None:
+    hook = receiver()
+    created = register(admin_ann, hook.url, ["plan.agreed"]).json()
+    response = admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping")
+    assert response.status_code == 202
+    [(headers, body)] = hook.received
+    assert headers["X-Care-Plans-Event"] == "ping"
+    assert verify(headers["X-Care-Plans-Signature"], body, created["secret"])
+
+
+def test_secret_rotation_signs_with_both_secrets_during_the_overlap(
+    admin_ann, receiver, deliver_now, now_on_commit
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from webhooks.models import WebhookEndpoint
+
+    hook = receiver()
+    created = register(admin_ann, hook.url, ["plan.agreed"]).json()
+    old = created["secret"]
+    rotated = admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/rotate-secret").json()
+    new = rotated["secret"]
+    assert new != old
+    admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping")
+    headers, body = hook.received[-1]
+    assert verify(headers["X-Care-Plans-Signature"], body, old)
+    assert verify(headers["X-Care-Plans-Signature"], body, new)
+    # After the overlap only the new secret signs.
+    WebhookEndpoint.objects.filter(pk=created["id"]).update(
+        previous_secret_until=timezone.now() - timedelta(seconds=1)
+    )
+    admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping")
+    headers, body = hook.received[-1]
+    assert verify(headers["X-Care-Plans-Signature"], body, new)
+    assert not verify(headers["X-Care-Plans-Signature"], body, old)
+
+
+def test_the_readme_receiver_verifies_a_real_delivery(
+    admin_ann, receiver, deliver_now, now_on_commit
+) -> None:
+    """The receiver example in README.md is run as written against a real delivery."""
+    import re
+    import time
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    code = re.search(r"```python\n(# Verify a webhook delivery.*?)```", readme, re.S).group(1)
+    namespace: dict = {}
+    exec(compile(code, "README receiver", "exec"), namespace)  # noqa: S102 - our own README
+    hook = receiver()
+    created = register(admin_ann, hook.url, ["plan.agreed"]).json()
+    admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping")
+    headers, body = hook.received[-1]
+    check = namespace["verify_delivery"]
+    assert check(headers["X-Care-Plans-Signature"], body, created["secret"]) is True
+    assert check(headers["X-Care-Plans-Signature"], body + b" ", created["secret"]) is False
+    stale = headers["X-Care-Plans-Signature"]
+    assert check(stale, body, created["secret"], now=time.time() + 3600) is False

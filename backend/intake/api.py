@@ -53,6 +53,41 @@ def intake_representation(intake: Intake, viewer: Any) -> dict[str, Any]:
     }
 
 
+class StepStateSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    enabled = serializers.BooleanField()
+    complete = serializers.BooleanField()
+
+
+class ProgressSerializer(serializers.Serializer):
+    complete = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
+class IntakeSerializer(serializers.Serializer):
+    """One intake as the API returns it (the response of start, read and every step save)."""
+
+    id = serializers.UUIDField()
+    client = serializers.UUIDField()
+    kind = serializers.ChoiceField(choices=KINDS)
+    status = serializers.ChoiceField(choices=["in_progress", "completed"])
+    form_version = serializers.CharField()
+    current_step = serializers.CharField()
+    steps = StepStateSerializer(many=True)
+    progress = ProgressSerializer()
+    answers = serializers.DictField(
+        child=serializers.DictField(),
+        help_text="{step: {field: value}} as defined by GET /api/v1/forms/{kind}/.",
+    )
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class CompletedSerializer(serializers.Serializer):
+    plan = serializers.UUIDField(help_text="The draft plan, at /api/v1/plans/{plan}/.")
+
+
 class FormDefinition(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, kind: str) -> Response:
@@ -105,7 +140,7 @@ class IntakeListCreate(generics.ListAPIView):
             qs = qs.filter(updated_at__gte=since)
         return qs
 
-    @extend_schema(request=IntakeStartSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=IntakeStartSerializer, responses={201: IntakeSerializer})
     def post(self, request: Request) -> Response:
         serializer = IntakeStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -129,7 +164,7 @@ class IntakeListCreate(generics.ListAPIView):
 
 
 class IntakeDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=IntakeSerializer)
     def get(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
@@ -144,7 +179,14 @@ class IntakeDetail(APIView):
 
 
 class IntakeStep(APIView):
-    @extend_schema(request=OpenApiTypes.OBJECT, responses=OpenApiTypes.OBJECT)
+    error_statuses = (409,)
+
+    @extend_schema(
+        request={"application/json": {"type": "object", "additionalProperties": True}},
+        responses=IntakeSerializer,
+        description="Body: {field: value} for the fields of this step (lists for multi and "
+        "list fields). 404 for an unknown step, 409 when the step is off or the intake done.",
+    )
     def put(self, request: Request, pk: str, step: str) -> Response:
         membership, actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
@@ -167,7 +209,7 @@ class IntakeStep(APIView):
 
 
 class IntakeComplete(APIView):
-    @extend_schema(request=None, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=None, responses={201: CompletedSerializer})
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from audit.services import audit_record
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
+from common.schema import IF_MATCH
 from common.serializers import StrictCharField
 from documents.services import plan_html
 from referrals.models import ClientDecision as ReferralDecision
@@ -105,7 +106,11 @@ class PlanDetail(APIView):
         )
         return _plan_response(plan)
 
-    @extend_schema(request=PlanPatchSerializer, responses=OpenApiTypes.OBJECT)
+    error_statuses = (412, 428)
+
+    @extend_schema(
+        request=PlanPatchSerializer, responses=OpenApiTypes.OBJECT, parameters=[IF_MATCH]
+    )
     def patch(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)

@@ -146,7 +146,10 @@ def enqueue_fresh(plan, count: int) -> list[str]:
 
 
 def rss_mib(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+    status = Path(f"/proc/{pid}/status")
+    if not status.exists():  # a recycled child
+        return 0.0
+    for line in status.read_text().splitlines():
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return 0.0
@@ -260,7 +263,12 @@ def run(connection) -> None:
 
     # End to end: request -> ready with one warm worker, on the configured broker.
     app.control.purge()
+    # This worker's child is never recycled, so that its growth per render can be measured;
+    # recycled_worker_rss() below measures the configuration that runs in production.
+    os.environ.update(WORKER_MAX_TASKS_PER_CHILD="1000000", WORKER_MAX_MEMORY_KIB="100000000")
     worker = start_worker(concurrency=1, name="bench", quiet=True)
+    for name in ("WORKER_MAX_TASKS_PER_CHILD", "WORKER_MAX_MEMORY_KIB"):
+        del os.environ[name]
     try:
         wait_ready(enqueue_fresh(plan, 3))
         samples = []
@@ -317,6 +325,7 @@ def run(connection) -> None:
 
     api_figures(persona, plan)
     export_figure(persona, plan)
+    recycled_worker_rss(plan)
 
 
 def api_figures(persona, plan) -> None:
@@ -411,30 +420,92 @@ def api_figures(persona, plan) -> None:
         server.wait(timeout=30)
 
 
-def export_figure(persona, plan) -> None:
-    """A bulk export of 200 plans, rendered in one process."""
+def _cold_export(persona, workers: int) -> float:
+    """Seconds from the request to a ready zip, with no PDF rendered beforehand, spread over
+    `workers` worker processes (one pool child each)."""
     from datetime import date
 
-    from exports.services import export_request, export_run
+    from exports.models import ExportJob
+    from exports.services import export_request
 
+    from config.celery import app
+    from documents.models import PlanDocument
+    from documents.services import document_files_delete
+    from tests.conftest import start_worker, stop_worker
+
+    document_files_delete(
+        list(PlanDocument.objects.exclude(file="").values_list("file", flat=True))
+    )
+    PlanDocument.objects.all().delete()  # cold: every plan renders again
+    app.control.purge()
+    started = [start_worker(concurrency=1, name=f"export{i}", quiet=True) for i in range(workers)]
+    try:
+        start = time.perf_counter()
+        job = export_request(
+            membership=persona.membership,
+            actor=persona.user,
+            day_from=date(2020, 1, 1),
+            day_to=date(2029, 12, 31),
+        )
+        deadline = time.monotonic() + 3600
+        while ExportJob.objects.get(pk=job.pk).status not in ("ready", "failed"):
+            if time.monotonic() > deadline:
+                raise SystemExit("bench: export did not finish in time")
+            time.sleep(0.05)
+        return time.perf_counter() - start
+    finally:
+        for worker in started:
+            stop_worker(worker)
+
+
+def export_figure(persona, plan) -> None:
+    """Cold bulk exports with one and two workers, interleaved over rounds."""
     from tests.conftest import PERSONAS, completed_plan
     from tests.factories import ClientFactory
 
-    count = int(os.environ.get("BENCH_EXPORT_PLANS", "200"))
+    count = int(os.environ.get("BENCH_EXPORT_PLANS", "500"))
+    rounds = int(os.environ.get("BENCH_EXPORT_ROUNDS", "2"))
     kind, steps = PERSONAS["continuing"]
-    for _ in range(count - 1):
+    from plans.models import TreatmentPlan
+
+    for _ in range(count - TreatmentPlan.objects.count()):
         completed_plan(persona, ClientFactory(clinic=persona.clinic), kind, steps)
-    job = export_request(
-        membership=persona.membership,
-        actor=persona.user,
-        day_from=date(2020, 1, 1),
-        day_to=date(2029, 12, 31),
-    )
-    start = time.perf_counter()
-    export_run(job_id=str(job.pk))
-    elapsed = time.perf_counter() - start
-    job.refresh_from_db()
-    emit(f"export_{job.total}_plans_s", elapsed)
+    one, two = [], []
+    for _ in range(rounds):
+        one.append(_cold_export(persona, 1))
+        two.append(_cold_export(persona, 2))
+    emit(f"export_{count}_plans_1_worker_s", statistics.median(one))
+    emit(f"export_{count}_plans_2_workers_s", statistics.median(two))
+    emit("export_two_over_one_worker_ratio", statistics.median(one) / statistics.median(two))
+
+
+def recycled_worker_rss(plan) -> None:
+    """Worker memory over a long run with children recycled (WORKER_MAX_TASKS_PER_CHILD)."""
+    from config.celery import app
+    from tests.conftest import start_worker, stop_worker
+
+    renders = int(os.environ.get("BENCH_RECYCLE_RENDERS", "5000"))
+    app.control.purge()
+    worker = start_worker(concurrency=1, name="recycle", quiet=True)
+    try:
+        peak = 0.0
+        ids = enqueue_fresh(plan, renders)
+        from documents.models import PlanDocument
+
+        while PlanDocument.objects.filter(pk__in=ids, status="ready").count() < len(ids):
+            peak = max(
+                peak, max((rss_mib(pid) for pid in _children(worker.process.pid)), default=0)
+            )
+            time.sleep(0.5)
+        emit(f"worker_child_peak_rss_mib_over_{renders}_recycled", peak)
+        emit("worker_parent_rss_mib", rss_mib(worker.process.pid))
+    finally:
+        stop_worker(worker)
+
+
+def _children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 if __name__ == "__main__":

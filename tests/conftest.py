@@ -2,6 +2,7 @@
 charlie, an outsider in another clinic. Plus API clients with tokens, and a real worker."""
 
 import os
+import socket
 import subprocess
 import sys
 import time
@@ -102,6 +103,7 @@ def start_worker(
     from config.celery import app
 
     env = _worker_env()
+    node = f"{name}-{os.getpid()}-{time.monotonic_ns()}@{socket.gethostname()}"
     entry = ["-m", "celery"]
     if slow_render:
         env["SLOW_RENDER"] = str(slow_render)
@@ -118,7 +120,7 @@ def start_worker(
             "--pool=prefork",
             "--without-gossip",
             "--without-mingle",
-            f"--hostname={name}-{os.getpid()}-{time.monotonic_ns()}@%h",
+            f"--hostname={node}",
         ],
         cwd=BACKEND,
         env=env,
@@ -130,7 +132,8 @@ def start_worker(
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"celery worker exited with {process.returncode}")
-        if app.control.ping(timeout=0.5):
+        # This worker's own answer: another worker already running must not count.
+        if app.control.ping(destination=[node], timeout=0.5):
             return WorkerProcess(process=process, env=env)
     process.kill()
     raise RuntimeError("celery worker did not answer a ping within 60 s")

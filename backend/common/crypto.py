@@ -5,6 +5,7 @@ new key can be put in front and `reencrypt_fields` moves old rows onto it.
 """
 
 import json
+from collections.abc import Iterator
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -69,3 +70,51 @@ class EncryptedJSONField(_AnyField):
 
     def value_to_string(self, obj: models.Model) -> str:
         return json.dumps(self.value_from_object(obj))
+
+
+# Large files (export zips) are encrypted in chunks, so that neither writing nor reading one
+# holds the whole file in memory: a magic line, then [4-byte length][Fernet token] repeated.
+CHUNKED_MAGIC = b"CPCHUNK1\n"
+CHUNK_SIZE = 1024 * 1024
+
+
+class EncryptingWriter:
+    """A write-only, unseekable file object that encrypts what is written to `sink` chunk by
+    chunk (zipfile writes to it with data descriptors since it cannot seek)."""
+
+    def __init__(self, sink: Any) -> None:
+        self.sink = sink
+        self.size = 0  # plaintext bytes written
+        self.buffer = bytearray()
+        self.sink.write(CHUNKED_MAGIC)
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        self.buffer += data
+        while len(self.buffer) >= CHUNK_SIZE:
+            self._emit(bytes(self.buffer[:CHUNK_SIZE]))
+            del self.buffer[:CHUNK_SIZE]
+        return len(data)
+
+    def _emit(self, chunk: bytes) -> None:
+        token = fernet().encrypt(chunk)
+        self.sink.write(len(token).to_bytes(4, "big") + token)
+
+    def flush(self) -> None:
+        """Chunks are only written whole; `close` writes the last one."""
+
+    def close(self) -> None:
+        if self.buffer:
+            self._emit(bytes(self.buffer))
+            self.buffer.clear()
+
+
+def decrypt_chunks(source: Any) -> Iterator[bytes]:
+    """The plaintext of a chunked file, one chunk at a time. A file written whole by an older
+    version (a single Fernet token) is read whole."""
+    head = source.read(len(CHUNKED_MAGIC))
+    if head != CHUNKED_MAGIC:
+        yield fernet().decrypt(head + source.read())
+        return
+    while size := source.read(4):
+        yield fernet().decrypt(source.read(int.from_bytes(size, "big")))

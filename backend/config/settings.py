@@ -292,6 +292,11 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+# Recycle pool children so a long export cannot walk a worker's memory up: a child is replaced
+# after this many tasks, or once it holds more than this many KiB. Children fork from the warm
+# parent (documents.tasks warms WeasyPrint at worker_init), so a new one starts warm.
+CELERY_WORKER_MAX_TASKS_PER_CHILD = env_int("WORKER_MAX_TASKS_PER_CHILD", 200, minimum=1)
+CELERY_WORKER_MAX_MEMORY_PER_CHILD = env_int("WORKER_MAX_MEMORY_KIB", 200 * 1024, minimum=1024)
 CELERY_TASK_TIME_LIMIT = env_int("TASK_TIME_LIMIT", 120, minimum=10)
 CELERY_TASK_SOFT_TIME_LIMIT = CELERY_TASK_TIME_LIMIT - 5
 CELERY_TIMEZONE = "UTC"
@@ -308,6 +313,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
+    # Move on exports left behind by a killed worker or a lost message.
+    "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3

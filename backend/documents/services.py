@@ -153,6 +153,7 @@ def _claim(document_id: str, worker: str) -> str | None:
             lease_until=None,
             error=f"Rendering was interrupted {row['attempts']} times; please try again.",
         )
+        _finished(document_id)
         return "gave_up"
     claimed = PlanDocument.objects.filter(
         pk=document_id, status=status, claimed_by=row["claimed_by"]
@@ -180,6 +181,7 @@ def document_render(*, document_id: str, worker: str) -> str:
         pdf = html_to_pdf(plan_html(plan))
     except SoftTimeLimitExceeded:
         _fail(document_id, worker, "Rendering took too long.")
+        _finished(document_id)
         return DocStatus.FAILED
     except (PlanDocument.DoesNotExist, TreatmentPlan.DoesNotExist):
         return "missing"  # erased while queued
@@ -189,6 +191,7 @@ def document_render(*, document_id: str, worker: str) -> str:
         # The type only: a message could quote client text.
         logger.error("render failed for document %s: %s", document_id, type(exc).__name__)
         _fail(document_id, worker, "Rendering failed.")
+        _finished(document_id)
         return DocStatus.FAILED
     name = f"documents/{document_id}.pdf.enc"
     if default_storage.exists(name):  # a partial write by an interrupted attempt
@@ -221,7 +224,15 @@ def document_render(*, document_id: str, worker: str) -> str:
             "fhir": f"/fhir/DocumentReference/{document_id}",
         },
     )
+    _finished(document_id)
     return DocStatus.READY
+
+
+def _finished(document_id: str) -> None:
+    """Tell the bulk exports waiting for this document (their progress, their zip)."""
+    from exports.services import exports_document_finished
+
+    exports_document_finished(document_id=document_id)
 
 
 def document_pdf(document: PlanDocument) -> bytes:

@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from django.http import HttpResponse
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
@@ -17,7 +17,7 @@ from common.errors import Conflict
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import export_request, export_zip
+from .services import export_request, export_zip_chunks
 
 
 class CanExport(BasePermission):
@@ -98,10 +98,10 @@ class ExportZip(APIView):
     permission_classes = [CanExport]
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
-    def get(self, request: Request, pk: str) -> HttpResponse:
+    def get(self, request: Request, pk: str) -> StreamingHttpResponse:
         job = _job(request, pk)
         if job.status != ExportStatus.READY:
             raise Conflict(f"The export is {job.status}; the file is not ready.")
-        response = HttpResponse(export_zip(job), content_type="application/zip")
+        response = StreamingHttpResponse(export_zip_chunks(job), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="care-plans-export.zip"'
         return response

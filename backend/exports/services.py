@@ -1,31 +1,49 @@
-"""Bulk export: every plan agreed or updated in a date range that the requester may read,
-one PDF each (reused when unchanged, else rendered here), zipped with a manifest of ids and
-hashes, and stored encrypted."""
+"""Bulk export: every plan agreed or updated in a date range that the requester may read, one
+PDF each, zipped with a manifest of ids and hashes, and stored encrypted.
 
-import io
+The export fans out over the workers. Starting it fixes the list of plans (one ExportItem each)
+and points every item at the document for the plan's current content: an existing one is
+reused, a missing one is requested through the document pipeline, whose claim guarantees that
+nothing renders twice. Each finished render updates the progress of the exports waiting for it;
+when every PDF is ready, one worker claims the export and writes the zip, streaming, PDF by PDF,
+through an encrypting writer. A sweeper finishes whatever a killed worker or a lost message left.
+"""
+
 import json
 import logging
+import os
+import tempfile
+import uuid
 import zipfile
+from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
+from django.conf import settings
 from django.contrib.auth.models import User
-from django.core.files.base import ContentFile
+from django.core.files import File
 from django.core.files.storage import default_storage
-from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
 from audit.services import audit_record
-from common.crypto import fernet
+from common.crypto import EncryptingWriter, decrypt_chunks
 from documents.models import DocStatus, PlanDocument
-from documents.services import content_key, document_pdf, document_render, worker_identity
+from documents.services import content_key, document_pdf
 from plans.models import TreatmentPlan
-from plans.selectors import plans_for, with_contents
+from plans.selectors import plans_for
 
-from .models import ExportJob, ExportStatus
+from .models import ExportItem, ExportJob, ExportStatus
 
 logger = logging.getLogger(__name__)
+
+LIVE = (DocStatus.QUEUED, DocStatus.RENDERING, DocStatus.READY)
+MAX_RENDER_REQUESTS = 3  # per plan and export, before the export gives up
+QUEUED_GRACE = timedelta(seconds=60)
+ASSEMBLY_LEASE = timedelta(minutes=10)
+BATCH = 500  # ids per IN (...) query
 
 
 def _bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
@@ -47,13 +65,18 @@ def plans_in_range(
     )
 
 
-def _enqueue(job_id: str) -> None:
-    from .tasks import run_export
+def _send(task_name: str, object_id: str) -> None:
+    """Enqueue by name; with the broker down the row stays as it is and the sweeper sends it."""
+    from . import tasks
 
     try:
-        run_export.delay(job_id)
-    except Exception as exc:
-        logger.warning("broker unavailable for export %s: %s", job_id, type(exc).__name__)
+        getattr(tasks, task_name).delay(object_id)
+    except Exception as exc:  # kombu raises several types for an unreachable broker
+        logger.warning("broker unavailable for %s %s: %s", task_name, object_id, type(exc).__name__)
+
+
+def _enqueue(job_id: str) -> None:
+    _send("run_export", job_id)
 
 
 @transaction.atomic
@@ -81,25 +104,42 @@ def export_request(
     return job
 
 
-def _pdf_for(plan: TreatmentPlan) -> tuple[PlanDocument, bytes]:
-    """The plan's PDF for its current content: reused when it exists, else rendered now."""
-    key = content_key(plan)
-    document = PlanDocument.objects.filter(
-        plan=plan, content_hash=key, status=DocStatus.READY
-    ).first()
-    if document is None:
-        document, _ = PlanDocument.objects.get_or_create(
-            plan=plan,
-            content_hash=key,
-            status=DocStatus.QUEUED,
-            defaults={"clinic_id": plan.clinic_id, "plan_version": plan.version},
+def _documents_for(plans: list[TreatmentPlan]) -> dict[TreatmentPlan, PlanDocument]:
+    """Each plan's live document for its current content: found in one query per batch, or
+    created (queued) here; renders are sent once the transaction commits."""
+    keys = {plan.pk: content_key(plan) for plan in plans}
+    found = {
+        (doc.plan_id, doc.content_hash): doc
+        for doc in PlanDocument.objects.filter(plan_id__in=list(keys), status__in=LIVE).only(
+            "id", "plan_id", "content_hash", "status"
         )
-        document_render(document_id=str(document.pk), worker=worker_identity())
-        document.refresh_from_db()
-    return document, document_pdf(document)
+    }
+    out = {}
+    for plan in plans:
+        document = found.get((plan.pk, keys[plan.pk]))
+        if document is None:
+            document = _new_document(plan.pk, plan.clinic_id, plan.version, keys[plan.pk])
+        out[plan] = document
+    return out
+
+
+def _new_document(plan_id: uuid.UUID, clinic_id: uuid.UUID, version: int, key: str) -> PlanDocument:
+    from documents.services import _enqueue as enqueue_render
+
+    try:
+        with transaction.atomic():
+            document = PlanDocument.objects.create(
+                clinic_id=clinic_id, plan_id=plan_id, plan_version=version, content_hash=key
+            )
+    except IntegrityError:  # a concurrent request created it first
+        return PlanDocument.objects.filter(plan_id=plan_id, content_hash=key, status__in=LIVE).get()
+    transaction.on_commit(partial(enqueue_render, str(document.pk)))
+    return document
 
 
 def export_run(*, job_id: str) -> str:
+    """Start an export: fix its plans and point each at its document. Stays thin: the renders
+    run on every worker, and the zip is written once they are all done."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
         status=ExportStatus.RUNNING
     )
@@ -107,55 +147,217 @@ def export_run(*, job_id: str) -> str:
         return "not queued"
     job = ExportJob.objects.select_related("requested_by__membership").get(pk=job_id)
     membership = job.requested_by.membership
-    plans = with_contents(
+    plans = (
         plans_in_range(membership=membership, day_from=job.date_from, day_to=job.date_to)
-    )
-    ExportJob.objects.filter(pk=job_id).update(total=plans.count())
-    buffer = io.BytesIO()
-    manifest = []
-    try:
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for done, plan in enumerate(plans.iterator(chunk_size=50), start=1):
-                document, pdf = _pdf_for(plan)
-                name = f"plans/{plan.pk}-v{plan.version}.pdf"  # ids only, no names
-                archive.writestr(name, pdf)
-                manifest.append(
-                    {
-                        "file": name,
-                        "plan": str(plan.pk),
-                        "version": plan.version,
-                        "document": str(document.pk),
-                        "sha256": document.sha256,
-                    }
-                )
-                ExportJob.objects.filter(pk=job_id).update(done=done)
-            archive.writestr(
-                "manifest.json",
-                json.dumps(
-                    {
-                        "export": job_id,
-                        "from": job.date_from.isoformat(),
-                        "to": job.date_to.isoformat(),
-                        "plans": manifest,
-                    },
-                    indent=1,
-                ),
-            )
-    except Exception as exc:
-        logger.error("export %s failed: %s", job_id, type(exc).__name__)
-        ExportJob.objects.filter(pk=job_id).update(
-            status=ExportStatus.FAILED, error="The export could not be completed."
+        .select_related("client", "intake")
+        # What content_key reads, and nothing encrypted: no client text is decrypted here.
+        .only(
+            "id", "clinic_id", "version", "updated_at", "client__updated_at", "intake__updated_at"
         )
-        return ExportStatus.FAILED
-    data = buffer.getvalue()
+    )
+    position = 0
+    batch: list[TreatmentPlan] = []
+    for plan in plans.iterator(chunk_size=BATCH):
+        batch.append(plan)
+        if len(batch) == BATCH:
+            position = _add_items(job, batch, position)
+            batch = []
+    position = _add_items(job, batch, position)
+    ExportJob.objects.filter(pk=job_id).update(total=position)
+    export_progress(job_id=job_id)
+    return ExportStatus.RUNNING
+
+
+@transaction.atomic
+def _add_items(job: ExportJob, plans: list[TreatmentPlan], start: int) -> int:
+    if not plans:
+        return start
+    documents = _documents_for(plans)
+    ExportItem.objects.bulk_create(
+        [
+            ExportItem(
+                job=job,
+                plan=plan,
+                position=start + i,
+                plan_version=plan.version,
+                document=documents[plan],
+            )
+            for i, plan in enumerate(plans)
+        ],
+        ignore_conflicts=True,  # a redelivered start adds nothing twice
+    )
+    return start + len(plans)
+
+
+def export_progress(*, job_id: str) -> str:
+    """Count the ready PDFs; ask again for failed ones; when all are ready, let one worker
+    claim the assembly."""
+    items = ExportItem.objects.filter(job_id=uuid.UUID(str(job_id)))
+    states: dict[str | None, int] = {
+        row["document__status"]: row["n"]
+        for row in items.values("document__status").annotate(n=Count("id"))
+    }
+    ready = states.get(DocStatus.READY, 0)
+    total = sum(states.values())
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING, done__lt=ready).update(
+        done=ready
+    )
+    if states.get(DocStatus.FAILED) or states.get(None):
+        if not _rerequest(job_id):
+            ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
+                status=ExportStatus.FAILED,
+                error="Some plans could not be rendered; please start the export again.",
+            )
+            return ExportStatus.FAILED
+        return ExportStatus.RUNNING
+    if ready < total:
+        return ExportStatus.RUNNING
+    claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.ASSEMBLING, assembling_since=timezone.now(), done=total, total=total
+    )
+    if claimed:
+        transaction.on_commit(partial(_send, "assemble_export", str(job_id)))
+    return ExportStatus.ASSEMBLING
+
+
+def _rerequest(job_id: str) -> bool:
+    """A new document for each item whose render failed (or was deleted); False when an item
+    has been asked for too often."""
+    stuck = ExportItem.objects.filter(job_id=uuid.UUID(str(job_id))).filter(
+        Q(document__isnull=True) | Q(document__status=DocStatus.FAILED)
+    )
+    for item in stuck.select_related("plan__client", "plan__intake"):
+        if item.renders_requested >= MAX_RENDER_REQUESTS:
+            return False
+        plan = item.plan
+        document = _new_document(plan.pk, plan.clinic_id, plan.version, content_key(plan))
+        ExportItem.objects.filter(pk=item.pk).update(
+            document=document, renders_requested=item.renders_requested + 1
+        )
+    return True
+
+
+def exports_document_finished(*, document_id: str) -> None:
+    """Called by the document pipeline when a render ends: move the waiting exports on."""
+    jobs = (
+        ExportItem.objects.filter(
+            document_id=uuid.UUID(str(document_id)), job__status=ExportStatus.RUNNING
+        )
+        .values_list("job_id", flat=True)
+        .distinct()
+    )
+    for job_id in jobs:
+        export_progress(job_id=str(job_id))
+
+
+def _manifest_entry(item: ExportItem, name: str) -> dict[str, object]:
+    return {
+        "file": name,
+        "plan": str(item.plan_id),
+        "version": item.plan_version,
+        "document": str(item.document_id),
+        "sha256": item.document.sha256 if item.document else None,
+    }
+
+
+def export_assemble(*, job_id: str) -> str:
+    """Write the zip: each PDF decrypted, added and let go in turn, the archive encrypted in
+    chunks on its way to storage. Safe to run again: the file is replaced whole."""
+    job = ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).first()
+    if job is None:
+        return "not assembling"
+    items = (
+        ExportItem.objects.filter(job_id=uuid.UUID(str(job_id)))
+        .select_related("document")
+        .order_by("position")
+    )
+    if any(i.document is None or i.document.status != DocStatus.READY for i in items):
+        # Something changed under us (a document deleted): back to rendering.
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING)
+        return export_progress(job_id=job_id)
+    folder = settings.DATA_DIR / "tmp"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    manifest = []
+    with tempfile.NamedTemporaryFile(dir=folder, suffix=".enc", delete=False) as handle:
+        tmp_name = handle.name
+        try:
+            writer = EncryptingWriter(handle)
+            with zipfile.ZipFile(writer, "w", zipfile.ZIP_STORED) as archive:  # type: ignore[arg-type]
+                for item in items:
+                    name = f"plans/{item.plan_id}-v{item.plan_version}.pdf"  # ids only, no names
+                    archive.writestr(name, document_pdf(item.document))  # type: ignore[arg-type]
+                    manifest.append(_manifest_entry(item, name))
+                archive.writestr(
+                    "manifest.json",
+                    json.dumps(
+                        {
+                            "export": str(job_id),
+                            "from": job.date_from.isoformat(),
+                            "to": job.date_to.isoformat(),
+                            "plans": manifest,
+                        },
+                        indent=1,
+                    ),
+                )
+            writer.close()
+            size = writer.size
+        except Exception as exc:
+            os.unlink(tmp_name)
+            logger.error("export %s failed: %s", job_id, type(exc).__name__)
+            ExportJob.objects.filter(pk=job_id).update(
+                status=ExportStatus.FAILED, error="The export could not be completed."
+            )
+            return ExportStatus.FAILED
     name = f"exports/{job_id}.zip.enc"
-    if default_storage.exists(name):
-        default_storage.delete(name)
-    default_storage.save(name, ContentFile(fernet().encrypt(data)))
-    ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.READY, file=name, size=len(data))
+    try:
+        if default_storage.exists(name):
+            default_storage.delete(name)
+        with open(tmp_name, "rb") as encrypted:
+            default_storage.save(name, File(encrypted))
+    finally:
+        os.unlink(tmp_name)
+    ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
+        status=ExportStatus.READY, file=name, size=size, assembling_since=None
+    )
     return ExportStatus.READY
 
 
+def _read(name: str) -> Iterator[bytes]:
+    with default_storage.open(name, "rb") as handle:
+        yield from decrypt_chunks(handle)
+
+
+def export_zip_chunks(job: ExportJob) -> Iterator[bytes]:
+    """The zip, decrypted chunk by chunk, for a streaming download."""
+    return _read(job.file)
+
+
 def export_zip(job: ExportJob) -> bytes:
-    with default_storage.open(job.file, "rb") as handle:
-        return fernet().decrypt(handle.read())
+    return b"".join(export_zip_chunks(job))
+
+
+def exports_sweep(*, now: datetime | None = None) -> int:
+    """Finish what a killed worker or a lost message left: start exports queued too long,
+    move running ones on, take over assemblies whose lease ran out."""
+    now = now or timezone.now()
+    count = 0
+    for job_id in ExportJob.objects.filter(
+        status=ExportStatus.QUEUED, created_at__lt=now - QUEUED_GRACE
+    ).values_list("pk", flat=True):
+        _enqueue(str(job_id))
+        count += 1
+    for job_id in ExportJob.objects.filter(status=ExportStatus.RUNNING).values_list(
+        "pk", flat=True
+    ):
+        export_progress(job_id=str(job_id))
+        count += 1
+    stale = ExportJob.objects.filter(
+        status=ExportStatus.ASSEMBLING, assembling_since__lt=now - ASSEMBLY_LEASE
+    )
+    for job_id in stale.values_list("pk", flat=True):
+        if ExportJob.objects.filter(
+            pk=job_id, status=ExportStatus.ASSEMBLING, assembling_since__lt=now - ASSEMBLY_LEASE
+        ).update(assembling_since=now):
+            _send("assemble_export", str(job_id))
+            count += 1
+    return count

@@ -4,14 +4,14 @@ from datetime import date
 
 from django import forms
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.permissions import membership_of
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import export_request, export_zip
+from .services import export_request, export_zip_chunks
 
 
 class ExportForm(forms.Form):
@@ -48,12 +48,15 @@ def exports_page(request: HttpRequest) -> HttpResponse:
     jobs = ExportJob.objects.filter(
         clinic_id=membership.clinic_id, requested_by=membership.user
     ).order_by("-created_at")[:20]
-    running = any(j.status in (ExportStatus.QUEUED, ExportStatus.RUNNING) for j in jobs)
+    running = any(
+        j.status in (ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.ASSEMBLING)
+        for j in jobs
+    )
     return render(request, "exports/page.html", {"form": form, "jobs": jobs, "running": running})
 
 
 @login_required
-def export_download(request: HttpRequest, job_id: str) -> HttpResponse:
+def export_download(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
     membership = membership_of(request.user)
     if membership is None or not membership.is_admin:
         raise Http404
@@ -63,6 +66,6 @@ def export_download(request: HttpRequest, job_id: str) -> HttpResponse:
         ),
         job_id,
     )
-    response = HttpResponse(export_zip(job), content_type="application/zip")
+    response = StreamingHttpResponse(export_zip_chunks(job), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="care-plans-export.zip"'
     return response

@@ -8,7 +8,9 @@ import zipfile
 import pytest
 from django.test import Client as Browser
 from exports import services as export_services
+from exports.models import ExportItem, ExportJob
 
+from documents.models import PlanDocument
 from tests.conftest import make_persona
 
 pytestmark = pytest.mark.django_db
@@ -16,9 +18,29 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def run_inline(monkeypatch):
+    """Every task of the export (start, renders, assembly) runs in this process, in order."""
+    from documents import services as document_services
+
     monkeypatch.setattr(
         export_services, "_enqueue", lambda job_id: export_services.export_run(job_id=job_id)
     )
+    monkeypatch.setattr(
+        document_services,
+        "_enqueue",
+        lambda doc_id: document_services.document_render(document_id=doc_id, worker="test:1"),
+    )
+    monkeypatch.setattr(
+        export_services,
+        "_send",
+        lambda task, job_id: export_services.export_assemble(job_id=job_id),
+    )
+
+
+def zip_of(persona, url: str) -> zipfile.ZipFile:
+    response = persona.api.get(url)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    return zipfile.ZipFile(io.BytesIO(b"".join(response.streaming_content)))
 
 
 def test_export_zips_every_plan_in_range_with_a_manifest(
@@ -33,8 +55,7 @@ def test_export_zips_every_plan_in_range_with_a_manifest(
     assert response.status_code == 202
     job = exporter.api.get(response["Location"]).json()
     assert (job["status"], job["done"], job["total"]) == ("ready", 2, 2)
-    data = exporter.api.get(job["zip"]).content
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = zip_of(exporter, job["zip"])
     manifest = json.loads(archive.read("manifest.json"))
     assert {p["plan"] for p in manifest["plans"]} == {str(p.pk) for p in plans}
     for entry in manifest["plans"]:
@@ -90,3 +111,78 @@ def test_admin_sees_progress_in_the_browser(admin_ann) -> None:
     browser.post("/exports/", {"date_from": "2020-01-01", "date_to": "2020-02-01"})
     page = browser.get("/exports/").content.decode()
     assert "<progress" in page
+
+
+def test_each_plan_is_in_the_zip_once_and_every_render_is_shared(
+    alice, persona_plan, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    plans = [persona_plan(name) for name in ("continuing", "leaving", "not_a_topic")]
+    # One plan already has its PDF: the export reuses it instead of rendering it again.
+    with django_capture_on_commit_callbacks(execute=True):
+        warm = alice.api.post(f"/api/v1/plans/{plans[0].pk}/documents/", format="json").json()
+    with django_capture_on_commit_callbacks(execute=True):
+        job = alice.api.post(
+            "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"
+        ).json()
+    job = alice.api.get(f"/api/v1/exports/{job['id']}/").json()
+    assert (job["status"], job["done"], job["total"]) == ("ready", 3, 3)
+    names = zip_of(alice, job["zip"]).namelist()
+    assert len(names) == len(set(names)) == 4  # three PDFs and the manifest
+    assert PlanDocument.objects.filter(plan__in=plans).count() == 3
+    assert ExportItem.objects.get(plan=plans[0]).document_id.hex == warm["id"].replace("-", "")
+    assert all(d.attempts == 1 for d in PlanDocument.objects.all())
+
+
+def test_the_stored_zip_is_encrypted_in_chunks(
+    alice, persona_plan, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    from django.core.files.storage import default_storage
+
+    from common.crypto import CHUNKED_MAGIC
+
+    persona_plan("continuing")
+    with django_capture_on_commit_callbacks(execute=True):
+        job_id = alice.api.post(
+            "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"
+        ).json()["id"]
+    job = ExportJob.objects.get(pk=job_id)
+    with default_storage.open(job.file, "rb") as handle:
+        stored = handle.read()
+    assert stored.startswith(CHUNKED_MAGIC)
+    assert b"%PDF" not in stored
+    assert b"manifest.json" not in stored
+    streamed = b"".join(alice.api.get(f"/api/v1/exports/{job_id}/zip").streaming_content)
+    assert job.size == len(streamed)
+    assert zipfile.ZipFile(io.BytesIO(streamed)).testzip() is None
+
+
+def test_starting_an_export_costs_the_same_queries_for_few_or_many_warm_plans(
+    alice, persona_plan, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    from documents.services import document_request
+
+    def warm_export() -> int:
+        job = ExportJob.objects.create(
+            clinic=alice.clinic,
+            requested_by=alice.user,
+            date_from="2020-01-01",
+            date_to="2029-12-31",
+        )
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        with CaptureQueriesContext(connection) as queries:
+            export_services.export_run(job_id=str(job.pk))
+        return len(queries.captured_queries)
+
+    def add_warm_plan(name: str) -> None:
+        plan = persona_plan(name)
+        with django_capture_on_commit_callbacks(execute=True):
+            document_request(plan=plan, actor=alice.user)
+
+    add_warm_plan("continuing")
+    add_warm_plan("leaving")
+    few = warm_export()
+    for name in ("not_a_topic", "continuing", "leaving", "couple", "continuing"):
+        add_warm_plan(name)
+    assert warm_export() == few

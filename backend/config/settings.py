@@ -266,14 +266,22 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if CELERY_BROKER_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
+    # kombu's filesystem transport with atomic writes and claims that survive a killed worker
+    # (common/broker.py; README "Broker" says why this and not SQLite).
+    from kombu.transport import TRANSPORT_ALIASES
+
+    TRANSPORT_ALIASES["atomicfs"] = "common.broker:Transport"
     _broker = DATA_DIR / "broker"
-    for _sub in ("queue", "control"):
-        (_broker / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    for _sub in ("queue", "control", "claimed"):
+        (_broker / _sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    CELERY_BROKER_URL = "atomicfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "control_folder": str(_broker / "control"),
+        "claimed_folder": str(_broker / "claimed"),
+        # fsync each message before it becomes visible: survives a power cut (README figures).
+        "fsync": env_bool("BROKER_FSYNC", default=True),
         # Celery's 1 s default would add up to a second to every job.
         "polling_interval": 0.02,
     }

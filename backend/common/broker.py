@@ -74,7 +74,7 @@ class Channel(filesystem.Channel):
 
     @property
     def durable(self) -> bool:
-        return bool(self.transport_options.get("fsync", True))
+        return bool(self.transport_options.get("fsync", False))
 
     @property
     def claimed_root(self) -> Path:

@@ -287,6 +287,8 @@ else:
         "polling_interval": 0.02,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz counts a worker as down when its heartbeat (every 2 s) is older than this.
+HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 10, minimum=3)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True

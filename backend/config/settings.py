@@ -312,6 +312,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
+    # The same for webhook deliveries and exports left pending/queued/running by a dead process.
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
+    "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3

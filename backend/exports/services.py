@@ -101,7 +101,8 @@ def _pdf_for(plan: TreatmentPlan) -> tuple[PlanDocument, bytes]:
 
 def export_run(*, job_id: str) -> str:
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING
+        status=ExportStatus.RUNNING,
+        updated_at=timezone.now(),  # exports_sweep reads it
     )
     if not claimed:
         return "not queued"
@@ -159,3 +160,34 @@ def export_run(*, job_id: str) -> str:
 def export_zip(job: ExportJob) -> bytes:
     with default_storage.open(job.file, "rb") as handle:
         return fernet().decrypt(handle.read())
+
+
+# The export task's hard time limit (exports/tasks.py) plus a margin: a job still running that
+# long after its run claimed it was killed with its worker. A queued job lost its message.
+EXPORT_STUCK_AFTER = timedelta(seconds=3600 + 300)
+EXPORT_QUEUED_GRACE = timedelta(minutes=2)
+
+
+def exports_sweep() -> int:
+    """Send again exports whose message was lost (queued too long) or whose worker died
+    (running past the task's time limit): the latter go back to queued first."""
+    now = timezone.now()
+    dead = list(
+        ExportJob.objects.filter(
+            status=ExportStatus.RUNNING,
+            updated_at__lt=now - EXPORT_STUCK_AFTER,  # set when the run claimed it
+        ).values_list("pk", flat=True)[:100]
+    )
+    ExportJob.objects.filter(pk__in=dead, status=ExportStatus.RUNNING).update(
+        status=ExportStatus.QUEUED, done=0
+    )
+    lost = list(
+        ExportJob.objects.filter(
+            status=ExportStatus.QUEUED, updated_at__lt=now - EXPORT_QUEUED_GRACE
+        ).values_list("pk", flat=True)[:100]
+    )
+    job_ids = list(dict.fromkeys([*dead, *lost]))
+    ExportJob.objects.filter(pk__in=job_ids).update(updated_at=now)  # once per period
+    for job_id in job_ids:
+        _enqueue(str(job_id))
+    return len(job_ids)

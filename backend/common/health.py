@@ -1,60 +1,116 @@
-"""GET /healthz: the state of the database, the broker and at least one worker."""
+"""GET /healthz: database, broker and worker, answered in a few milliseconds without sign-in.
+
+The worker state comes from the heartbeat rows that workers write (common/tasks.py), never from
+a control ping per request (that held a web worker for a second: a denial of service). The
+broker probe is cached per process for a few seconds for the same reason. Without a token the
+answer is up/down per part; a valid API token also gets the detail (worker count, heartbeat age).
+"""
 
 import logging
+import os
+import threading
+import time
+from datetime import timedelta
 
-from django.db import connection
+from django.conf import settings
 from django.http import HttpRequest, JsonResponse
+from django.utils import timezone
 from django.views.decorators.http import require_GET
 
-from config.celery import app
+from .models import WorkerHeartbeat
 
 logger = logging.getLogger(__name__)
 
+HEARTBEAT_SECONDS = 2.0
+# A worker whose last heartbeat is older than this is counted as down.
+HEARTBEAT_STALE = timedelta(seconds=settings.HEALTH_WORKER_STALE_SECONDS)
+BROKER_PROBE_TTL = 5.0
 
-def _database() -> bool:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-            return cursor.fetchone() == (1,)
-    except Exception:  # any failure means "down"; the reason goes to the log, not the body
-        logger.exception("health: database check failed")
-        return False
+_broker_cache: dict[str, tuple[float, bool]] = {}
+_broker_lock = threading.Lock()
+
+
+def heartbeat_write(name: str) -> None:
+    WorkerHeartbeat.objects.update_or_create(name=name, defaults={"seen_at": timezone.now()})
+
+
+def heartbeat_clear(name: str) -> None:
+    WorkerHeartbeat.objects.filter(name=name).delete()
+
+
+def _probe_broker() -> bool:
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    if "data_folder_in" in options:  # the embedded broker is a folder
+        folder = str(options["data_folder_in"])
+        return os.path.isdir(folder) and os.access(folder, os.W_OK)
+    from config.celery import app
+
+    with app.connection_for_write() as conn:
+        conn.ensure_connection(max_retries=1, timeout=1)
+    return True
 
 
 def _broker() -> bool:
+    """At most one probe per process every few seconds, however often /healthz is called."""
+    now = time.monotonic()
+    cached = _broker_cache.get("broker")
+    if cached and now - cached[0] < BROKER_PROBE_TTL:
+        return cached[1]
+    with _broker_lock:
+        cached = _broker_cache.get("broker")
+        if cached and time.monotonic() - cached[0] < BROKER_PROBE_TTL:
+            return cached[1]
+        try:
+            ok = _probe_broker()
+        except Exception:
+            logger.warning("health: broker check failed")
+            ok = False
+        _broker_cache["broker"] = (time.monotonic(), ok)
+        return ok
+
+
+def _heartbeats() -> list[float] | None:
+    """Ages in seconds of the live workers' heartbeats; None when the database cannot answer."""
+    now = timezone.now()
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=2)
-        return True
+        seen = WorkerHeartbeat.objects.filter(seen_at__gte=now - HEARTBEAT_STALE).values_list(
+            "seen_at", flat=True
+        )
+        return [(now - at).total_seconds() for at in seen]
     except Exception:
-        logger.exception("health: broker check failed")
+        logger.warning("health: database check failed")
+        return None
+
+
+def _has_token(request: HttpRequest) -> bool:
+    if not request.headers.get("Authorization", "").startswith("Bearer "):
         return False
+    from knox.auth import TokenAuthentication
+    from rest_framework.exceptions import AuthenticationFailed
+    from rest_framework.request import Request
 
-
-def _workers() -> int:
     try:
-        return len(app.control.ping(timeout=1.0) or [])
-    except Exception:
-        logger.exception("health: worker ping failed")
-        return 0
+        return TokenAuthentication().authenticate(Request(request)) is not None
+    except AuthenticationFailed:
+        return False
 
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
-    database = _database()
+    ages = _heartbeats()
+    database = ages is not None
     broker = _broker()
-    workers = _workers() if broker else 0
+    workers = len(ages or [])
     checks = {
         "database": "up" if database else "down",
         "broker": "up" if broker else "down",
         "worker": "up" if workers else "down",
     }
     healthy = database and broker and workers > 0
-    body: dict[str, object] = {
-        "status": "ok" if healthy else "unavailable",
-        "checks": checks,
-        "workers": workers,
-    }
+    body: dict[str, object] = {"status": "ok" if healthy else "unavailable", "checks": checks}
     if not healthy:
         body["down"] = [name for name, state in checks.items() if state == "down"]
+    if database and _has_token(request):
+        body["workers"] = workers
+        body["heartbeat_age_seconds"] = round(min(ages), 1) if ages else None
     return JsonResponse(body, status=200 if healthy else 503)

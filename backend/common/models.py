@@ -12,3 +12,13 @@ class BaseModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+class WorkerHeartbeat(models.Model):
+    """The last time each Celery worker said it was alive; /healthz reads it instead of pinging."""
+
+    name = models.CharField(max_length=200, primary_key=True)  # the worker's hostname
+    seen_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return self.name

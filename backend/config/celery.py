@@ -2,6 +2,7 @@
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from celery import Celery
@@ -9,6 +10,13 @@ from celery import Celery
 # forms/ sits beside backend/; `celery -A config` is started from backend/.
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+if os.environ.get("EMBEDDED_ROOT_HINTED"):
+    # `manage.py serve` (the embedded mode) has already said, once, why running as root is
+    # not for a clinic (README "Run"); Celery would repeat it in every worker start.
+    from celery.exceptions import SecurityWarning
+
+    warnings.filterwarnings("ignore", category=SecurityWarning)
 
 app = Celery("intake")
 app.config_from_object("django.conf:settings", namespace="CELERY")

@@ -273,18 +273,29 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"
 if CELERY_BROKER_URL:
     CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, object] = {"visibility_timeout": 3600}
 else:
+    # kombu's filesystem transport with atomic writes and claims that survive a killed worker
+    # (common/broker.py; README "Broker" says why this and not SQLite).
+    from kombu.transport import TRANSPORT_ALIASES
+
+    TRANSPORT_ALIASES["atomicfs"] = "common.broker:Transport"
     _broker = DATA_DIR / "broker"
-    for _sub in ("queue", "control"):
-        (_broker / _sub).mkdir(parents=True, exist_ok=True)
-    CELERY_BROKER_URL = "filesystem://"
+    for _sub in ("queue", "control", "claimed"):
+        (_broker / _sub).mkdir(parents=True, exist_ok=True, mode=0o700)
+    CELERY_BROKER_URL = "atomicfs://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker / "queue"),
         "data_folder_out": str(_broker / "queue"),
         "control_folder": str(_broker / "control"),
+        "claimed_folder": str(_broker / "claimed"),
+        # A killed process never leaves a partial message (atomic rename); fsync also covers a
+        # power cut at ~6 ms per message. Off: after a power cut the sweepers re-send (README).
+        "fsync": env_bool("BROKER_FSYNC", default=False),
         # Celery's 1 s default would add up to a second to every job.
         "polling_interval": 0.02,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# /healthz counts a worker as down when its heartbeat (every 2 s) is older than this.
+HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 10, minimum=3)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_IGNORE_RESULT = True
@@ -313,7 +324,9 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
-    # Move on exports left behind by a killed worker or a lost message.
+    # The same for webhook deliveries left pending, and exports left queued, running or
+    # half-assembled, by a dead process or a lost message.
+    "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 60.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")

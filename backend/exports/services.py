@@ -141,7 +141,8 @@ def export_run(*, job_id: str) -> str:
     """Start an export: fix its plans and point each at its document. Stays thin: the renders
     run on every worker, and the zip is written once they are all done."""
     claimed = ExportJob.objects.filter(pk=job_id, status=ExportStatus.QUEUED).update(
-        status=ExportStatus.RUNNING
+        status=ExportStatus.RUNNING,
+        updated_at=timezone.now(),  # exports_sweep reads it
     )
     if not claimed:
         return "not queued"

@@ -206,5 +206,27 @@ def webhook_deliver(*, delivery_id: str) -> bool:
         error=error[:200],
         status=status,
         delivered_at=timezone.now() if ok else None,
+        updated_at=timezone.now(),  # webhooks_sweep: when the last attempt was
     )
     return ok or status == DeliveryStatus.FAILED
+
+
+# Attempts are at most 32 s apart (plus a 10 s timeout); a delivery still pending with no attempt
+# for 10 minutes has lost its message (a killed worker, a broker restart). Receivers must expect
+# a rare repeat: deliveries are at least once, each with its id.
+DELIVERY_STUCK_AFTER = timedelta(minutes=10)
+
+
+def webhooks_sweep() -> int:
+    """Re-enqueue pending deliveries whose message was lost; the attempt count in the row
+    still bounds them. A re-enqueued delivery is left alone for another full period."""
+    cutoff = timezone.now() - DELIVERY_STUCK_AFTER
+    stuck = list(
+        WebhookDelivery.objects.filter(
+            status=DeliveryStatus.PENDING, updated_at__lt=cutoff
+        ).values_list("pk", flat=True)[:500]
+    )
+    for delivery_id in stuck:
+        WebhookDelivery.objects.filter(pk=delivery_id).update(updated_at=timezone.now())
+        _enqueue(str(delivery_id))
+    return len(stuck)

@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import MAX_ATTEMPTS, webhook_deliver
+from .services import MAX_ATTEMPTS, webhook_deliver, webhooks_sweep
 
 
 class DeliveryNotYet(Exception):
@@ -15,3 +15,8 @@ def deliver_webhook(self, delivery_id: str) -> bool:  # type: ignore[no-untyped-
         return True
     # 2, 4, 8, 16, 32 seconds ... then the delivery is recorded as failed.
     raise self.retry(exc=DeliveryNotYet(), countdown=2 ** (self.request.retries + 1))
+
+
+@shared_task
+def sweep_webhooks() -> int:
+    return webhooks_sweep()

@@ -4,6 +4,7 @@ from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiTypes, extend_schema
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -11,6 +12,7 @@ from rest_framework.views import APIView
 from audit.services import audit_record
 from common.api import caller
 from common.errors import Conflict
+from language.services import plan_findings_for_api
 from plans.selectors import plan_get
 
 from .models import DocStatus, PlanDocument
@@ -35,13 +37,48 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
     }
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true/false: "yes" or 1 is a wrong type, not a boolean."""
+
+    default_error_messages = {"not_a_boolean": "Send true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
+class DocumentRequestSerializer(serializers.Serializer):
+    """The optional body of a PDF request (DESIGN, "The client's copy")."""
+
+    wording_reviewed = StrictBooleanField(required=False, default=False)
+
+
 class PlanDocuments(APIView):
     required_scope = "export"
 
-    @extend_schema(request=None, responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=DocumentRequestSerializer,
+        responses={202: OpenApiTypes.OBJECT, 200: OpenApiTypes.OBJECT, 409: OpenApiTypes.OBJECT},
+    )
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
+        serializer = DocumentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data["wording_reviewed"]:
+            # Like the web flow: the clinician sees the wording findings before any PDF.
+            findings = plan_findings_for_api(plan)
+            if findings:
+                return Response(
+                    {
+                        "code": "wording_review",
+                        "detail": "Review the wording first, then send "
+                        '{"wording_reviewed": true} to prepare the PDF.',
+                        "findings": findings,
+                    },
+                    status=409,
+                )
         document, _ = document_request(plan=plan, actor=actor)
         status = 200 if document.status == DocStatus.READY else 202
         return Response(

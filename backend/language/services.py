@@ -49,7 +49,7 @@ def dismissal_record(*, user: User, term: str, reason: str) -> bool:
 def plan_client_terms(plan: TreatmentPlan) -> list[str]:
     """The client's own words that may appear in clinician-written plan text: their term for
     their work, their goals, and the answers the plan was drafted from (coping notes, their
-    back-up plan). Exempt wherever they appear."""
+    back-up plan), and each lexicon word found in them. Exempt wherever they appear."""
     answers = plan.intake.answers
     terms = [*(g.client_words for g in plan.goals.all())]
     if answers.get("about", {}).get("work_term"):
@@ -58,7 +58,12 @@ def plan_client_terms(plan: TreatmentPlan) -> list[str]:
         answers.get("stigma_coping", {}).get("coping_notes", ""),
         answers.get("supports", {}).get("safety_plan", ""),
     ]
-    return [t for t in terms if isinstance(t, str) and t.strip()]
+    terms = [t for t in terms if isinstance(t, str) and t.strip()]
+    # A lexicon word the client used in their own words is their term wherever it appears
+    # (the clinician's restatement may reuse it).
+    lexicon = lexicon_for(plan.clinic_id)
+    used = {f.text.lower() for text in terms for f in lexicon.check(text)}
+    return terms + sorted(used)
 
 
 def plan_texts(plan: TreatmentPlan) -> list[tuple[str, str, str]]:

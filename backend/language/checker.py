@@ -41,8 +41,8 @@ QUOTED = re.compile(
     r"|\u201e[^\u201c\u201d\n]{1,2000}[\u201c\u201d]"
     r"|\u00ab[^\u00bb\n]{1,2000}\u00bb"
     r"|\u2039[^\u203a\n]{1,2000}\u203a"
-    r"|(?<![\w\u2019])\u2018(?:[^\u2018\u2019\n]|\u2019(?=\w)){1,2000}?\u2019(?!\w)"
-    r"|(?<![\w'])'(?:[^'\n]|'(?=\w)){1,2000}?'(?!\w)"
+    r"|(?<![\w\u2019])\u2018(?:[^\u2018\u2019\n]|\u2019(?=\w)){1,400}?\u2019(?!\w)"
+    r"|(?<![\w'])'(?:[^'\n]|'(?=\w)){1,400}?'(?!\w)"
 )
 TOKEN = re.compile(r"\w+(?:[\u2019'&]\w+)*")
 JOIN = re.compile(r"[ \t\-\u2010\u2011]+|")  # what may separate the words of one form
@@ -116,6 +116,11 @@ class Entry:
     replacements: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     no_replacement_before: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        # Normalised once: the check runs on every pause in typing.
+        object.__setattr__(self, "after", _phrases(self.unless_after))
+        object.__setattr__(self, "before", tuple(p[::-1] for p in _phrases(self.unless_before)))
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -167,11 +172,20 @@ class _Text:
         self.words = [m.group() for m in matches]
         self.lower = [w.lower().replace("\u2019", "'") for w in self.words]
         self.sentence_of: list[int] = []  # index of the first token of each token's sentence
-        first = 0
+        self.sentence_end: dict[int, int] = {}  # first token of a sentence -> its last token
+        breaks = [m.start() for m in SENTENCE_BREAK.finditer(text)]
+        first, b = 0, 0
         for i in range(len(matches)):
-            if i and self._sentence_break(i):
-                first = i
+            # A break character between the previous token and this one may end a sentence.
+            while b < len(breaks) and breaks[b] < self.starts[i]:
+                if i and breaks[b] >= self.ends[i - 1] and self._sentence_break(i):
+                    self.sentence_end[first] = i - 1
+                    first = i
+                b += 1
             self.sentence_of.append(first)
+        if matches:
+            self.sentence_end[first] = len(matches) - 1
+        self._sentences: dict[int, str] = {}
         self.own = [(m.start(), m.end()) for m in QUOTED.finditer(text)]
         for term in client_terms:
             if term.strip():
@@ -200,10 +214,10 @@ class _Text:
 
     def sentence(self, i: int) -> str:
         first = self.sentence_of[i]
-        last = i
-        while last + 1 < len(self.words) and self.sentence_of[last + 1] == first:
-            last += 1
-        return self.text[self.starts[first] : self.ends[last]].lower()
+        if first not in self._sentences:
+            end = self.ends[self.sentence_end[first]]
+            self._sentences[first] = self.text[self.starts[first] : end].lower()
+        return self._sentences[first]
 
     def is_own(self, start: int, end: int) -> bool:
         return any(s <= start and end <= e for s, e in self.own)
@@ -266,9 +280,9 @@ class Lexicon:
             return None
         after = doc.lower[last + 1 : last + 6]
         before = doc.lower[max(0, i - 4) : i][::-1]
-        if any(tuple(after[: len(p)]) == p for p in _phrases(entry.unless_after)):
+        if any(tuple(after[: len(p)]) == p for p in entry.after):  # type: ignore[attr-defined]
             return None
-        if any(tuple(before[: len(p)]) == p[::-1] for p in _phrases(entry.unless_before)):
+        if any(tuple(before[: len(p)]) == p for p in entry.before):  # type: ignore[attr-defined]
             return None
         if entry.unless_sentence or entry.only_sentence or entry.account:
             sentence = doc.sentence(i)

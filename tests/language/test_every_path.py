@@ -58,7 +58,9 @@ def test_an_api_pdf_request_with_unreviewed_wording_answers_409_with_the_finding
     assert judged_plan.goals.get().clinical_restatement[finding["start"] : finding["end"]] == (
         "claims"
     )
-    assert finding["suggestion"] and finding["reason"] and finding["where"]
+    assert finding["suggestion"]
+    assert finding["reason"]
+    assert finding["where"] == "Goal 1: clinician's restatement"
     assert PlanDocument.objects.count() == 0
     # The same without a body, and with wording_reviewed false.
     assert alice.api.post(documents_url(judged_plan)).status_code == 409

@@ -76,6 +76,7 @@ AUXILIARIES = {
 }  # fmt: skip
 PASSIVE_MARKERS = {"is", "are", "was", "were", "been", "being", "be", "got", "gets", "get"}
 RELATIVES = {"who", "that", "which"}
+ABILITY = {"can", "could", "may", "able", "free", "allowed", "entitled", "right"}
 COORDINATORS = {"and", "but", "or", "then", "so", "yet"}
 # Verbs that open a note sentence whose subject, left out, is the client.
 NOTE_VERBS = {
@@ -340,6 +341,8 @@ class Lexicon:
                 continue
             if word in PASSIVE_MARKERS and verb.endswith("ed"):
                 return False
+            if word in ABILITY:
+                return False  # "she can refuse any booking": a right, not a judgement
             if word in AUXILIARIES:
                 j -= 1
                 continue

@@ -187,12 +187,13 @@ class _Text:
         if matches:
             self.sentence_end[first] = len(matches) - 1
         self._sentences: dict[int, str] = {}
-        self.own = [(m.start(), m.end()) for m in QUOTED.finditer(text)]
-        for term in client_terms:
-            if term.strip():
-                self.own += [
-                    (m.start(), m.end()) for m in re.finditer(_pattern(term), text, re.IGNORECASE)
-                ]
+        self.quoted = [(m.start(), m.end()) for m in QUOTED.finditer(text)]
+        self.terms = [
+            (m.start(), m.end())
+            for term in client_terms
+            if term.strip()
+            for m in re.finditer(r"(?<!\w)" + _pattern(term) + r"(?!\w)", text, re.IGNORECASE)
+        ]
 
     def gap(self, i: int) -> str:
         """The characters between token i-1 and token i."""
@@ -221,7 +222,11 @@ class _Text:
         return self._sentences[first]
 
     def is_own(self, start: int, end: int) -> bool:
-        return any(s <= start and end <= e for s, e in self.own)
+        """Inside quotes, or sharing words with one of the client's terms ("back in the life"
+        when the client calls their work "the life")."""
+        return any(s <= start and end <= e for s, e in self.quoted) or any(
+            s < end and start < e for s, e in self.terms
+        )
 
 
 class Lexicon:

@@ -88,6 +88,13 @@ def test_the_clients_own_terms_are_exempt() -> None:
     text = "Client describes herself as a working girl and a hooker, and wants less stress."
     assert builtin_lexicon().check(text, ["working girl", "Hooker"]) == []
     assert [f.term for f in builtin_lexicon().check(text, ["working girl"])] == ["hooker"]
+    # A form that shares words with the client's term is the client's phrase too.
+    assert builtin_lexicon().check("She went back in the life.", ["the life"]) == []
+    assert [f.text for f in builtin_lexicon().check("She went back in the life.")] == [
+        "in the life"
+    ]
+    # A term matches whole words only: the client's "ho" does not exempt "hooker".
+    assert [f.text for f in builtin_lexicon().check("He is a hooker.", ["ho"])] == ["hooker"]
 
 
 def test_quoted_words_are_the_clients_and_exempt() -> None:

@@ -5,7 +5,9 @@ on word tokens (case-insensitive; words may be joined by spaces or a hyphen), th
 its context says it is the clinician's label:
 
 - the client's words are exempt: anything in quotes of any style (straight or curly, single or
-  double, guillemets, low-high) and the client's own terms (their term for their work, goals);
+  double, guillemets, low-high), the client's own terms (their term for their work, goals), and
+  a label the client gives themselves as the clinician reports it ("she calls herself a
+  hooker", "identifies as", "in her words");
 - proper names are exempt: a capitalised lexicon word inside a sentence or beside another
   capitalised word ("the John Howard Society", "Victim Services", "Trafficking Victims
   Protection Act", "Elton John");
@@ -85,6 +87,16 @@ NOTE_VERBS = {
     "called", "agreed", "wants", "wanted", "states", "stated", "became", "remains", "remained",
     "continues", "continued", "engaged", "spoke", "talked", "discussed", "did", "does",
 }  # fmt: skip
+NAME_CONNECTORS = {"of", "for", "and", "the", "on", "in", "&", "de", "du"}
+# The client labelling themselves, reported by the clinician: the label is the client's word.
+SELF_LABEL = re.compile(
+    r"\b(?:call(?:s|ed|ing)? (?:herself|himself|themselves|themself|it|her work|his work"
+    r"|their work|this|that)|describ(?:es|ed|ing) (?:herself|himself|themselves|themself|it"
+    r"|her work|his work|their work) as|identif(?:ies|ied|ying) as|refers? to (?:herself|himself"
+    r"|themselves|themself|it|her work|his work|their work) as|in (?:her|his|their) (?:own )?words"
+    r"|(?:her|his|their) (?:own )?(?:word|term|phrase|name) (?:is|was|for)|uses? the (?:word|term"
+    r"|phrase)|prefers? the (?:word|term|phrase)|self-describ\w*|self-identif\w*)\b"
+)
 FUNCTION_WORDS = {"a", "an", "the", "her", "his", "their", "this", "that", "in", "on", "of", "to"}
 
 # A sentence that gives the client's own account, or names force, fraud or coercion itself.
@@ -284,6 +296,8 @@ class Lexicon:
             return None
         if self._proper_name(doc, i, last, entry):
             return None
+        if self._self_label(doc, i):
+            return None
         after = doc.lower[last + 1 : last + 6]
         before = doc.lower[max(0, i - 4) : i][::-1]
         if any(tuple(after[: len(p)]) == p for p in entry.after):  # type: ignore[attr-defined]
@@ -326,12 +340,32 @@ class Lexicon:
             return True
         if any(doc.sentence_of[j] != j for j in titled):
             return True
+        # The next capitalised word, over connectors: "Prostitutes of New York", "Victim Services".
         neighbour = last + 1
+        while (
+            neighbour < len(doc.words)
+            and doc.lower[neighbour] in NAME_CONNECTORS
+            and not doc.clause_break(neighbour)
+        ):
+            neighbour += 1
         return (
             neighbour < len(doc.words)
             and not doc.clause_break(neighbour)
             and _titlecase(doc.words[neighbour])
         )
+
+    @staticmethod
+    def _self_label(doc: _Text, i: int) -> bool:
+        """The label follows the client's own naming closely, in the same clause: "she calls
+        herself a hooker" (not "he calls it work, but it is degrading")."""
+        first = max(doc.sentence_of[i], i - 8)
+        for j in range(i, first, -1):
+            if doc.clause_break(j):
+                first = j
+                break
+        before = doc.text[doc.starts[first] : doc.starts[i]].lower()
+        cues = list(SELF_LABEL.finditer(before))
+        return bool(cues) and len(before[cues[-1].end() :].split()) <= 3
 
     @staticmethod
     def _clients_own_act(doc: _Text, i: int, words: tuple[str, ...]) -> bool:

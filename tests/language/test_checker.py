@@ -85,7 +85,7 @@ def test_longest_phrase_wins() -> None:
 
 
 def test_the_clients_own_terms_are_exempt() -> None:
-    text = "Client describes herself as a working girl and a hooker, and wants less stress."
+    text = "Client talked about working girl friends and a hooker she knows; she wants less stress."
     assert builtin_lexicon().check(text, ["working girl", "Hooker"]) == []
     assert [f.term for f in builtin_lexicon().check(text, ["working girl"])] == ["hooker"]
     # A form that shares words with the client's term is the client's phrase too.
@@ -300,3 +300,27 @@ def test_replacements_leave_no_finding_behind_on_the_labelled_sentences() -> Non
             assert after == [], (text, fixed)
             swapped += 1
     assert swapped >= 20
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She calls herself a hooker and says it with pride.",
+        "He identifies as a rent boy.",
+        "In their words they were never a victim.",
+        "Prostitutes of New York ran the workshop.",
+        "We read the trafficking victims protection act summary.",
+    ],
+)
+def test_self_labels_names_with_connectors_and_statutes_are_not_findings(text: str) -> None:
+    assert builtin_lexicon().check(text) == []
+
+
+def test_a_label_given_by_someone_else_is_still_a_finding() -> None:
+    text = "Her family describe her as a whore."
+    assert [f.text for f in builtin_lexicon().check(text)] == ["whore"]
+
+
+def test_a_self_label_covers_only_the_words_right_after_it() -> None:
+    text = "He calls it work, but it is degrading."
+    assert [f.text for f in builtin_lexicon().check(text)] == ["degrading"]

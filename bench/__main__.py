@@ -260,6 +260,11 @@ def run(connection) -> None:
         "language_check_2000_chars_ms",
         median_ms(timed(lambda: language_check(clinic_id=persona.clinic.pk, text=note), 200)),
     )
+    # Precision and recall on the labelled sets (tune and held-out), and the bare check's time.
+    from bench.language import figures as language_figures
+
+    for name, value in language_figures().items():
+        emit(name, value)
 
     # End to end: request -> ready with one warm worker, on the configured broker.
     app.control.purge()

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from audit.services import audit_record
 from common.api import caller, caller_membership, uuid_param
 from common.errors import Conflict
+from language.services import plan_findings_for_api
 from plans.selectors import plan_get
 
 from .models import DocStatus, PlanDocument
@@ -52,19 +53,73 @@ class DocumentSerializer(serializers.Serializer):
         return document_representation(instance)
 
 
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true/false: "yes" or 1 is a wrong type, not a boolean."""
+
+    default_error_messages = {"not_a_boolean": "Send true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
+class DocumentRequestSerializer(serializers.Serializer):
+    """The optional body of a PDF request (DESIGN, "The client's copy")."""
+
+    wording_reviewed = StrictBooleanField(required=False, default=False)
+
+
+class FindingSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="Where in the plan, e.g. goals.0.clinical_restatement.")
+    where = serializers.CharField(help_text="The same, in words.")
+    start = serializers.IntegerField()
+    end = serializers.IntegerField()
+    term = serializers.CharField()
+    text = serializers.CharField()
+    suggestion = serializers.CharField()
+    reason = serializers.CharField()
+    replacement = serializers.CharField(
+        allow_null=True, help_text="A safe one-click replacement, or null: rewrite instead."
+    )
+
+
+class WordingReviewSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=["wording_review"])
+    detail = serializers.CharField()
+    findings = FindingSerializer(many=True)
+
+
 class PlanDocuments(APIView):
     required_scope = "export"
 
     error_statuses = (409,)
 
     @extend_schema(
-        request=None,
-        responses={202: DocumentSerializer, 200: DocumentSerializer},
-        description="202 with Location while it renders; 200 when this content is ready.",
+        request=DocumentRequestSerializer,
+        responses={202: DocumentSerializer, 200: DocumentSerializer, 409: WordingReviewSerializer},
+        description="202 with Location while it renders; 200 when this content is ready; 409 "
+        "`wording_review` with the findings while clinician-written text has unreviewed "
+        'language-check findings (send `"wording_reviewed": true` once reviewed).',
     )
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
+        serializer = DocumentRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        if not serializer.validated_data["wording_reviewed"]:
+            # Like the web flow: the clinician sees the wording findings before any PDF.
+            findings = plan_findings_for_api(plan)
+            if findings:
+                return Response(
+                    {
+                        "code": "wording_review",
+                        "detail": "Review the wording first, then send "
+                        '{"wording_reviewed": true} to prepare the PDF.',
+                        "findings": findings,
+                    },
+                    status=409,
+                )
         document, _ = document_request(plan=plan, actor=actor)
         status = 200 if document.status == DocStatus.READY else 202
         return Response(

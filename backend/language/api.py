@@ -14,12 +14,13 @@ from common.serializers import StrictCharField
 from .services import dismissal_record, language_check
 
 TEXT_LIMIT = 20_000
+TERM_LIMIT = 4_000  # a client term may be a whole goal or intake answer in their words
 
 
 class CheckSerializer(serializers.Serializer):
     text = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, trim_whitespace=False)
     client_terms = serializers.ListField(
-        child=StrictCharField(max_length=200), required=False, max_length=50, default=list
+        child=StrictCharField(max_length=TERM_LIMIT), required=False, max_length=50, default=list
     )
 
 

@@ -1,6 +1,7 @@
 """Running the check for a clinic (built-in entries plus the clinic's own) and dismissals."""
 
 import uuid
+from typing import Any
 
 from django.contrib.auth.models import User
 
@@ -45,18 +46,75 @@ def dismissal_record(*, user: User, term: str, reason: str) -> bool:
     )
 
 
-def plan_findings(plan: TreatmentPlan) -> list[tuple[str, Finding]]:
-    """Findings in what the clinician wrote in a plan. The client's own words (goals, their
-    term for their work, notes they gave) are not checked, and exempt where quoted."""
+def plan_client_terms(plan: TreatmentPlan) -> list[str]:
+    """The client's own words that may appear in clinician-written plan text: their term for
+    their work, their goals, and the answers the plan was drafted from (coping notes, their
+    back-up plan), and each lexicon word found in them. Exempt wherever they appear."""
     answers = plan.intake.answers
-    client_terms = [work_term(answers), *(g.client_words for g in plan.goals.all())]
-    texts = []
-    for number, goal in enumerate(plan.goals.all(), start=1):
-        texts.append((f"Goal {number}: clinician's restatement", goal.clinical_restatement))
-        texts += [(f"Goal {number}: step", step.description) for step in goal.steps.all()]
+    terms = [*(g.client_words for g in plan.goals.all())]
+    if answers.get("about", {}).get("work_term"):
+        terms.append(work_term(answers))
+    terms += [
+        answers.get("stigma_coping", {}).get("coping_notes", ""),
+        answers.get("supports", {}).get("safety_plan", ""),
+    ]
+    terms = [t for t in terms if isinstance(t, str) and t.strip()]
+    # A lexicon word the client used in their own words is their term wherever it appears
+    # (the clinician's restatement may reuse it).
+    lexicon = lexicon_for(plan.clinic_id)
+    used = {f.text.lower() for text in terms for f in lexicon.check(text)}
+    return terms + sorted(used)
+
+
+def plan_texts(plan: TreatmentPlan) -> list[tuple[str, str, str]]:
+    """Every clinician-written text of a plan, as (field path, label, text)."""
+    texts = [
+        ("strengths_notes", "Strengths: notes", plan.strengths_notes),
+        ("supports_notes", "Supports: notes", plan.supports_notes),
+        ("safety_plan", "If things get hard", plan.safety_plan),
+    ]
+    for g, goal in enumerate(plan.goals.all()):
+        texts.append(
+            (
+                f"goals[{g}].clinical_restatement",
+                f"Goal {g + 1}: clinician's restatement",
+                goal.clinical_restatement,
+            )
+        )
+        for s, step in enumerate(goal.steps.all()):
+            path, label = f"goals[{g}].steps[{s}]", f"Goal {g + 1}: step {s + 1}"
+            texts.append((f"{path}.description", label, step.description))
+            texts.append((f"{path}.frequency", f"{label} (how often)", step.frequency))
+    for r, referral in enumerate(plan.referrals.select_related("agency")):
+        texts.append(
+            (f"referrals[{r}].note", f"Referral to {referral.agency.name}: note", referral.note)
+        )
+    return [(path, label, text) for path, label, text in texts if text]
+
+
+def plan_field_findings(plan: TreatmentPlan) -> list[tuple[str, str, Finding]]:
+    """Findings in what the clinician wrote in a plan (every field, referral notes included),
+    as (field path, label, finding). The client's own words (their term for their work, their
+    goals, the intake answers the plan was drafted from, anything in quotes) are never findings."""
+    client_terms = plan_client_terms(plan)
     lexicon = lexicon_for(plan.clinic_id)
     return [
-        (where, finding) for where, text in texts for finding in lexicon.check(text, client_terms)
+        (path, label, finding)
+        for path, label, text in plan_texts(plan)
+        for finding in lexicon.check(text, client_terms)
+    ]
+
+
+def plan_findings(plan: TreatmentPlan) -> list[tuple[str, Finding]]:
+    """Findings with a readable label of where they are (the web review page)."""
+    return [(label, finding) for _path, label, finding in plan_field_findings(plan)]
+
+
+def plan_findings_for_api(plan: TreatmentPlan) -> list[dict[str, Any]]:
+    """Findings as the API answers them: which field, where in it, and the suggestion."""
+    return [
+        {"field": path, "where": label, **finding.as_dict()}
+        for path, label, finding in plan_field_findings(plan)
     ]
 
 

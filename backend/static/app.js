@@ -83,8 +83,20 @@
       box.appendChild(row);
     });
   }
+  // The client's own terms (their word for their work, their goals) are exempt: the page
+  // lists them as JSON in data-client-terms on the element marked data-language-check-form.
+  function clientTerms(field) {
+    var form = field.closest("[data-language-check-form]") ||
+      document.querySelector("[data-language-check-form]");
+    var raw = form && form.getAttribute("data-client-terms");
+    if (!raw) { return []; }
+    try {
+      var terms = JSON.parse(raw);
+      return Array.isArray(terms) ? terms.filter(function (t) { return typeof t === "string" && t.trim(); }).slice(0, 50) : [];
+    } catch (e) { return []; }
+  }
   function check(field) {
-    post("/api/v1/language-check/", {text: field.value}).then(function (body) {
+    post("/api/v1/language-check/", {text: field.value, client_terms: clientTerms(field)}).then(function (body) {
       show(field, body.findings || []);
     });
   }

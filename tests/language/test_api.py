@@ -16,10 +16,11 @@ def test_findings_have_offsets_term_suggestion_and_reason(alice) -> None:
     assert response.status_code == 200
     findings = response.json()["findings"]
     assert [(f["term"], f["start"], f["end"]) for f in findings] == [
-        ("refuses", 7, 17),
-        ("claims", 29, 40),
+        ("refuses", 7, 14),
+        ("claims", 29, 35),
     ]
     assert findings[0]["suggestion"] == "declines"
+    assert findings[0]["replacement"] == "declines"
     assert findings[0]["reason"]
 
 

@@ -155,6 +155,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Quick exit: where the wizard's quick-exit control leaves to (a neutral page). Default: this
+# service's own neutral page; else an absolute https:// address or a local path.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "/away/")
+if not (
+    QUICK_EXIT_URL.startswith("https://")
+    or (QUICK_EXIT_URL.startswith("/") and not QUICK_EXIT_URL.startswith("//"))
+):
+    raise ImproperlyConfigured("QUICK_EXIT_URL must be an https:// address or a local path")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"

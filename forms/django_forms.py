@@ -161,7 +161,7 @@ class StepForm(forms.Form):
             text = spec.label if work_topic or spec.general_label is None else spec.general_label
             field.label = _label(text, work_term)
             field.why = spec.why  # type: ignore[attr-defined]
-            field.who_sees = who_sees or spec.who_sees  # type: ignore[attr-defined]
+            field.who_sees = spec.who_sees if who_sees is None else who_sees  # type: ignore[attr-defined]
             if spec.choices:
                 field.choices = [(c.code, _label(c.label, work_term)) for c in spec.choices]  # type: ignore[attr-defined]
 

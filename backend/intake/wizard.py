@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.functional import lazy
 from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
@@ -131,7 +132,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             "work_term": work_term(self.intake.answers),
             "work_topic": work_is_a_topic(self.intake.answers),
             "not_recorded": spec.not_recorded(self.intake.kind, self.intake.answers),
-            "who_sees": who_sees(spec, self.sharing),
+            # Lazy: worked out only when a page shows it, not on every validated post.
+            "who_sees": lazy(lambda: who_sees(spec, self.sharing), str)(),
         }
 
     def process_step(self, form: StepForm) -> Any:

@@ -105,3 +105,12 @@ def test_signed_out_intake_addresses_lead_to_the_neutral_page(client, intake) ->
         assert response.url == "/away/"
         assert "next=" not in response.url
     assert client.post("/logout/").url == "/login/"
+
+
+@pytest.mark.parametrize("value", ["http://weather.example/", "//evil.example/", "javascript:x"])
+def test_a_bad_exit_address_stops_start_up_naming_it(tmp_path, value: str) -> None:
+    from tests.config.test_settings import start
+
+    result = start(tmp_path, QUICK_EXIT_URL=value)
+    assert result.returncode != 0
+    assert "QUICK_EXIT_URL must be" in result.stderr

@@ -74,3 +74,28 @@ def test_no_false_promise_is_left_in_the_form_definition() -> None:
                 assert "only if you both choose" not in field["who_sees"]
                 assert field["who_sees"] != "You and your clinician."
     assert {s.audience for s in STEPS} == {"joint", "author", "care_team"}
+
+
+def test_saving_a_step_does_not_work_out_the_text(alice, intake) -> None:
+    """The text is generated when a page shows it, so a save costs the same in a big clinic."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import MembershipFactory
+
+    browser = Browser()
+    browser.force_login(alice.user)
+
+    def save() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            browser.post(
+                f"/intakes/{intake.pk}/step/about/",
+                {f"intake_{intake.pk}-current_step": "about", "about-pronouns": "she/her"},
+            )
+        return len(ctx.captured_queries)
+
+    save()  # warm: the first request of a session does a little more
+    before = save()
+    for _ in range(5):
+        MembershipFactory(clinic=alice.clinic)
+    assert save() == before

@@ -63,10 +63,11 @@ def intake_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def quick_save_token(*, intake: Intake, user: Any) -> str:
+def quick_save_token(*, intake: Intake, user: Any, step: str) -> str:
     """Lets quick exit save the page being typed even if the sign-out lands first: it names
-    the intake and the user (ids only) and is checked against the same access rules."""
-    return signing.dumps({"i": str(intake.pk), "u": user.pk}, salt=QUICK_SAVE_SALT)
+    the intake, the user and the step on screen (no client data), and is checked against the
+    same access rules. It can save that one step of that one intake, nothing else."""
+    return signing.dumps({"i": str(intake.pk), "u": user.pk, "s": step}, salt=QUICK_SAVE_SALT)
 
 
 class StartIntakeForm(forms.Form):
@@ -190,7 +191,7 @@ def quick_save(request: HttpRequest) -> HttpResponse:
     if not membership.user.is_active:
         return HttpResponse(status=403)
     intake = intake_get(membership=membership, intake_id=claim["i"])
-    step = STEPS_BY_NAME.get(request.POST.get(f"intake_{intake.pk}-current_step", ""))
+    step = STEPS_BY_NAME.get(claim["s"])
     if step is None or step.clinician_only or intake.status != Status.IN_PROGRESS:
         return HttpResponse(status=204)
     if not step.enabled(intake.kind, intake.answers):

@@ -228,7 +228,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
-            quick_save_token=quick_save_token(intake=self.intake, user=self.actor),
+            quick_save_token=quick_save_token(intake=self.intake, user=self.actor, step=current),
         )
         return context
 

@@ -56,7 +56,7 @@ def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
     Browser().post(
         "/away/save/",
         {
-            "quick_save_token": quick_save_token(intake=intake, user=alice.user),
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
             f"intake_{intake.pk}-current_step": "goals",
             "goals-client_goals": ["x" * 600],  # too long: not valid
             "goals-what_brings_you": "New",
@@ -69,12 +69,18 @@ def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
 def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, intake) -> None:
     body = {f"intake_{intake.pk}-current_step": "goals", "goals-client_goals": ["x"]}
     assert Browser().post("/away/save/", body).status_code == 403
-    forged = {**body, "quick_save_token": quick_save_token(intake=intake, user=alice.user) + "x"}
+    forged = {
+        **body,
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals") + "x",
+    }
     assert Browser().post("/away/save/", forged).status_code == 403
-    outsider = {**body, "quick_save_token": quick_save_token(intake=intake, user=charlie.user)}
+    outsider = {
+        **body,
+        "quick_save_token": quick_save_token(intake=intake, user=charlie.user, step="goals"),
+    }
     assert Browser().post("/away/save/", outsider).status_code == 404
     reflection = {
-        "quick_save_token": quick_save_token(intake=intake, user=alice.user),
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="reflection"),
         f"intake_{intake.pk}-current_step": "reflection",
         "reflection-reflection_notes": "x",
     }
@@ -82,6 +88,16 @@ def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, inta
     intake.refresh_from_db()
     assert intake.answers == {}
     assert not intake.reflections.exists()
+    # The token saves the step it was issued for, whatever step the body names.
+    other_step = {
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+        f"intake_{intake.pk}-current_step": "supports",
+        "supports-safety_plan": "x",
+        "goals-client_goals": ["From the goals page"],
+    }
+    assert Browser().post("/away/save/", other_step).status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers == {"goals": {"client_goals": ["From the goals page"]}}
 
 
 def test_the_exit_address_is_configurable(alice, settings) -> None:

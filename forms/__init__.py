@@ -3,7 +3,14 @@
 This package only describes and validates; it never writes to a database.
 """
 
-from .flow import enabled_steps, prune_answers, work_is_a_topic, work_term
+from .flow import (
+    client_steps,
+    enabled_steps,
+    needs_safety_prompt,
+    prune_answers,
+    work_is_a_topic,
+    work_term,
+)
 from .intake import FORM_VERSION, KINDS, STEPS, STEPS_BY_NAME
 from .spec import PREFER_NOT_TO_SAY, Choice, Field, Step
 
@@ -16,7 +23,9 @@ __all__ = [
     "Choice",
     "Field",
     "Step",
+    "client_steps",
     "enabled_steps",
+    "needs_safety_prompt",
     "prune_answers",
     "work_is_a_topic",
     "work_term",

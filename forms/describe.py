@@ -4,6 +4,7 @@ from typing import Any
 
 from .intake import FORM_VERSION, STEPS
 from .spec import Field, KindIs, Step
+from .who_sees import who_sees_generic
 
 
 def applies_to_kind(step: Step, kind: str) -> bool:
@@ -11,7 +12,7 @@ def applies_to_kind(step: Step, kind: str) -> bool:
     return not (isinstance(step.enabled_when, KindIs) and step.enabled_when.kind != kind)
 
 
-def _field(spec: Field) -> dict[str, Any]:
+def _field(spec: Field, step: Step) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": spec.name,
         "type": spec.kind,
@@ -19,7 +20,10 @@ def _field(spec: Field) -> dict[str, Any]:
         "general_label": spec.general_label,
         "help": spec.help,
         "why": spec.why,
-        "who_sees": spec.who_sees,
+        # Per intake, the wizard names the care team and any connected systems.
+        "who_sees": who_sees_generic(step),
+        # Stored only when this holds (the client's recording_preference); else not asked.
+        "recorded_when": spec.recorded_when.describe() if spec.recorded_when else None,
         "required": spec.required,
         "optional": not spec.required,
         "sensitivity": spec.sensitivity,
@@ -48,8 +52,9 @@ def describe_form(kind: str) -> dict[str, Any]:
                 "title": step.title,
                 "intro": step.intro,
                 "clinician_only": step.clinician_only,
+                "audience": step.audience,
                 "enabled_when": step.enabled_when.describe() if step.enabled_when else None,
-                "fields": [_field(f) for f in step.fields],
+                "fields": [_field(f, step) for f in step.fields],
             }
             for step in STEPS
             if applies_to_kind(step, kind)

@@ -1,6 +1,6 @@
 """Django form classes generated from the step definitions: the one validator for wizard and API."""
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
 
@@ -142,22 +142,34 @@ class StepForm(forms.Form):
     step: Step
 
     def __init__(
-        self, *args: Any, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True, **kwargs: Any
+        self,
+        *args: Any,
+        work_term: str = DEFAULT_WORK_TERM,
+        work_topic: bool = True,
+        not_recorded: Collection[str] = (),
+        who_sees: str | None = None,
+        **kwargs: Any,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
+        for name in not_recorded:  # not stored, so not asked (recording_preference)
+            self.fields.pop(name, None)
         for spec in self.step.fields:
-            field = self.fields[spec.name]
+            field = self.fields.get(spec.name)
+            if field is None:
+                continue
             text = spec.label if work_topic or spec.general_label is None else spec.general_label
             field.label = _label(text, work_term)
             field.why = spec.why  # type: ignore[attr-defined]
-            field.who_sees = spec.who_sees  # type: ignore[attr-defined]
+            field.who_sees = spec.who_sees if who_sees is None else who_sees  # type: ignore[attr-defined]
             if spec.choices:
                 field.choices = [(c.code, _label(c.label, work_term)) for c in spec.choices]  # type: ignore[attr-defined]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
         for spec in self.step.fields:
+            if spec.name not in self.fields:
+                continue
             exclusive = spec.exclusive_codes
             chosen = cleaned.get(spec.name)
             if exclusive and isinstance(chosen, list) and len(chosen) > 1:
@@ -174,6 +186,8 @@ class StepForm(forms.Form):
         """The cleaned answers worth storing: blank ones are left out (recorded as skipped)."""
         out: dict[str, Any] = {}
         for spec in self.step.fields:
+            if spec.name not in self.fields:
+                continue
             value = self.cleaned_data.get(spec.name)
             if spec.kind == "bool":
                 out[spec.name] = bool(value)
@@ -211,11 +225,19 @@ _JSON_TYPES = {"bool": bool, "text": str, "choice": str}
 
 
 def validate_payload(
-    step: Step, payload: Any, *, work_term: str = DEFAULT_WORK_TERM, work_topic: bool = True
+    step: Step,
+    payload: Any,
+    *,
+    work_term: str = DEFAULT_WORK_TERM,
+    work_topic: bool = True,
+    not_recorded: Collection[str] = (),
 ) -> dict[str, Any]:
-    """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid."""
+    """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid.
+
+    Fields in `not_recorded` (the recording preference) are dropped unread, never stored."""
     if not isinstance(payload, dict):
         raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})
+    payload = {k: v for k, v in payload.items() if k not in not_recorded}
     errors: dict[str, list[str]] = {}
     known = {spec.name: spec for spec in step.fields}
     for key in payload:
@@ -243,7 +265,12 @@ def validate_payload(
             data[name] = [value]
     if errors:
         raise StepInvalid(errors)
-    form = form_class(step.name)(MultiValueDict(data), work_term=work_term, work_topic=work_topic)
+    form = form_class(step.name)(
+        MultiValueDict(data),
+        work_term=work_term,
+        work_topic=work_topic,
+        not_recorded=not_recorded,
+    )
     if not form.is_valid():
         raise StepInvalid({k: [str(m) for m in v] for k, v in form.errors.items()})
     return form.answers()

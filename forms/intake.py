@@ -21,7 +21,6 @@ FORM_VERSION = "2026-11-1"
 KINDS = ("individual", "couple")
 
 PNTS = Choice(PREFER_NOT_TO_SAY, "I'd rather not say", exclusive=True)
-ONLY_ME_AND_CLINICIAN = "You and your clinician. It goes in your plan only if you both choose."
 
 WORK_IS_A_TOPIC = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
 WORK_DETAILS_WANTED = AllOf(
@@ -31,6 +30,14 @@ WORK_DETAILS_WANTED = AllOf(
     )
 )
 CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "reduce"}))
+
+# What is recorded (DESIGN "What is recorded"): `minimal` stores only what the plan prints, so
+# free text the plan does not use is neither asked nor kept; `no_work_details` keeps nothing
+# about the work, not even whether it is a topic or what the client calls it.
+NOT_MINIMAL = AnswerNotIn("consent", "recording_preference", frozenset({"minimal"}))
+WORK_RECORDED = AnswerNotIn("consent", "recording_preference", frozenset({"no_work_details"}))
+WORK_PLANS_WANTED = AllOf((WORK_IS_A_TOPIC, WORK_RECORDED))
+CHANGE_PLANNING_WANTED = AllOf((CHANGING_WORK, WORK_RECORDED))
 
 CONSENT = Step(
     name="consent",
@@ -89,6 +96,7 @@ ABOUT = Step(
             "work_term",
             "text",
             "If you do sex work, what do you call your work?",
+            recorded_when=WORK_RECORDED,
             help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
             why="We will use your word, not ours, everywhere in your plan.",
             max_length=60,
@@ -99,6 +107,7 @@ ABOUT = Step(
             "work_focus",
             "choice",
             "How much does your work have to do with what you'd like to work on here?",
+            recorded_when=WORK_RECORDED,
             why=(
                 "Some people want to talk about their work and some don't. Your answer decides "
                 "whether we ask anything about it at all."
@@ -136,6 +145,7 @@ GOALS = Step(
             "what_brings_you",
             "text",
             "Anything else about what brings you here?",
+            recorded_when=NOT_MINIMAL,
             why="Only if you'd like to add more.",
             own_words=True,
         ),
@@ -153,7 +163,6 @@ WORK_CONTEXT = Step(
             "multi",
             "What kinds of {work} do you do?",
             why="Experiences differ a lot between kinds of work, so we don't assume.",
-            who_sees=ONLY_ME_AND_CLINICIAN,
             sensitivity="restricted",
             choices=(
                 Choice("street_based", "Street-based"),
@@ -187,8 +196,8 @@ WORK_CONTEXT = Step(
             "work_meaning",
             "text",
             "Anything you'd like to say about what your work means to you?",
+            recorded_when=NOT_MINIMAL,
             why="Only if you want to. Your words are kept as you write them.",
-            who_sees=ONLY_ME_AND_CLINICIAN,
             own_words=True,
             sensitivity="restricted",
         ),
@@ -209,7 +218,6 @@ PRECAUTIONS = Step(
             "multi",
             "What do you already do to stay safe?",
             why="So that your plan builds on what already works for you.",
-            who_sees=ONLY_ME_AND_CLINICIAN,
             sensitivity="restricted",
             choices=(
                 Choice("screening_clients", "Screening clients"),
@@ -230,7 +238,6 @@ PRECAUTIONS = Step(
             "Is there anything you'd like to strengthen?",
             why="Only if there's something you'd like support with.",
             own_words=True,
-            who_sees=ONLY_ME_AND_CLINICIAN,
             sensitivity="restricted",
         ),
     ),
@@ -292,6 +299,7 @@ STIGMA_COPING = Step(
             "coping_notes",
             "text",
             "Anything you'd like to add?",
+            recorded_when=NOT_MINIMAL,
             own_words=True,
             why="Only if you'd like to.",
             sensitivity="sensitive",
@@ -305,7 +313,7 @@ WORK_PLANS = Step(
     intro=(
         "There is no right answer. Whatever you choose, we support it, and you can change it later."
     ),
-    enabled_when=WORK_IS_A_TOPIC,
+    enabled_when=WORK_PLANS_WANTED,
     fields=(
         Field(
             "work_direction",
@@ -333,7 +341,7 @@ EXIT_PLANNING = Step(
         "Change usually happens in steps, and going back for a while is a normal part of it. "
         "We focus on your goals and what would help you reach them."
     ),
-    enabled_when=CHANGING_WORK,
+    enabled_when=CHANGE_PLANNING_WANTED,
     fields=(
         Field(
             "exit_stage",
@@ -458,6 +466,7 @@ PARTNER = Step(
             "partner_concerns",
             "text",
             "Partner: what would you like to work on, in your words?",
+            recorded_when=NOT_MINIMAL,
             why="Your own view, including how others' attitudes have affected you.",
             own_words=True,
             sensitivity="sensitive",
@@ -488,6 +497,70 @@ PARTNER = Step(
     ),
 )
 
+
+def _private_check(name: str, partner: str) -> Step:
+    return Step(
+        name=name,
+        title=f"Private check with {partner}",
+        intro=(
+            "Taken with this partner alone, before joint questions. The answers are for the care "
+            "team only: never shown on joint pages or the joint review, never printed in the plan, "
+            "never exported."
+        ),
+        enabled_when=KindIs("couple"),
+        audience="care_team",
+        fields=(
+            Field(
+                "feels_safe",
+                "choice",
+                "Do you feel safe in the relationship?",
+                why="So that we can offer support in private if it is needed.",
+                sensitivity="restricted",
+                safety_codes=frozenset({"no"}),
+                choices=(
+                    Choice("yes", "Yes"),
+                    Choice("mostly", "Mostly"),
+                    Choice("no", "No"),
+                    Choice("unsure", "I'm not sure"),
+                    PNTS,
+                ),
+            ),
+            Field(
+                "pressure",
+                "choice",
+                "Do you feel pressure to come here or to talk about things you'd rather not?",
+                why="Couples work should be something both of you want.",
+                sensitivity="restricted",
+                safety_codes=frozenset({"a_lot"}),
+                choices=(
+                    Choice("none", "None"),
+                    Choice("some", "Some"),
+                    Choice("a_lot", "A lot"),
+                    PNTS,
+                ),
+            ),
+            Field(
+                "wants_individual_time",
+                "bool",
+                "I'd like some time with the clinician on my own",
+                why="Anyone can ask for time alone, at any point.",
+                sensitivity="restricted",
+            ),
+            Field(
+                "private_notes",
+                "text",
+                "Anything you'd like the clinician to know, just between you?",
+                why="Only if you'd like to.",
+                own_words=True,
+                sensitivity="restricted",
+            ),
+        ),
+    )
+
+
+PRIVATE_CHECK_A = _private_check("private_check_a", "partner A")
+PRIVATE_CHECK_B = _private_check("private_check_b", "partner B")
+
 REFLECTION = Step(
     name="reflection",
     title="Clinician's private reflection",
@@ -495,14 +568,13 @@ REFLECTION = Step(
         "Only you can see this. It is never printed, exported or shown to anyone else, "
         "including clinic admins."
     ),
-    clinician_only=True,
+    audience="author",
     fields=(
         Field(
             "reflection_notes",
             "text",
             "How might your own views or experiences shape this work?",
             why="Noticing our own reactions helps us stay with the client's goals.",
-            who_sees="Only you.",
             sensitivity="restricted",
         ),
         Field(
@@ -510,7 +582,6 @@ REFLECTION = Step(
             "bool",
             "I'd like to talk this through in consultation",
             why="A reminder for you on your dashboard.",
-            who_sees="Only you.",
         ),
     ),
 )
@@ -524,20 +595,20 @@ REVIEW = Step(
             "findings_acknowledged",
             "bool",
             "We've looked at any wording suggestions",
-            who_sees="You and your clinician.",
         ),
         Field(
             "confirmed",
             "bool",
             "We've read this together and it reflects what was said",
             required=True,
-            who_sees="You and your clinician.",
         ),
     ),
 )
 
 STEPS: tuple[Step, ...] = (
     CONSENT,
+    PRIVATE_CHECK_A,
+    PRIVATE_CHECK_B,
     ABOUT,
     GOALS,
     WORK_CONTEXT,

@@ -11,6 +11,11 @@ from typing import Any, Literal
 Answers = Mapping[str, Mapping[str, Any]]  # {step: {field: value}}
 FieldKind = Literal["bool", "text", "choice", "multi", "text_list"]
 Sensitivity = Literal["routine", "sensitive", "restricted"]
+# Who a step's answers are for: "joint" steps are the client's (the wizard, the plan, exports);
+# "author" is the clinician who wrote them, alone (the reflection); "care_team" are the
+# clinicians on the client's care team, never the client's partner, never printed or exported
+# (the couple private checks).
+Audience = Literal["joint", "author", "care_team"]
 
 PREFER_NOT_TO_SAY = "prefer_not_to_say"
 TEXT_MAX = 4000
@@ -30,7 +35,6 @@ class Field:
     kind: FieldKind
     label: str
     why: str = ""  # why we ask
-    who_sees: str = "You and your clinician."
     required: bool = False
     choices: tuple[Choice, ...] = ()
     sensitivity: Sensitivity = "routine"
@@ -42,6 +46,21 @@ class Field:
     own_words: bool = False
     # Label used when work is not a topic for this client (Guideline 3); None: same label.
     general_label: str | None = None
+    # Whether the answer is stored at all (the client's `recording_preference`): a field whose
+    # condition is false is not asked in the wizard, dropped by the step API, and deleted.
+    recorded_when: "Condition | None" = None
+    # Answers that put a safety prompt on the care team's own page (private checks).
+    safety_codes: frozenset[str] = frozenset()
+
+    @property
+    def who_sees(self) -> str:
+        """The generic text for a joint question; per intake, forms.who_sees says it exactly."""
+        from .who_sees import GENERIC
+
+        return GENERIC
+
+    def recorded(self, kind: str, answers: "Answers") -> bool:
+        return self.recorded_when is None or self.recorded_when(kind, answers)
 
     @property
     def codes(self) -> list[str]:
@@ -121,12 +140,21 @@ class Step:
     intro: str
     fields: tuple[Field, ...]
     enabled_when: Condition | None = None
-    clinician_only: bool = False
+    audience: Audience = "joint"
     general_title: str | None = None
     general_intro: str | None = None
 
+    @property
+    def clinician_only(self) -> bool:
+        """Not part of the wizard the client sees: written on the clinician's own pages."""
+        return self.audience != "joint"
+
     def enabled(self, kind: str, answers: Answers) -> bool:
         return self.enabled_when is None or self.enabled_when(kind, answers)
+
+    def not_recorded(self, kind: str, answers: Answers) -> list[str]:
+        """The fields of this step that the recording preference says are not stored."""
+        return [f.name for f in self.fields if not f.recorded(kind, answers)]
 
     def get_field(self, name: str) -> Field:
         for f in self.fields:

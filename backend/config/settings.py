@@ -157,6 +157,14 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# Quick exit: where the wizard's quick-exit control leaves to (a neutral page). Default: this
+# service's own neutral page; else an absolute https:// address or a local path.
+QUICK_EXIT_URL = env_str("QUICK_EXIT_URL", "/away/")
+if not (
+    QUICK_EXIT_URL.startswith("https://")
+    or (QUICK_EXIT_URL.startswith("/") and not QUICK_EXIT_URL.startswith("//"))
+):
+    raise ImproperlyConfigured("QUICK_EXIT_URL must be an https:// address or a local path")
 
 LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
@@ -219,7 +227,13 @@ SPECTACULAR_SETTINGS = {
     # Separate request and response models, so read-only fields (id, created_at) are never
     # required in a request body of a generated client.
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"WebhookEventEnum": "webhooks.models.EVENTS"},
+    # Stable names for the enums a generated client exposes as types.
+    "ENUM_NAME_OVERRIDES": {
+        "WebhookEventEnum": "webhooks.models.EVENTS",
+        "IntakeStatusEnum": "intake.models.Status",
+        "DocumentStatusEnum": "documents.models.DocStatus",
+        "PlanStatusEnum": "plans.models.PlanStatus",
+    },
     "SERVERS": [{"url": PUBLIC_BASE_URL, "description": "This service"}],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

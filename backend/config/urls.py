@@ -24,6 +24,11 @@ api_v1 = [
     path("intakes/<str:pk>/", intake_api.IntakeDetail.as_view(), name="intake-detail"),
     path("intakes/<str:pk>/steps/<str:step>/", intake_api.IntakeStep.as_view(), name="intake-step"),
     path("intakes/<str:pk>/complete/", intake_api.IntakeComplete.as_view(), name="intake-complete"),
+    path(
+        "intakes/<str:pk>/private-checks/",
+        intake_api.IntakePrivateChecks.as_view(),
+        name="intake-private-checks",
+    ),
     path("plans/", plans_api.PlanList.as_view(), name="plan-list"),
     path("plans/<str:pk>/", plans_api.PlanDetail.as_view(), name="plan-api-detail"),
     path("plans/<str:pk>/preview", plans_api.PlanPreview.as_view(), name="plan-preview"),

@@ -105,6 +105,11 @@ def _question(field: Field) -> dict[str, Any]:
                 "text": f"Why we ask: {field.why} Who sees this: {field.who_sees}",
             }
         ]
+    # Recorded only under some recording preferences: asked only then (forms/ recorded_when).
+    enable = _enable_when(field.recorded_when) if field.recorded_when else []
+    if enable:
+        item["enableWhen"] = enable
+        item["enableBehavior"] = "all"
     return item
 
 

@@ -17,8 +17,8 @@ from forms import KINDS, STEPS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
 
-from .models import Intake
-from .selectors import intake_get, intake_list, intake_steps, step_answers
+from .models import Intake, Status
+from .selectors import intake_get, intake_list, intake_steps, private_checks, step_answers
 from .services import (
     IntakeClosed,
     IntakeIncomplete,
@@ -30,13 +30,18 @@ from .services import (
 
 
 def intake_representation(intake: Intake, viewer: Any) -> dict[str, Any]:
+    """The joint intake: never the couple private checks (see IntakePrivateChecks); the
+    reflection only for its author, as before."""
     steps = intake_steps(intake=intake, viewer=viewer)
     answers = {}
     for step in STEPS:
+        if step.audience == "care_team":
+            continue
         value = step_answers(intake=intake, step=step, viewer=viewer)
         if value is not None:
             answers[step.name] = value
-    enabled = [s for s in steps if s.enabled]
+    # Progress counts the client's steps, as the wizard does.
+    enabled = [s for s in steps if s.enabled and not s.clinician_only]
     return {
         "id": str(intake.pk),
         "client": str(intake.client_id),
@@ -44,7 +49,15 @@ def intake_representation(intake: Intake, viewer: Any) -> dict[str, Any]:
         "status": intake.status,
         "form_version": intake.form_version,
         "current_step": intake.current_step,
-        "steps": [{"name": s.name, "enabled": s.enabled, "complete": s.complete} for s in steps],
+        "steps": [
+            {
+                "name": s.name,
+                "enabled": s.enabled,
+                "complete": s.complete,
+                "clinician_only": s.clinician_only,
+            }
+            for s in steps
+        ],
         "progress": {"complete": sum(s.complete for s in enabled), "total": len(enabled)},
         "answers": answers,
         "created_at": intake.created_at,
@@ -57,6 +70,9 @@ class StepStateSerializer(serializers.Serializer):
     name = serializers.CharField()
     enabled = serializers.BooleanField()
     complete = serializers.BooleanField()
+    clinician_only = serializers.BooleanField(
+        help_text="Written by the clinician on a page of its own, never in the client's wizard."
+    )
 
 
 class ProgressSerializer(serializers.Serializer):
@@ -70,7 +86,7 @@ class IntakeSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     client = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=KINDS)
-    status = serializers.ChoiceField(choices=["in_progress", "completed"])
+    status = serializers.ChoiceField(choices=Status.choices)
     form_version = serializers.CharField()
     current_step = serializers.CharField()
     steps = StepStateSerializer(many=True)
@@ -82,6 +98,14 @@ class IntakeSerializer(serializers.Serializer):
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
     completed_at = serializers.DateTimeField(allow_null=True)
+
+
+class StepSavedSerializer(IntakeSerializer):
+    not_recorded = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Fields you sent that the client's recording preference keeps out of the "
+        "record: they were dropped, not stored.",
+    )
 
 
 class CompletedSerializer(serializers.Serializer):
@@ -183,7 +207,7 @@ class IntakeStep(APIView):
 
     @extend_schema(
         request={"application/json": {"type": "object", "additionalProperties": True}},
-        responses=IntakeSerializer,
+        responses=StepSavedSerializer,
         description="Body: {field: value} for the fields of this step (lists for multi and "
         "list fields). 404 for an unknown step, 409 when the step is off or the intake done.",
     )
@@ -193,19 +217,44 @@ class IntakeStep(APIView):
         spec = STEPS_BY_NAME.get(step)
         if spec is None:
             raise NotFound(f"No step named {step[:40]!r}.")
+        # Fields the stored recording preference leaves out are dropped unread, and named.
+        skipped = spec.not_recorded(intake.kind, intake.answers)
         try:
             answers = validate_payload(
                 spec,
                 request.data,
                 work_term=work_term(intake.answers),
                 work_topic=work_is_a_topic(intake.answers),
+                not_recorded=skipped,
             )
             intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)
         except StepInvalid as exc:
             raise ValidationError(exc.errors) from None
         except (StepNotEnabled, IntakeClosed) as exc:
             raise Conflict(str(exc)) from None
-        return Response(intake_representation(intake, request.user))
+        body = intake_representation(intake, request.user)
+        sent = request.data if isinstance(request.data, dict) else {}
+        body["not_recorded"] = [name for name in skipped if name in sent]
+        return Response(body)
+
+
+class IntakePrivateChecks(APIView):
+    """The couple private checks: for the care team only, and never inside the intake's joint
+    representation, so an integration that syncs intakes cannot carry them off by accident."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: str) -> Response:
+        membership, actor = caller(request)
+        intake = intake_get(membership=membership, intake_id=pk)
+        audit_record(
+            actor=actor,
+            clinic_id=intake.clinic_id,
+            action="read",
+            obj=intake,
+            client_id=intake.client_id,
+            step="private_checks",
+        )
+        return Response({"intake": str(intake.pk), **private_checks(intake=intake)})
 
 
 class IntakeComplete(APIView):

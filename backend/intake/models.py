@@ -54,3 +54,26 @@ class Reflection(BaseModel):
         constraints = [
             models.UniqueConstraint(fields=["intake", "author"], name="one_reflection_per_author")
         ]
+
+
+class PrivateCheck(BaseModel):
+    """A couple partner's private check (`private_check_a` / `private_check_b`), taken with
+    that partner alone. Kept apart from `Intake.answers` on purpose: every joint reader (the
+    wizard, the review, the plan, PDFs, FHIR, the intake's API representation) reads only
+    `Intake.answers`, so none of them can show these by mistake. Only the care team reads them.
+    """
+
+    intake = models.ForeignKey(Intake, on_delete=models.CASCADE, related_name="private_checks")
+    step = models.CharField(max_length=40)
+    answers = EncryptedJSONField(default=dict)
+    # Derived from the answers by forms/ (feels_safe "no", pressure "a_lot"), kept in clear so
+    # that the clinician's page can list the prompts without decrypting every check.
+    safety_prompt = models.BooleanField(default=False)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["intake", "step"], name="one_private_check_per_step")
+        ]

@@ -10,9 +10,9 @@ from django.utils import timezone
 from accounts.models import Membership
 from audit.services import audit_record
 from clients.models import Client
-from forms import FORM_VERSION, Step, prune_answers
+from forms import FORM_VERSION, Step, needs_safety_prompt, prune_answers
 
-from .models import Intake, Reflection, Status
+from .models import Intake, PrivateCheck, Reflection, Status
 
 
 class IntakeError(Exception):
@@ -68,7 +68,7 @@ def intake_submit_step(
     if not step.enabled(intake.kind, intake.answers):
         raise StepNotEnabled(f"The step {step.name!r} does not apply to this intake now.")
     removed: list[str] = []
-    if step.clinician_only:
+    if step.audience == "author":
         Reflection.objects.update_or_create(
             intake=intake,
             author_id=actor.pk,
@@ -77,10 +77,22 @@ def intake_submit_step(
                 "consultation_wanted": bool(answers.get("consultation_wanted")),
             },
         )
+    elif step.audience == "care_team":
+        # Apart from the joint answers, so no joint reader can ever show them.
+        PrivateCheck.objects.update_or_create(
+            intake=intake,
+            step=step.name,
+            defaults={
+                "answers": answers,
+                "safety_prompt": needs_safety_prompt(step, answers),
+                "updated_by": actor,
+            },
+        )
     else:
         merged = {**intake.answers, step.name: answers}
         intake.answers, removed = prune_answers(intake.kind, merged)
-    intake.current_step = step.name
+    if not step.clinician_only:  # the wizard resumes on client steps only
+        intake.current_step = step.name
     intake.save(update_fields=["answers", "current_step", "updated_at"])
     audit_record(
         actor=actor,

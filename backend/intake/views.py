@@ -1,27 +1,73 @@
-"""Web pages around the wizard: the clinician's home, starting an intake, quick exit."""
+"""Web pages around the wizard: the clinician's home, starting an intake, the clinician-only
+pages (reflection, couple private checks), the page after "save and finish later", quick exit."""
 
+import contextlib
+from collections.abc import Callable
+from functools import wraps
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core import signing
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Membership
 from accounts.permissions import membership_or_404
+from audit.services import audit_record
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import client_get, client_list
 from clients.services import client_create, client_erase
-from forms import KINDS
+from forms import KINDS, STEPS_BY_NAME, work_is_a_topic, work_term
+from forms.django_forms import answers_to_data, form_class
+from forms.who_sees import who_sees
 from language.services import consultation_prompts
 from plans.models import TreatmentPlan
 from plans.selectors import plans_for
 
-from .models import Intake, Reflection
-from .selectors import intake_get, intake_in_progress
-from .services import intake_start
+from .models import Intake, Reflection, Status
+from .selectors import (
+    intake_get,
+    intake_in_progress,
+    intake_sharing,
+    safety_prompts,
+    step_answers,
+)
+from .services import IntakeError, intake_start, intake_submit_step
+
+QUICK_SAVE_SALT = "intake.quick-save"
+QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
+
+
+def neutral_exit() -> HttpResponse:
+    """Where a signed-out visitor to an intake page goes: the quick-exit page, never the
+    sign-in page with the intake step in its address (Back after a quick exit lands here)."""
+    return HttpResponseRedirect(reverse("away"))
+
+
+def intake_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """login_required for pages about one intake, leaving to the neutral page when signed out."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return neutral_exit()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def quick_save_token(*, intake: Intake, user: Any, step: str) -> str:
+    """Lets quick exit save the page being typed even if the sign-out lands first: it names
+    the intake, the user and the step on screen (no client data), and is checked against the
+    same access rules. It can save that one step of that one intake, nothing else."""
+    return signing.dumps({"i": str(intake.pk), "u": user.pk, "s": step}, salt=QUICK_SAVE_SALT)
 
 
 class StartIntakeForm(forms.Form):
@@ -65,6 +111,8 @@ def home(request: HttpRequest) -> HttpResponse:
             author=membership.user, consultation_wanted=True
         ).select_related("intake__client"),
         "wording_prompts": consultation_prompts(user=membership.user),
+        # Couple private checks that asked for a safety follow-up, for this clinician's clients.
+        "safety_prompts": list(safety_prompts(membership=membership)[:50]),
     }
     return render(request, "intake/home.html", context)
 
@@ -101,13 +149,13 @@ def start_intake(request: HttpRequest) -> HttpResponse:
     return redirect("intake-step", intake_id=intake.pk, step="consent")
 
 
-@login_required
+@intake_page
 def intake_resume(request: HttpRequest, intake_id: str) -> HttpResponse:
     intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
     return redirect("intake-step", intake_id=intake.pk, step=intake.current_step or "consent")
 
 
-@login_required
+@intake_page
 def intake_summary(request: HttpRequest, intake_id: str) -> HttpResponse:
     intake: Intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
     plan = TreatmentPlan.objects.filter(intake=intake).first()
@@ -117,9 +165,108 @@ def intake_summary(request: HttpRequest, intake_id: str) -> HttpResponse:
 
 
 def away(request: HttpRequest) -> HttpResponse:
-    """Quick exit: end the session and show a page with nothing on it about care or the client."""
+    """Quick exit: end the session and leave for the configured neutral address (by default
+    a page with nothing on it about care or the client)."""
     logout(request)
+    if settings.QUICK_EXIT_URL not in ("", reverse("away")):
+        return HttpResponseRedirect(settings.QUICK_EXIT_URL)
     return render(request, "away.html")
+
+
+@csrf_exempt  # authenticated by the signed token in the body, not by the session cookie
+@require_http_methods(["POST"])
+def quick_save(request: HttpRequest) -> HttpResponse:
+    """Quick exit saves what was typed on the current wizard page (sent with sendBeacon).
+
+    Valid fields are saved; a field that does not validate keeps its stored answer."""
+    try:
+        claim = signing.loads(
+            request.POST.get("quick_save_token", ""),
+            salt=QUICK_SAVE_SALT,
+            max_age=QUICK_SAVE_MAX_AGE,
+        )
+        membership = Membership.objects.select_related("user").get(user_id=claim["u"])
+    except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
+        return HttpResponse(status=403)
+    if not membership.user.is_active:
+        return HttpResponse(status=403)
+    intake = intake_get(membership=membership, intake_id=claim["i"])
+    step = STEPS_BY_NAME.get(claim["s"])
+    if step is None or step.clinician_only or intake.status != Status.IN_PROGRESS:
+        return HttpResponse(status=204)
+    if not step.enabled(intake.kind, intake.answers):
+        return HttpResponse(status=204)
+    form = form_class(step.name)(
+        request.POST,
+        prefix=step.name,
+        work_term=work_term(intake.answers),
+        work_topic=work_is_a_topic(intake.answers),
+        not_recorded=step.not_recorded(intake.kind, intake.answers),
+    )
+    form.is_valid()
+    stored = intake.answers.get(step.name, {})
+    answers = {
+        **{k: v for k, v in form.answers().items() if k not in form.errors},
+        **{k: stored[k] for k in form.errors if k in stored},
+    }
+    with contextlib.suppress(IntakeError):  # completed meanwhile: nothing left to save
+        intake_submit_step(intake=intake, step=step, answers=answers, actor=membership.user)
+    return HttpResponse(status=204)
+
+
+@intake_page
+def intake_paused(request: HttpRequest, intake_id: str) -> HttpResponse:
+    """After "save and finish later": about this intake only (no other clients, no prompts)."""
+    intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
+    return render(request, "intake/paused.html", {"intake": intake})
+
+
+@intake_page
+def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpResponse:
+    """A clinician-only step (reflection, couple private checks) on a page of its own."""
+    membership = membership_or_404(request)
+    intake = intake_get(membership=membership, intake_id=intake_id)
+    spec = STEPS_BY_NAME.get(step)
+    if spec is None or not spec.clinician_only or not spec.enabled(intake.kind, intake.answers):
+        raise Http404
+    form_cls = form_class(spec.name)
+    kwargs = {"who_sees": who_sees(spec, intake_sharing(intake=intake))}
+    status = 200
+    if request.method == "POST":
+        form = form_cls(request.POST, **kwargs)
+        if form.is_valid():
+            try:
+                intake_submit_step(
+                    intake=intake, step=spec, answers=form.answers(), actor=membership.user
+                )
+            except IntakeError as exc:
+                messages.warning(request, str(exc))
+            else:
+                messages.success(request, "Saved.")
+            return redirect("intake-private", intake_id=intake.pk, step=spec.name)
+        status = 400
+    else:
+        audit_record(
+            actor=membership.user,
+            clinic_id=intake.clinic_id,
+            action="read",
+            obj=intake,
+            client_id=intake.client_id,
+            step=spec.name,
+        )
+        saved = step_answers(intake=intake, step=spec, viewer=membership.user)
+        form = form_cls(answers_to_data(spec, saved, prefix=None) if saved else None, **kwargs)
+    others = [
+        s
+        for s in STEPS_BY_NAME.values()
+        if s.clinician_only and s.enabled(intake.kind, intake.answers)
+    ]
+    return render(
+        request,
+        "intake/private.html",
+        {"intake": intake, "step_spec": spec, "form": form, "private_steps": others},
+        status=status,
+    )
 
 
 @login_required

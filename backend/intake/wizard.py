@@ -14,18 +14,25 @@ from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpRespons
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
+from django.utils.functional import lazy
 from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
 from audit.services import audit_record
-from forms import STEPS, Step, work_is_a_topic, work_term
+from forms import STEPS, STEPS_BY_NAME, Step, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
+from forms.who_sees import Sharing, who_sees
 
 from .models import Intake, Status
-from .selectors import intake_get, step_answers
+from .selectors import intake_get, intake_sharing, step_answers
 from .services import IntakeClosed, StepNotEnabled, intake_complete, intake_submit_step
+from .views import neutral_exit, quick_save_token
+
+# The wizard the client sees: the clinician-only steps (reflection, couple private checks) are
+# written on the clinician's own pages (views.private_step), never here.
+CLIENT_STEPS = [step for step in STEPS if not step.clinician_only]
 
 
 class IntakeStorage(BaseStorage):
@@ -72,8 +79,8 @@ def _condition(step: Step) -> Any:
 
 
 class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
-    form_list = [(step.name, form_class(step.name)) for step in STEPS]
-    condition_dict = {step.name: _condition(step) for step in STEPS if step.enabled_when}
+    form_list = [(step.name, form_class(step.name)) for step in CLIENT_STEPS]
+    condition_dict = {step.name: _condition(step) for step in CLIENT_STEPS if step.enabled_when}
     template_name = "intake/step.html"
     url_name = "intake-step"
     done_step_name = "finish"
@@ -87,7 +94,9 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         membership = membership_of(request.user)
         if membership is None:
-            return self.handle_no_permission()
+            # Signed out (after a quick exit, say): a neutral page, never the sign-in page
+            # with the intake step in its address.
+            return neutral_exit()
         self.actor = membership.user
         self.intake = intake_get(membership=membership, intake_id=kwargs["intake_id"])
         if self.intake.status != Status.IN_PROGRESS:
@@ -111,10 +120,20 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
 
+    @property
+    def sharing(self) -> Sharing:
+        if not hasattr(self, "_sharing"):
+            self._sharing = intake_sharing(intake=self.intake)
+        return self._sharing
+
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
+        spec = STEPS_BY_NAME[step or self.steps.current]
         return {
             "work_term": work_term(self.intake.answers),
             "work_topic": work_is_a_topic(self.intake.answers),
+            "not_recorded": spec.not_recorded(self.intake.kind, self.intake.answers),
+            # Lazy: worked out only when a page shows it, not on every validated post.
+            "who_sees": lazy(lambda: who_sees(spec, self.sharing), str)(),
         }
 
     def process_step(self, form: StepForm) -> Any:
@@ -124,6 +143,10 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return form.data
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        posted_step = self.request.POST.get(f"{self.prefix}-current_step")
+        if posted_step is not None and posted_step not in self.get_form_list():
+            # Not a step of this wizard (a clinician-only step, or one switched off).
+            return redirect(self.get_step_url(self.steps.current))
         try:
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
@@ -159,8 +182,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         intake_submit_step(
             intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
         )
-        messages.success(self.request, "Saved. You can pick up where you left off.")
-        return redirect("home")
+        # A page about this intake only: never the home page, which lists other clients.
+        return redirect("intake-paused", intake_id=self.intake.pk)
 
     def render_done(self, form: StepForm, **kwargs: Any) -> HttpResponse:
         # Steps never shown count as never asked: validate them as empty, so only required
@@ -205,6 +228,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
+            quick_save_token=quick_save_token(intake=self.intake, user=self.actor, step=current),
         )
         return context
 
@@ -220,6 +244,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             form = self.get_form(step=name)
             rows = []
             for field in spec.fields:
+                if field.name not in form.fields:  # not recorded: not asked, not shown
+                    continue
                 value = None if answers is None else answers.get(field.name)
                 labels = dict(form.fields[field.name].choices) if field.choices else {}  # type: ignore[attr-defined]
                 if isinstance(value, list):

@@ -1,9 +1,25 @@
-// Quick exit: pressing Escape twice leaves at once, replacing this page in the history.
+// Quick exit: pressing Escape twice (or the link) leaves at once, replacing this page in the
+// history. On a wizard page, what was typed is sent first (sendBeacon, which outlives the page),
+// with a signed token, so it is saved even if the sign-out reaches the server first.
 (function () {
   var last = 0;
+  function saveTyped() {
+    var form = document.getElementById("wizard-form");
+    if (!form || !form.getAttribute("data-quick-save")) { return; }
+    var url = form.getAttribute("data-quick-save");
+    var data = new FormData(form);
+    try {
+      if (navigator.sendBeacon && navigator.sendBeacon(url, data)) { return; }
+    } catch (e) { /* fall through to fetch */ }
+    try {
+      fetch(url, {method: "POST", body: data, keepalive: true, credentials: "same-origin"});
+    } catch (e) { /* leaving matters more than saving */ }
+  }
   function leave() {
     var link = document.getElementById("quick-exit");
-    if (link) { window.location.replace(link.href); }
+    if (!link) { return; }
+    saveTyped();
+    window.location.replace(link.href);
   }
   document.addEventListener("keydown", function (event) {
     if (event.key !== "Escape") { return; }

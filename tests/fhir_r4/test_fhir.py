@@ -35,7 +35,7 @@ def plan(persona_plan):
 def test_questionnaire_comes_from_forms_with_every_condition(alice) -> None:
     body = fetch(alice, "/fhir/Questionnaire/individual", Questionnaire)
     groups = {g["linkId"]: g for g in body["item"]}
-    expected = [s.name for s in STEPS if s.name not in ("partner", "reflection")]
+    expected = [s.name for s in STEPS if s.name != "partner" and not s.clinician_only]
     assert list(groups) == expected
     for step in STEPS:
         if step.name in groups and step.enabled_when is not None:

@@ -38,12 +38,14 @@ def test_work_is_a_topic_turns_on_work_steps(focus: str) -> None:
     ]
 
 
-def test_no_work_details_keeps_work_plans_but_not_work_details() -> None:
-    answers = {**WORK, "consent": {"recording_preference": "no_work_details"}}
-    steps = names("individual", answers)
-    assert "work_plans" in steps
-    assert "work_context" not in steps
-    assert "precautions" not in steps
+def test_no_work_details_turns_off_every_work_step() -> None:
+    # DESIGN "What is recorded": work_context, precautions, work_plans, exit_planning are off.
+    answers = {
+        **WORK,
+        "consent": {"recording_preference": "no_work_details"},
+        "work_plans": {"work_direction": "leave"},
+    }
+    assert names("individual", answers) == ALWAYS
 
 
 @pytest.mark.parametrize(

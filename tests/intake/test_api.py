@@ -31,7 +31,12 @@ def test_form_definition_lists_steps_fields_and_codes(alice) -> None:
     assert steps[0] == "consent"
     assert steps[-1] == "review"
     work_plans = next(s for s in body["steps"] if s["name"] == "work_plans")
-    assert work_plans["enabled_when"] == {"field": "about.work_focus", "in": ["central", "part"]}
+    assert work_plans["enabled_when"] == {
+        "all": [
+            {"field": "about.work_focus", "in": ["central", "part"]},
+            {"field": "consent.recording_preference", "not_in": ["no_work_details"]},
+        ]
+    }
     direction = work_plans["fields"][0]
     assert direction["initial"] is None
     assert direction["optional"] is True
@@ -50,7 +55,12 @@ def test_start_returns_steps_with_state(alice, intake_id) -> None:
     body = alice.api.get(f"/api/v1/intakes/{intake_id}/").json()
     assert body["status"] == "in_progress"
     states = {s["name"]: s for s in body["steps"]}
-    assert states["consent"] == {"name": "consent", "enabled": True, "complete": False}
+    assert states["consent"] == {
+        "name": "consent",
+        "enabled": True,
+        "complete": False,
+        "clinician_only": False,
+    }
     assert states["work_context"]["enabled"] is False
     assert body["answers"] == {}
 
@@ -157,7 +167,7 @@ def test_turning_work_off_deletes_work_answers(alice, intake_id) -> None:
     assert put(alice, intake_id, "exit_planning", {"exit_stage": "thinking"}).status_code == 200
     body = put(alice, intake_id, "about", {"work_focus": "not_now"}).json()
     assert set(body["answers"]) == {"about"}
-    assert body["progress"] == {"complete": 1, "total": 7}
+    assert body["progress"] == {"complete": 1, "total": 6}  # the client's steps only
     stored = Intake.objects.get(pk=intake_id).answers
     assert set(stored) == {"about"}
 

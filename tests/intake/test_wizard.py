@@ -64,7 +64,7 @@ def test_steps_follow_the_conditions_and_back_works_after_skips(alice, intake) -
     r = post_step(browser, intake, "goals", {"client_goals": ["rest more"]})
     assert r.url == step_url(intake, "stigma_coping")  # work steps skipped
     page = browser.get(r.url).content.decode()
-    assert "Step 4 of 7" in page
+    assert "Step 4 of 6" in page  # the reflection is not one of the client's steps
     assert "sex" not in page.lower().split("<main", 1)[1]
     back = post_step(browser, intake, "stigma_coping", {}, wizard_goto_step="goals")
     assert back.url == step_url(intake, "goals")
@@ -83,7 +83,7 @@ def test_work_focus_turns_work_steps_on(alice, intake) -> None:
     assert r.url == step_url(intake, "work_context")
     page = browser.get(r.url).content.decode()
     assert "What kinds of dancing do you do?" in page
-    assert "Step 4 of 10" in page
+    assert "Step 4 of 9" in page
 
 
 def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) -> None:
@@ -148,10 +148,11 @@ def test_outsider_gets_404_on_the_wizard(charlie, intake) -> None:
     assert signed_in(charlie).get(step_url(intake, "consent")).status_code == 404
 
 
-def test_signed_out_visitor_is_sent_to_sign_in(client, intake) -> None:
+def test_signed_out_visitor_is_sent_to_the_neutral_page(client, intake) -> None:
+    # Back after a quick exit: never the sign-in page with the intake step in its address.
     response = client.get(step_url(intake, "consent"))
     assert response.status_code == 302
-    assert response.url.startswith("/login/")
+    assert response.url == "/away/"
 
 
 def test_quick_exit_signs_out_and_shows_a_neutral_page(alice, intake) -> None:
@@ -204,8 +205,20 @@ def test_finishing_without_goals_sends_the_clinician_to_the_goals_step(alice, in
     assert TreatmentPlan.objects.count() == 0
 
 
-def test_reflection_step_shows_only_the_authors_notes(alice, bob, intake) -> None:
-    post_step(signed_in(alice), intake, "reflection", {"reflection_notes": "alice's private note"})
-    page = signed_in(bob).get(step_url(intake, "reflection")).content.decode()
+def private_url(intake, step: str) -> str:
+    return f"/intakes/{intake.pk}/private/{step}/"
+
+
+def test_reflection_page_shows_only_the_authors_notes(alice, bob, intake) -> None:
+    browser = signed_in(alice)
+    r = browser.post(
+        private_url(intake, "reflection"), {"reflection_notes": "alice's private note"}
+    )
+    assert r.status_code == 302
+    assert (
+        "alice&#x27;s private note"
+        in browser.get(private_url(intake, "reflection")).content.decode()
+    )
+    page = signed_in(bob).get(private_url(intake, "reflection")).content.decode()
     assert "alice&#x27;s private note" not in page
     assert "private note" not in page

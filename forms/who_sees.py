@@ -1,0 +1,73 @@
+""" "Who sees this": the text each question shows, generated from who can really read the answer.
+
+The facts come from the backend (who is on the client's care team, whether the clinic has
+connected other systems); the wording lives here, as data, so that the wizard, the form
+definition and the FHIR Questionnaire say the same thing. Nothing here promises more than the
+access rules enforce: no "only if you both choose", no "only you and your clinician" when more
+people or systems can read the record.
+"""
+
+from dataclasses import dataclass
+
+from .spec import Step
+
+# For readers that have no intake in hand (the form definition, the FHIR Questionnaire).
+GENERIC = (
+    "You and the clinicians on your care team. If your clinic connects other systems, "
+    "such as its records system, they can receive it too."
+)
+
+TEXTS = {
+    # The clinician's reflection: its author alone.
+    "author": "Only you. It is never printed, exported or shown to anyone else.",
+    # Couple private checks: the care team, never the partner, never printed or exported.
+    "care_team": (
+        "Only the clinicians on the care team{names}. Never the partner, never printed in "
+        "the plan, never sent to other systems."
+    ),
+    "joint_one": "You and your clinician{names}.",
+    "joint_many": "You and the clinicians on your care team{names}.",
+    "connected": (
+        " Your clinic also connects other systems, such as its records system, "
+        "that can receive your answers."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Sharing:
+    """Who can read an intake's answers today: names of the care team's clinicians, and
+    whether any other system is connected to the clinic (API tokens, webhooks, EHR clients)."""
+
+    readers: tuple[str, ...]
+    connected: bool
+
+
+def _names(readers: tuple[str, ...]) -> str:
+    if not readers:
+        return ""
+    if len(readers) == 1:
+        return f" ({readers[0]})"
+    return f" ({', '.join(readers[:-1])} and {readers[-1]})"
+
+
+def who_sees(step: Step, sharing: Sharing) -> str:
+    """The true "who sees this" text for the answers of `step` in one intake."""
+    if step.audience == "author":
+        return TEXTS["author"]
+    names = _names(sharing.readers)
+    if step.audience == "care_team":
+        return TEXTS["care_team"].format(names=names)
+    key = "joint_one" if len(sharing.readers) <= 1 else "joint_many"
+    text = TEXTS[key].format(names=names)
+    if sharing.connected:
+        text += TEXTS["connected"]
+    return text
+
+
+def who_sees_generic(step: Step) -> str:
+    if step.audience == "author":
+        return TEXTS["author"]
+    if step.audience == "care_team":
+        return TEXTS["care_team"].format(names="")
+    return GENERIC

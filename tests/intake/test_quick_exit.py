@@ -1,0 +1,132 @@
+"""Quick exit that leaves no trail: the typed text is saved (even when the sign-out lands
+first), the exit address is configurable, and signed-out intake addresses lead to the neutral
+page, never to the sign-in page with the step in its address."""
+
+import re
+
+import pytest
+from django.test import Client as Browser
+
+from intake.views import quick_save_token
+from tests.factories import IntakeFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def intake(alice, alices_client):
+    return IntakeFactory(client=alices_client)
+
+
+def signed_in(persona) -> Browser:
+    browser = Browser()
+    browser.force_login(persona.user)
+    return browser
+
+
+def token_on_page(browser, intake, step: str) -> str:
+    page = browser.get(f"/intakes/{intake.pk}/step/{step}/").content.decode()
+    return re.search(r'name="quick_save_token" value="([^"]+)"', page).group(1)
+
+
+def test_typed_text_is_saved_even_after_the_sign_out(alice, intake) -> None:
+    browser = signed_in(alice)
+    token = token_on_page(browser, intake, "goals")
+    assert browser.get("/away/").status_code == 200  # signed out first
+    response = Browser().post(
+        "/away/save/",
+        {
+            "quick_save_token": token,
+            f"intake_{intake.pk}-current_step": "goals",
+            "goals-client_goals": ["Half-typed goal"],
+            "goals-what_brings_you": "Typed just before leaving",
+        },
+    )
+    assert response.status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers["goals"] == {
+        "client_goals": ["Half-typed goal"],
+        "what_brings_you": "Typed just before leaving",
+    }
+
+
+def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
+    intake.answers = {"goals": {"client_goals": ["Kept"], "what_brings_you": "Old"}}
+    intake.save()
+    Browser().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+            f"intake_{intake.pk}-current_step": "goals",
+            "goals-client_goals": ["x" * 600],  # too long: not valid
+            "goals-what_brings_you": "New",
+        },
+    )
+    intake.refresh_from_db()
+    assert intake.answers["goals"] == {"client_goals": ["Kept"], "what_brings_you": "New"}
+
+
+def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, intake) -> None:
+    body = {f"intake_{intake.pk}-current_step": "goals", "goals-client_goals": ["x"]}
+    assert Browser().post("/away/save/", body).status_code == 403
+    forged = {
+        **body,
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals") + "x",
+    }
+    assert Browser().post("/away/save/", forged).status_code == 403
+    outsider = {
+        **body,
+        "quick_save_token": quick_save_token(intake=intake, user=charlie.user, step="goals"),
+    }
+    assert Browser().post("/away/save/", outsider).status_code == 404
+    reflection = {
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="reflection"),
+        f"intake_{intake.pk}-current_step": "reflection",
+        "reflection-reflection_notes": "x",
+    }
+    assert Browser().post("/away/save/", reflection).status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers == {}
+    assert not intake.reflections.exists()
+    # The token saves the step it was issued for, whatever step the body names.
+    other_step = {
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+        f"intake_{intake.pk}-current_step": "supports",
+        "supports-safety_plan": "x",
+        "goals-client_goals": ["From the goals page"],
+    }
+    assert Browser().post("/away/save/", other_step).status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers == {"goals": {"client_goals": ["From the goals page"]}}
+
+
+def test_the_exit_address_is_configurable(alice, settings) -> None:
+    settings.QUICK_EXIT_URL = "https://weather.example/today"
+    browser = signed_in(alice)
+    response = browser.get("/away/")
+    assert response.status_code == 302
+    assert response.url == "https://weather.example/today"
+    assert browser.get("/").status_code == 302  # signed out
+
+
+def test_signed_out_intake_addresses_lead_to_the_neutral_page(client, intake) -> None:
+    for url in (
+        f"/intakes/{intake.pk}/step/goals/",
+        f"/intakes/{intake.pk}/",
+        f"/intakes/{intake.pk}/paused/",
+        f"/intakes/{intake.pk}/private/reflection/",
+    ):
+        response = client.get(url)
+        assert response.status_code == 302
+        assert response.url == "/away/"
+        assert "next=" not in response.url
+    assert client.post("/logout/").url == "/login/"
+
+
+@pytest.mark.parametrize("value", ["http://weather.example/", "//evil.example/", "javascript:x"])
+def test_a_bad_exit_address_stops_start_up_naming_it(tmp_path, value: str) -> None:
+    from tests.config.test_settings import start
+
+    result = start(tmp_path, QUICK_EXIT_URL=value)
+    assert result.returncode != 0
+    assert "QUICK_EXIT_URL must be" in result.stderr

@@ -3,7 +3,15 @@
 This package only describes and validates; it never writes to a database.
 """
 
-from .flow import enabled_steps, prune_answers, work_is_a_topic, work_term
+from .flow import (
+    enabled_steps,
+    form_kwargs,
+    own_term,
+    prune_answers,
+    term_label,
+    work_is_a_topic,
+    work_term,
+)
 from .intake import FORM_VERSION, KINDS, STEPS, STEPS_BY_NAME
 from .spec import PREFER_NOT_TO_SAY, Choice, Field, Step
 
@@ -17,7 +25,10 @@ __all__ = [
     "Field",
     "Step",
     "enabled_steps",
+    "form_kwargs",
+    "own_term",
     "prune_answers",
+    "term_label",
     "work_is_a_topic",
     "work_term",
 ]

@@ -2,14 +2,33 @@
 
 from typing import Any
 
-from .intake import STEPS, WORK_IS_A_TOPIC
-from .spec import Answers, Step
+from .intake import COUPLE_CHOSE_WORK, STEPS, WORK_FOCUS_IS_WORK
+from .spec import Answers, Choice, Step
 
 DEFAULT_WORK_TERM = "sex work"
 
 
 def enabled_steps(kind: str, answers: Answers) -> list[Step]:
     return [step for step in STEPS if step.enabled(kind, answers)]
+
+
+def _kept_fields(step: Step, kind: str, kept: Answers, values: dict[str, Any]) -> dict[str, Any]:
+    """A step's answers without the fields that do not apply: another kind's fields, and fields
+    whose own condition (which may read this step's other answers) is false."""
+    seen = {**kept, step.name: values}
+    out = {}
+    for name, value in values.items():
+        try:
+            spec = step.get_field(name)
+        except KeyError:
+            out[name] = value  # unknown to this version of the form: not ours to judge
+            continue
+        if not spec.applies(kind):
+            continue
+        if spec.enabled_when is not None and not spec.enabled_when(kind, seen):
+            continue
+        out[name] = value
+    return out
 
 
 def prune_answers(kind: str, answers: Answers) -> tuple[dict[str, dict[str, Any]], list[str]]:
@@ -25,17 +44,49 @@ def prune_answers(kind: str, answers: Answers) -> tuple[dict[str, dict[str, Any]
         if step.name not in answers:
             continue
         if step.enabled(kind, kept):
-            kept[step.name] = dict(answers[step.name])
+            kept[step.name] = _kept_fields(step, kind, kept, dict(answers[step.name]))
         else:
             removed.append(step.name)
     return kept, removed
 
 
 def work_is_a_topic(answers: Answers) -> bool:
-    return WORK_IS_A_TOPIC("individual", answers)
+    """The client said work is part of why they came, or a couple chose it as a topic. Each
+    field belongs to one kind only, so the answers alone tell."""
+    return WORK_FOCUS_IS_WORK("individual", answers) or COUPLE_CHOSE_WORK("couple", answers)
 
 
 def work_term(answers: Answers) -> str:
     """The client's own word for their work, verbatim; "sex work" when they gave none."""
     term = answers.get("about", {}).get("work_term")
     return term if term else DEFAULT_WORK_TERM
+
+
+def own_term(answers: Answers) -> str | None:
+    """The client's own word for their work, verbatim, or None when they gave none."""
+    return answers.get("about", {}).get("work_term") or None
+
+
+def term_label(base: str, term: str | None) -> str:
+    """The client's term as a quoted label beside neutral words, never inside a sentence:
+    `Your work (you call it “the life”)`."""
+    if not term or term == DEFAULT_WORK_TERM:
+        return base
+    return f"{base} (you call it \u201c{term}\u201d)"
+
+
+def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False) -> str:
+    """A choice's words on screen (the client's voice) or in the plan (said to the client)."""
+    if choice.shows_term and term and term != DEFAULT_WORK_TERM:
+        return term_label("Work", term)
+    return choice.for_plan(work_topic) if plan else choice.for_screen(work_topic)
+
+
+def form_kwargs(kind: str, answers: Answers, *, findings: bool = False) -> dict[str, Any]:
+    """What a step form needs to know about its intake, for the wizard and the step API."""
+    return {
+        "kind": kind,
+        "work_term": work_term(answers),
+        "work_topic": work_is_a_topic(answers),
+        "findings": findings,
+    }

@@ -160,7 +160,7 @@ def worker(transactional_db) -> Iterator[WorkerProcess]:
 
 def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     """Run a whole intake through the services (validated by forms/) and return its plan."""
-    from forms import STEPS_BY_NAME, work_is_a_topic, work_term
+    from forms import STEPS_BY_NAME, form_kwargs
     from forms.django_forms import validate_payload
     from intake.services import intake_complete, intake_start, intake_submit_step
 
@@ -169,10 +169,7 @@ def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     )
     for name, payload in steps.items():
         answers = validate_payload(
-            STEPS_BY_NAME[name],
-            payload,
-            work_term=work_term(intake.answers),
-            work_topic=work_is_a_topic(intake.answers),
+            STEPS_BY_NAME[name], payload, **form_kwargs(kind, intake.answers)
         )
         intake_submit_step(
             intake=intake, step=STEPS_BY_NAME[name], answers=answers, actor=persona.user

@@ -18,7 +18,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from documents.models import DocStatus, PlanDocument
 from forms import FORM_VERSION, STEPS, Field, Step
 from forms.describe import applies_to_kind
-from forms.spec import AllOf, AnswerIn, Condition, KindIs
+from forms.spec import AllOf, AnswerHas, AnswerIn, Condition, KindIs, condition_for_kind
 from intake.models import Intake
 from plans.models import PlanStatus, TreatmentPlan
 
@@ -69,7 +69,16 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]]:
         return [item for c in condition.conditions for item in _enable_when(c)]
     if isinstance(condition, KindIs):
         return []  # a separate Questionnaire per kind
-    _, field = FIELDS[condition.field]
+    if isinstance(condition, AnswerHas):
+        _, field = FIELDS[condition.field]
+        return [
+            {
+                "question": field.name,
+                "operator": "=",
+                "answerCoding": _coding(field, condition.value),
+            }
+        ]
+    _, field = FIELDS[condition.field]  # type: ignore[union-attr]
     if isinstance(condition, AnswerIn):
         others = [c for c in field.codes if c not in condition.values]
         return [
@@ -108,14 +117,15 @@ def _question(field: Field) -> dict[str, Any]:
     return item
 
 
-def _group(step: Step) -> dict[str, Any]:
+def _group(step: Step, kind: str) -> dict[str, Any]:
     group: dict[str, Any] = {
         "linkId": step.name,
         "text": step.title,
         "type": "group",
-        "item": [_question(f) for f in step.fields],
+        "item": [_question(f) for f in step.fields_for(kind)],
     }
-    enable = _enable_when(step.enabled_when) if step.enabled_when else []
+    condition = condition_for_kind(step.enabled_when, kind) if step.enabled_when else None
+    enable = _enable_when(condition) if condition else []
     if enable:
         group["enableWhen"] = enable
         group["enableBehavior"] = "all"
@@ -134,7 +144,9 @@ def questionnaire(kind: str) -> Questionnaire:
             "title": f"Intake ({kind})",
             "status": "active",
             "subjectType": ["Patient"],
-            "item": [_group(s) for s in STEPS if applies_to_kind(s, kind) and not s.clinician_only],
+            "item": [
+                _group(s, kind) for s in STEPS if applies_to_kind(s, kind) and not s.clinician_only
+            ],
         }
     )
 

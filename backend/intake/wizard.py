@@ -20,7 +20,7 @@ from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
 from audit.services import audit_record
-from forms import STEPS, Step, work_is_a_topic, work_term
+from forms import STEPS, Step, form_kwargs, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 
 from .models import Intake, Status
@@ -112,10 +112,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
 
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
-        return {
-            "work_term": work_term(self.intake.answers),
-            "work_topic": work_is_a_topic(self.intake.answers),
-        }
+        return form_kwargs(self.intake.kind, self.intake.answers)
 
     def process_step(self, form: StepForm) -> Any:
         intake_submit_step(
@@ -219,7 +216,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             answers = step_answers(intake=self.intake, step=spec, viewer=self.request.user)
             form = self.get_form(step=name)
             rows = []
-            for field in spec.fields:
+            for field in form.shown_fields():
                 value = None if answers is None else answers.get(field.name)
                 labels = dict(form.fields[field.name].choices) if field.choices else {}  # type: ignore[attr-defined]
                 if isinstance(value, list):

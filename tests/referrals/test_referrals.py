@@ -48,7 +48,8 @@ def test_each_condition_is_named_plainly(clinic_a, flags) -> None:
         today=TODAY,
     )
     text = " ".join(lines)
-    assert ("stop escorting before they can use it" in text) is ("requires_exit" in flags)
+    expected = "stop their work (you call it \u201cescorting\u201d) before they can use it"
+    assert (expected in text) is ("requires_exit" in flags)
     assert ("religious activities" in text) is ("requires_faith_participation" in flags)
     assert ("works closely with the police" in text) is ("police_cooperation" in flags)
     assert lines[-1] == "It is your choice whether to use it."

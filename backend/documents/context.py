@@ -144,8 +144,12 @@ def _safety(plan: TreatmentPlan, answers: dict[str, Any], topic: bool) -> dict[s
         reasons.append(SAFETY_REASONS["no_support"])
     if not reasons:
         return None
+    said = reasons[-1]
+    if len(reasons) > 1:
+        said = ", that ".join(reasons[:-1]) + " and that " + reasons[-1]
     return {
         "reasons": reasons,
+        "told": f"You told us that {said}.",
         "harmed": bool(told & {"violence", "police"}),
         "offers": list(SAFETY_OFFERS_WORK if topic else SAFETY_OFFERS_GENERAL),
         "services": [

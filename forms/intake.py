@@ -340,7 +340,11 @@ PRECAUTIONS = Step(
                 Choice("protecting_privacy", "Protecting my privacy", "Protecting your privacy"),
                 Choice("working_with_friends", "Working with friends or colleagues"),
                 Choice("working_independently", "Working independently"),
-                Choice("switching_employers", "Changing where or for whom I work"),
+                Choice(
+                    "switching_employers",
+                    "Changing where or for whom I work",
+                    "Changing where or for whom you work",
+                ),
                 Choice("building_other_skills", "Building other skills"),
                 Choice("peer_support", "Support from peers"),
                 Choice("other", "Something else"),
@@ -730,7 +734,11 @@ PARTNER = Step(
                     "I was treated unfairly, for example at work or by a service",
                     "You were treated unfairly, for example at work or by a service",
                 ),
-                Choice("keeping_quiet", "I feel I have to keep things to myself"),
+                Choice(
+                    "keeping_quiet",
+                    "I feel I have to keep things to myself",
+                    "You feel you have to keep things to yourself",
+                ),
                 Choice("none", "None of these", exclusive=True),
                 PNTS,
             ),
@@ -741,7 +749,11 @@ PARTNER = Step(
             "Partner: what support would help you yourself?",
             why="Your own needs count too, not only the relationship's.",
             choices=(
-                Choice("someone_to_talk_to", "Someone to talk to on my own"),
+                Choice(
+                    "someone_to_talk_to",
+                    "Someone to talk to on my own",
+                    "Someone to talk to on your own",
+                ),
                 Choice(
                     "others_like_us",
                     "Meeting others in a relationship like ours",

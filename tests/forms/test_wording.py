@@ -193,7 +193,8 @@ def test_partner_own_stigma_and_support_are_structured_and_optional() -> None:
     partner = STEPS_BY_NAME["partner"]
     for name in ("partner_stigma", "partner_support_needs"):
         spec = partner.get_field(name)
-        assert spec.kind == "multi" and not spec.required
+        assert spec.kind == "multi"
+        assert not spec.required
         assert "prefer_not_to_say" in spec.codes
         assert "work" not in spec.label.lower()  # about them, never judging anyone's work
 

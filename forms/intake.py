@@ -129,7 +129,7 @@ ABOUT = Step(
         Field(
             "partner_a_name",
             "text",
-            "One of you: what would you like to be called?",
+            "First person: what would you like to be called?",
             max_length=100,
             own_words=True,
             why="So that we use each of your names, not a form's.",
@@ -138,7 +138,7 @@ ABOUT = Step(
         Field(
             "partner_a_pronouns",
             "text",
-            "Their pronouns",
+            "First person: pronouns",
             max_length=50,
             own_words=True,
             why="So that we refer to each of you the way you want.",
@@ -147,7 +147,7 @@ ABOUT = Step(
         Field(
             "partner_b_name",
             "text",
-            "The other of you: what would you like to be called?",
+            "Second person: what would you like to be called?",
             max_length=100,
             own_words=True,
             why="So that we use each of your names, not a form's.",
@@ -156,7 +156,7 @@ ABOUT = Step(
         Field(
             "partner_b_pronouns",
             "text",
-            "Their pronouns",
+            "Second person: pronouns",
             max_length=50,
             own_words=True,
             why="So that we refer to each of you the way you want.",

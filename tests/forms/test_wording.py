@@ -204,3 +204,16 @@ def test_job_autonomy_is_optional_and_non_leading() -> None:
     assert not spec.required
     assert spec.codes[:4] == ["choose_clients", "choose_hours", "own_money", "say_no"]
     assert "prefer_not_to_say" in spec.codes
+
+
+def test_couple_and_plan_wordings_pass_the_language_check() -> None:
+    from language.checker import builtin_lexicon
+
+    texts = []
+    for step in STEPS:
+        for field in step.fields:
+            texts += [field.couple_label or "", str(step.intro)]
+            for choice in field.choices:
+                texts += [choice.for_plan(), choice.for_plan(work_topic=False)]
+    flagged = [f.text for text in texts for f in builtin_lexicon().check(text)]
+    assert flagged == []

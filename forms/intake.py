@@ -9,7 +9,7 @@ says to the client ("you", "your"). A couple are two people: `couple_label`s add
 """
 
 from django.conf import settings
-from django.utils.functional import lazy
+from django.core.exceptions import ImproperlyConfigured
 
 from .spec import (
     PREFER_NOT_TO_SAY,
@@ -50,8 +50,15 @@ KEEPING_ON = AnswerIn(
 WORKER = "For the partner whose work this is: "
 
 
-def _retention() -> str:
-    days = settings.RETENTION_DAYS
+def _retention_days() -> int:
+    try:
+        return int(settings.RETENTION_DAYS)
+    except (ImproperlyConfigured, AttributeError):  # read outside the Django project
+        return 7 * 365
+
+
+def retention_sentence(days: int) -> str:
+    """How long records are kept, in plain words (settings.RETENTION_DAYS)."""
     if days <= 0:
         return "Your records are kept until you or the clinic erase them."
     span = f"{days // 365} years" if days % 365 == 0 else f"{days} days"
@@ -60,7 +67,7 @@ def _retention() -> str:
     return f"Your records are kept for {span} after your care with us ends, then erased completely."
 
 
-def _consent_intro() -> str:
+def consent_intro(days: int) -> str:
     return (
         "What you share here is confidential, with a few limits that your clinician will "
         "explain: the law requires us to report some things, such as a serious risk to "
@@ -68,13 +75,14 @@ def _consent_intro() -> str:
         "shared. Inside the clinic, only your care team (the clinicians who work with you) "
         "reads your answers and your plan. If the clinic links this service to another "
         "system, such as a health record, what that system needs is shared with it. "
-        f"{_retention()} You can ask us to erase all of it sooner, at any time. "
+        f"{retention_sentence(days)} You can ask us to erase all of it sooner, at any time. "
         "You choose how much is written down. You can skip any question, and you can stop "
         "at any time."
     )
 
 
-CONSENT_INTRO = lazy(_consent_intro, str)()
+# Read once at start-up, like every setting: the text is a plain string for every reader.
+CONSENT_INTRO = consent_intro(_retention_days())
 
 CONSENT = Step(
     name="consent",

@@ -5,11 +5,11 @@ import re
 from pathlib import Path
 
 import pytest
-from django.test import override_settings
 
 from forms import STEPS, STEPS_BY_NAME, enabled_steps, form_kwargs, prune_answers
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, form_class, validate_payload
+from forms.intake import consent_intro
 
 TERMS = ["provider", "the life", "I'm a sex worker"]
 TEMPLATES = Path(__file__).resolve().parents[2] / "plan_templates"
@@ -118,8 +118,9 @@ def test_consent_names_reporting_the_care_team_linked_systems_retention_and_eras
     intro = str(STEPS_BY_NAME["consent"].intro)
     for phrase in ("report", "care team", "another system", "7 years", "erase"):
         assert phrase in intro
-    with override_settings(RETENTION_DAYS=30):
-        assert "30 days" in str(STEPS_BY_NAME["consent"].intro)
+    assert "30 days" in consent_intro(30)
+    assert "1 year " in consent_intro(365)
+    assert "until you or the clinic erase them" in consent_intro(0)
 
 
 def test_the_wording_suggestions_box_only_shows_with_suggestions() -> None:

@@ -24,7 +24,7 @@ from .spec import (
     Step,
 )
 
-FORM_VERSION = "2026-11-1"
+FORM_VERSION = "2026-11-2"
 KINDS = ("individual", "couple")
 
 PNTS = Choice(PREFER_NOT_TO_SAY, "I'd rather not say", exclusive=True)
@@ -364,7 +364,7 @@ PRECAUTIONS = Step(
             "text",
             "Is there anything you'd like to strengthen?",
             couple_label=WORKER + "is there anything you'd like to strengthen?",
-            why="Only if there's something you'd like support with. It goes in your plan.",
+            why="Only if there's something you'd like support with.",
             own_words=True,
             who_sees=ONLY_ME_AND_CLINICIAN,
             sensitivity="restricted",
@@ -566,7 +566,7 @@ HARM_REDUCTION = Step(
             "Is there anything you'd like to change about how or where you work, and how?",
             couple_label=WORKER + "is there anything you'd like to change about how or where "
             "you work, and how?",
-            why="Only if you'd like to. Your words go in your plan as you write them.",
+            why="Only if you'd like to. Your words are kept as you write them.",
             who_sees=ONLY_ME_AND_CLINICIAN,
             own_words=True,
             sensitivity="restricted",

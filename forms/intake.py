@@ -799,8 +799,8 @@ PARTNER = Step(
             + WORKER
             + "how do you see your work, in your own words?",
             why=(
-                "Your account is kept as you give it. A save that leaves this box out keeps it; "
-                "only sending it again changes it."
+                "Your account is kept word for word. Saving your other answers never changes it; "
+                "only editing this box does."
             ),
             own_words=True,
             sensitivity="restricted",

@@ -18,6 +18,7 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from documents.models import DocStatus, PlanDocument
 from forms import FORM_VERSION, STEPS, Field, Step
 from forms.describe import applies_to_kind
+from forms.django_forms import field_label
 from forms.spec import AllOf, AnswerHas, AnswerIn, Condition, KindIs, condition_for_kind
 from intake.models import Intake
 from plans.models import PlanStatus, TreatmentPlan
@@ -94,10 +95,10 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]]:
     ]
 
 
-def _question(field: Field) -> dict[str, Any]:
+def _question(field: Field, kind: str = "individual") -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": field.name,
-        "text": field.label,
+        "text": field_label(field, kind=kind, work_topic=True),
         "type": ITEM_TYPES[field.kind],
         "required": field.required,
         "repeats": field.kind in ("multi", "text_list"),
@@ -122,7 +123,7 @@ def _group(step: Step, kind: str) -> dict[str, Any]:
         "linkId": step.name,
         "text": step.title,
         "type": "group",
-        "item": [_question(f) for f in step.fields_for(kind)],
+        "item": [_question(f, kind) for f in step.fields_for(kind)],
     }
     condition = condition_for_kind(step.enabled_when, kind) if step.enabled_when else None
     enable = _enable_when(condition) if condition else []

@@ -218,3 +218,23 @@ def test_couple_and_plan_wordings_pass_the_language_check() -> None:
                 texts += [choice.for_plan(), choice.for_plan(work_topic=False)]
     flagged = [f.text for text in texts for f in builtin_lexicon().check(text)]
     assert flagged == []
+
+
+def test_the_couple_questionnaire_asks_each_person_and_gates_work_on_the_topic() -> None:
+    from fhir_r4.mapping import questionnaire
+
+    groups = {g.linkId: g for g in questionnaire("couple").item}
+    about = [q.linkId for q in groups["about"].item]
+    assert about[:4] == [
+        "partner_a_name",
+        "partner_a_pronouns",
+        "partner_b_name",
+        "partner_b_pronouns",
+    ]
+    assert "preferred_name" not in about
+    enable = groups["work_context"].enableWhen
+    assert [(e.question, e.operator, e.answerCoding.code) for e in enable if e.answerCoding][
+        :1
+    ] == [("couple_topics", "=", "sex_work")]
+    text = groups["work_context"].item[0].text
+    assert text.startswith("For the partner whose work this is")

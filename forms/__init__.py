@@ -6,8 +6,11 @@ This package only describes and validates; it never writes to a database.
 from .flow import (
     client_steps,
     enabled_steps,
+    form_kwargs,
     needs_safety_prompt,
+    own_term,
     prune_answers,
+    term_label,
     work_is_a_topic,
     work_term,
 )
@@ -25,8 +28,11 @@ __all__ = [
     "Step",
     "client_steps",
     "enabled_steps",
+    "form_kwargs",
     "needs_safety_prompt",
+    "own_term",
     "prune_answers",
+    "term_label",
     "work_is_a_topic",
     "work_term",
 ]

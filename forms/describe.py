@@ -3,7 +3,7 @@
 from typing import Any
 
 from .intake import FORM_VERSION, STEPS
-from .spec import Field, KindIs, Step
+from .spec import Condition, Field, KindIs, Step, condition_for_kind
 from .who_sees import who_sees_generic
 
 
@@ -12,12 +12,13 @@ def applies_to_kind(step: Step, kind: str) -> bool:
     return not (isinstance(step.enabled_when, KindIs) and step.enabled_when.kind != kind)
 
 
-def _field(spec: Field, step: Step) -> dict[str, Any]:
+def _field(spec: Field, step: Step, kind: str) -> dict[str, Any]:
+    label = spec.couple_label if kind == "couple" and spec.couple_label else spec.label
     out: dict[str, Any] = {
         "name": spec.name,
         "type": spec.kind,
-        "label": spec.label,
-        "general_label": spec.general_label,
+        "label": label,
+        "general_label": None if kind == "couple" and spec.couple_label else spec.general_label,
         "help": spec.help,
         "why": spec.why,
         # Per intake, the wizard names the care team and any connected systems.
@@ -26,6 +27,9 @@ def _field(spec: Field, step: Step) -> dict[str, Any]:
         "recorded_when": spec.recorded_when.describe() if spec.recorded_when else None,
         "required": spec.required,
         "optional": not spec.required,
+        "required_unless": spec.required_unless,
+        "enabled_when": spec.enabled_when.describe() if spec.enabled_when else None,
+        "kept_unless_sent": spec.kept_unless_sent,
         "sensitivity": spec.sensitivity,
         "own_words": spec.own_words,
         "initial": None,
@@ -36,7 +40,15 @@ def _field(spec: Field, step: Step) -> dict[str, Any]:
         out["min_items"], out["max_items"] = spec.min_items, spec.max_items
     if spec.choices:
         out["choices"] = [
-            {"code": c.code, "label": c.label, "exclusive": c.exclusive} for c in spec.choices
+            {
+                "code": c.code,
+                "label": c.label,
+                "general_label": c.general_label,
+                "plan_label": c.for_plan(),
+                "shows_term": c.shows_term,
+                "exclusive": c.exclusive,
+            }
+            for c in spec.choices
         ]
     return out
 
@@ -45,7 +57,12 @@ def describe_form(kind: str) -> dict[str, Any]:
     return {
         "kind": kind,
         "version": FORM_VERSION,
-        "placeholders": {"{work}": "the client's own term for their work, or 'sex work'"},
+        "terms": {
+            "shows_term": (
+                "the client's own term for their work is shown beside this choice as a quoted "
+                "label: Work (you call it \u201c...\u201d)"
+            )
+        },
         "steps": [
             {
                 "name": step.name,
@@ -53,10 +70,17 @@ def describe_form(kind: str) -> dict[str, Any]:
                 "intro": step.intro,
                 "clinician_only": step.clinician_only,
                 "audience": step.audience,
-                "enabled_when": step.enabled_when.describe() if step.enabled_when else None,
-                "fields": [_field(f, step) for f in step.fields],
+                "enabled_when": _describe(step.enabled_when, kind),
+                "fields": [_field(f, step, kind) for f in step.fields_for(kind)],
             }
             for step in STEPS
             if applies_to_kind(step, kind)
         ],
     }
+
+
+def _describe(condition: Condition | None, kind: str) -> dict[str, Any] | None:
+    if condition is None:
+        return None
+    resolved = condition_for_kind(condition, kind)
+    return resolved.describe() if resolved is not None else {"never": True}

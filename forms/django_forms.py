@@ -9,11 +9,10 @@ from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html, format_html_join
 
-from .flow import DEFAULT_WORK_TERM
+from .flow import DEFAULT_WORK_TERM, choice_text
 from .intake import STEPS_BY_NAME
 from .spec import Field, Step
 
-WORK_PLACEHOLDER = "{work}"
 LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
 
 
@@ -94,8 +93,14 @@ class TextListField(forms.Field):
             ProhibitNullCharactersValidator()(item)
 
 
-def _label(text: str, work_term: str) -> str:
-    return text.replace(WORK_PLACEHOLDER, work_term)
+def field_label(spec: Field, *, kind: str, work_topic: bool) -> str:
+    """The question as this intake's client sees it: a couple's own wording, or the general
+    wording when work is not a topic."""
+    if kind == "couple" and spec.couple_label:
+        return spec.couple_label
+    if not work_topic and spec.general_label:
+        return spec.general_label
+    return spec.label
 
 
 def _django_field(spec: Field) -> forms.Field:
@@ -148,28 +153,56 @@ class StepForm(forms.Form):
         work_topic: bool = True,
         not_recorded: Collection[str] = (),
         who_sees: str | None = None,
+        kind: str = "individual",
+        findings: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("label_suffix", "")
         super().__init__(*args, **kwargs)
-        for name in not_recorded:  # not stored, so not asked (recording_preference)
-            self.fields.pop(name, None)
+        self.kind = kind
         for spec in self.step.fields:
-            field = self.fields.get(spec.name)
-            if field is None:
+            if (
+                spec.name in not_recorded  # not stored, so not asked (recording_preference)
+                or not spec.applies(kind)
+                or (spec.only_with_findings and not findings)
+            ):
+                del self.fields[spec.name]  # not asked of this intake
                 continue
-            text = spec.label if work_topic or spec.general_label is None else spec.general_label
-            field.label = _label(text, work_term)
+            field = self.fields[spec.name]
+            field.label = field_label(spec, kind=kind, work_topic=work_topic)
             field.why = spec.why  # type: ignore[attr-defined]
             field.who_sees = spec.who_sees if who_sees is None else who_sees  # type: ignore[attr-defined]
             if spec.choices:
-                field.choices = [(c.code, _label(c.label, work_term)) for c in spec.choices]  # type: ignore[attr-defined]
+                field.choices = [  # type: ignore[attr-defined]
+                    (c.code, choice_text(c, term=work_term, work_topic=work_topic))
+                    for c in spec.choices
+                ]
+
+    def _alternative(self, spec: Field) -> bool:
+        """A box that stands in for another answer ("not sure yet"): unticked, it says nothing."""
+        return any(f.required_unless == spec.name for f in self.step.fields)
+
+    def shown_fields(self) -> list[Field]:
+        """The step's fields that this form asks, in order."""
+        return [spec for spec in self.step.fields if spec.name in self.fields]
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
-        for spec in self.step.fields:
-            if spec.name not in self.fields:
-                continue
+        for spec in self.shown_fields():
+            if spec.required_unless and not cleaned.get(spec.name) and spec.name not in self.errors:
+                other = self.step.get_field(spec.required_unless)
+                if not cleaned.get(other.name):
+                    self.add_error(
+                        spec.name,
+                        "Please write at least one, or tick \u201c"
+                        f"{self.fields[other.name].label}\u201d.",
+                    )
+            if (
+                spec.enabled_when is not None
+                and cleaned.get(spec.name)
+                and not spec.enabled_when(self.kind, {self.step.name: cleaned})
+            ):
+                self.add_error(spec.name, "This applies only to the topics you chose above.")
             exclusive = spec.exclusive_codes
             chosen = cleaned.get(spec.name)
             if exclusive and isinstance(chosen, list) and len(chosen) > 1:
@@ -183,16 +216,19 @@ class StepForm(forms.Form):
         return cleaned
 
     def answers(self) -> dict[str, Any]:
-        """The cleaned answers worth storing: blank ones are left out (recorded as skipped)."""
+        """The cleaned answers worth storing: blank ones are left out (recorded as skipped).
+        A `kept_unless_sent` field that was sent blank is kept as "": sending it clears it,
+        leaving it out keeps what was saved."""
         out: dict[str, Any] = {}
-        for spec in self.step.fields:
-            if spec.name not in self.fields:
-                continue
+        for spec in self.shown_fields():
             value = self.cleaned_data.get(spec.name)
             if spec.kind == "bool":
-                out[spec.name] = bool(value)
+                if value or not self._alternative(spec):
+                    out[spec.name] = bool(value)
             elif value not in (None, "", []):
                 out[spec.name] = value
+            elif spec.kept_unless_sent and self.add_prefix(spec.name) in self.data:
+                out[spec.name] = ""
         return out
 
 
@@ -231,6 +267,8 @@ def validate_payload(
     work_term: str = DEFAULT_WORK_TERM,
     work_topic: bool = True,
     not_recorded: Collection[str] = (),
+    kind: str = "individual",
+    findings: bool = False,
 ) -> dict[str, Any]:
     """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid.
 
@@ -239,7 +277,7 @@ def validate_payload(
         raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})
     payload = {k: v for k, v in payload.items() if k not in not_recorded}
     errors: dict[str, list[str]] = {}
-    known = {spec.name: spec for spec in step.fields}
+    known = {spec.name: spec for spec in step.fields_for(kind)}
     for key in payload:
         if key not in known:
             errors[str(key)[:100]] = ["This step has no field by this name."]
@@ -256,8 +294,8 @@ def validate_payload(
             else:
                 data[name] = value
         elif not isinstance(value, _JSON_TYPES[spec.kind]):
-            kind = {"bool": "true or false", "text": "a string", "choice": "an option code"}
-            errors[name] = [f"Send {kind[spec.kind]}."]
+            expected = {"bool": "true or false", "text": "a string", "choice": "an option code"}
+            errors[name] = [f"Send {expected[spec.kind]}."]
         elif spec.kind == "bool":
             if value:
                 data[name] = ["on"]
@@ -270,6 +308,8 @@ def validate_payload(
         work_term=work_term,
         work_topic=work_topic,
         not_recorded=not_recorded,
+        kind=kind,
+        findings=findings,
     )
     if not form.is_valid():
         raise StepInvalid({k: [str(m) for m in v] for k, v in form.errors.items()})

@@ -2,8 +2,8 @@
 
 from typing import Any
 
-from .intake import STEPS, WORK_IS_A_TOPIC, WORK_RECORDED
-from .spec import Answers, Step
+from .intake import COUPLE_CHOSE_WORK, STEPS, WORK_FOCUS_IS_WORK, WORK_RECORDED
+from .spec import Answers, Choice, Step
 
 DEFAULT_WORK_TERM = "sex work"
 
@@ -22,6 +22,27 @@ def needs_safety_prompt(step: Step, answers: Answers) -> bool:
     return any(answers.get(f.name) in f.safety_codes for f in step.fields if f.safety_codes)
 
 
+def _kept_fields(step: Step, kind: str, kept: Answers, values: dict[str, Any]) -> dict[str, Any]:
+    """A step's answers without the fields that do not apply: another kind's fields, and fields
+    whose own condition (which may read this step's other answers) is false."""
+    seen = {**kept, step.name: values}
+    out = {}
+    for name, value in values.items():
+        try:
+            spec = step.get_field(name)
+        except KeyError:
+            out[name] = value  # unknown to this version of the form: not ours to judge
+            continue
+        if not spec.applies(kind):
+            continue
+        if spec.enabled_when is not None and not spec.enabled_when(kind, seen):
+            continue
+        if not spec.recorded(kind, seen):  # the recording preference keeps it out
+            continue
+        out[name] = value
+    return out
+
+
 def prune_answers(kind: str, answers: Answers) -> tuple[dict[str, dict[str, Any]], list[str]]:
     """Drop the answers of every step that is now switched off, and of every field that the
     recording preference says is not stored.
@@ -36,19 +57,54 @@ def prune_answers(kind: str, answers: Answers) -> tuple[dict[str, dict[str, Any]
         if step.name not in answers:
             continue
         if step.enabled(kind, kept):
-            dropped = set(step.not_recorded(kind, kept))
-            kept[step.name] = {k: v for k, v in answers[step.name].items() if k not in dropped}
+            kept[step.name] = _kept_fields(step, kind, kept, dict(answers[step.name]))
         else:
             removed.append(step.name)
     return kept, removed
 
 
 def work_is_a_topic(answers: Answers) -> bool:
-    """Work is a topic when the client said so, and never when they asked for no work details."""
-    return WORK_IS_A_TOPIC("individual", answers) and WORK_RECORDED("individual", answers)
+    """The client said work is part of why they came, or a couple chose it as a topic (each
+    field belongs to one kind only, so the answers alone tell); and never when they asked for
+    no work details."""
+    chosen = WORK_FOCUS_IS_WORK("individual", answers) or COUPLE_CHOSE_WORK("couple", answers)
+    return chosen and WORK_RECORDED("individual", answers)
 
 
 def work_term(answers: Answers) -> str:
     """The client's own word for their work, verbatim; "sex work" when they gave none."""
     term = answers.get("about", {}).get("work_term") if WORK_RECORDED("", answers) else None
     return term if term else DEFAULT_WORK_TERM
+
+
+def own_term(answers: Answers) -> str | None:
+    """The client's own word for their work, verbatim, or None when they gave none (or asked
+    for no work details)."""
+    if not WORK_RECORDED("", answers):
+        return None
+    return answers.get("about", {}).get("work_term") or None
+
+
+def term_label(base: str, term: str | None) -> str:
+    """The client's term as a quoted label beside neutral words, never inside a sentence:
+    `Your work (you call it “the life”)`."""
+    if not term or term == DEFAULT_WORK_TERM:
+        return base
+    return f"{base} (you call it \u201c{term}\u201d)"
+
+
+def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False) -> str:
+    """A choice's words on screen (the client's voice) or in the plan (said to the client)."""
+    if choice.shows_term and term and term != DEFAULT_WORK_TERM:
+        return term_label("Work", term)
+    return choice.for_plan(work_topic) if plan else choice.for_screen(work_topic)
+
+
+def form_kwargs(kind: str, answers: Answers, *, findings: bool = False) -> dict[str, Any]:
+    """What a step form needs to know about its intake, for the wizard and the step API."""
+    return {
+        "kind": kind,
+        "work_term": work_term(answers),
+        "work_topic": work_is_a_topic(answers),
+        "findings": findings,
+    }

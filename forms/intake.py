@@ -2,27 +2,38 @@
 
 Wording follows GUIDELINES.md: nothing assumes the client wants to leave the sex trade or that
 their work is why they came; every sensitive item is optional and offers "prefer not to say";
-precautions and coping are strengths. `{work}` in a label is the client's own term for their
-work (`about.work_term`), or "sex work" when they gave none.
+precautions and coping are strengths. The client's own term for their work (`about.work_term`)
+is never slotted into a sentence: where it is shown, it is a quoted label beside neutral words
+(`Choice.shows_term`). Labels in the client's voice ("I", "my") carry a `plan_label` that the plan
+says to the client ("you", "your"). A couple are two people: `couple_label`s address each of them.
 """
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 from .spec import (
     PREFER_NOT_TO_SAY,
     AllOf,
+    AnswerHas,
     AnswerIn,
     AnswerNotIn,
+    ByKind,
     Choice,
     Field,
     KindIs,
     Step,
 )
 
-FORM_VERSION = "2026-11-1"
+FORM_VERSION = "2026-11-2"
 KINDS = ("individual", "couple")
 
 PNTS = Choice(PREFER_NOT_TO_SAY, "I'd rather not say", exclusive=True)
 
-WORK_IS_A_TOPIC = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
+# Work is a topic when the client says so (`work_focus`), or, for a couple, when they chose it
+# together (`couple_topics` includes `sex_work`; unticked by default, couples guideline 4).
+WORK_FOCUS_IS_WORK = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
+COUPLE_CHOSE_WORK = AnswerHas("partner", "couple_topics", "sex_work")
+WORK_IS_A_TOPIC = ByKind((("individual", WORK_FOCUS_IS_WORK), ("couple", COUPLE_CHOSE_WORK)))
 WORK_DETAILS_WANTED = AllOf(
     (
         WORK_IS_A_TOPIC,
@@ -30,6 +41,47 @@ WORK_DETAILS_WANTED = AllOf(
     )
 )
 CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "reduce"}))
+# Harm reduction has the same weight as change (G2, G6): for whoever keeps working, as they are
+# or differently, or has not decided.
+KEEPING_ON = AnswerIn(
+    "work_plans", "work_direction", frozenset({"continue", "change_conditions", "undecided"})
+)
+WORKER = "For the partner whose work this is: "
+
+
+def _retention_days() -> int:
+    try:
+        return int(settings.RETENTION_DAYS)
+    except (ImproperlyConfigured, AttributeError):  # read outside the Django project
+        return 7 * 365
+
+
+def retention_sentence(days: int) -> str:
+    """How long records are kept, in plain words (settings.RETENTION_DAYS)."""
+    if days <= 0:
+        return "Your records are kept until you or the clinic erase them."
+    span = f"{days // 365} years" if days % 365 == 0 else f"{days} days"
+    if days == 365:
+        span = "1 year"
+    return f"Your records are kept for {span} after your care with us ends, then erased completely."
+
+
+def consent_intro(days: int) -> str:
+    return (
+        "What you share here is confidential, with a few limits that your clinician will "
+        "explain: the law requires us to report some things, such as a serious risk to "
+        "someone's life or a child at risk of harm, and a court can order records to be "
+        "shared. Inside the clinic, only your care team (the clinicians who work with you) "
+        "reads your answers and your plan. If the clinic links this service to another "
+        "system, such as a health record, what that system needs is shared with it. "
+        f"{retention_sentence(days)} You can ask us to erase all of it sooner, at any time. "
+        "You choose how much is written down. You can skip any question, and you can stop "
+        "at any time."
+    )
+
+
+# Read once at start-up, like every setting: the text is a plain string for every reader.
+CONSENT_INTRO = consent_intro(_retention_days())
 
 # What is recorded (DESIGN "What is recorded"): `minimal` stores only what the plan prints, so
 # free text the plan does not use is neither asked nor kept; `no_work_details` keeps nothing
@@ -42,12 +94,7 @@ CHANGE_PLANNING_WANTED = AllOf((CHANGING_WORK, WORK_RECORDED))
 CONSENT = Step(
     name="consent",
     title="Before we start",
-    intro=(
-        "What you share here is confidential. Your clinician will explain the few limits to that, "
-        "such as a serious risk to someone's life, or a court order. Records can be requested by "
-        "courts, so you choose how much is written down. You can skip any question, and you can "
-        "stop at any time."
-    ),
+    intro=CONSENT_INTRO,
     fields=(
         Field(
             "confidentiality_explained",
@@ -83,6 +130,7 @@ ABOUT = Step(
             max_length=100,
             own_words=True,
             why="So that we use your name, not a form's.",
+            only_kind="individual",
         ),
         Field(
             "pronouns",
@@ -91,12 +139,50 @@ ABOUT = Step(
             max_length=50,
             own_words=True,
             why="So that we refer to you the way you want.",
+            only_kind="individual",
+        ),
+        Field(
+            "partner_a_name",
+            "text",
+            "First person: what would you like to be called?",
+            max_length=100,
+            own_words=True,
+            why="So that we use each of your names, not a form's.",
+            only_kind="couple",
+        ),
+        Field(
+            "partner_a_pronouns",
+            "text",
+            "First person: pronouns",
+            max_length=50,
+            own_words=True,
+            why="So that we refer to each of you the way you want.",
+            only_kind="couple",
+        ),
+        Field(
+            "partner_b_name",
+            "text",
+            "Second person: what would you like to be called?",
+            max_length=100,
+            own_words=True,
+            why="So that we use each of your names, not a form's.",
+            only_kind="couple",
+        ),
+        Field(
+            "partner_b_pronouns",
+            "text",
+            "Second person: pronouns",
+            max_length=50,
+            own_words=True,
+            why="So that we refer to each of you the way you want.",
+            only_kind="couple",
         ),
         Field(
             "work_term",
             "text",
             "If you do sex work, what do you call your work?",
             recorded_when=WORK_RECORDED,
+            couple_label="If either of you does sex work, what do you call it?",
             help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
             why="We will use your word, not ours, everywhere in your plan.",
             max_length=60,
@@ -113,6 +199,8 @@ ABOUT = Step(
                 "whether we ask anything about it at all."
             ),
             sensitivity="sensitive",
+            # A couple choose their topics together instead (`partner.couple_topics`).
+            only_kind="individual",
             choices=(
                 Choice("central", "It's central to what I'd like to work on"),
                 Choice("part", "It's part of it"),
@@ -133,13 +221,24 @@ GOALS = Step(
             "client_goals",
             "text_list",
             "Your goals",
+            couple_label="Your goals, shared or each your own",
             why="Your plan is built around the goals you name, in your words.",
-            help="Up to 10. They can be big or small, and you can change them later.",
-            required=True,
+            help=(
+                "Up to 10. They can be big or small, and you can change them later. "
+                "Not sure yet? Tick the box below instead."
+            ),
+            required_unless="goals_unsure",
             min_items=1,
             max_items=10,
             max_length=500,
             own_words=True,
+        ),
+        Field(
+            "goals_unsure",
+            "bool",
+            "I'm not sure yet \u2014 we'll work it out together",
+            couple_label="We're not sure yet \u2014 we'll work it out together",
+            why="Not knowing yet is a fine place to start. Your plan will say so.",
         ),
         Field(
             "what_brings_you",
@@ -161,7 +260,8 @@ WORK_CONTEXT = Step(
         Field(
             "work_types",
             "multi",
-            "What kinds of {work} do you do?",
+            "What kinds of work do you do?",
+            couple_label=WORKER + "what kinds of work do you do?",
             why="Experiences differ a lot between kinds of work, so we don't assume.",
             sensitivity="restricted",
             choices=(
@@ -183,6 +283,7 @@ WORK_CONTEXT = Step(
             "identity_place",
             "choice",
             "How big a part of who you are is your work?",
+            couple_label=WORKER + "how big a part of who you are is your work?",
             why="For some people it's a big part of who they are; for others it's a small one.",
             sensitivity="sensitive",
             choices=(
@@ -197,9 +298,33 @@ WORK_CONTEXT = Step(
             "text",
             "Anything you'd like to say about what your work means to you?",
             recorded_when=NOT_MINIMAL,
+            couple_label=WORKER + "anything you'd like to say about what your work means to you?",
             why="Only if you want to. Your words are kept as you write them.",
             own_words=True,
             sensitivity="restricted",
+        ),
+        Field(
+            "job_autonomy",
+            "multi",
+            "Which of these do you decide for yourself at the moment, if any?",
+            couple_label=WORKER + "which of these do you decide for yourself at the moment?",
+            why=(
+                "Having a say over your own work matters to wellbeing in any job. There is no "
+                "right answer, and you can skip this."
+            ),
+            sensitivity="restricted",
+            choices=(
+                Choice("choose_clients", "Which clients I see", "Which clients you see"),
+                Choice("choose_hours", "My hours", "Your hours"),
+                Choice("own_money", "The money I earn", "The money you earn"),
+                Choice(
+                    "say_no",
+                    "Saying no to anything I don't want to do",
+                    "Saying no to anything you don't want to do",
+                ),
+                Choice("none", "None of these right now", exclusive=True),
+                PNTS,
+            ),
         ),
     ),
 )
@@ -217,15 +342,24 @@ PRECAUTIONS = Step(
             "precautions_used",
             "multi",
             "What do you already do to stay safe?",
+            couple_label=WORKER + "what do you already do to stay safe?",
             why="So that your plan builds on what already works for you.",
             sensitivity="restricted",
             choices=(
                 Choice("screening_clients", "Screening clients"),
-                Choice("limiting_services", "Choosing which services I offer"),
-                Choice("protecting_privacy", "Protecting my privacy"),
+                Choice(
+                    "limiting_services",
+                    "Choosing which services I offer",
+                    "Choosing which services you offer",
+                ),
+                Choice("protecting_privacy", "Protecting my privacy", "Protecting your privacy"),
                 Choice("working_with_friends", "Working with friends or colleagues"),
                 Choice("working_independently", "Working independently"),
-                Choice("switching_employers", "Changing where or for whom I work"),
+                Choice(
+                    "switching_employers",
+                    "Changing where or for whom I work",
+                    "Changing where or for whom you work",
+                ),
                 Choice("building_other_skills", "Building other skills"),
                 Choice("peer_support", "Support from peers"),
                 Choice("other", "Something else"),
@@ -236,6 +370,7 @@ PRECAUTIONS = Step(
             "precautions_to_strengthen",
             "text",
             "Is there anything you'd like to strengthen?",
+            couple_label=WORKER + "is there anything you'd like to strengthen?",
             why="Only if there's something you'd like support with.",
             own_words=True,
             sensitivity="restricted",
@@ -259,8 +394,12 @@ STIGMA_COPING = Step(
         Field(
             "stigma_experiences",
             "multi",
-            "Have you been treated unfairly because of your {work}?",
+            "Have you been treated unfairly because of your work?",
             general_label="Have you been treated unfairly because of who you are or how you live?",
+            couple_label=(
+                "Has either of you been treated unfairly because of who you are or how you live? "
+                "Tick anything that happened to either of you."
+            ),
             why="Unfair treatment can affect how we feel. Naming it helps us respond to it.",
             sensitivity="sensitive",
             choices=(
@@ -284,13 +423,28 @@ STIGMA_COPING = Step(
             "coping_strategies",
             "multi",
             "What helps you deal with how others see you?",
+            couple_label="What helps each of you deal with how others see you?",
             why="These are your strengths. Your plan will respect them.",
             choices=(
-                Choice("role_differentiation", "Keeping my work self and my other self apart"),
+                Choice(
+                    "role_differentiation",
+                    "Keeping my work self and my other self apart",
+                    "Keeping your work self and your other self apart",
+                    general_label="Keeping different parts of my life apart",
+                    general_plan_label="Keeping different parts of your life apart",
+                ),
                 Choice("humor", "Humour"),
-                Choice("other_identities", "Focusing on other parts of who I am"),
-                Choice("future_focus", "Focusing on my future"),
-                Choice("concealment", "Choosing who knows what about me"),
+                Choice(
+                    "other_identities",
+                    "Focusing on other parts of who I am",
+                    "Focusing on other parts of who you are",
+                ),
+                Choice("future_focus", "Focusing on my future", "Focusing on your future"),
+                Choice(
+                    "concealment",
+                    "Choosing who knows what about me",
+                    "Choosing who knows what about you",
+                ),
                 Choice("community", "Being with people who understand"),
                 Choice("other", "Something else"),
             ),
@@ -319,17 +473,105 @@ WORK_PLANS = Step(
             "work_direction",
             "choice",
             "What would you like for your work, for now?",
+            couple_label=WORKER + "what would you like for your work, for now?",
             why="So that your plan follows what you want, not what others assume.",
             sensitivity="sensitive",
             choices=(
-                Choice("continue", "Keep going as I am"),
-                Choice("change_conditions", "Change how or where I work"),
+                Choice("continue", "Keep going as I am", "Keep going as you are"),
+                Choice(
+                    "change_conditions",
+                    "Change how or where I work",
+                    "Change how or where you work",
+                ),
                 Choice("reduce", "Do less of it"),
                 Choice("leave", "Stop doing it"),
-                Choice("undecided", "I haven't decided"),
+                Choice("undecided", "I haven't decided", "You haven't decided yet"),
                 Choice("not_relevant", "This isn't what I want to work on"),
                 PNTS,
             ),
+        ),
+    ),
+)
+
+HARM_REDUCTION = Step(
+    name="harm_reduction",
+    title="Looking after yourself in your work",
+    intro=(
+        "For however you choose to work. Pick anything you'd like your plan to cover; "
+        "every part is optional, and you can change it later."
+    ),
+    enabled_when=AllOf((WORK_DETAILS_WANTED, KEEPING_ON)),
+    fields=(
+        Field(
+            "occupational_health",
+            "multi",
+            "Looking after your health at work: would any of these help?",
+            couple_label=WORKER + "would any of these help with your health at work?",
+            why="Burnout and boundaries are part of health and safety in any job.",
+            sensitivity="restricted",
+            choices=(
+                Choice("burnout", "Feeling less worn out"),
+                Choice(
+                    "boundaries", "Keeping the boundaries I want", "Keeping the boundaries you want"
+                ),
+                Choice("rest", "Rest and time off"),
+                Choice("body", "Aches, strain or injuries"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "sexual_health",
+            "choice",
+            "Would you like sexual health care in your plan?",
+            couple_label=WORKER + "would you like sexual health care in your plan?",
+            why="Confidential, non-judgemental sexual health care, if and when you want it.",
+            sensitivity="restricted",
+            choices=(
+                Choice("yes", "Yes"),
+                Choice("not_now", "Not now"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "money_banking",
+            "multi",
+            "Money and banking: would help with any of these be useful?",
+            couple_label=WORKER + "would help with any of these money matters be useful?",
+            why="Some people find banks or landlords difficult because of their work.",
+            sensitivity="restricted",
+            choices=(
+                Choice("bank_account", "Opening or keeping a bank account"),
+                Choice("saving", "Saving"),
+                Choice("taxes", "Taxes and paperwork"),
+                Choice("debt", "Debt"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "rights",
+            "multi",
+            "Your rights: would information on any of these help?",
+            couple_label=WORKER + "would information on your rights with any of these help?",
+            why="Knowing your rights can make dealing with police or landlords safer.",
+            sensitivity="restricted",
+            choices=(
+                Choice("police", "With the police"),
+                Choice("landlords", "With landlords and housing"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
+        Field(
+            "change_what",
+            "text",
+            "Is there anything you'd like to change about how or where you work, and how?",
+            couple_label=WORKER + "is there anything you'd like to change about how or where "
+            "you work, and how?",
+            why="Only if you'd like to. Your words are kept as you write them.",
+            own_words=True,
+            sensitivity="restricted",
         ),
     ),
 )
@@ -347,6 +589,7 @@ EXIT_PLANNING = Step(
             "exit_stage",
             "choice",
             "Where are you with this change?",
+            couple_label=WORKER + "where are you with this change?",
             why="So that support fits where you are now.",
             sensitivity="sensitive",
             choices=(
@@ -354,13 +597,19 @@ EXIT_PLANNING = Step(
                 Choice("planning", "Planning"),
                 Choice("first_steps", "Taking first steps"),
                 Choice("transitioning", "In the middle of the change"),
-                Choice("returned", "I went back for a while, and that's part of it"),
+                Choice(
+                    "returned",
+                    "I went back for a while, and that's part of it",
+                    "You went back for a while, and that's part of it",
+                ),
+                PNTS,
             ),
         ),
         Field(
             "exit_barriers",
             "multi",
             "What might make the change harder?",
+            couple_label=WORKER + "what might make the change harder?",
             why="So that we can look for practical help with each one.",
             sensitivity="sensitive",
             choices=(
@@ -370,18 +619,20 @@ EXIT_PLANNING = Step(
                     "criminal_record", "A criminal record (help with record relief may be possible)"
                 ),
                 Choice("id_documents", "ID documents"),
-                Choice("work_history_gap", "Gaps in my work history"),
+                Choice("work_history_gap", "Gaps in my work history", "Gaps in your work history"),
                 Choice("education", "Education or training"),
-                Choice("social_network", "My social circle"),
+                Choice("social_network", "My social circle", "Your social circle"),
                 Choice("childcare", "Childcare"),
                 Choice("immigration", "Immigration status"),
                 Choice("other", "Something else"),
+                PNTS,
             ),
         ),
         Field(
             "exit_goals",
             "text_list",
             "Your personal and work goals",
+            couple_label=WORKER + "your personal and work goals",
             why="Your plan builds on the goals you name.",
             max_items=10,
             max_length=500,
@@ -399,6 +650,7 @@ SUPPORTS = Step(
             "current_supports",
             "multi",
             "Who do you turn to for support?",
+            couple_label="Who does each of you turn to for support?",
             why="So that your plan includes the people you already rely on.",
             choices=(
                 Choice("friends", "Friends"),
@@ -414,6 +666,7 @@ SUPPORTS = Step(
             "referral_needs",
             "multi",
             "Would any of these services help?",
+            couple_label="Would any of these services help either of you?",
             why="We can suggest services we have checked, and tell you how each one works.",
             choices=(
                 Choice("housing", "Housing"),
@@ -432,6 +685,7 @@ SUPPORTS = Step(
             "safety_plan",
             "text",
             "If things get hard, what helps, and who can you reach?",
+            couple_label="If things get hard, what helps each of you, and who can you reach?",
             why="A back-up plan in your own words, for the times you need it.",
             own_words=True,
             sensitivity="sensitive",
@@ -444,7 +698,7 @@ PARTNER = Step(
     title="Your relationship",
     intro=(
         "For couples. Each of you has your own view, and both are kept as given. "
-        "You choose together which topics to work on."
+        "You choose together which topics to work on; nothing is ticked for you."
     ),
     enabled_when=KindIs("couple"),
     fields=(
@@ -471,6 +725,61 @@ PARTNER = Step(
             own_words=True,
             sensitivity="sensitive",
         ),
+        # Couples guidelines 1-2: the partner's own experience of stigma and their own needs,
+        # asked about them, never asking them to judge anyone's work.
+        Field(
+            "partner_stigma",
+            "multi",
+            "Partner: have others treated you unfairly because of your relationship?",
+            why="How others treat a couple can weigh on each of you. This is about you.",
+            sensitivity="sensitive",
+            choices=(
+                Choice("judged", "People judged me or made assumptions", "People judged you"),
+                Choice(
+                    "cut_off",
+                    "Family or friends pulled away from me",
+                    "Family or friends pulled away from you",
+                ),
+                Choice(
+                    "treated_unfairly",
+                    "I was treated unfairly, for example at work or by a service",
+                    "You were treated unfairly, for example at work or by a service",
+                ),
+                Choice(
+                    "keeping_quiet",
+                    "I feel I have to keep things to myself",
+                    "You feel you have to keep things to yourself",
+                ),
+                Choice("none", "None of these", exclusive=True),
+                PNTS,
+            ),
+        ),
+        Field(
+            "partner_support_needs",
+            "multi",
+            "Partner: what support would help you yourself?",
+            why="Your own needs count too, not only the relationship's.",
+            choices=(
+                Choice(
+                    "someone_to_talk_to",
+                    "Someone to talk to on my own",
+                    "Someone to talk to on your own",
+                ),
+                Choice(
+                    "others_like_us",
+                    "Meeting others in a relationship like ours",
+                    "Meeting others in a relationship like yours",
+                ),
+                Choice(
+                    "own_session",
+                    "Some time with our clinician on my own",
+                    "Some time with your clinician on your own",
+                ),
+                Choice("information", "Information about services and rights"),
+                Choice("other", "Something else"),
+                PNTS,
+            ),
+        ),
         Field(
             "couple_topics",
             "multi",
@@ -480,19 +789,27 @@ PARTNER = Step(
                 Choice("communication", "Communication"),
                 Choice("trust", "Trust"),
                 Choice("intimacy", "Intimacy"),
-                Choice("stigma", "How others see us"),
+                Choice("stigma", "How others see us", "How others see you"),
                 Choice("family", "Family"),
-                Choice("sex_work", "{work}"),
+                Choice("sex_work", "Sex work", shows_term=True),
                 Choice("other", "Something else"),
             ),
         ),
         Field(
             "worker_description",
             "text",
-            "For the partner who does sex work: how do you see your work, in your own words?",
-            why="Your account is kept as you give it, and only you can change it.",
+            "Only if you chose work as a topic. "
+            + WORKER
+            + "how do you see your work, in your own words?",
+            why=(
+                "Your account is kept word for word. Saving your other answers never changes it; "
+                "only editing this box does."
+            ),
             own_words=True,
             sensitivity="restricted",
+            enabled_when=COUPLE_CHOSE_WORK,
+            recorded_when=WORK_RECORDED,
+            kept_unless_sent=True,
         ),
     ),
 )
@@ -594,7 +911,8 @@ REVIEW = Step(
         Field(
             "findings_acknowledged",
             "bool",
-            "We've looked at any wording suggestions",
+            "We've looked at the wording suggestions",
+            only_with_findings=True,
         ),
         Field(
             "confirmed",
@@ -605,19 +923,22 @@ REVIEW = Step(
     ),
 )
 
+# `partner` comes before the work steps: a couple's work steps depend on the topics they choose
+# there, and every condition reads only earlier steps. Individuals never see `partner`.
 STEPS: tuple[Step, ...] = (
     CONSENT,
     PRIVATE_CHECK_A,
     PRIVATE_CHECK_B,
     ABOUT,
     GOALS,
+    PARTNER,
     WORK_CONTEXT,
     PRECAUTIONS,
     STIGMA_COPING,
     WORK_PLANS,
+    HARM_REDUCTION,
     EXIT_PLANNING,
     SUPPORTS,
-    PARTNER,
     REFLECTION,
     REVIEW,
 )

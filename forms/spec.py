@@ -26,7 +26,22 @@ ITEM_MAX = 500
 class Choice:
     code: str
     label: str
+    # Said to the client in the plan ("you", "your") when `label` is in the client's voice.
+    plan_label: str | None = None
     exclusive: bool = False  # chosen on its own only ("none", "prefer not to say")
+    # Label used when work is not a topic for this client (Guideline 3); None: same label.
+    general_label: str | None = None
+    general_plan_label: str | None = None
+    # The client's own term is shown beside this label, quoted: "Work (you call it “…”)".
+    shows_term: bool = False
+
+    def for_screen(self, work_topic: bool = True) -> str:
+        return self.label if work_topic or not self.general_label else self.general_label
+
+    def for_plan(self, work_topic: bool = True) -> str:
+        if not work_topic and self.general_label:
+            return self.general_plan_label or self.general_label
+        return self.plan_label or self.label
 
 
 @dataclass(frozen=True)
@@ -51,6 +66,24 @@ class Field:
     recorded_when: "Condition | None" = None
     # Answers that put a safety prompt on the care team's own page (private checks).
     safety_codes: frozenset[str] = frozenset()
+    # Label for a couple, addressed to each person (or to the one it concerns), never to
+    # two people in the singular; None: the individual wording fits both.
+    couple_label: str | None = None
+    # The only kind of intake that asks this field; None: every kind.
+    only_kind: str | None = None
+    # A field-level condition over the answers saved with it (it may read its own step);
+    # when false the field is not kept.
+    enabled_when: "Condition | None" = None
+    # Only a save that sends this field changes it: a save that leaves it out keeps it
+    # (the worker's own account, couples guideline 3).
+    kept_unless_sent: bool = False
+    # Shown only when there is something to acknowledge (wording findings).
+    only_with_findings: bool = False
+    # Needed unless this bool field of the same step is ticked ("I'm not sure yet").
+    required_unless: str | None = None
+
+    def applies(self, kind: str) -> bool:
+        return self.only_kind is None or self.only_kind == kind
 
     @property
     def who_sees(self) -> str:
@@ -105,6 +138,39 @@ class AnswerNotIn:
 
 
 @dataclass(frozen=True)
+class AnswerHas:
+    """True when the multi answer `step.field` includes `value` (unanswered: False)."""
+
+    step: str
+    field: str
+    value: str
+
+    def __call__(self, kind: str, answers: Answers) -> bool:
+        chosen = answers.get(self.step, {}).get(self.field) or []
+        return isinstance(chosen, list) and self.value in chosen
+
+    def describe(self) -> dict[str, Any]:
+        return {"field": f"{self.step}.{self.field}", "has": self.value}
+
+
+@dataclass(frozen=True)
+class ByKind:
+    """A different condition per intake kind (a kind not listed: never)."""
+
+    by_kind: tuple[tuple[str, "Condition"], ...]
+
+    def for_kind(self, kind: str) -> "Condition | None":
+        return dict(self.by_kind).get(kind)
+
+    def __call__(self, kind: str, answers: Answers) -> bool:
+        condition = self.for_kind(kind)
+        return condition is not None and condition(kind, answers)
+
+    def describe(self) -> dict[str, Any]:
+        return {"by_kind": {kind: c.describe() for kind, c in self.by_kind}}
+
+
+@dataclass(frozen=True)
 class KindIs:
     kind: str
 
@@ -126,7 +192,21 @@ class AllOf:
         return {"all": [c.describe() for c in self.conditions]}
 
 
-Condition = AnswerIn | AnswerNotIn | KindIs | AllOf
+Condition = AnswerIn | AnswerNotIn | AnswerHas | KindIs | AllOf | ByKind
+
+
+def condition_for_kind(condition: Condition, kind: str) -> Condition | None:
+    """`condition` with every per-kind part resolved for `kind` (None: never true for it), for
+    readers that describe conditions rather than evaluate them (form definition, FHIR)."""
+    if isinstance(condition, ByKind):
+        part = condition.for_kind(kind)
+        return None if part is None else condition_for_kind(part, kind)
+    if isinstance(condition, AllOf):
+        parts = [condition_for_kind(c, kind) for c in condition.conditions]
+        if any(p is None for p in parts):
+            return None
+        return AllOf(tuple(p for p in parts if p is not None))
+    return condition
 
 
 def always(kind: str, answers: Answers) -> bool:
@@ -155,6 +235,9 @@ class Step:
     def not_recorded(self, kind: str, answers: Answers) -> list[str]:
         """The fields of this step that the recording preference says are not stored."""
         return [f.name for f in self.fields if not f.recorded(kind, answers)]
+
+    def fields_for(self, kind: str) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.applies(kind))
 
     def get_field(self, name: str) -> Field:
         for f in self.fields:

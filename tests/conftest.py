@@ -163,7 +163,7 @@ def worker(transactional_db) -> Iterator[WorkerProcess]:
 
 def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     """Run a whole intake through the services (validated by forms/) and return its plan."""
-    from forms import STEPS_BY_NAME, work_is_a_topic, work_term
+    from forms import STEPS_BY_NAME, form_kwargs
     from forms.django_forms import validate_payload
     from intake.services import intake_complete, intake_start, intake_submit_step
 
@@ -172,10 +172,7 @@ def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     )
     for name, payload in steps.items():
         answers = validate_payload(
-            STEPS_BY_NAME[name],
-            payload,
-            work_term=work_term(intake.answers),
-            work_topic=work_is_a_topic(intake.answers),
+            STEPS_BY_NAME[name], payload, **form_kwargs(kind, intake.answers)
         )
         intake_submit_step(
             intake=intake, step=STEPS_BY_NAME[name], answers=answers, actor=persona.user
@@ -234,17 +231,83 @@ PERSONAS = {
             "supports": {"referral_needs": ["legal"]},
         },
     ),
+    # A couple who did not choose work as a topic: nothing about work anywhere.
     "couple": (
         "couple",
         {
             "consent": CONSENT,
+            "about": {
+                "partner_a_name": "Sam",
+                "partner_a_pronouns": "she/her",
+                "partner_b_name": "Alex",
+                "partner_b_pronouns": "they/them",
+            },
             "goals": {"client_goals": ["Fight less about money"]},
             "partner": {
                 "relationship_structure": ["polyamorous", "kink_involved"],
                 "couple_topics": ["communication", "trust"],
                 "partner_concerns": "I worry what my parents think",
+                "partner_stigma": ["cut_off"],
+                "partner_support_needs": ["own_session"],
+            },
+            "stigma_coping": {"coping_strategies": ["role_differentiation", "humor"]},
+        },
+    ),
+    # A couple who chose work together: the worker's own account, the work steps per person.
+    "couple_work": (
+        "couple",
+        {
+            "consent": CONSENT,
+            "about": {
+                "partner_a_name": "Sam",
+                "partner_b_name": "Alex",
+                "partner_b_pronouns": "they/them",
+                "work_term": "the life",
+            },
+            "goals": {"client_goals": ["Fight less about money"]},
+            "partner": {
+                "relationship_structure": ["open"],
+                "couple_topics": ["communication", "sex_work"],
+                "partner_concerns": "I want us to be honest",
                 "worker_description": "It is a job I am good at",
             },
+            "work_context": {"work_types": ["escort_independent"]},
+            "precautions": {"precautions_used": ["screening_clients"]},
+            "work_plans": {"work_direction": "continue"},
+        },
+    ),
+    # Continuing, with precautions to strengthen and harm reduction chosen (G2, G6).
+    "continuing_hr": (
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "central", "work_term": "provider"},
+            "goals": {"client_goals": ["Stop feeling so tired"]},
+            "work_context": {"job_autonomy": ["choose_hours", "say_no"]},
+            "precautions": {
+                "precautions_used": ["screening_clients"],
+                "precautions_to_strengthen": "Checking in with a friend after each booking",
+            },
+            "work_plans": {"work_direction": "change_conditions"},
+            "harm_reduction": {
+                "occupational_health": ["burnout", "boundaries"],
+                "sexual_health": "yes",
+                "money_banking": ["bank_account"],
+                "rights": ["police", "landlords"],
+                "change_what": "Work from a shared flat with a friend",
+            },
+        },
+    ),
+    # Told of violence and police harm, and has no one right now (G1, G5).
+    "violence_alone": (
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "part", "work_term": "I'm a sex worker"},
+            "goals": {"client_goals": ["Feel safe at home"]},
+            "stigma_coping": {"stigma_experiences": ["violence", "police"]},
+            "work_plans": {"work_direction": "undecided"},
+            "supports": {"current_supports": ["none"]},
         },
     ),
 }

@@ -7,10 +7,11 @@ client chose to leave or reduce; never the clinician's reflection (it is not eve
 
 from typing import Any
 
-from forms import STEPS_BY_NAME, work_is_a_topic, work_term
+from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
+from forms.flow import choice_text
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
-from plans.selectors import choice_label, plan_representation
-from referrals.selectors import caution_lines
+from plans.selectors import plan_representation
+from referrals.selectors import caution_lines, safety_relevant
 
 WHO = dict(StepOwner.choices)
 CHANGING = {"leave", "reduce"}
@@ -32,29 +33,153 @@ BARRIER_HELP = {
 }
 
 
-def _label(step: str, field: str, code: str | None, term: str) -> str:
+# Harm reduction (G2, G6): for each part the client chose, what the plan offers. Practical
+# pointers, as substantial as the help listed for a change of work.
+OCCUPATIONAL_HELP = (
+    "Looking after your health at work is part of health and safety, as in any job. "
+    "Your clinician can go through the points you chose with you."
+)
+SEXUAL_HEALTH_HELP = (
+    "Confidential, non-judgemental sexual health care: testing, prevention and treatment, "
+    "when and where it suits you."
+)
+MONEY_HELP = (
+    "Advice on banking, saving, taxes and debt from people who will not judge how you earn."
+)
+RIGHTS_HELP = (
+    "Information on your rights, and legal help if you want it, from services that work "
+    "without judgement."
+)
+# A safety follow-up, offered (never required) after violence, harm by police, or no one to
+# turn to (G1, G5).
+SAFETY_REASONS = {
+    "violence": "someone was violent towards you",
+    "police": "you were treated badly by police",
+    "no_support": "you have no one to turn to right now",
+}
+SAFETY_OFFERS_GENERAL = (
+    "Peer support from people who have been through something similar.",
+    "Legal help, if you want to know your options.",
+    "Crisis lines you can call at any hour.",
+)
+SAFETY_OFFERS_WORK = (
+    "Peer-led services, run by people who do or have done the same work.",
+    "Bad-date reporting: a way to warn others about someone who harmed you, without giving "
+    "your name.",
+    "Legal help, if you want to know your options.",
+    "Crisis lines that work with people in your line of work without judgement.",
+)
+
+
+def _label(step: str, field: str, code: str | None, term: str | None, topic: bool = True) -> str:
+    """A choice as the plan says it to the client ("you"), with their term as a quoted label."""
     if not code:
         return ""
-    return choice_label(STEPS_BY_NAME[step].get_field(field), code).replace("{work}", term)
+    spec = STEPS_BY_NAME[step].get_field(field)
+    choice = next((c for c in spec.choices if c.code == code), None)
+    if choice is None:
+        return code
+    return choice_text(choice, term=term, work_topic=topic, plan=True)
 
 
-def _labels(step: str, field: str, codes: list[str], term: str) -> list[str]:
-    return [_label(step, field, c, term) for c in codes if c not in ("prefer_not_to_say", "none")]
+def _labels(
+    step: str, field: str, codes: list[str], term: str | None, topic: bool = True
+) -> list[str]:
+    return [
+        _label(step, field, c, term, topic) for c in codes if c not in ("prefer_not_to_say", "none")
+    ]
+
+
+def _people(plan: TreatmentPlan, about: dict[str, Any]) -> list[dict[str, str]]:
+    """Who the plan is for: one person, or each person of a couple with their own pronouns."""
+    if plan.intake.kind == "couple":
+        people = [
+            {
+                "name": about.get(f"partner_{x}_name", ""),
+                "pronouns": about.get(f"partner_{x}_pronouns", ""),
+            }
+            for x in ("a", "b")
+        ]
+        people = [p for p in people if p["name"] or p["pronouns"]]
+        if people:
+            return people
+    return [
+        {
+            "name": about.get("preferred_name") or plan.client.display_name,
+            "pronouns": about.get("pronouns") or plan.client.pronouns,
+        }
+    ]
+
+
+def _harm_reduction(answers: dict[str, Any], term: str | None) -> dict[str, Any] | None:
+    """Looking after yourself in your work: each part only when the client chose it."""
+    hr = answers.get("harm_reduction", {})
+    out = {
+        "strengthen": answers.get("precautions", {}).get("precautions_to_strengthen", ""),
+        "occupational": _labels(
+            "harm_reduction", "occupational_health", hr.get("occupational_health", []), term
+        ),
+        "sexual_health": hr.get("sexual_health") == "yes",
+        "money": _labels("harm_reduction", "money_banking", hr.get("money_banking", []), term),
+        "rights": _labels("harm_reduction", "rights", hr.get("rights", []), term),
+        "change_what": hr.get("change_what", ""),
+    }
+    if not any(out.values()):
+        return None
+    return {
+        **out,
+        "occupational_help": OCCUPATIONAL_HELP,
+        "sexual_health_help": SEXUAL_HEALTH_HELP,
+        "money_help": MONEY_HELP,
+        "rights_help": RIGHTS_HELP,
+    }
+
+
+def _safety(plan: TreatmentPlan, answers: dict[str, Any], topic: bool) -> dict[str, Any] | None:
+    """An offer of a safety follow-up when the client told us of violence, harm by police, or
+    no one to turn to. Only an offer: the client decides."""
+    told = set(answers.get("stigma_coping", {}).get("stigma_experiences", []))
+    reasons = [SAFETY_REASONS[code] for code in ("violence", "police") if code in told]
+    if "none" in answers.get("supports", {}).get("current_supports", []):
+        reasons.append(SAFETY_REASONS["no_support"])
+    if not reasons:
+        return None
+    said = reasons[-1]
+    if len(reasons) > 1:
+        said = ", that ".join(reasons[:-1]) + " and that " + reasons[-1]
+    return {
+        "reasons": reasons,
+        "told": f"You told us that {said}.",
+        "harmed": bool(told & {"violence", "police"}),
+        "offers": list(SAFETY_OFFERS_WORK if topic else SAFETY_OFFERS_GENERAL),
+        "services": [
+            r.agency.name
+            for r in plan.referrals.all()
+            if safety_relevant(r.agency, work_topic=topic)
+        ],
+    }
 
 
 def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
     answers = plan.intake.answers
     topic = work_is_a_topic(answers)
-    term = work_term(answers)
+    term = own_term(answers) if topic else None
     rep = plan_representation(plan)
     about = answers.get("about", {})
     direction = answers.get("work_plans", {}).get("work_direction") if topic else None
+    people = _people(plan, about)
+    strengths = {
+        "precautions": ("precautions", "precautions_used"),
+        "coping": ("stigma_coping", "coping_strategies"),
+    }
 
     context: dict[str, Any] = {
         "title": "Care plan",
         "kind": plan.intake.kind,
-        "name": about.get("preferred_name") or plan.client.display_name,
-        "pronouns": about.get("pronouns") or plan.client.pronouns,
+        "people": people,
+        "name": " and ".join(p["name"] for p in people if p["name"]),
+        "pronouns": people[0]["pronouns"] if len(people) == 1 else "",
+        "goals_unsure": bool(answers.get("goals", {}).get("goals_unsure")),
         "version": plan.version,
         "agreed": plan.status == PlanStatus.AGREED,
         "updated": plan.updated_at.date().isoformat(),
@@ -64,9 +189,15 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
             for goal in rep["goals"]
         ],
         "strengths_precautions": [
-            s["label"] for s in rep["strengths"] if s["source"] == "precautions"
+            _label(*strengths["precautions"], s["code"], term, topic)
+            for s in rep["strengths"]
+            if s["source"] == "precautions"
         ],
-        "strengths_coping": [s["label"] for s in rep["strengths"] if s["source"] == "coping"],
+        "strengths_coping": [
+            _label(*strengths["coping"], s["code"], term, topic)
+            for s in rep["strengths"]
+            if s["source"] == "coping"
+        ],
         "strengths_notes": rep["strengths_notes"],
         "supports": [s["label"] for s in rep["supports"]],
         "supports_notes": rep["supports_notes"],
@@ -80,7 +211,9 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
         "referrals": [
             {
                 "name": r.agency.name,
-                "caution": " ".join(caution_lines(r.agency, work_topic=topic, work_term=term)),
+                "caution": " ".join(
+                    caution_lines(r.agency, work_topic=topic, work_term=work_term(answers))
+                ),
                 "client_decision": r.get_client_decision_display(),
                 "note": r.note,
             }
@@ -89,13 +222,22 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
         "agreement": rep["agreement"],
         "work": None,
         "change": None,
+        "harm_reduction": None,
+        "strengthen": "",
+        "safety": _safety(plan, answers, topic),
         "couple": None,
     }
     if topic and direction not in SILENT_DIRECTIONS:
         context["work"] = {
             "term": term,
+            "heading": term_label("Your work", term),
             "direction": _label("work_plans", "work_direction", direction, term),
         }
+    if topic and direction in CHANGING:
+        # Precautions to strengthen belong to the client whatever they chose.
+        context["strengthen"] = answers.get("precautions", {}).get("precautions_to_strengthen", "")
+    elif topic:
+        context["harm_reduction"] = _harm_reduction(answers, term)
     if topic and direction in CHANGING:
         exit_answers = answers.get("exit_planning", {})
         context["change"] = {
@@ -117,6 +259,13 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
             ),
             "topics": _labels("partner", "couple_topics", partner.get("couple_topics", []), term),
             "partner_words": partner.get("partner_concerns", ""),
-            "worker_words": partner.get("worker_description", ""),
+            "partner_stigma": _labels(
+                "partner", "partner_stigma", partner.get("partner_stigma", []), term
+            ),
+            "partner_support": _labels(
+                "partner", "partner_support_needs", partner.get("partner_support_needs", []), term
+            ),
+            # The worker's account only when the couple chose work as a topic (guideline 4).
+            "worker_words": partner.get("worker_description", "") if topic else "",
         }
     return context

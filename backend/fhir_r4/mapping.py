@@ -18,7 +18,8 @@ from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 from documents.models import DocStatus, PlanDocument
 from forms import FORM_VERSION, STEPS, Field, Step
 from forms.describe import applies_to_kind
-from forms.spec import AllOf, AnswerIn, Condition, KindIs
+from forms.django_forms import field_label
+from forms.spec import AllOf, AnswerHas, AnswerIn, Condition, KindIs, condition_for_kind
 from intake.models import Intake
 from plans.models import PlanStatus, TreatmentPlan
 
@@ -69,7 +70,16 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]]:
         return [item for c in condition.conditions for item in _enable_when(c)]
     if isinstance(condition, KindIs):
         return []  # a separate Questionnaire per kind
-    _, field = FIELDS[condition.field]
+    if isinstance(condition, AnswerHas):
+        _, field = FIELDS[condition.field]
+        return [
+            {
+                "question": field.name,
+                "operator": "=",
+                "answerCoding": _coding(field, condition.value),
+            }
+        ]
+    _, field = FIELDS[condition.field]  # type: ignore[union-attr]
     if isinstance(condition, AnswerIn):
         others = [c for c in field.codes if c not in condition.values]
         return [
@@ -85,10 +95,10 @@ def _enable_when(condition: Condition) -> list[dict[str, Any]]:
     ]
 
 
-def _question(field: Field) -> dict[str, Any]:
+def _question(field: Field, kind: str = "individual") -> dict[str, Any]:
     item: dict[str, Any] = {
         "linkId": field.name,
-        "text": field.label,
+        "text": field_label(field, kind=kind, work_topic=True),
         "type": ITEM_TYPES[field.kind],
         "required": field.required,
         "repeats": field.kind in ("multi", "text_list"),
@@ -113,14 +123,15 @@ def _question(field: Field) -> dict[str, Any]:
     return item
 
 
-def _group(step: Step) -> dict[str, Any]:
+def _group(step: Step, kind: str) -> dict[str, Any]:
     group: dict[str, Any] = {
         "linkId": step.name,
         "text": step.title,
         "type": "group",
-        "item": [_question(f) for f in step.fields],
+        "item": [_question(f, kind) for f in step.fields_for(kind)],
     }
-    enable = _enable_when(step.enabled_when) if step.enabled_when else []
+    condition = condition_for_kind(step.enabled_when, kind) if step.enabled_when else None
+    enable = _enable_when(condition) if condition else []
     if enable:
         group["enableWhen"] = enable
         group["enableBehavior"] = "all"
@@ -139,7 +150,9 @@ def questionnaire(kind: str) -> Questionnaire:
             "title": f"Intake ({kind})",
             "status": "active",
             "subjectType": ["Patient"],
-            "item": [_group(s) for s in STEPS if applies_to_kind(s, kind) and not s.clinician_only],
+            "item": [
+                _group(s, kind) for s in STEPS if applies_to_kind(s, kind) and not s.clinician_only
+            ],
         }
     )
 

@@ -13,7 +13,7 @@ from audit.services import audit_record
 from clients.models import Client
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
-from forms import KINDS, STEPS, STEPS_BY_NAME, work_is_a_topic, work_term
+from forms import KINDS, STEPS, STEPS_BY_NAME, form_kwargs
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
 
@@ -223,8 +223,7 @@ class IntakeStep(APIView):
             answers = validate_payload(
                 spec,
                 request.data,
-                work_term=work_term(intake.answers),
-                work_topic=work_is_a_topic(intake.answers),
+                **form_kwargs(intake.kind, intake.answers),
                 not_recorded=skipped,
             )
             intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)

@@ -66,7 +66,10 @@ def intake_submit_step(
     if intake.status != Status.IN_PROGRESS:
         raise IntakeClosed("This intake is completed; its answers can no longer change.")
     if not step.enabled(intake.kind, intake.answers):
-        raise StepNotEnabled(f"The step {step.name!r} does not apply to this intake now.")
+        raise StepNotEnabled(
+            f"\u201c{step.title}\u201d doesn't apply now, because of an earlier answer. "
+            "Nothing on it was saved."
+        )
     removed: list[str] = []
     if step.audience == "author":
         Reflection.objects.update_or_create(
@@ -89,7 +92,7 @@ def intake_submit_step(
             },
         )
     else:
-        merged = {**intake.answers, step.name: answers}
+        merged = {**intake.answers, step.name: _keep_unsent(step, intake.answers, answers)}
         intake.answers, removed = prune_answers(intake.kind, merged)
     if not step.clinician_only:  # the wizard resumes on client steps only
         intake.current_step = step.name
@@ -107,13 +110,30 @@ def intake_submit_step(
     return removed
 
 
+def _keep_unsent(step: Step, saved: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:
+    """A `kept_unless_sent` field (the worker's own account) changes only when a save sends it:
+    left out, the saved words stay; sent empty, they are cleared."""
+    out = dict(answers)
+    before = saved.get(step.name, {})
+    for spec in step.fields:
+        if not spec.kept_unless_sent:
+            continue
+        if spec.name not in out:
+            if before.get(spec.name):
+                out[spec.name] = before[spec.name]
+        elif out[spec.name] in ("", None):
+            del out[spec.name]
+    return out
+
+
 def intake_missing(intake: Intake) -> dict[str, list[str]]:
     missing: dict[str, list[str]] = {}
     if not intake.answers.get("consent", {}).get("confidentiality_explained"):
         missing["consent.confidentiality_explained"] = [
             "Confidentiality needs to be explained and confirmed first."
         ]
-    if not intake.answers.get("goals", {}).get("client_goals"):
+    goals = intake.answers.get("goals", {})
+    if not goals.get("client_goals") and not goals.get("goals_unsure"):
         missing["goals.client_goals"] = ["At least one goal in the client's own words is needed."]
     return missing
 

@@ -21,7 +21,7 @@ from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
 from audit.services import audit_record
-from forms import STEPS, STEPS_BY_NAME, Step, work_is_a_topic, work_term
+from forms import STEPS, STEPS_BY_NAME, Step, form_kwargs, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 from forms.who_sees import Sharing, who_sees
 
@@ -129,8 +129,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         spec = STEPS_BY_NAME[step or self.steps.current]
         return {
-            "work_term": work_term(self.intake.answers),
-            "work_topic": work_is_a_topic(self.intake.answers),
+            **form_kwargs(self.intake.kind, self.intake.answers),
             "not_recorded": spec.not_recorded(self.intake.kind, self.intake.answers),
             # Lazy: worked out only when a page shows it, not on every validated post.
             "who_sees": lazy(lambda: who_sees(spec, self.sharing), str)(),
@@ -243,9 +242,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             answers = step_answers(intake=self.intake, step=spec, viewer=self.request.user)
             form = self.get_form(step=name)
             rows = []
-            for field in spec.fields:
-                if field.name not in form.fields:  # not recorded: not asked, not shown
-                    continue
+            for field in form.shown_fields():  # not recorded or not this kind's: not shown
                 value = None if answers is None else answers.get(field.name)
                 labels = dict(form.fields[field.name].choices) if field.choices else {}  # type: ignore[attr-defined]
                 if isinstance(value, list):

@@ -39,6 +39,31 @@ def strengths_from_intake(answers: dict[str, Any]) -> list[dict[str, str]]:
     return strengths
 
 
+def safety_follow_up_wanted(answers: dict[str, Any]) -> bool:
+    """The client told us of violence, harm by police, or no one to turn to (G1, G5)."""
+    told = set(answers.get("stigma_coping", {}).get("stigma_experiences", []))
+    alone = "none" in answers.get("supports", {}).get("current_supports", [])
+    return bool(told & {"violence", "police"}) or alone
+
+
+def _offer_safety_services(plan: TreatmentPlan, *, work_topic: bool) -> None:
+    """Offer, never decide: the directory's safety services join the plan as undecided
+    referrals, peer-led affirming ones first; the client chooses."""
+    from referrals.models import ClientDecision as ReferralDecision
+    from referrals.models import PlanReferral
+    from referrals.selectors import safety_agencies
+
+    PlanReferral.objects.bulk_create(
+        PlanReferral(
+            plan=plan,
+            position=i,
+            agency=agency,
+            client_decision=ReferralDecision.UNDECIDED,
+        )
+        for i, agency in enumerate(safety_agencies(clinic_id=plan.clinic_id, work_topic=work_topic))
+    )
+
+
 @transaction.atomic
 def plan_create_from_intake(*, intake: Intake, actor: User) -> TreatmentPlan:
     existing = TreatmentPlan.objects.filter(intake=intake).first()
@@ -60,6 +85,8 @@ def plan_create_from_intake(*, intake: Intake, actor: User) -> TreatmentPlan:
     PlanGoal.objects.bulk_create(
         PlanGoal(plan=plan, position=i, client_words=words) for i, words in enumerate(goals)
     )
+    if safety_follow_up_wanted(answers):
+        _offer_safety_services(plan, work_topic=work_is_a_topic(answers))
     audit_record(
         actor=actor,
         clinic_id=intake.clinic_id,

@@ -15,7 +15,7 @@ from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
 from plans.selectors import plan_get
 
-from .models import EDITABLE_FIELDS, ReferralAgency
+from .models import EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency
 from .selectors import agencies_for, agency_get, suggestions
 
 SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
@@ -28,6 +28,11 @@ class AgencySerializer(serializers.ModelSerializer):
         max_length=len(SERVICE_CODES),
         required=False,
     )
+    safety_services = serializers.ListField(
+        child=serializers.ChoiceField(choices=[code for code, _ in SAFETY_SERVICES]),
+        max_length=len(SAFETY_SERVICES),
+        required=False,
+    )
     contact = StrictCharField(max_length=1000, required=False, allow_blank=True)
     vetted_by = StrictCharField(max_length=200, required=False, allow_blank=True)
     notes = StrictCharField(max_length=2000, required=False, allow_blank=True)
@@ -38,6 +43,9 @@ class AgencySerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "created_at", "updated_at"]
 
     def validate_services(self, value: list[str]) -> list[str]:
+        return list(dict.fromkeys(value))
+
+    def validate_safety_services(self, value: list[str]) -> list[str]:
         return list(dict.fromkeys(value))
 
 

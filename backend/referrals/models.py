@@ -16,6 +16,15 @@ class ReferralAgency(BaseModel):
     requires_faith_participation = models.BooleanField(null=True, default=None)
     police_cooperation = models.BooleanField(null=True, default=None)
     affirming_commitment = models.BooleanField(null=True, default=None)
+    # Who runs it and what a client may meet there (G8): True / False / None (unknown).
+    sex_worker_led = models.BooleanField(null=True, default=None)
+    peer_led = models.BooleanField(null=True, default=None)
+    mandatory_reporting = models.BooleanField(null=True, default=None)
+    requires_id = models.BooleanField(null=True, default=None)
+    shares_immigration_data = models.BooleanField(null=True, default=None)
+    trans_inclusive = models.BooleanField(null=True, default=None)
+    # Safety services it offers, codes from SAFETY_SERVICES.
+    safety_services = models.JSONField(default=list, blank=True)
     vetted_on = models.DateField(null=True, blank=True)
     vetted_by = models.CharField(max_length=200, blank=True)
     notes = models.TextField(blank=True, max_length=2000)
@@ -34,11 +43,26 @@ APPROACH_FIELDS = (
     "police_cooperation",
     "affirming_commitment",
 )
+# Recorded like the approach fields, but an unknown here raises no caution of its own.
+ACCESS_FIELDS = (
+    "sex_worker_led",
+    "peer_led",
+    "mandatory_reporting",
+    "requires_id",
+    "shares_immigration_data",
+    "trans_inclusive",
+)
+SAFETY_SERVICES = (
+    ("bad_date_reporting", "Bad-date reporting"),
+    ("crisis_line", "Crisis line"),
+)
 EDITABLE_FIELDS = (
     "name",
     "services",
     "contact",
     *APPROACH_FIELDS,
+    *ACCESS_FIELDS,
+    "safety_services",
     "vetted_on",
     "vetted_by",
     "notes",

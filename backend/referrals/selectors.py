@@ -9,8 +9,16 @@ from django.utils import timezone
 
 from accounts.models import Membership
 from common.selectors import get_or_404
+from forms import STEPS_BY_NAME, term_label
+from forms.flow import DEFAULT_WORK_TERM
 
 from .models import APPROACH_FIELDS, ReferralAgency
+
+SERVICE_LABELS = {
+    c.code: c.label for c in STEPS_BY_NAME["supports"].get_field("referral_needs").choices
+}
+# Services that belong in a safety follow-up (G1, G5), besides peer-led ones.
+SAFETY_NEEDS = {"legal", "peer_support"}
 
 VETTING_VALID = timedelta(days=365)
 
@@ -28,6 +36,13 @@ def recently_vetted(agency: ReferralAgency, today: date | None = None) -> bool:
     return agency.vetted_on is not None and today - agency.vetted_on <= VETTING_VALID
 
 
+def _their_work(work_term: str) -> str:
+    """The client's own term as a quoted label; "sex work" when they gave none (G7)."""
+    if not work_term or work_term == DEFAULT_WORK_TERM:
+        return DEFAULT_WORK_TERM
+    return term_label("their work", work_term)
+
+
 def caution_lines(
     agency: ReferralAgency, *, work_topic: bool, work_term: str, today: date | None = None
 ) -> list[str]:
@@ -40,8 +55,9 @@ def caution_lines(
             "how they will treat you."
         )
     if agency.requires_exit:
+        # The client's term is a quoted label, never a word inside the sentence.
         lines.append(
-            f"This service expects people to stop {work_term} before they can use it."
+            f"This service expects people to stop {_their_work(work_term)} before they can use it."
             if work_topic
             else "This service sets conditions about the work people do."
         )
@@ -51,6 +67,17 @@ def caution_lines(
         lines.append("This service works closely with the police.")
     if agency.affirming_commitment is False:
         lines.append("This service has not committed to working without judgement.")
+    if agency.mandatory_reporting:
+        lines.append(
+            "Staff there must report some things to the authorities: ask what, before you "
+            "share details."
+        )
+    if agency.requires_id:
+        lines.append("This service asks for ID.")
+    if agency.shares_immigration_data:
+        lines.append("This service may share information with immigration authorities.")
+    if agency.trans_inclusive is False:
+        lines.append("This service has not said it welcomes trans and non-binary people.")
     if any(getattr(agency, name) is None for name in APPROACH_FIELDS):
         lines.append(
             "We don't know everything about how this service works: you may want to "
@@ -71,6 +98,38 @@ def is_affirming(agency: ReferralAgency, today: date | None = None) -> bool:
     )
 
 
+def peer_led(agency: ReferralAgency) -> bool:
+    return bool(agency.sex_worker_led or agency.peer_led)
+
+
+def safety_relevant(agency: ReferralAgency, *, work_topic: bool) -> bool:
+    """Fits a safety follow-up: peer-led, legal help, peer support, bad-date reporting or a
+    crisis line, and never a service that works closely with police or shares data with
+    immigration. Sex-worker-led and bad-date services only when work is a topic."""
+    if agency.police_cooperation or agency.shares_immigration_data or agency.requires_exit:
+        return False
+    safety = set(agency.safety_services or [])
+    if not work_topic:
+        safety.discard("bad_date_reporting")
+    return bool(
+        (work_topic and peer_led(agency))
+        or agency.peer_led
+        or safety
+        or SAFETY_NEEDS.intersection(agency.services)
+    )
+
+
+def safety_agencies(*, clinic_id: Any, work_topic: bool, limit: int = 5) -> list[ReferralAgency]:
+    """The clinic's services for a safety follow-up: peer-led and affirming first."""
+    found = [
+        a
+        for a in ReferralAgency.objects.filter(clinic_id=clinic_id)
+        if safety_relevant(a, work_topic=work_topic) and a.affirming_commitment is not False
+    ]
+    found.sort(key=lambda a: (not peer_led(a), not is_affirming(a), a.name.lower()))
+    return found[:limit]
+
+
 def suggestions(
     *, membership: Membership, needs: list[str], today: date | None = None
 ) -> list[dict[str, Any]]:
@@ -83,7 +142,9 @@ def suggestions(
             continue
         affirming = is_affirming(agency, today)
         vetted = recently_vetted(agency, today)
-        reasons = [f"Offers: {', '.join(matched)}"]
+        reasons = [f"Offers: {', '.join(SERVICE_LABELS.get(c, c) for c in matched)}"]
+        if peer_led(agency):
+            reasons.append("Led by sex workers" if agency.sex_worker_led else "Led by peers")
         reasons.append(
             "Committed to non-judgemental care, with no conditions"
             if affirming
@@ -93,7 +154,8 @@ def suggestions(
         )
         if vetted:
             reasons.append(f"Checked on {agency.vetted_on.isoformat()}")  # type: ignore[union-attr]
-        tier = 0 if affirming else 1 if vetted else 2
+        # Peer-led affirming services first (G8), then affirming, then checked, then unchecked.
+        tier = (0 if peer_led(agency) else 1) if affirming else 2 if vetted else 3
         ranked.append(((tier, -len(matched), agency.name.lower()), agency, matched, reasons))
     ranked.sort(key=lambda item: item[0])
     return [
@@ -101,7 +163,8 @@ def suggestions(
             "agency": str(agency.pk),
             "name": agency.name,
             "matches": matched,
-            "affirming": tier_key[0] == 0,
+            "affirming": tier_key[0] <= 1,
+            "peer_led": peer_led(agency),
             "reasons": reasons,
         }
         for tier_key, agency, matched, reasons in ranked

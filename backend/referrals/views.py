@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from accounts.permissions import membership_or_404
 from forms import STEPS_BY_NAME
 
-from .models import APPROACH_FIELDS, EDITABLE_FIELDS, ReferralAgency
+from .models import ACCESS_FIELDS, APPROACH_FIELDS, EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency
 from .selectors import agencies_for, agency_get, caution_lines
 
 SERVICES = [
@@ -24,6 +24,12 @@ class AgencyForm(forms.ModelForm):
     services = forms.MultipleChoiceField(
         choices=SERVICES, widget=forms.CheckboxSelectMultiple, required=False
     )
+    safety_services = forms.MultipleChoiceField(
+        label="Safety services it offers",
+        choices=SAFETY_SERVICES,
+        widget=forms.CheckboxSelectMultiple,
+        required=False,
+    )
 
     class Meta:
         model = ReferralAgency
@@ -33,6 +39,12 @@ class AgencyForm(forms.ModelForm):
             "requires_faith_participation": "Requires taking part in religious activities?",
             "police_cooperation": "Works closely with police?",
             "affirming_commitment": "Has committed to non-judgemental care?",
+            "sex_worker_led": "Led by sex workers?",
+            "peer_led": "Led by peers (people with lived experience)?",
+            "mandatory_reporting": "Staff must report some things to authorities?",
+            "requires_id": "Asks for ID?",
+            "shares_immigration_data": "Shares information with immigration authorities?",
+            "trans_inclusive": "Welcomes trans and non-binary people?",
             "vetted_on": "Last checked on",
             "vetted_by": "Checked by",
         }
@@ -44,7 +56,7 @@ class AgencyForm(forms.ModelForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for name in APPROACH_FIELDS:
+        for name in (*APPROACH_FIELDS, *ACCESS_FIELDS):
             self.fields[name] = forms.NullBooleanField(
                 label=self.Meta.labels[name],
                 required=False,

@@ -72,13 +72,12 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
     screens = [shown(page)]
     consent(page, "Write down what I share")
     screens.append(next_step(page, "about"))
-    page.get_by_label("It's not connected to why I came").check()
     screens.append(next_step(page, "goals"))
     page.get_by_label("Item 1").fill("argue less")
-    screens.append(next_step(page, "stigma_coping"))
-    screens.append(next_step(page, "supports"))
     screens.append(next_step(page, "partner"))
     page.get_by_label("Communication").check()
+    screens.append(next_step(page, "stigma_coping"))
+    screens.append(next_step(page, "supports"))
     screens.append(next_step(page, "review"))
     assert "Step 7 of 7" in screens[-1]
     assert_accessible(page)
@@ -112,10 +111,12 @@ def test_a_minimal_client_is_not_asked_what_is_not_recorded(page, alice) -> None
     intake = start(page, "Rowan", "couple")
     consent(page, "Write down only what my plan needs")
     next_step(page, "about")
-    page.get_by_label("It's part of it").check()
     next_step(page, "goals")
     assert page.get_by_label("Anything else about what brings you here?").count() == 0
     page.get_by_label("Item 1").fill("Sleep")
+    next_step(page, "partner")
+    assert page.get_by_label("Partner: what would you like to work on").count() == 0
+    page.get_by_label("Sex work", exact=True).check()
     next_step(page, "work_context")
     assert page.get_by_label("Anything you'd like to say about what your work means").count() == 0
     next_step(page, "precautions")

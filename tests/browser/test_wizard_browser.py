@@ -50,7 +50,8 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     page.get_by_label("Item 1").fill("Feel OK about saying no")
     page.get_by_label("Item 2").fill("save for a flat")
     next_step(page, "work_context")
-    assert page.get_by_text("What kinds of dancing do you do?").is_visible()
+    assert page.get_by_text("What kinds of work do you do?").is_visible()
+    assert "kinds of dancing" not in page.locator("main").inner_text()
     page.get_by_label("Dancing or stripping").check()
     next_step(page, "precautions")
     page.get_by_label("Support from peers").check()
@@ -60,10 +61,14 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     assert direction.get_by_role("radio").count() == 7
     assert direction.locator("input:checked").count() == 0  # nothing preselected
     page.get_by_label("Keep going as I am").check()
-    next_step(page, "supports")  # exit planning is skipped: the client did not choose it
+    # harm reduction, not exit planning: the client did not choose to leave
+    next_step(page, "harm_reduction")
+    page.get_by_label("Keeping the boundaries I want").check()
     page.get_by_role("button", name="Back").click()
     page.wait_for_url("**/step/work_plans/")
     assert page.get_by_label("Keep going as I am").is_checked()
+    next_step(page, "harm_reduction")
+    assert page.get_by_label("Keeping the boundaries I want").is_checked()
     next_step(page, "supports")
     page.get_by_label("Housing").check()
     next_step(page, "review")  # the reflection is on the clinician's own page
@@ -79,6 +84,7 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     ]
     intake = Intake.objects.get()
     assert intake.answers["work_context"] == {"work_types": ["dancing"]}
+    assert intake.answers["harm_reduction"] == {"occupational_health": ["boundaries"]}
     assert "exit_planning" not in intake.answers
 
 
@@ -86,27 +92,43 @@ def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     sign_in(page, alice)
     start(page, "Ash and Kit", "couple")
     give_consent(page)
-    page.get_by_label("It's not connected to why I came").check()
+    page.get_by_label("First person: what would you like to be called?").fill("Ash")
+    page.get_by_label("Second person: what would you like to be called?").fill("Kit")
+    page.get_by_label("Second person: pronouns").fill("they/them")
     next_step(page, "goals")
     page.get_by_label("Item 1").fill("argue less")
-    next_step(page, "stigma_coping")
-    assert "sex" not in page.locator("main").inner_text().lower()
-    next_step(page, "supports")
-    next_step(page, "partner")
+    next_step(page, "partner")  # the couple choose their topics before anything about work
     topics = page.get_by_role("group", name="Which topics would you both like to work on?")
     assert topics.locator("input:checked").count() == 0
-    assert not page.get_by_label("sex work", exact=True).is_checked()
+    assert not page.get_by_label("Sex work", exact=True).is_checked()
     page.get_by_label("Polyamorous").check()
     topics.get_by_label("Communication").check()
-    page.get_by_label("For the partner who does sex work").fill("It's just a job to me.")
+    page.get_by_label("Family or friends pulled away from me").check()
+    # the worker's account belongs with work as a topic: typed without it, it is refused
+    page.get_by_label("Only if you chose work as a topic").fill("It's just a job to me.")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/step/partner/")
+    assert page.get_by_text("only to the topics you chose").is_visible()
+    page.get_by_label("Only if you chose work as a topic").fill("")
+    next_step(page, "stigma_coping")
+    main = page.locator("main").inner_text().lower()
+    assert "sex" not in main
+    assert "work self" not in main
+    assert "either of you" in main
+    next_step(page, "supports")
     next_step(page, "review")  # the reflection is on the clinician's own page
-    assert page.get_by_text("It's just a job to me.").is_visible()
     page.get_by_label("We've read this together").check()
     page.get_by_role("button", name="Finish and draft the plan").click()
     page.wait_for_url("**/plans/*/")
     intake = Intake.objects.get()
+    assert intake.answers["about"] == {
+        "partner_a_name": "Ash",
+        "partner_b_name": "Kit",
+        "partner_b_pronouns": "they/them",
+    }
     assert intake.answers["partner"]["couple_topics"] == ["communication"]
-    assert intake.answers["partner"]["worker_description"] == "It's just a job to me."
+    assert intake.answers["partner"]["partner_stigma"] == ["cut_off"]
+    assert "worker_description" not in intake.answers["partner"]
 
 
 def test_escape_twice_is_a_quick_exit_with_the_csp_enforced(strict_page, alice) -> None:

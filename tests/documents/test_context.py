@@ -30,11 +30,16 @@ def test_reflection_is_never_in_the_plan(persona_plan) -> None:
 def test_continuing_uses_the_clients_term_and_says_nothing_about_change(persona_plan) -> None:
     plan = persona_plan("continuing")
     context = plan_context(plan)
-    assert context["work"] == {"term": "cam work", "direction": "Keep going as I am"}
+    assert context["work"] == {
+        "term": "cam work",
+        "heading": "Your work (you call it \u201ccam work\u201d)",
+        "direction": "Keep going as you are",
+    }
     assert context["change"] is None
-    assert context["strengths_precautions"] == ["Protecting my privacy", "Support from peers"]
+    assert context["strengths_precautions"] == ["Protecting your privacy", "Support from peers"]
     html = text_of(plan)
-    assert "your cam work" in html
+    assert "your work (you call it \u201ccam work\u201d)" in html
+    assert "your cam work" not in html
     for word in ("exit", "leaving", "getting out", "sex work"):
         assert word not in html
 
@@ -59,7 +64,82 @@ def test_couple_plan_keeps_both_accounts_separate_and_neutral(persona_plan) -> N
     assert couple["structure"] == ["Polyamorous", "Kink is part of it"]
     assert couple["topics"] == ["Communication", "Trust"]  # sex work was not chosen
     assert couple["partner_words"] == "I worry what my parents think"
-    assert couple["worker_words"] == "It is a job I am good at"
+    assert couple["worker_words"] == ""  # work is not their topic: never asked, never printed
+    assert couple["partner_stigma"] == ["Family or friends pulled away from you"]
+    assert context["people"] == [
+        {"name": "Sam", "pronouns": "she/her"},
+        {"name": "Alex", "pronouns": "they/them"},
+    ]
+    assert context["work"] is None
+    assert context["harm_reduction"] is None
+
+
+def test_couple_who_chose_work_get_the_workers_account(persona_plan) -> None:
+    context = plan_context(persona_plan("couple_work"))
+    assert context["couple"]["worker_words"] == "It is a job I am good at"
+    assert context["couple"]["topics"] == [
+        "Communication",
+        "Work (you call it \u201cthe life\u201d)",
+    ]
+    assert context["work"]["heading"] == "Your work (you call it \u201cthe life\u201d)"
+
+
+def test_continuing_client_gets_harm_reduction_not_exit(persona_plan) -> None:
+    context = plan_context(persona_plan("continuing_hr"))
+    hr = context["harm_reduction"]
+    assert hr["strengthen"] == "Checking in with a friend after each booking"
+    assert hr["occupational"] == ["Feeling less worn out", "Keeping the boundaries you want"]
+    assert hr["sexual_health"] is True
+    assert hr["rights"] == ["With the police", "With landlords and housing"]
+    assert context["change"] is None
+    assert context["safety"] is None
+
+
+def test_leaving_client_keeps_what_they_would_strengthen(alice, alices_client) -> None:
+    from tests.conftest import CONSENT, completed_plan
+
+    plan = completed_plan(
+        alice,
+        alices_client,
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "central"},
+            "goals": {"client_goals": ["x"]},
+            "precautions": {"precautions_to_strengthen": "Saving a little each week"},
+            "work_plans": {"work_direction": "reduce"},
+        },
+    )
+    context = plan_context(plan)
+    assert context["harm_reduction"] is None
+    assert context["strengthen"] == "Saving a little each week"
+    assert "Saving a little each week" in plan_html(plan)
+
+
+def test_safety_offer_without_work_says_nothing_about_work(alice, alices_client) -> None:
+    from tests.conftest import CONSENT, completed_plan
+
+    plan = completed_plan(
+        alice,
+        alices_client,
+        "individual",
+        {
+            "consent": CONSENT,
+            "about": {"work_focus": "no"},
+            "goals": {"client_goals": ["x"]},
+            "stigma_coping": {"stigma_experiences": ["violence"]},
+        },
+    )
+    safety = plan_context(plan)["safety"]
+    assert safety["told"] == "You told us that someone was violent towards you."
+    html = plan_html(plan).lower()
+    assert "support to stay safe" in html
+    for word in ("bad-date", "sex", "line of work", "peer-led"):
+        assert word not in html
+
+
+def test_no_safety_offer_without_such_answers(persona_plan) -> None:
+    assert plan_context(persona_plan("not_a_topic"))["safety"] is None
 
 
 def test_goals_are_the_clients_words_verbatim(persona_plan) -> None:

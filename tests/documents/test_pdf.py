@@ -20,18 +20,33 @@ def squash(text: str) -> str:
     return re.sub(r"\s+", " ", text)
 
 
+def quoted_only(text: str, term: str) -> bool:
+    """The client's term appears only as a quoted label, never slotted into a sentence."""
+    return text.count(term) == text.count(f"(you call it \u201c{term}\u201d)")
+
+
 @pytest.mark.parametrize(
     ("persona", "must", "must_not"),
     [
         (
             "not_a_topic",
-            ["Get my sleep back", "Text Jo, walk by the river", "Humour"],
-            ["sex", "escort", "PRIVATE-REFLECTION", "exit", "leaving"],
+            [
+                "Get my sleep back",
+                "Text Jo, walk by the river",
+                "Humour",
+                "Focusing on your future",
+            ],
+            ["sex", "escort", "PRIVATE-REFLECTION", "exit", "leaving", "work self"],
         ),
         (
             "continuing",
-            ["Your cam work", "Keep going as I am", "Protecting my privacy"],
-            ["sex work", "exit", "leaving", "Making a change"],
+            [
+                "Your work (you call it \u201ccam work\u201d)",
+                "Keep going as you are",
+                "Protecting your privacy",
+                "Keeping your work self and your other self apart",
+            ],
+            ["sex work", "exit", "leaving", "Making a change", "Your cam work", "as I am", " my "],
         ),
         (
             "leaving",
@@ -39,9 +54,79 @@ def squash(text: str) -> str:
             ["relapse", "benefits of leaving"],
         ),
         (
+            # A couple who did not choose work: both named, nothing about work anywhere.
             "couple",
-            ["Polyamorous", "It is a job I am good at", "I worry what my parents think"],
-            ["sex work"],
+            [
+                "Care plan for Sam and Alex",
+                "Sam (she/her)",
+                "Alex (they/them)",
+                "Polyamorous",
+                "I worry what my parents think",
+                "For the partner: how others have treated you",
+                "Family or friends pulled away from you",
+                "Some time with your clinician on your own",
+                "Keeping different parts of your life apart",
+            ],
+            [
+                "sex work",
+                "How you see your work",
+                "Your work",
+                "work self",
+                "stay safe",
+                "exit",
+                "River",
+            ],
+        ),
+        (
+            # A couple who chose work: the worker's account, the term as a quoted label.
+            "couple_work",
+            [
+                "Care plan for Sam and Alex",
+                "Work (you call it \u201cthe life\u201d)",
+                "How you see your work, in your own words",
+                "It is a job I am good at",
+                "Your work (you call it \u201cthe life\u201d)",
+                "Screening clients",
+            ],
+            ["Your the life", "exit", "leaving", "Making a change"],
+        ),
+        (
+            # Continuing with changed conditions: harm reduction as substantial as exit planning.
+            "continuing_hr",
+            [
+                "Your work (you call it \u201cprovider\u201d)",
+                "Change how or where you work",
+                "Looking after yourself in your work",
+                "What you would like to strengthen",
+                "Checking in with a friend after each booking",
+                "Feeling less worn out",
+                "Keeping the boundaries you want",
+                "Sexual health",
+                "Opening or keeping a bank account",
+                "With the police",
+                "With landlords and housing",
+                "What you would like to change, and how",
+                "Work from a shared flat with a friend",
+            ],
+            ["exit", "leaving", "Making a change", "Your provider", "kinds of provider"],
+        ),
+        (
+            # Violence, police harm and no one to turn to: an offer, never a requirement.
+            "violence_alone",
+            [
+                "Support to stay safe, if you want it",
+                "You told us that someone was violent towards you, that you were treated badly "
+                "by police and that you have no one to turn to right now.",
+                "not your fault",
+                "Peer-led services",
+                "Bad-date reporting",
+                "Legal help",
+                "Crisis lines",
+                "This is an offer, not a requirement.",
+                "Your work (you call it \u201cI'm a sex worker\u201d)",
+                "You haven't decided yet",
+            ],
+            ["exit", "leaving", "victim", "Your I'm a sex worker", "because of your I'm"],
         ),
     ],
 )
@@ -54,6 +139,9 @@ def test_persona_pdfs_say_what_they_must_and_nothing_they_must_not(
         assert phrase in text
     for phrase in must_not:
         assert phrase.lower() not in text.lower()
+    term = plan.intake.answers.get("about", {}).get("work_term")
+    if term:
+        assert quoted_only(text, term)
 
 
 def test_metadata_is_neutral(persona_plan, alices_client) -> None:
@@ -153,11 +241,35 @@ REFERENCE_CONTEXT = {
     "supports": ["Friends"],
     "safety_plan": "Call Jo",
     "referral_needs": ["Housing"],
-    "work": {"term": "dancing", "direction": "Keep going as I am"},
+    "work": {
+        "term": "dancing",
+        "heading": "Your work (you call it \u201cdancing\u201d)",
+        "direction": "Keep going as you are",
+    },
+    "harm_reduction": {
+        "strengthen": "Strengthen words",
+        "occupational": ["Rest and time off"],
+        "sexual_health": True,
+        "money": ["Saving"],
+        "rights": ["With the police"],
+        "change_what": "Change words",
+        "occupational_help": "Occupational help.",
+        "sexual_health_help": "Sexual health help.",
+        "money_help": "Money help.",
+        "rights_help": "Rights help.",
+    },
+    "safety": {
+        "told": "You told us that you have no one to turn to right now.",
+        "harmed": False,
+        "offers": ["Peer support."],
+        "services": ["Peer Place"],
+    },
     "couple": {
         "structure": ["Open"],
         "topics": ["Trust"],
         "partner_words": "Partner words",
+        "partner_stigma": ["People judged you"],
+        "partner_support": ["Information about services and rights"],
         "worker_words": "Worker words",
     },
     "agreement": {"client_decision": "agrees", "agreed_at": "2026-01-01T10:00:00"},

@@ -64,7 +64,7 @@ def test_stored_pdf_is_encrypted_at_rest_and_decrypts(queued) -> None:
     assert b"cam work" not in raw
     pdf = services.document_pdf(queued)
     assert pdf.startswith(b"%PDF")
-    assert "Your cam work" in pdf_text(pdf)
+    assert "Your work (you call it \u201ccam work\u201d)" in pdf_text(pdf)
 
 
 def test_a_live_claim_is_not_taken_over(queued) -> None:

@@ -79,7 +79,8 @@ def test_private_check_fields_and_codes_are_as_designed() -> None:
 
 def test_a_not_recorded_field_is_not_in_the_form_and_dropped_from_a_payload() -> None:
     form = form_class("goals")(not_recorded=["what_brings_you"])
-    assert list(form.fields) == ["client_goals"]
+    assert "what_brings_you" not in form.fields
+    assert "client_goals" in form.fields
     answers = validate_payload(
         STEPS_BY_NAME["goals"],
         {"client_goals": ["x"], "what_brings_you": 5},  # not even validated

@@ -42,12 +42,11 @@ def couple(alice, alices_client) -> Intake:
 
 def test_minimal_drops_free_text_the_plan_does_not_use_and_says_so(alice, couple) -> None:
     put(alice, couple.pk, "consent", consent("minimal"))
-    put(alice, couple.pk, "about", {"work_focus": "part"})
-    sent = {
+    sent = {  # in step order: the couple choose work as a topic before the work steps
         "goals": {"client_goals": ["Sleep"], "what_brings_you": "WORDS-1"},
+        "partner": {"couple_topics": ["trust", "sex_work"], "partner_concerns": "WORDS-4"},
         "work_context": {"work_types": ["massage"], "work_meaning": "WORDS-2"},
         "stigma_coping": {"coping_strategies": ["humor"], "coping_notes": "WORDS-3"},
-        "partner": {"couple_topics": ["trust"], "partner_concerns": "WORDS-4"},
     }
     for step, body in sent.items():
         response = put(alice, couple.pk, step, body)
@@ -56,7 +55,7 @@ def test_minimal_drops_free_text_the_plan_does_not_use_and_says_so(alice, couple
     couple.refresh_from_db()
     assert "WORDS-" not in json.dumps(couple.answers)
     assert couple.answers["goals"] == {"client_goals": ["Sleep"]}
-    assert couple.answers["partner"] == {"couple_topics": ["trust"]}
+    assert couple.answers["partner"] == {"couple_topics": ["trust", "sex_work"]}
     # With "full" nothing is dropped, and the list says so.
     put(alice, couple.pk, "consent", consent("full"))
     response = put(alice, couple.pk, "goals", sent["goals"])
@@ -66,8 +65,9 @@ def test_minimal_drops_free_text_the_plan_does_not_use_and_says_so(alice, couple
 
 def test_changing_the_preference_later_deletes_what_is_no_longer_wanted(alice, couple) -> None:
     put(alice, couple.pk, "consent", consent("full"))
-    put(alice, couple.pk, "about", {"work_focus": "central", "work_term": "the life"})
+    put(alice, couple.pk, "about", {"work_term": "the life"})
     put(alice, couple.pk, "goals", {"client_goals": ["Sleep"], "what_brings_you": "WORDS-1"})
+    put(alice, couple.pk, "partner", {"couple_topics": ["sex_work"]})
     put(alice, couple.pk, "stigma_coping", {"coping_notes": "WORDS-3"})
     put(alice, couple.pk, "work_context", {"work_types": ["agency"]})
     body = put(alice, couple.pk, "consent", consent("minimal")).json()
@@ -84,8 +84,9 @@ def test_changing_the_preference_later_deletes_what_is_no_longer_wanted(alice, c
 
 def test_no_work_details_turns_the_work_steps_off_in_the_api(alice, couple) -> None:
     put(alice, couple.pk, "consent", consent("no_work_details"))
-    response = put(alice, couple.pk, "about", {"work_focus": "central", "work_term": "the life"})
-    assert response.json()["not_recorded"] == ["work_term", "work_focus"]
+    response = put(alice, couple.pk, "about", {"work_term": "the life"})
+    assert response.json()["not_recorded"] == ["work_term"]
+    response = put(alice, couple.pk, "partner", {"couple_topics": ["sex_work"]})
     states = {s["name"]: s["enabled"] for s in response.json()["steps"]}
     for step in ("work_context", "precautions", "work_plans", "exit_planning"):
         assert states[step] is False

@@ -48,7 +48,8 @@ def test_each_condition_is_named_plainly(clinic_a, flags) -> None:
         today=TODAY,
     )
     text = " ".join(lines)
-    assert ("stop escorting before they can use it" in text) is ("requires_exit" in flags)
+    expected = "stop their work (you call it \u201cescorting\u201d) before they can use it"
+    assert (expected in text) is ("requires_exit" in flags)
     assert ("religious activities" in text) is ("requires_faith_participation" in flags)
     assert ("works closely with the police" in text) is ("police_cooperation" in flags)
     assert lines[-1] == "It is your choice whether to use it."
@@ -237,3 +238,126 @@ def test_admin_builds_the_directory_in_the_browser(admin_ann, alice) -> None:
     clinician.force_login(alice.user)
     assert clinician.post("/referrals/", {"name": "Sneaky"}).status_code == 404
     assert "Night Shelter" in clinician.get("/referrals/").content.decode()
+
+
+ACCESS = {
+    "sex_worker_led": True,
+    "peer_led": True,
+    "mandatory_reporting": False,
+    "requires_id": False,
+    "shares_immigration_data": False,
+    "trans_inclusive": True,
+    "safety_services": ["bad_date_reporting", "crisis_line"],
+}
+
+
+def test_agencies_record_who_runs_them_and_what_access_needs(admin_ann, alice) -> None:
+    created = admin_ann.api.post(
+        "/api/v1/referral-agencies/", {"name": "Peer Place", **ACCESS}, format="json"
+    )
+    assert created.status_code == 201
+    body = alice.api.get(f"/api/v1/referral-agencies/{created.json()['id']}/").json()
+    assert {k: body[k] for k in ACCESS} == ACCESS
+    fresh = admin_ann.api.post("/api/v1/referral-agencies/", {"name": "New"}, format="json")
+    assert all(fresh.json()[k] is None for k in ACCESS if k != "safety_services")
+    assert fresh.json()["safety_services"] == []
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"name": "X", "trans_inclusive": "maybe"}, "trans_inclusive"),
+        ({"name": "X", "safety_services": ["spa"]}, "safety_services"),
+        ({"name": "X", "safety_services": "crisis_line"}, "safety_services"),
+        ({"name": "X", "shares_immigration_data": 3}, "shares_immigration_data"),
+    ],
+)
+def test_bad_access_input_is_400_naming_the_field(admin_ann, body, field) -> None:
+    response = admin_ann.api.post("/api/v1/referral-agencies/", body, format="json")
+    assert response.status_code == 400
+    assert any(k.startswith(field) for k in response.json()["errors"])
+
+
+@pytest.mark.parametrize(
+    ("access", "expected"),
+    [
+        ({"mandatory_reporting": True}, "must report some things to the authorities"),
+        ({"requires_id": True}, "asks for ID"),
+        ({"shares_immigration_data": True}, "immigration authorities"),
+        ({"trans_inclusive": False}, "welcomes trans and non-binary people"),
+    ],
+)
+def test_access_conditions_carry_a_plain_caution(clinic_a, access, expected) -> None:
+    lines = caution_lines(
+        agency(clinic_a, **access), work_topic=True, work_term="sex work", today=TODAY
+    )
+    assert expected in " ".join(lines)
+    assert lines[-1] == "It is your choice whether to use it."
+
+
+def test_peer_led_affirming_services_rank_first_with_labels_not_codes(alice) -> None:
+    clinic = alice.clinic
+    agency(clinic, "Aardvark Health", services=["sexual_health"])
+    agency(clinic, "Zebra Peer Clinic", services=["sexual_health"], sex_worker_led=True)
+    agency(clinic, "Middle Peers", services=["sexual_health"], peer_led=True)
+    ranked = suggestions(membership=alice.membership, needs=["sexual_health"], today=TODAY)
+    assert [s["name"] for s in ranked] == ["Middle Peers", "Zebra Peer Clinic", "Aardvark Health"]
+    assert ranked[0]["reasons"][0] == "Offers: Sexual health"
+    assert "Led by sex workers" in ranked[1]["reasons"]
+    assert all("sexual_health" not in " ".join(s["reasons"]) for s in ranked)
+
+
+def test_a_safety_follow_up_offers_peer_led_services_from_the_directory(
+    alice, persona_plan
+) -> None:
+    clinic = alice.clinic
+    agency(clinic, "Bright Legal", services=["legal"])
+    agency(clinic, "Night Line", services=["other"], safety_services=["crisis_line"])
+    agency(clinic, "Peer Place", services=["peer_support"], sex_worker_led=True)
+    agency(clinic, "Cop Shop Legal", services=["legal"], police_cooperation=True)
+    agency(clinic, "Harbour Housing", services=["housing"])
+    plan = persona_plan("violence_alone")
+    offered = [(r.agency.name, r.client_decision) for r in plan.referrals.all()]
+    assert offered == [
+        ("Peer Place", "undecided"),
+        ("Bright Legal", "undecided"),
+        ("Night Line", "undecided"),
+    ]
+    text = " ".join(pdf_text(html_to_pdf(plan_html(plan))).split())
+    section = text[text.index("Support to stay safe") : text.index("This is an offer")]
+    for name in ("Peer Place", "Bright Legal", "Night Line"):
+        assert name in section
+    assert "Cop Shop" not in text
+    assert "Harbour Housing" not in text
+
+
+def test_no_safety_services_are_added_without_such_answers(alice, persona_plan) -> None:
+    agency(alice.clinic, "Peer Place", services=["peer_support"], sex_worker_led=True)
+    assert persona_plan("continuing").referrals.count() == 0
+
+
+def test_admin_records_access_in_the_browser(admin_ann) -> None:
+    browser = Browser()
+    browser.force_login(admin_ann.user)
+    page = browser.get("/referrals/").content.decode()
+    assert "Led by sex workers?" in page
+    response = browser.post(
+        "/referrals/",
+        {
+            "name": "Peer Place",
+            "services": ["peer_support"],
+            "sex_worker_led": "true",
+            "shares_immigration_data": "true",
+            "trans_inclusive": "unknown",
+            "safety_services": ["bad_date_reporting"],
+        },
+    )
+    assert response.status_code == 302
+    saved = ReferralAgency.objects.get()
+    assert (saved.sex_worker_led, saved.shares_immigration_data, saved.trans_inclusive) == (
+        True,
+        True,
+        None,
+    )
+    assert saved.safety_services == ["bad_date_reporting"]
+    assert "immigration authorities" in browser.get("/referrals/").content.decode()

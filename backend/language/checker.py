@@ -54,7 +54,7 @@ SENTENCE_BREAK = re.compile(r"[.!?]\s|\n|[.!?]$")
 ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "mx", "st", "prof", "no", "vs", "etc", "e.g", "i.e"}
 
 # Who the subject of a credibility verb may be for the finding to be about the client.
-CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient", "the client", "s/he"}
+CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient"}
 # "her client", "a client" are the client's own clients (third parties), not our client.
 THIRD_PARTY_DETERMINERS = {
     "her", "his", "their", "a", "an", "one", "another", "any", "each", "every", "some", "new",
@@ -128,6 +128,8 @@ class Entry:
     only_sentence: str = ""
     replacements: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     no_replacement_before: tuple[str, ...] = ()
+    after: tuple[tuple[str, ...], ...] = field(init=False, default=(), repr=False)
+    before: tuple[tuple[str, ...], ...] = field(init=False, default=(), repr=False)
 
     def __post_init__(self) -> None:
         # Normalised once: the check runs on every pause in typing.
@@ -300,9 +302,9 @@ class Lexicon:
             return None
         after = doc.lower[last + 1 : last + 6]
         before = doc.lower[max(0, i - 4) : i][::-1]
-        if any(tuple(after[: len(p)]) == p for p in entry.after):  # type: ignore[attr-defined]
+        if any(tuple(after[: len(p)]) == p for p in entry.after):
             return None
-        if any(tuple(before[: len(p)]) == p for p in entry.before):  # type: ignore[attr-defined]
+        if any(tuple(before[: len(p)]) == p for p in entry.before):
             return None
         if entry.unless_sentence or entry.only_sentence or entry.account:
             sentence = doc.sentence(i)

@@ -108,6 +108,17 @@ ACCOUNT = re.compile(
     r"|\b(?:forc\w*|threat\w*|coerc\w*|passports?|documents|debts?|owed?|lied|false promises?"
     r"|promised|locked|confiscat\w*|withh[eo]ld\w*|wages|against (?:her|his|their) will"
     r"|could ?n[o'\u2019]t leave|beat|beaten|recruit\w*|deceiv\w*|tricked)\b"
+    # A named perpetrator: "exploited by her stepfather", "trafficked by a gang".
+    r"|\bby (?:her|his|their|a|an|the|some) (?:\w+ )?(?:partner|boyfriend|girlfriend|husband|wife"
+    r"|ex|stepfather|stepmother|father|mother|uncle|aunt|cousin|brother|sister|employer|boss"
+    r"|manager|landlord|man|men|woman|women|gang|family|relative|friend|neighbour|neighbor"
+    r"|recruiter|trafficker|traffickers|agent|smuggler|smugglers)\b"
+)
+# Right after a word: the client's own naming ("her pimp, as she calls him").
+SELF_LABEL_AFTER = re.compile(
+    r"[\s,(\-\u2013\u2014]{0,3}(?:as|what) (?:she|he|they) (?:calls?|called|puts? it|says?"
+    r"|describes?|named?)\b|[\s,(\-\u2013\u2014]{0,3}(?:in )?(?:her|his|their) (?:own )?"
+    r"(?:word|words|term|phrase)\b"
 )
 
 
@@ -298,7 +309,7 @@ class Lexicon:
             return None
         if self._proper_name(doc, i, last, entry):
             return None
-        if self._self_label(doc, i):
+        if self._self_label(doc, i) or SELF_LABEL_AFTER.match(doc.text, end, end + 40):
             return None
         after = doc.lower[last + 1 : last + 6]
         before = doc.lower[max(0, i - 4) : i][::-1]

@@ -54,7 +54,7 @@ SENTENCE_BREAK = re.compile(r"[.!?]\s|\n|[.!?]$")
 ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "mx", "st", "prof", "no", "vs", "etc", "e.g", "i.e"}
 
 # Who the subject of a credibility verb may be for the finding to be about the client.
-CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient", "the client", "s/he"}
+CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient"}
 # "her client", "a client" are the client's own clients (third parties), not our client.
 THIRD_PARTY_DETERMINERS = {
     "her", "his", "their", "a", "an", "one", "another", "any", "each", "every", "some", "new",
@@ -108,6 +108,17 @@ ACCOUNT = re.compile(
     r"|\b(?:forc\w*|threat\w*|coerc\w*|passports?|documents|debts?|owed?|lied|false promises?"
     r"|promised|locked|confiscat\w*|withh[eo]ld\w*|wages|against (?:her|his|their) will"
     r"|could ?n[o'\u2019]t leave|beat|beaten|recruit\w*|deceiv\w*|tricked)\b"
+    # A named perpetrator: "exploited by her stepfather", "trafficked by a gang".
+    r"|\bby (?:her|his|their|a|an|the|some) (?:\w+ )?(?:partner|boyfriend|girlfriend|husband|wife"
+    r"|ex|stepfather|stepmother|father|mother|uncle|aunt|cousin|brother|sister|employer|boss"
+    r"|manager|landlord|man|men|woman|women|gang|family|relative|friend|neighbour|neighbor"
+    r"|recruiter|trafficker|traffickers|agent|smuggler|smugglers)\b"
+)
+# Right after a word: the client's own naming ("her pimp, as she calls him").
+SELF_LABEL_AFTER = re.compile(
+    r"[\s,(\-\u2013\u2014]{0,3}(?:as|what) (?:she|he|they) (?:calls?|called|puts? it|says?"
+    r"|describes?|named?)\b|[\s,(\-\u2013\u2014]{0,3}(?:in )?(?:her|his|their) (?:own )?"
+    r"(?:word|words|term|phrase)\b"
 )
 
 
@@ -128,6 +139,8 @@ class Entry:
     only_sentence: str = ""
     replacements: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
     no_replacement_before: tuple[str, ...] = ()
+    after: tuple[tuple[str, ...], ...] = field(init=False, default=(), repr=False)
+    before: tuple[tuple[str, ...], ...] = field(init=False, default=(), repr=False)
 
     def __post_init__(self) -> None:
         # Normalised once: the check runs on every pause in typing.
@@ -296,13 +309,13 @@ class Lexicon:
             return None
         if self._proper_name(doc, i, last, entry):
             return None
-        if self._self_label(doc, i):
+        if self._self_label(doc, i) or SELF_LABEL_AFTER.match(doc.text, end, end + 40):
             return None
         after = doc.lower[last + 1 : last + 6]
         before = doc.lower[max(0, i - 4) : i][::-1]
-        if any(tuple(after[: len(p)]) == p for p in entry.after):  # type: ignore[attr-defined]
+        if any(tuple(after[: len(p)]) == p for p in entry.after):
             return None
-        if any(tuple(before[: len(p)]) == p for p in entry.before):  # type: ignore[attr-defined]
+        if any(tuple(before[: len(p)]) == p for p in entry.before):
             return None
         if entry.unless_sentence or entry.only_sentence or entry.account:
             sentence = doc.sentence(i)

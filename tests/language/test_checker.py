@@ -163,7 +163,7 @@ MISSED_BEFORE = [
     ("Client is in denial.", "in denial"),
     ("Client lacks insight.", "lacks insight"),
     ("Family say she has loose morals.", "loose morals"),
-    ("She finds it degrading work.", "degrading work"),
+    ("Escorting is degrading work.", "degrading work"),
     ("Her madam takes half.", "madam"),
     ("Client is being sexually exploited.", "sexually exploited"),
     ("Client claims she is fine.", "claims"),
@@ -324,3 +324,30 @@ def test_a_label_given_by_someone_else_is_still_a_finding() -> None:
 def test_a_self_label_covers_only_the_words_right_after_it() -> None:
     text = "He calls it work, but it is degrading."
     assert [f.text for f in builtin_lexicon().check(text)] == ["degrading"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "She finds the work degrading at times.",
+        "She feels the shelter rules are degrading.",
+        "Her pimp, as she calls him, holds her money.",
+        "Her madam (her word) books the rooms.",
+        "She was sexually exploited by her stepfather as a child.",
+    ],
+)
+def test_the_clients_own_view_and_a_named_perpetrator_are_not_findings(text: str) -> None:
+    assert builtin_lexicon().check(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "flagged"),
+    [
+        ("She feels ashamed of the degrading work she does.", "degrading work"),
+        ("Women like her are sexually exploited by the industry.", "sexually exploited"),
+    ],
+)
+def test_the_clinicians_own_judgement_beside_the_clients_feelings_is_a_finding(
+    text: str, flagged: str
+) -> None:
+    assert [f.text for f in builtin_lexicon().check(text)] == [flagged]

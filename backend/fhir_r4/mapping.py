@@ -54,8 +54,15 @@ def _system(field: Field) -> str:
     return f"{BASE}/CodeSystem/{field.name}"
 
 
-def _coding(field: Field, code: str) -> dict[str, str]:
+# Displays that would say something about the client's work where the client asked for none
+# to be written down: the stable code tells systems, the readable text stays neutral.
+NEUTRAL_DISPLAYS = {("recording_preference", "no_work_details"): "Some details not written down"}
+
+
+def _coding(field: Field, code: str, *, answer: bool = False) -> dict[str, str]:
     label = next((c.label for c in field.choices if c.code == code), code)
+    if answer:  # an intake's own resources; the Questionnaire keeps the question's labels
+        label = NEUTRAL_DISPLAYS.get((field.name, code), label)
     return {"system": _system(field), "code": code, "display": label}
 
 
@@ -162,7 +169,7 @@ def _answers(field: Field, value: Any) -> list[dict[str, Any]]:
     if field.kind == "bool":
         return [{"valueBoolean": bool(v)} for v in values]
     if field.choices:
-        return [{"valueCoding": _coding(field, v)} for v in values]
+        return [{"valueCoding": _coding(field, v, answer=True)} for v in values]
     return [{"valueString": v} for v in values]
 
 
@@ -310,9 +317,12 @@ def consent(intake: Intake) -> Consent:
         "type": "permit" if answers.get("confidentiality_explained") else "deny"
     }
     if preference:
-        provision["code"] = [{"coding": [_coding(field, preference)]}]
+        provision["code"] = [{"coding": [_coding(field, preference, answer=True)]}]
         if preference == "no_work_details":
-            provision["provision"] = [{"type": "deny", "code": [{"text": "work details"}]}]
+            # DESIGN: no FHIR resource for such an intake mentions the work.
+            provision["provision"] = [
+                {"type": "deny", "code": [{"text": "details the client chose not to record"}]}
+            ]
         elif preference == "minimal":
             provision["provision"] = [
                 {"type": "deny", "code": [{"text": "details the plan does not need"}]}

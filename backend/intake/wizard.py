@@ -107,6 +107,12 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return TemplateView.dispatch(self, request, *args, **kwargs)
 
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
+        spec = STEPS_BY_NAME.get(kwargs.get("step", ""))
+        if spec is not None and spec.clinician_only:
+            # Not a page of the client's wizard: back to where the wizard is, unchanged.
+            current = STEPS_BY_NAME.get(self.intake.current_step)
+            name = current.name if current and not current.clinician_only else "consent"
+            return redirect(self.get_step_url(name))
         audit_record(
             actor=self.actor,
             clinic_id=self.intake.clinic_id,

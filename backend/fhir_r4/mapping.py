@@ -5,13 +5,17 @@ Pure functions from loaded objects to resources. The clinician's reflection is n
 
 import base64
 import hashlib
+import json
+from datetime import UTC, datetime
 from typing import Any
 
 from django.utils.html import escape
+from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.goal import Goal
+from fhir.resources.R4B.patient import Patient
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -35,6 +39,11 @@ SECURITY = [
         "display": "psychiatry information sensitivity",
     },
 ]
+CONFIDENTIALITY_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-Confidentiality"
+CONFIDENTIALITY = {
+    code: {"system": CONFIDENTIALITY_SYSTEM, "code": code, "display": display}
+    for code, display in (("N", "normal"), ("R", "restricted"), ("V", "very restricted"))
+}
 ITEM_TYPES = {
     "bool": "boolean",
     "text": "text",
@@ -122,13 +131,13 @@ def _group(step: Step) -> dict[str, Any]:
     return group
 
 
-def questionnaire(kind: str) -> Questionnaire:
+def questionnaire(kind: str, base: str) -> Questionnaire:
     return Questionnaire.model_validate(
         {
             "resourceType": "Questionnaire",
             "id": kind,
             "meta": _meta(),
-            "url": f"{BASE}/Questionnaire/{kind}",
+            "url": f"{base}/Questionnaire/{kind}",
             "version": FORM_VERSION,
             "name": f"Intake{kind.title()}",
             "title": f"Intake ({kind})",
@@ -148,7 +157,7 @@ def _answers(field: Field, value: Any) -> list[dict[str, Any]]:
     return [{"valueString": v} for v in values]
 
 
-def questionnaire_response(intake: Intake) -> QuestionnaireResponse:
+def questionnaire_response(intake: Intake, base: str) -> QuestionnaireResponse:
     groups = []
     for step in STEPS:
         answers = intake.answers.get(step.name)
@@ -165,7 +174,7 @@ def questionnaire_response(intake: Intake) -> QuestionnaireResponse:
             "resourceType": "QuestionnaireResponse",
             "id": str(intake.pk),
             "meta": _meta(),
-            "questionnaire": f"{BASE}/Questionnaire/{intake.kind}|{intake.form_version}",
+            "questionnaire": f"{base}/Questionnaire/{intake.kind}|{intake.form_version}",
             "status": "completed" if intake.status == "completed" else "in-progress",
             "subject": patient(intake.client_id),
             "authored": intake.updated_at.isoformat(),
@@ -250,7 +259,10 @@ def care_plan(plan: TreatmentPlan) -> CarePlan:
 
 
 def document_reference(
-    document: PlanDocument, pdf: bytes | None, replaces: list[PlanDocument]
+    document: PlanDocument,
+    pdf: bytes | None,
+    replaces: list[PlanDocument],
+    superseded: bool = False,
 ) -> DocumentReference:
     attachment: dict[str, Any] = {
         "contentType": "application/pdf",
@@ -264,7 +276,7 @@ def document_reference(
         "resourceType": "DocumentReference",
         "id": str(document.pk),
         "meta": _meta(),
-        "status": "current",
+        "status": "superseded" if superseded else "current",
         "docStatus": "final" if document.status == DocStatus.READY else "preliminary",
         "type": {
             "coding": [
@@ -335,3 +347,124 @@ def consent(intake: Intake) -> Consent:
             "provision": provision,
         }
     )
+
+
+def patient_resource(client: Any, ehr_id_system: str = "") -> Patient:
+    """Alias-based: the name the client chose (never a legal name), and the EHR's id."""
+    data: dict[str, Any] = {
+        "resourceType": "Patient",
+        "id": str(client.pk),
+        "meta": {"security": [CONFIDENTIALITY["N"]]},
+        "active": True,
+        "name": [{"use": "usual", "text": client.display_name}],
+    }
+    if client.external_id:
+        identifier: dict[str, Any] = {
+            "use": "usual",
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/v2-0203",
+                        "code": "MR",
+                        "display": "Medical record number",
+                    }
+                ]
+            },
+            "value": client.external_id,
+        }
+        if ehr_id_system:
+            identifier["system"] = ehr_id_system
+        data["identifier"] = [identifier]
+    if client.pronouns:
+        data["extension"] = [
+            {
+                "url": "http://hl7.org/fhir/StructureDefinition/individual-pronouns",
+                "extension": [{"url": "value", "valueCodeableConcept": {"text": client.pronouns}}],
+            }
+        ]
+    return Patient.model_validate(data)
+
+
+def as_json(resource: Any, last_updated: datetime) -> dict[str, Any]:
+    """The resource as JSON with meta.lastUpdated and a versionId that changes whenever the
+    content or the records it is made of change (a digest of both)."""
+    body: dict[str, Any] = json.loads(resource.model_dump_json(exclude_none=True))
+    meta = body.setdefault("meta", {})
+    meta.pop("versionId", None)
+    meta.pop("lastUpdated", None)
+    content = json.dumps([body, last_updated.isoformat()], sort_keys=True)
+    digest = hashlib.sha256(content.encode()).hexdigest()
+    meta["versionId"] = digest[:16]
+    meta["lastUpdated"] = last_updated.isoformat()
+    return body
+
+
+def form_updated() -> datetime:
+    """When the form definition last changed, from FORM_VERSION ("YYYY-MM-n")."""
+    year, month = (int(part) for part in FORM_VERSION.split("-")[:2])
+    return datetime(year, month, 1, tzinfo=UTC)
+
+
+def capability_statement(
+    *, base: str, token_url: str, resources: dict[str, list[str]]
+) -> dict[str, Any]:
+    search_types = {"patient": "reference", "_id": "token", "identifier": "token"}
+    statement: dict[str, Any] = {
+        "resourceType": "CapabilityStatement",
+        "id": "care-plans",
+        "status": "active",
+        "date": form_updated().date().isoformat(),
+        "kind": "instance",
+        "software": {"name": "Intake and care plans", "version": FORM_VERSION},
+        "implementation": {"description": "Intake and care plans FHIR R4 server", "url": base},
+        "fhirVersion": "4.0.1",
+        "format": ["application/fhir+json", "json"],
+        "rest": [
+            {
+                "mode": "server",
+                "security": {
+                    "extension": [
+                        {
+                            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/"
+                            "oauth-uris",
+                            "extension": [{"url": "token", "valueUri": token_url}],
+                        }
+                    ],
+                    "service": [
+                        {
+                            "coding": [
+                                {
+                                    "system": "http://terminology.hl7.org/CodeSystem/"
+                                    "restful-security-service",
+                                    "code": "SMART-on-FHIR",
+                                }
+                            ]
+                        }
+                    ],
+                    "description": "SMART Backend Services (client_credentials with a signed "
+                    "JWT assertion), or a bearer API token of a clinic member.",
+                },
+                "resource": [
+                    {
+                        "type": "Questionnaire",
+                        "interaction": [{"code": "read"}],
+                    },
+                    *(
+                        {
+                            "type": name,
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "versioning": "versioned",
+                            "readHistory": False,
+                            "searchParam": [
+                                *({"name": p, "type": search_types[p]} for p in params),
+                                {"name": "_lastUpdated", "type": "date"},
+                            ],
+                        }
+                        for name, params in resources.items()
+                    ),
+                ],
+            }
+        ],
+    }
+    CapabilityStatement.model_validate(statement)
+    return statement

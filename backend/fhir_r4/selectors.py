@@ -64,10 +64,10 @@ def goals(reader: Reader) -> QuerySet[PlanGoal]:
 
 def documents(reader: Reader) -> QuerySet[PlanDocument]:
     if reader.membership is not None:
-        return documents_for(membership=reader.membership)
-    return PlanDocument.objects.filter(
-        linked_to_ehr("plan__client"), clinic_id=reader.clinic_id
-    ).select_related("plan")
+        qs = documents_for(membership=reader.membership)
+    else:
+        qs = PlanDocument.objects.filter(linked_to_ehr("plan__client"), clinic_id=reader.clinic_id)
+    return qs.select_related("plan__intake")
 
 
 def document_neighbours(

@@ -186,7 +186,7 @@ RESOURCES: dict[str, ResourceKind] = {
     ),
     "Consent": ResourceKind(
         selectors.intakes,
-        lambda i, base: mapping.consent(i),
+        lambda i, base: mapping.consent(i, base),
         lambda i: i.updated_at,
         lambda i: i.client_id,
         "client_id",

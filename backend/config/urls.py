@@ -56,6 +56,14 @@ api_v1 = [
 fhir_paths = [
     path("metadata", fhir.CapabilityView.as_view(), name="fhir-metadata"),
     path("Questionnaire/<str:pk>", fhir.QuestionnaireView.as_view()),
+    path("$export", fhir.ExportKickOffView.as_view(), name="fhir-export"),
+    path("Patient/$export", fhir.ExportKickOffView.as_view(), name="fhir-patient-export"),
+    path("$export-poll/<str:pk>", fhir.ExportStatusView.as_view(), name="fhir-export-status"),
+    path(
+        "$export-file/<str:pk>/<str:resource_type>.ndjson",
+        fhir.ExportFileView.as_view(),
+        name="fhir-export-file",
+    ),
     path("<str:resource_type>/<str:pk>", fhir.ReadView.as_view(), name="fhir-read"),
     path("<str:resource_type>", fhir.SearchView.as_view(), name="fhir-search"),
     re_path(r"", fhir.UnknownView.as_view()),  # anything else: an OperationOutcome 404

@@ -9,13 +9,13 @@ import logging
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db.models import Model, QuerySet
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
 from rest_framework import exceptions
@@ -38,6 +38,7 @@ from smart.services import fhir_base, token_url
 
 from . import mapping, selectors
 from .access import Reader, reader_of
+from .models import BulkExport
 from .search import SearchError, parse_search
 
 logger = logging.getLogger(__name__)
@@ -359,3 +360,133 @@ class UnknownView(FhirView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         raise Http404
+
+
+# FHIR Bulk Data $export: kick-off, status, files (ndjson built when fetched).
+
+EXPORT_LIFETIME = timedelta(hours=1)
+NDJSON = "application/fhir+ndjson"
+OUTPUT_FORMATS = {NDJSON, "application/ndjson", "ndjson"}
+
+
+class ExportKickOffView(FhirView):
+    """GET /fhir/$export and /fhir/Patient/$export (Prefer: respond-async) -> 202."""
+
+    required_scope = "export"  # people need the export scope; backend clients their read scope
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponse:
+        if "respond-async" not in request.headers.get("Prefer", ""):
+            raise SearchError("Prefer", "Bulk export needs the header Prefer: respond-async.")
+        params = request.query_params
+        for name in params:
+            if name not in {"_outputFormat", "_type", "_since", "_format"}:
+                raise SearchError(name, f"The parameter {name} is not supported here.")
+        if params.get("_outputFormat", NDJSON) not in OUTPUT_FORMATS:
+            raise SearchError("_outputFormat", "Only application/fhir+ndjson is offered.")
+        types = [t for t in params.get("_type", "").split(",") if t] or list(RESOURCES)
+        unknown = [t for t in types if t not in RESOURCES]
+        if unknown:
+            raise SearchError("_type", f"Not exported here: {', '.join(unknown)}.")
+        since = None
+        if "_since" in params:
+            query = QueryDict(mutable=True)
+            query["_lastUpdated"] = f"ge{params['_since']}"
+            try:
+                since = parse_search(query, set()).updated[0][1]
+            except SearchError:
+                raise SearchError("_since", "_since must be an instant with a time zone.") from None
+        reader = reader_of(request)
+        export = BulkExport.objects.create(
+            clinic_id=reader.clinic_id,
+            backend_client=reader.backend_client,
+            user=reader.actor,
+            types=types,
+            since=since,
+        )
+        response = HttpResponse(status=202)
+        response["Content-Location"] = f"{fhir_base(request)}/$export-poll/{export.pk}"
+        return response
+
+
+def _export_of(request: Request, pk: str) -> BulkExport:
+    reader = reader_of(request)
+    owner = (
+        {"backend_client": reader.backend_client}
+        if reader.backend_client is not None
+        else {"user": reader.actor}
+    )
+    return get_or_404(
+        BulkExport.objects.filter(
+            clinic_id=reader.clinic_id,
+            created_at__gt=timezone.now() - EXPORT_LIFETIME,
+            **owner,
+        ),
+        pk,
+    )
+
+
+class ExportStatusView(FhirView):
+    """GET: the manifest (the files are ready at once); DELETE: cancel."""
+
+    required_scope = "export"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        export = _export_of(request, pk)
+        base = fhir_base(request)
+        manifest = {
+            "transactionTime": export.created_at.isoformat(),
+            "request": f"{base}/$export",
+            "requiresAccessToken": True,
+            "output": [
+                {"type": t, "url": f"{base}/$export-file/{export.pk}/{t}.ndjson"}
+                for t in export.types
+            ],
+            "error": [],
+        }
+        response = HttpResponse(json.dumps(manifest), content_type="application/json")
+        response["Expires"] = (export.created_at + EXPORT_LIFETIME).strftime(
+            "%a, %d %b %Y %H:%M:%S GMT"
+        )
+        return response
+
+    @extend_schema(exclude=True)
+    def delete(self, request: Request, pk: str) -> HttpResponse:
+        _export_of(request, pk).delete()
+        return HttpResponse(status=202)
+
+
+class ExportFileView(FhirView):
+    """GET /fhir/$export-file/{export}/{Type}.ndjson: one resource per line."""
+
+    required_scope = "export"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str, resource_type: str) -> HttpResponse:
+        export = _export_of(request, pk)
+        kind = RESOURCES.get(resource_type)
+        if kind is None or resource_type not in export.types:
+            raise Http404
+        reader = reader_of(request)
+        qs = kind.queryset(reader).filter(updated_at__lte=export.created_at)
+        if export.since is not None:
+            qs = qs.filter(selectors.updated_filter(qs.model, [("gte", export.since)]))
+        base = fhir_base(request)
+        objects = list(qs.order_by("updated_at", "pk"))
+        lines = [
+            json.dumps(mapping.as_json(kind.build(obj, base), kind.last_updated(obj)))
+            for obj in objects
+        ]
+        if objects:
+            _audit(
+                reader,
+                "export",
+                export,
+                None,
+                resource=resource_type,
+                clients=sorted({str(kind.client_id(obj)) for obj in objects}),
+            )
+        return HttpResponse(
+            "".join(f"{line}\n" for line in lines), content_type=f"{NDJSON}; charset=utf-8"
+        )

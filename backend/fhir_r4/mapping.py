@@ -680,6 +680,17 @@ def capability_statement(
                     "description": "SMART Backend Services (client_credentials with a signed "
                     "JWT assertion), or a bearer API token of a clinic member.",
                 },
+                "operation": [
+                    {
+                        "name": "export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export",
+                    },
+                    {
+                        "name": "patient-export",
+                        "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+                        "patient-export",
+                    },
+                ],
                 "resource": [
                     {
                         "type": "Questionnaire",

@@ -79,6 +79,11 @@ def test_patient_level_export_types_and_since(system_api, plans) -> None:
     assert system_api.get(url).content == b""
 
 
+def test_capability_statement_names_the_export_operations(client) -> None:
+    rest = client.get("/fhir/metadata").json()["rest"][0]
+    assert {o["name"] for o in rest["operation"]} == {"export", "patient-export"}
+
+
 def test_export_request_errors(system_api, plans) -> None:
     for path, headers, status in (
         ("/fhir/$export", {"HTTP_ACCEPT": "application/fhir+json"}, 400),

@@ -31,6 +31,7 @@ run: install
 browser-deps:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable here: browser tests will be skipped"; }
 	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || (cd tests/browser && npm ci --silent --no-audit --no-fund) || echo "axe-core not installable here: browser tests will be skipped"
+	@[ -f tests/fhir_r4/node_modules/lforms/package.json ] || (cd tests/fhir_r4 && npm ci --silent --no-audit --no-fund) || echo "FHIR schema and LHC-Forms not installable here: those FHIR checks will be skipped"
 
 lint: install
 	$(VENV)/bin/ruff check backend forms tests

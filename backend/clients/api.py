@@ -34,7 +34,8 @@ class ClientSerializer(serializers.ModelSerializer):
         parameters=[
             OpenApiParameter(
                 "updated_since", OpenApiTypes.DATETIME, description="Changed at or after."
-            )
+            ),
+            OpenApiParameter("external_id", str, description="The EHR's id for the client."),
         ]
     )
 )
@@ -50,7 +51,14 @@ class ClientListCreate(generics.ListCreateAPIView):
                 raise ValidationError(
                     {"updated_since": ["Use an ISO 8601 date-time with a time zone."]}
                 )
-        return client_list(membership=caller_membership(self.request), updated_since=since)
+        external_id = self.request.query_params.get("external_id")
+        if external_id is not None and not external_id.strip():
+            raise ValidationError({"external_id": ["Give the EHR's id to look up."]})
+        return client_list(
+            membership=caller_membership(self.request),
+            updated_since=since,
+            external_id=external_id,
+        )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         response = super().list(request, *args, **kwargs)

@@ -1,9 +1,11 @@
 """A client is known by the name they choose; no legal name is asked for anywhere."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 
-from common.crypto import EncryptedTextField
+from common.crypto import EncryptedTextField, keyed_hash
 from common.models import BaseModel
 
 DISPLAY_NAME_MAX = 100
@@ -16,12 +18,25 @@ class Client(BaseModel):
     display_name = EncryptedTextField(help_text="The name the client wants to be called.")
     pronouns = EncryptedTextField(blank=True, default="")
     external_id = EncryptedTextField(blank=True, default="", help_text="An EHR's id, if any.")
+    # A keyed hash (HMAC-SHA256 under the newest FIELD_ENCRYPTION_KEYS key) of external_id, so that
+    # an EHR can look a client up by its id without the id being stored or indexed in clear.
+    external_id_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 
     class Meta:
-        indexes = [models.Index(fields=["clinic", "-created_at"])]
+        indexes = [
+            models.Index(fields=["clinic", "-created_at"]),
+            models.Index(fields=["clinic", "external_id_hash"], name="client_external_id_lookup"),
+        ]
 
     def __str__(self) -> str:
         return f"Client {self.pk}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A derived column, not a business rule: kept in step wherever external_id is written.
+        self.external_id_hash = keyed_hash("external_id", self.external_id)
+        if kwargs.get("update_fields") is not None and "external_id" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "external_id_hash"}
+        super().save(*args, **kwargs)

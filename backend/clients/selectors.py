@@ -6,17 +6,23 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership
+from common.crypto import keyed_hashes
 from common.selectors import get_or_404
 
 from .models import Client
 
 
 def client_list(
-    *, membership: Membership, updated_since: datetime | None = None
+    *,
+    membership: Membership,
+    updated_since: datetime | None = None,
+    external_id: str | None = None,
 ) -> QuerySet[Client]:
     qs = Client.objects.filter(clinic_id=membership.clinic_id)
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
+    if external_id is not None:
+        qs = qs.filter(external_id_hash__in=keyed_hashes("external_id", external_id))
     return qs
 
 

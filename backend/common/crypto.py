@@ -4,6 +4,8 @@ Keys are listed newest first; MultiFernet encrypts with the first and decrypts w
 new key can be put in front and `reencrypt_fields` moves old rows onto it.
 """
 
+import hashlib
+import hmac
 import json
 from collections.abc import Iterator
 from functools import cache
@@ -32,6 +34,23 @@ def decrypt_str(token: str) -> str:
         return fernet().decrypt(token.encode("ascii")).decode()
     except InvalidToken:
         raise ValueError("Stored value cannot be decrypted with FIELD_ENCRYPTION_KEYS.") from None
+
+
+def keyed_hashes(purpose: str, value: str) -> list[str]:
+    """HMAC-SHA256 of `value` under each FIELD_ENCRYPTION_KEYS key (newest first), for lookups
+    of an encrypted value: rows hashed under an older key still match until they are rewritten."""
+    if not value:
+        return []
+    return [
+        hmac.new(f"{purpose}:{key}".encode(), value.encode(), hashlib.sha256).hexdigest()
+        for key in settings.FIELD_ENCRYPTION_KEYS
+    ]
+
+
+def keyed_hash(purpose: str, value: str) -> str:
+    """The keyed hash to store: under the newest key; "" for an empty value."""
+    hashes = keyed_hashes(purpose, value)
+    return hashes[0] if hashes else ""
 
 
 class EncryptedTextField(models.TextField):

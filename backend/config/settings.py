@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "language",
     "referrals",
     "fhir_r4",
+    "smart",
     "webhooks",
     "exports",
 ]
@@ -363,3 +364,13 @@ LOGGING = {
 # Sessions end after 30 minutes without activity, and 12 hours after sign-in whatever happens.
 SESSION_IDLE_TIMEOUT = timedelta(minutes=env_int("SESSION_IDLE_MINUTES", 30, minimum=1))
 SESSION_ABSOLUTE_TIMEOUT = timedelta(hours=12)
+
+# FHIR: the public base URL of /fhir (e.g. https://care.example.org/fhir). It names the
+# Questionnaire canonical URLs and the OAuth token URL that assertions must name as `aud`;
+# empty: built from each request's host.
+FHIR_BASE_URL = env_str("FHIR_BASE_URL").rstrip("/")
+if FHIR_BASE_URL and not FHIR_BASE_URL.startswith(("https://", "http://")):
+    raise ImproperlyConfigured("FHIR_BASE_URL must be an http(s) URL.")
+# The identifier system of the EHR ids (Client.external_id) in Patient.identifier; optional.
+FHIR_EHR_ID_SYSTEM = env_str("FHIR_EHR_ID_SYSTEM")
+SMART_TOKEN_LIFETIME = env_int("SMART_TOKEN_LIFETIME", 300, minimum=30, maximum=3600)

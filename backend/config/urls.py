@@ -1,5 +1,5 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from exports import api as exports_api
 from fhir_r4 import views as fhir
@@ -14,6 +14,7 @@ from intake import api as intake_api
 from language import api as language_api
 from plans import api as plans_api
 from referrals import api as referrals_api
+from smart import views as smart_views
 
 api_v1 = [
     path("me", Me.as_view(), name="me"),
@@ -66,16 +67,26 @@ api_v1 = [
 ]
 
 fhir_paths = [
+    path("metadata", fhir.CapabilityView.as_view(), name="fhir-metadata"),
     path("Questionnaire/<str:pk>", fhir.QuestionnaireView.as_view()),
-    path("QuestionnaireResponse/<str:pk>", fhir.QuestionnaireResponseView.as_view()),
-    path("CarePlan/<str:pk>", fhir.CarePlanView.as_view()),
-    path("Goal/<str:pk>", fhir.GoalView.as_view()),
-    path("DocumentReference/<str:pk>", fhir.DocumentReferenceView.as_view()),
-    path("Consent/<str:pk>", fhir.ConsentView.as_view()),
+    path("$export", fhir.ExportKickOffView.as_view(), name="fhir-export"),
+    path("Patient/$export", fhir.ExportKickOffView.as_view(), name="fhir-patient-export"),
+    path("$export-poll/<str:pk>", fhir.ExportStatusView.as_view(), name="fhir-export-status"),
+    path(
+        "$export-file/<str:pk>/<str:resource_type>.ndjson",
+        fhir.ExportFileView.as_view(),
+        name="fhir-export-file",
+    ),
+    path("<str:resource_type>/<str:pk>", fhir.ReadView.as_view(), name="fhir-read"),
+    path("<str:resource_type>", fhir.SearchView.as_view(), name="fhir-search"),
+    re_path(r"", fhir.UnknownView.as_view()),  # anything else: an OperationOutcome 404
 ]
 
 urlpatterns = [
     path("fhir/", include(fhir_paths)),
+    re_path(r"^fhir$", fhir.UnknownView.as_view()),
+    path(".well-known/smart-configuration", smart_views.smart_configuration),
+    path("oauth/token", smart_views.token, name="oauth-token"),
     path("healthz", healthz, name="healthz"),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),

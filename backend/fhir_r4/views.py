@@ -1,122 +1,492 @@
-"""/fhir/...: FHIR R4 JSON (application/fhir+json), scoped like the rest of the API."""
+"""/fhir/...: a read-only FHIR R4 server (JSON), scoped like the rest of the API.
 
-from collections.abc import Callable
+Thin views: who reads (access.py), what they may see (selectors.py), how it maps (mapping.py).
+Every answer under /fhir/, errors included, is FHIR JSON; an error is an OperationOutcome.
+"""
+
+import json
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
-from django.http import Http404, HttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from django.conf import settings
+from django.db.models import Model, QuerySet
+from django.http import Http404, HttpResponse, QueryDict
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from rest_framework import exceptions
+from rest_framework.negotiation import DefaultContentNegotiation
+from rest_framework.permissions import AllowAny, BasePermission
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
+from accounts.permissions import ClinicMember
 from audit.services import audit_record
-from clients.selectors import clinical_scope
-from common.api import caller
-from common.selectors import get_or_404
-from documents.models import DocStatus, PlanDocument
-from documents.selectors import document_get
+from common.selectors import get_or_404, parse_uuid
+from documents.models import DocStatus
 from documents.services import document_pdf
 from forms import KINDS
-from intake.selectors import intake_get
-from plans.models import PlanGoal
-from plans.selectors import plan_get
+from smart.auth import SmartTokenAuthentication
+from smart.models import AccessToken
+from smart.services import fhir_base, token_url
 
-from . import mapping
+from . import mapping, selectors
+from .access import Reader, reader_of
+from .models import BulkExport
+from .search import SearchError, parse_search
 
+logger = logging.getLogger(__name__)
 FHIR_JSON = "application/fhir+json"
+JSON_FORMATS = {"json", FHIR_JSON, "application/json"}
 
 
-def _fhir(resource: Any, status: int = 200) -> HttpResponse:
-    return HttpResponse(
-        resource.model_dump_json(exclude_none=True),
-        status=status,
-        content_type=f"{FHIR_JSON}; charset=utf-8",
-    )
+class FhirJSONRenderer(JSONRenderer):
+    media_type = FHIR_JSON
+    format = "json"
 
 
-def _not_found() -> HttpResponse:
-    body = (
-        '{"resourceType":"OperationOutcome","issue":[{"severity":"error",'
-        '"code":"not-found","diagnostics":"Not found."}]}'
-    )
-    return HttpResponse(body, status=404, content_type=FHIR_JSON)
+class FhirNegotiation(DefaultContentNegotiation):
+    """Accept: application/fhir+json or application/json (or anything matching them), or
+    _format=json; anything else is 406."""
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderers = list(renderers)
+        requested = request.query_params.get("_format")
+        if requested is not None:
+            requested = requested.split(";")[0].strip()
+            if requested not in JSON_FORMATS:
+                raise exceptions.NotAcceptable("Only JSON is served: use _format=json.")
+            renderer = renderers[1] if requested == "application/json" else renderers[0]
+            return renderer, renderer.media_type
+        try:
+            return super().select_renderer(request, renderers, format_suffix)  # type: ignore[return-value]
+        except exceptions.NotAcceptable:
+            raise exceptions.NotAcceptable(
+                "Only JSON is served: Accept application/fhir+json or application/json."
+            ) from None
+
+
+class FhirRead(BasePermission):
+    """A SMART access token with a read scope, or a clinic member whose token may read."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        if isinstance(request.auth, AccessToken):
+            return request.auth.has_scope("read")
+        return ClinicMember().has_permission(request, view)
+
+
+def outcome(
+    status: int, code: str, diagnostics: str, expression: str | None = None
+) -> HttpResponse:
+    issue: dict[str, Any] = {"severity": "error", "code": code, "diagnostics": diagnostics}
+    if expression:
+        issue["expression"] = [expression]
+    body = {"resourceType": "OperationOutcome", "issue": [issue]}
+    return HttpResponse(json.dumps(body), status=status, content_type=f"{FHIR_JSON}; charset=utf-8")
 
 
 class FhirView(APIView):
-    build: Callable[..., Any]
+    authentication_classes = [
+        SmartTokenAuthentication,
+        *api_settings.DEFAULT_AUTHENTICATION_CLASSES,  # type: ignore[list-item]
+    ]
+    permission_classes = [FhirRead]
+    renderer_classes = [FhirJSONRenderer, JSONRenderer]
+    content_negotiation_class = FhirNegotiation
 
-    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
-    def get(self, request: Request, pk: str) -> HttpResponse:
-        try:
-            return _fhir(self.build(request, pk))
-        except Http404:
-            return _not_found()
+    def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
+        if isinstance(exc, SearchError):
+            return outcome(400, "invalid", exc.message, exc.param)
+        if isinstance(exc, exceptions.NotAuthenticated | exceptions.AuthenticationFailed):
+            response = outcome(401, "login", str(exc.detail))
+            response["WWW-Authenticate"] = self.get_authenticate_header(self.request) or "Bearer"
+            return response
+        if isinstance(exc, exceptions.PermissionDenied):
+            return outcome(403, "forbidden", str(exc.detail))
+        if isinstance(exc, Http404 | exceptions.NotFound):
+            return outcome(404, "not-found", "Not found.")
+        if isinstance(exc, exceptions.NotAcceptable):
+            return outcome(406, "not-supported", str(exc.detail))
+        if isinstance(exc, exceptions.MethodNotAllowed):
+            response = outcome(405, "not-supported", "This server is read-only: use GET.")
+            response["Allow"] = ", ".join(self.allowed_methods)
+            return response
+        if isinstance(exc, exceptions.Throttled):
+            return outcome(429, "throttled", "Too many requests; try again later.")
+        if isinstance(exc, exceptions.APIException):
+            return outcome(exc.status_code, "invalid", "The request cannot be processed.")
+        logger.exception("FHIR request failed")
+        return outcome(500, "exception", "Something went wrong on the server.")
+
+    def respond(self, body: dict[str, Any], status: int = 200) -> HttpResponse:
+        media_type = getattr(self.request, "accepted_media_type", FHIR_JSON).split(";")[0]
+        response = HttpResponse(
+            json.dumps(body, ensure_ascii=False),
+            status=status,
+            content_type=f"{media_type}; charset=utf-8",
+        )
+        version = body.get("meta", {}).get("versionId")
+        if version and body.get("resourceType") != "Bundle":
+            response["ETag"] = f'W/"{version}"'
+            response["Last-Modified"] = body["meta"]["lastUpdated"]
+        return response
+
+    def read(self, body: dict[str, Any]) -> HttpResponse:
+        version = body["meta"]["versionId"]
+        if self.request.headers.get("If-None-Match") in (f'W/"{version}"', f'"{version}"'):
+            response = HttpResponse(status=304)
+            response["ETag"] = f'W/"{version}"'
+            return response
+        return self.respond(body)
 
 
-def _audit(request: Request, obj: Any, client_id: Any) -> None:
-    membership, actor = caller(request)
+# What each patient-linked resource type is made of.
+
+
+@dataclass(frozen=True)
+class ResourceKind:
+    queryset: Callable[[Reader], QuerySet[Any]]
+    build: Callable[[Any, str], Any]  # (object, FHIR base URL) -> resource
+    last_updated: Callable[[Any], datetime]
+    client_id: Callable[[Any], uuid.UUID]
+    patient_field: str
+    audited: bool = True
+
+
+def _document(document: Any, base: str) -> Any:
+    replaces, newer = selectors.document_neighbours(document)
+    pdf = document_pdf(document) if document.status == DocStatus.READY else None
+    return mapping.document_reference(document, pdf, replaces, superseded=newer is not None)
+
+
+RESOURCES: dict[str, ResourceKind] = {
+    "Patient": ResourceKind(
+        selectors.patients,
+        lambda c, base: mapping.patient_resource(c, settings.FHIR_EHR_ID_SYSTEM),
+        lambda c: c.updated_at,
+        lambda c: c.pk,
+        "id",
+    ),
+    "QuestionnaireResponse": ResourceKind(
+        selectors.intakes,
+        lambda i, base: mapping.questionnaire_response(i, base),
+        lambda i: i.updated_at,
+        lambda i: i.client_id,
+        "client_id",
+    ),
+    "Consent": ResourceKind(
+        selectors.intakes,
+        lambda i, base: mapping.consent(i, base),
+        lambda i: i.updated_at,
+        lambda i: i.client_id,
+        "client_id",
+    ),
+    "CarePlan": ResourceKind(
+        selectors.plans,
+        lambda p, base: mapping.care_plan(p),
+        lambda p: p.updated_at,
+        lambda p: p.client_id,
+        "client_id",
+    ),
+    "Goal": ResourceKind(
+        selectors.goals,
+        lambda g, base: mapping.goal(g, g.plan),
+        lambda g: max(g.updated_at, g.plan.updated_at),
+        lambda g: g.plan.client_id,
+        "plan__client_id",
+    ),
+    "DocumentReference": ResourceKind(
+        selectors.documents,
+        _document,
+        lambda d: d.updated_at,
+        lambda d: d.plan.client_id,
+        "plan__client_id",
+    ),
+}
+SEARCH_PARAMS = {"Patient": {"_id", "identifier"}}
+
+
+def _audit(reader: Reader, action: str, obj: Model, client_id: Any, **detail: Any) -> None:
     audit_record(
-        actor=actor,
-        clinic_id=membership.clinic_id,
-        action="read",
+        actor=reader.actor,
+        clinic_id=reader.clinic_id,
+        action=action,
         obj=obj,
         client_id=client_id,
-        format="fhir",
+        **reader.audit_detail(),
+        **detail,
     )
 
 
+@extend_schema(exclude=True)
+class CapabilityView(FhirView):
+    """GET /fhir/metadata: what this server does, readable without signing in."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def get(self, request: Request) -> HttpResponse:
+        return self.respond(
+            mapping.capability_statement(
+                base=fhir_base(request),
+                token_url=token_url(request),
+                resources={
+                    name: sorted(SEARCH_PARAMS.get(name, {"patient"})) for name in RESOURCES
+                },
+            )
+        )
+
+
 class QuestionnaireView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
+    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
+    def get(self, request: Request, pk: str) -> HttpResponse:
         if pk not in KINDS:
             raise Http404
-        return mapping.questionnaire(pk)
+        questionnaire = mapping.questionnaire(pk, fhir_base(request))
+        return self.read(mapping.as_json(questionnaire, mapping.form_updated()))
 
 
-class QuestionnaireResponseView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
-        intake = intake_get(membership=caller(request)[0], intake_id=pk)
-        _audit(request, intake, intake.client_id)
-        return mapping.questionnaire_response(intake)
+class ReadView(FhirView):
+    """GET /fhir/{type}/{id}."""
+
+    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
+    def get(self, request: Request, resource_type: str, pk: str) -> HttpResponse:
+        kind = RESOURCES.get(resource_type)
+        if kind is None:
+            raise Http404
+        reader = reader_of(request)
+        obj = get_or_404(kind.queryset(reader), pk)
+        _audit(reader, "read", obj, kind.client_id(obj))
+        body = mapping.as_json(kind.build(obj, fhir_base(request)), kind.last_updated(obj))
+        return self.read(body)
 
 
-class ConsentView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
-        intake = intake_get(membership=caller(request)[0], intake_id=pk)
-        _audit(request, intake, intake.client_id)
-        return mapping.consent(intake)
+class SearchView(FhirView):
+    """GET /fhir/{type}?patient=&_lastUpdated=&_count=&_offset= -> Bundle searchset."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("patient", str),
+            OpenApiParameter("_lastUpdated", str, many=True),
+            OpenApiParameter("_count", int),
+            OpenApiParameter("_offset", int),
+        ],
+        responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
+    )
+    def get(self, request: Request, resource_type: str) -> HttpResponse:
+        kind = RESOURCES.get(resource_type)
+        if kind is None:
+            raise Http404
+        search = parse_search(request.query_params, SEARCH_PARAMS.get(resource_type, {"patient"}))
+        reader = reader_of(request)
+        qs = kind.queryset(reader)
+        if search.patient is not None:
+            qs = qs.filter(**{kind.patient_field: _uuid_or_none(search.patient)})
+        if search.ids:
+            qs = qs.filter(pk__in=[_uuid_or_none(i) for i in search.ids])
+        if search.identifier is not None:
+            qs = qs.filter(pk__in=selectors.patients_by_ehr_id(reader, search.identifier))
+        if search.updated:
+            qs = qs.filter(selectors.updated_filter(qs.model, search.updated))
+        qs = qs.order_by("updated_at", "pk")
+        total = qs.count()
+        page = list(qs[search.offset : search.offset + search.count])
+        base = fhir_base(request)
+        entries = [
+            {
+                "fullUrl": f"{base}/{resource_type}/{obj.pk}",
+                "resource": mapping.as_json(kind.build(obj, base), kind.last_updated(obj)),
+                "search": {"mode": "match"},
+            }
+            for obj in page
+        ]
+        if page:
+            _audit(
+                reader,
+                "list",
+                reader.clinic,
+                None,
+                resource=resource_type,
+                clients=sorted({str(kind.client_id(obj)) for obj in page}),
+            )
+        params = [(k, v) for k in request.query_params for v in request.query_params.getlist(k)]
+
+        def link(relation: str, offset: int) -> dict[str, str]:
+            kept = [(k, v) for k, v in params if k != "_offset"]
+            query = urlencode([*kept, ("_offset", str(offset))] if offset else kept)
+            return {"relation": relation, "url": f"{base}/{resource_type}?{query}".rstrip("?")}
+
+        links = [link("self", search.offset)]
+        if search.offset + search.count < total:
+            links.append(link("next", search.offset + search.count))
+        if search.offset:
+            links.append(link("previous", max(0, search.offset - search.count)))
+        bundle = {
+            "resourceType": "Bundle",
+            "id": str(uuid.uuid4()),
+            "meta": {"lastUpdated": timezone.now().isoformat()},
+            "type": "searchset",
+            "total": total,
+            "link": links,
+            **({"entry": entries} if entries else {}),
+        }
+        return self.respond(bundle)
 
 
-class CarePlanView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
-        plan = plan_get(membership=caller(request)[0], plan_id=pk)
-        _audit(request, plan, plan.client_id)
-        return mapping.care_plan(plan)
+def _uuid_or_none(value: str) -> uuid.UUID | None:
+    try:
+        return parse_uuid(value)
+    except Http404:
+        return None  # matches nothing
 
 
-class GoalView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
-        membership, _ = caller(request)
-        goal = get_or_404(
-            PlanGoal.objects.select_related("plan").filter(
-                clinical_scope(membership=membership, client_field="plan__client"),
-                plan__clinic_id=membership.clinic_id,
-            ),
-            pk,
+@extend_schema(exclude=True)
+class UnknownView(FhirView):
+    """Anything else under /fhir/: a FHIR 404, never an HTML page."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        raise Http404
+
+
+# FHIR Bulk Data $export: kick-off, status, files (ndjson built when fetched).
+
+EXPORT_LIFETIME = timedelta(hours=1)
+NDJSON = "application/fhir+ndjson"
+OUTPUT_FORMATS = {NDJSON, "application/ndjson", "ndjson"}
+
+
+class ExportKickOffView(FhirView):
+    """GET /fhir/$export and /fhir/Patient/$export (Prefer: respond-async) -> 202."""
+
+    required_scope = "export"  # people need the export scope; backend clients their read scope
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request) -> HttpResponse:
+        if "respond-async" not in request.headers.get("Prefer", ""):
+            raise SearchError("Prefer", "Bulk export needs the header Prefer: respond-async.")
+        params = request.query_params
+        for name in params:
+            if name not in {"_outputFormat", "_type", "_since", "_format"}:
+                raise SearchError(name, f"The parameter {name} is not supported here.")
+        if params.get("_outputFormat", NDJSON) not in OUTPUT_FORMATS:
+            raise SearchError("_outputFormat", "Only application/fhir+ndjson is offered.")
+        types = [t for t in params.get("_type", "").split(",") if t] or list(RESOURCES)
+        unknown = [t for t in types if t not in RESOURCES]
+        if unknown:
+            raise SearchError("_type", f"Not exported here: {', '.join(unknown)}.")
+        since = None
+        if "_since" in params:
+            query = QueryDict(mutable=True)
+            query["_lastUpdated"] = f"ge{params['_since']}"
+            try:
+                since = parse_search(query, set()).updated[0][1]
+            except SearchError:
+                raise SearchError("_since", "_since must be an instant with a time zone.") from None
+        reader = reader_of(request)
+        export = BulkExport.objects.create(
+            clinic_id=reader.clinic_id,
+            backend_client=reader.backend_client,
+            user=reader.actor,
+            types=types,
+            since=since,
         )
-        _audit(request, goal, goal.plan.client_id)
-        return mapping.goal(goal, goal.plan)
+        response = HttpResponse(status=202)
+        response["Content-Location"] = f"{fhir_base(request)}/$export-poll/{export.pk}"
+        return response
 
 
-class DocumentReferenceView(FhirView):
-    def build(self, request: Request, pk: str) -> Any:
-        membership, _ = caller(request)
-        document = document_get(membership=membership, document_id=pk)
-        _audit(request, document, document.plan.client_id)
-        ready = document.status == DocStatus.READY
-        replaces = list(
-            PlanDocument.objects.filter(
-                plan_id=document.plan_id, status=DocStatus.READY, created_at__lt=document.created_at
-            ).order_by("-created_at")[:1]
+def _export_of(request: Request, pk: str) -> BulkExport:
+    reader = reader_of(request)
+    owner = (
+        {"backend_client": reader.backend_client}
+        if reader.backend_client is not None
+        else {"user": reader.actor}
+    )
+    return get_or_404(
+        BulkExport.objects.filter(
+            clinic_id=reader.clinic_id,
+            created_at__gt=timezone.now() - EXPORT_LIFETIME,
+            **owner,
+        ),
+        pk,
+    )
+
+
+class ExportStatusView(FhirView):
+    """GET: the manifest (the files are ready at once); DELETE: cancel."""
+
+    required_scope = "export"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        export = _export_of(request, pk)
+        base = fhir_base(request)
+        manifest = {
+            "transactionTime": export.created_at.isoformat(),
+            "request": f"{base}/$export",
+            "requiresAccessToken": True,
+            "output": [
+                {"type": t, "url": f"{base}/$export-file/{export.pk}/{t}.ndjson"}
+                for t in export.types
+            ],
+            "error": [],
+        }
+        response = HttpResponse(json.dumps(manifest), content_type="application/json")
+        response["Expires"] = (export.created_at + EXPORT_LIFETIME).strftime(
+            "%a, %d %b %Y %H:%M:%S GMT"
         )
-        return mapping.document_reference(
-            document, document_pdf(document) if ready else None, replaces
+        return response
+
+    @extend_schema(exclude=True)
+    def delete(self, request: Request, pk: str) -> HttpResponse:
+        _export_of(request, pk).delete()
+        return HttpResponse(status=202)
+
+
+class ExportFileView(FhirView):
+    """GET /fhir/$export-file/{export}/{Type}.ndjson: one resource per line."""
+
+    required_scope = "export"
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str, resource_type: str) -> HttpResponse:
+        export = _export_of(request, pk)
+        kind = RESOURCES.get(resource_type)
+        if kind is None or resource_type not in export.types:
+            raise Http404
+        reader = reader_of(request)
+        qs = kind.queryset(reader).filter(updated_at__lte=export.created_at)
+        if export.since is not None:
+            qs = qs.filter(selectors.updated_filter(qs.model, [("gte", export.since)]))
+        base = fhir_base(request)
+        objects = list(qs.order_by("updated_at", "pk"))
+        lines = [
+            json.dumps(mapping.as_json(kind.build(obj, base), kind.last_updated(obj)))
+            for obj in objects
+        ]
+        if objects:
+            _audit(
+                reader,
+                "export",
+                export,
+                None,
+                resource=resource_type,
+                clients=sorted({str(kind.client_id(obj)) for obj in objects}),
+            )
+        return HttpResponse(
+            "".join(f"{line}\n" for line in lines), content_type=f"{NDJSON}; charset=utf-8"
         )

@@ -1,0 +1,99 @@
+"""The records a FHIR reader may see, one queryset per resource type.
+
+People go through the REST API's own selectors (so the care-team rules are the same everywhere);
+a backend client sees the clients of its clinic that are linked to the EHR (see access.py).
+"""
+
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from clients.models import Client
+from clients.selectors import client_list
+from common.crypto import keyed_hashes
+from documents.models import DocStatus, PlanDocument
+from documents.selectors import documents_for
+from intake.models import Intake
+from intake.selectors import intake_list
+from plans.models import PlanGoal, TreatmentPlan
+from plans.selectors import plans_for, with_contents
+
+from .access import Reader, linked_to_ehr
+
+
+def patients(reader: Reader) -> QuerySet[Client]:
+    if reader.membership is not None:
+        return client_list(membership=reader.membership)  # demographics: clinic-wide
+    return Client.objects.filter(linked_to_ehr(""), clinic_id=reader.clinic_id)
+
+
+def patients_by_ehr_id(reader: Reader, external_id: str) -> QuerySet[Client, Any]:
+    if reader.membership is not None:
+        return client_list(membership=reader.membership, external_id=external_id).values("pk")
+    return (
+        patients(reader)
+        .filter(external_id_hash__in=keyed_hashes("external_id", external_id))
+        .values("pk")
+    )
+
+
+def intakes(reader: Reader) -> QuerySet[Intake]:
+    if reader.membership is not None:
+        qs = intake_list(membership=reader.membership)
+    else:
+        qs = Intake.objects.filter(linked_to_ehr(), clinic_id=reader.clinic_id)
+    return qs.select_related("client")
+
+
+def plans(reader: Reader) -> QuerySet[TreatmentPlan]:
+    if reader.membership is not None:
+        qs = plans_for(membership=reader.membership)
+    else:
+        qs = TreatmentPlan.objects.filter(linked_to_ehr(), clinic_id=reader.clinic_id)
+    return with_contents(qs)
+
+
+def goals(reader: Reader) -> QuerySet[PlanGoal]:
+    return (
+        PlanGoal.objects.filter(plan__in=plans(reader).values("pk"))
+        .select_related("plan")
+        .prefetch_related("steps")
+    )
+
+
+def documents(reader: Reader) -> QuerySet[PlanDocument]:
+    if reader.membership is not None:
+        qs = documents_for(membership=reader.membership)
+    else:
+        qs = PlanDocument.objects.filter(linked_to_ehr("plan__client"), clinic_id=reader.clinic_id)
+    return qs.select_related("plan__intake")
+
+
+def document_neighbours(
+    document: PlanDocument,
+) -> tuple[list[PlanDocument], PlanDocument | None]:
+    """The ready document this one replaced, and the newer ready one that replaces it, if any."""
+    ready = PlanDocument.objects.filter(plan_id=document.plan_id, status=DocStatus.READY)
+    replaces = list(ready.filter(created_at__lt=document.created_at).order_by("-created_at")[:1])
+    newer = (
+        ready.filter(created_at__gt=document.created_at).order_by("created_at").first()
+        if document.status == DocStatus.READY
+        else None
+    )
+    return replaces, newer
+
+
+def updated_filter(model: type, bounds: list[tuple[str, datetime]]) -> Q:
+    """`_lastUpdated` bounds (lookup, moment) on what a resource's lastUpdated is the newest of:
+    the object itself, and for a Goal its plan too (the plan's status is in the Goal)."""
+    fields = ["updated_at", "plan__updated_at"] if model is PlanGoal else ["updated_at"]
+    q = Q()
+    for op, moment in bounds:
+        each = [Q(**{f"{field}__{op}": moment}) for field in fields]
+        joined = each[0]
+        for other in each[1:]:
+            # newest > x when any is; newest < x when all are
+            joined = (joined | other) if op in ("gt", "gte") else (joined & other)
+        q &= joined
+    return q

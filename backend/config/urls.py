@@ -25,6 +25,7 @@ api_v1 = [
     path("intakes/<str:pk>/steps/<str:step>/", intake_api.IntakeStep.as_view(), name="intake-step"),
     path("intakes/<str:pk>/complete/", intake_api.IntakeComplete.as_view(), name="intake-complete"),
     path("plans/<str:pk>/", plans_api.PlanDetail.as_view(), name="plan-api-detail"),
+    path("plans/<str:pk>/reviews/", plans_api.PlanReviews.as_view(), name="plan-reviews"),
     path("plans/<str:pk>/preview", plans_api.PlanPreview.as_view(), name="plan-preview"),
     path("plans/<str:pk>/documents/", documents_api.PlanDocuments.as_view(), name="plan-documents"),
     path("documents/<str:pk>/", documents_api.DocumentDetail.as_view(), name="document-detail"),

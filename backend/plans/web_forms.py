@@ -45,7 +45,7 @@ def _form_field(spec: PlanField) -> forms.Field:
     common: dict[str, Any] = {"required": False, "label": spec.label, "help_text": spec.help}
     if spec.kind == "text":
         widget: forms.Widget = (
-            forms.Textarea(attrs={"rows": 3, **attrs}) if spec.multiline else forms.TextInput(attrs)
+            forms.Textarea(attrs={"rows": 2, **attrs}) if spec.multiline else forms.TextInput(attrs)
         )
         return forms.CharField(max_length=spec.max_length, widget=widget, strip=False, **common)
     if spec.kind == "date":

@@ -158,6 +158,15 @@
     var first = row.querySelector("textarea, input:not([type=hidden]), select");
     if (first) { first.focus(); }
   });
+  // With script, empty rows appear on request ("Add a ..."), so the page stays short; a row
+  // with anything typed in it or an error stays.
+  editor.querySelectorAll("[data-blank-row]").forEach(function (row) {
+    if (row.closest("template") || row.querySelector(".errors")) { return; }
+    var typed = Array.prototype.some.call(
+      row.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), textarea, select"),
+      function (f) { return f.value; });
+    if (!typed) { row.remove(); }
+  });
   prepare(editor);
   var alert = document.getElementById("error-summary") || document.getElementById("conflict");
   if (alert) { alert.focus(); }

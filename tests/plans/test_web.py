@@ -280,3 +280,51 @@ def test_repeated_dismissals_prompt_consultation_on_the_dashboard(alice) -> None
         alice.api.post("/api/v1/language-check/dismissals/", {"term": "claims"}, format="json")
     page = signed_in(alice).get("/").content.decode()
     assert "You have kept these flagged words several times: claims" in page
+
+
+def test_review_reminders_show_on_the_clinicians_own_page_until_reviewed(alice, bob, plan) -> None:
+    import datetime
+
+    from plans.services import plan_review_record
+
+    plan.review_date = datetime.date(2020, 1, 1)
+    plan.save()
+    home = signed_in(alice).get("/").content.decode()
+    assert "Plans due for a review" in home
+    assert (
+        f'href="/plans/{plan.pk}/"'
+        in home.split("Plans due for a review")[1].split("</section>")[0]
+    )
+    assert "Plans due for a review" not in signed_in(bob).get("/").content.decode()
+    goal = plan.goals.get()
+    plan_review_record(plan=plan, actor=alice.user, goals=[{"goal": goal.pk, "progress": 2}])
+    assert "Plans due for a review" not in signed_in(alice).get("/").content.decode()
+
+
+def test_a_review_is_recorded_in_the_same_save(alice, plan) -> None:
+    browser = signed_in(alice)
+    goal = plan.goals.get()
+    form = shown_form(browser, plan)
+    assert not any(k.startswith("review-") and k.endswith("progress") for k in form)
+    response = save(
+        browser,
+        plan,
+        form,
+        **{f"review-{goal.pk}-progress": "3", f"review-{goal.pk}-client_note": "better"},
+    )
+    assert response.status_code == 302
+    [rating] = goal.progress.all()
+    assert (rating.progress, rating.client_note) == (3, "better")
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "3 of 4" in page
+
+
+def test_the_editor_names_the_clients_own_terms_for_the_language_check(alice, plan) -> None:
+    import json
+    import re
+
+    page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
+    tag = re.search(r"<form[^>]*data-language-check-form[^>]*>", page).group(0)
+    raw = re.search(r'data-client-terms="([^"]*)"', tag).group(1)
+    terms = json.loads(raw.replace("&quot;", '"').replace("&#x27;", "'").replace("&amp;", "&"))
+    assert terms == ["cam work", "Feel less drained after shifts"]

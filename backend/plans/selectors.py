@@ -48,6 +48,13 @@ def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPl
 
 
 def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
+    rep = _representation(plan)
+    # The fingerprint of the content as shown: what an agreement to this version records.
+    rep["content_sha256"] = content_sha256(rep)
+    return rep
+
+
+def _representation(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         "id": str(plan.pk),
         "client": str(plan.client_id),
@@ -188,6 +195,12 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     for goal in before.get("goals", []):
         if goal["id"] not in new_ids:
             add("Goal removed", goal["client_words"], "")
+    for name, label in (("strengths", "Strengths"), ("supports", "Supports")):
+        add(
+            label,
+            ", ".join(x["label"] for x in before.get(name, [])),
+            ", ".join(x["label"] for x in after.get(name, [])),
+        )
     for name, label in (
         ("safety_plan", "Back-up plan"),
         ("review_date", "Review date"),

@@ -29,7 +29,7 @@ from .web_forms import PlanEditor, base_from_token, base_token
 
 
 def _editable(rep: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in rep.items() if k not in ("versions", "strengths", "supports")}
+    return {k: v for k, v in rep.items() if k != "versions"}
 
 
 def _client_terms(plan: Any, rep: dict[str, Any]) -> str:

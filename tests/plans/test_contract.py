@@ -134,7 +134,7 @@ def test_agreement_records_version_and_hash_of_the_content_after_the_edit(alice,
     assert rep["goals"][0]["client_words"] == "Feel rested"
     agreement = rep["agreement"]
     assert agreement["version"] == rep["version"] == 1
-    assert agreement["content_sha256"] == content_sha256(rep)
+    assert agreement["content_sha256"] == content_sha256(rep) == rep["content_sha256"]
     record = PlanAgreement.objects.get(plan=plan)
     assert (record.version, record.content_sha256) == (1, agreement["content_sha256"])
     # Any later edit opens a new version, with no decision on it yet.
@@ -263,3 +263,11 @@ def test_a_review_sequence_shows_in_the_pdf(alice, plan, monkeypatch) -> None:
     assert "In your words: “note 4”" in text
     html = alice.api.get(url(plan, "preview")).content.decode()
     assert html.count("<rect ") == 3  # one bar per review, drawn in the template
+
+
+def test_an_integration_agrees_with_the_fingerprint_it_showed(alice, plan) -> None:
+    shown = alice.api.get(url(plan)).json()["content_sha256"]
+    body = {"agreement": {"client_decision": "agrees", "content_sha256": shown}}
+    response = patch(alice, plan, body)
+    assert response.status_code == 200, response.content
+    assert response.json()["agreement"]["content_sha256"] == shown

@@ -328,3 +328,28 @@ def test_the_editor_names_the_clients_own_terms_for_the_language_check(alice, pl
     raw = re.search(r'data-client-terms="([^"]*)"', tag).group(1)
     terms = json.loads(raw.replace("&quot;", '"').replace("&#x27;", "'").replace("&amp;", "&"))
     assert terms == ["cam work", "Feel less drained after shifts"]
+
+
+def test_a_form_without_its_version_or_with_foreign_ids_is_refused_or_harmless(
+    alice, plan, persona_plan
+) -> None:
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    response = save(browser, plan, {**form, "base": "tampered"}, safety_plan="x")
+    assert response.status_code == 400
+    assert "nothing was saved" in response.content.decode()
+    other = persona_plan("leaving")
+    other_goal = other.goals.get()
+    response = save(
+        browser, plan, form, **{"goal-0-id": str(other_goal.pk), "goal-0-client_words": "mine"}
+    )
+    assert response.status_code == 302
+    other_goal.refresh_from_db()
+    assert other_goal.client_words == "Find steady work I like"
+    assert other_goal.plan_id == other.pk
+
+
+def test_an_outsider_cannot_post_to_the_plan_page(charlie, plan) -> None:
+    assert signed_in(charlie).post(f"/plans/{plan.pk}/", {"safety_plan": "x"}).status_code == 404
+    plan.refresh_from_db()
+    assert plan.safety_plan == ""

@@ -32,6 +32,7 @@ api_v1 = [
     ),
     path("plans/", plans_api.PlanList.as_view(), name="plan-list"),
     path("plans/<str:pk>/", plans_api.PlanDetail.as_view(), name="plan-api-detail"),
+    path("plans/<str:pk>/reviews/", plans_api.PlanReviews.as_view(), name="plan-reviews"),
     path("plans/<str:pk>/preview", plans_api.PlanPreview.as_view(), name="plan-preview"),
     path("plans/<str:pk>/documents/", documents_api.PlanDocuments.as_view(), name="plan-documents"),
     path("documents/", documents_api.DocumentList.as_view(), name="document-list"),

@@ -10,7 +10,7 @@ from typing import Any
 from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
 from forms.flow import choice_text
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
-from plans.selectors import plan_representation
+from plans.selectors import goal_progress, plan_representation
 from referrals.selectors import caution_lines, safety_relevant
 
 WHO = dict(StepOwner.choices)
@@ -160,11 +160,31 @@ def _safety(plan: TreatmentPlan, answers: dict[str, Any], topic: bool) -> dict[s
     }
 
 
+def _progress(ratings: list[dict[str, Any]]) -> dict[str, Any]:
+    """A goal's ratings over reviews, and the bars of its small chart (numbers only: the
+    template draws them as inline SVG; no client text goes into the drawing)."""
+    ratings = ratings[-12:]  # the last twelve reviews fit the width of a page
+    bars = [
+        {
+            "x": 30 + i * 26,
+            "y": 52 - r["progress"] * 12,
+            "height": max(r["progress"] * 12, 1),
+            "short_date": r["date"][5:],
+        }
+        for i, r in enumerate(ratings)
+    ]
+    return {
+        "progress": ratings,
+        "progress_chart": {"width": 40 + 26 * len(bars), "bars": bars},
+    }
+
+
 def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
     answers = plan.intake.answers
     topic = work_is_a_topic(answers)
     term = own_term(answers) if topic else None
     rep = plan_representation(plan)
+    progress = goal_progress(plan)
     about = answers.get("about", {})
     direction = answers.get("work_plans", {}).get("work_direction") if topic else None
     people = _people(plan, about)
@@ -185,7 +205,11 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
         "updated": plan.updated_at.date().isoformat(),
         "review_date": rep["review_date"],
         "goals": [
-            {**goal, "steps": [{**s, "who": WHO.get(s["who"], s["who"])} for s in goal["steps"]]}
+            {
+                **goal,
+                "steps": [{**s, "who": WHO.get(s["who"], s["who"])} for s in goal["steps"]],
+                **_progress(progress.get(goal["id"], [])),
+            }
             for goal in rep["goals"]
         ],
         "strengths_precautions": [

@@ -17,6 +17,7 @@ from fhir.resources.R4B.consent import Consent
 from fhir.resources.R4B.documentreference import DocumentReference
 from fhir.resources.R4B.goal import Goal
 from fhir.resources.R4B.patient import Patient
+from fhir.resources.R4B.provenance import Provenance
 from fhir.resources.R4B.questionnaire import Questionnaire
 from fhir.resources.R4B.questionnaireresponse import QuestionnaireResponse
 
@@ -361,15 +362,7 @@ def goal(goal: Any, plan: TreatmentPlan) -> Goal:
         "id": str(goal.pk),
         "meta": {"security": security_labels()},
         "lifecycleStatus": "active" if plan.status == PlanStatus.AGREED else "proposed",
-        "achievementStatus": {
-            "coding": [
-                {
-                    "system": "http://terminology.hl7.org/CodeSystem/goal-achievement",
-                    "code": "in-progress",
-                    "display": "In Progress",
-                }
-            ]
-        },
+        "achievementStatus": goal_achievement(goal),
         "description": {"text": goal.client_words},  # verbatim, the client's words
         "subject": patient(plan.client_id),
         "expressedBy": patient(plan.client_id),
@@ -377,6 +370,7 @@ def goal(goal: Any, plan: TreatmentPlan) -> Goal:
     }
     if goal.clinical_restatement:
         data["note"] = [{"text": f"Clinician's restatement: {goal.clinical_restatement}"}]
+    data["note"] = data.get("note", []) + goal_review_notes(goal)
     if goal.target_date:
         data["target"] = [{"dueDate": goal.target_date.isoformat()}]
     return Goal.model_validate(data)
@@ -462,6 +456,150 @@ def _plan_notes(plan: TreatmentPlan) -> list[dict[str, str]]:
     return notes
 
 
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+ACHIEVEMENT_DISPLAY = {
+    "in-progress": "In Progress",
+    "improving": "Improving",
+    "worsening": "Worsening",
+    "no-change": "No Change",
+    "achieved": "Achieved",
+    "no-progress": "No Progress",
+}
+
+
+def _ratings(goal: Any) -> list[Any]:
+    """The goal's ratings at reviews, newest first."""
+    return list(goal.progress.select_related("review").order_by("-review__created_at"))
+
+
+def goal_achievement(goal: Any) -> dict[str, Any]:
+    """Goal.achievementStatus from the client's latest rating (0 not started ... 4 done),
+    compared with the one before it."""
+    ratings = _ratings(goal)
+    code = "in-progress"
+    if ratings:
+        latest = ratings[0].progress
+        previous = ratings[1].progress if len(ratings) > 1 else None
+        if latest == 4:
+            code = "achieved"
+        elif previous is not None and latest != previous:
+            code = "improving" if latest > previous else "worsening"
+        elif previous is not None:
+            code = "no-change"
+        elif latest == 0:
+            code = "no-progress"
+    coding = {"system": GOAL_ACHIEVEMENT, "code": code, "display": ACHIEVEMENT_DISPLAY[code]}
+    text = f"The client's rating: {ratings[0].progress} of 4" if ratings else None
+    return {"coding": [coding], **({"text": text} if text else {})}
+
+
+def goal_review_notes(goal: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "time": r.review.created_at.isoformat(),
+            "text": f"Review: the client rated this {r.progress} of 4."
+            + (f" In their words: {r.client_note}" if r.client_note else ""),
+        }
+        for r in reversed(_ratings(goal))
+    ]
+
+
+SIGNATURE_TYPE = {
+    "system": "urn:iso-astm:E1762-95:2013",
+    "code": "1.2.840.10065.1.12.1.7",
+    "display": "Consent Signature",
+}
+
+
+def agreement_provenance(agreement: Any, plan: TreatmentPlan) -> Provenance:
+    """The client's decision on one version of the plan as a Provenance: the version and hash
+    of the content they read, and the names they typed as signatures."""
+    when = agreement.created_at.isoformat()
+    signatures = []
+    if agreement.client_signed_name:
+        signatures.append(
+            {
+                "type": [SIGNATURE_TYPE],
+                "when": when,
+                "who": {**patient(plan.client_id), "display": agreement.client_signed_name},
+                "sigFormat": "text/plain",
+                "data": base64.b64encode(agreement.client_signed_name.encode()).decode(),
+            }
+        )
+    agents: list[dict[str, Any]] = [
+        {
+            "type": {
+                "coding": [
+                    {
+                        "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                        "code": "author",
+                        "display": "Author",
+                    }
+                ]
+            },
+            "who": patient(plan.client_id),
+        }
+    ]
+    if agreement.recorded_by_id:
+        clinician = {"reference": f"Practitioner/{agreement.recorded_by_id}"}
+        agents.append(
+            {
+                "type": {
+                    "coding": [
+                        {
+                            "system": "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                            "code": "enterer",
+                            "display": "Enterer",
+                        }
+                    ]
+                },
+                "who": clinician,
+            }
+        )
+        if agreement.clinician_signed_name:
+            signatures.append(
+                {
+                    "type": [SIGNATURE_TYPE],
+                    "when": when,
+                    "who": {**clinician, "display": agreement.clinician_signed_name},
+                    "sigFormat": "text/plain",
+                    "data": base64.b64encode(agreement.clinician_signed_name.encode()).decode(),
+                }
+            )
+    data: dict[str, Any] = {
+        "resourceType": "Provenance",
+        "id": "agreement",
+        "meta": {"security": security_labels()},
+        "target": [{"reference": f"CarePlan/{plan.pk}/_history/{agreement.version}"}],
+        "recorded": when,
+        "activity": {
+            "coding": [
+                {
+                    "system": f"{default_base()}/CodeSystem/plan-agreement",
+                    "code": agreement.client_decision,
+                    "display": agreement.get_client_decision_display(),
+                }
+            ]
+        },
+        "agent": agents,
+        "entity": [
+            {
+                "role": "source",
+                "what": {
+                    "identifier": {
+                        "system": f"{default_base()}/plan-content-sha256",
+                        "value": agreement.content_sha256,
+                    },
+                    "display": f"Care plan version {agreement.version}, as shown",
+                },
+            }
+        ],
+    }
+    if signatures:
+        data["signature"] = signatures
+    return Provenance.model_validate(data)
+
+
 def care_plan(plan: TreatmentPlan) -> CarePlan:
     """US Core-shaped: category assess-plan, narrative, activities tied to their goals."""
     goals = list(plan.goals.all())
@@ -532,6 +670,13 @@ def care_plan(plan: TreatmentPlan) -> CarePlan:
     notes = _plan_notes(plan)
     if notes:
         data["note"] = notes
+    agreement = plan.agreements.filter(version=plan.version).order_by("-created_at").first()
+    if agreement is not None:
+        # The client's decision, with the signatures, on exactly this version and content.
+        data.setdefault("contained", []).append(
+            agreement_provenance(agreement, plan).model_dump(exclude_none=True)
+        )
+        data["supportingInfo"] = [{"reference": "#agreement", "display": "The client's decision"}]
     return CarePlan.model_validate(data)
 
 

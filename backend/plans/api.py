@@ -1,10 +1,12 @@
-"""/api/v1/plans/: read and edit a plan (with If-Match), and its HTML preview."""
+"""/api/v1/plans/: read and edit a plan (If-Match required), its reviews, and its HTML preview.
+
+The serializers are generated from plans/contract.py, the one definition of a plan edit."""
 
 from typing import Any
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
-from rest_framework import generics, serializers
+from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -15,26 +17,98 @@ from common.errors import PreconditionFailed
 from common.schema import IF_MATCH
 from common.serializers import StrictCharField
 from documents.services import plan_html
-from referrals.models import ClientDecision as ReferralDecision
-from referrals.models import ReferralAgency
 
-from .models import TEXT_MAX, ClientDecision, PlanStatus, StepOwner
-from .selectors import STRENGTH_FIELDS, SUPPORT_FIELD, plan_get, plan_representation, plans_for
-from .services import StalePlan, plan_etag, plan_update
+from .contract import (
+    AGREEMENT_FIELDS,
+    GOAL_FIELDS,
+    GOALS_MAX,
+    PLAN_FIELDS,
+    PROGRESS_MAX,
+    PROGRESS_MIN,
+    REFERRAL_FIELDS,
+    REFERRALS_MAX,
+    REVIEW_FIELDS,
+    REVIEW_GOAL_FIELDS,
+    STEP_FIELDS,
+    STEPS_MAX,
+    STRENGTHS_MAX,
+    SUPPORTS_MAX,
+    PlanField,
+    PlanInvalid,
+    clean_text,
+)
+from .models import PlanStatus
+from .selectors import (
+    STRENGTH_FIELDS,
+    SUPPORT_FIELD,
+    plan_get,
+    plan_representation,
+    plans_for,
+    review_representation,
+    reviews_for,
+)
+from .services import StalePlan, plan_etag, plan_review_record, plan_update
 
 
-class StepSerializer(serializers.Serializer):
-    description = StrictCharField(max_length=500)
-    who = serializers.ChoiceField(choices=StepOwner.choices, default=StepOwner.CLIENT)
-    frequency = StrictCharField(max_length=100, required=False, allow_blank=True)
+class PreconditionRequired(exceptions.APIException):
+    status_code = 428
+    default_detail = (
+        "Send the plan's ETag in If-Match, so that an edit never overwrites one you have not seen."
+    )
+    default_code = "precondition_required"
 
 
-class GoalSerializer(serializers.Serializer):
-    id = serializers.UUIDField(required=False)
-    client_words = StrictCharField(max_length=500, trim_whitespace=False)
-    clinical_restatement = StrictCharField(max_length=1000, required=False, allow_blank=True)
-    target_date = serializers.DateField(required=False, allow_null=True)
-    steps = StepSerializer(many=True, required=False, max_length=20)  # type: ignore[call-arg]
+def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
+    """One contract field as a serializer field. `partial`: the row may be sent in part."""
+    required = spec.required and not partial
+    if spec.kind == "text":
+        return StrictCharField(
+            max_length=spec.max_length, required=required, allow_blank=not spec.required
+        )
+    if spec.kind == "date":
+        return serializers.DateField(required=False, allow_null=True)
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=list(spec.choices), required=required)
+    if spec.kind == "int":
+        return serializers.IntegerField(
+            min_value=PROGRESS_MIN, max_value=PROGRESS_MAX, required=required
+        )
+    return serializers.UUIDField(required=required)
+
+
+def _row_serializer(
+    name: str, specs: tuple[PlanField, ...], extra: dict[str, Any] | None = None
+) -> type[serializers.Serializer]:
+    """A row (goal, step, referral) that is complete when new and may be partial with an id:
+    the fields it sends are the fields it changes."""
+
+    def validate(self: serializers.Serializer, attrs: dict[str, Any]) -> dict[str, Any]:
+        if not attrs.get("id"):
+            missing = [s.name for s in specs if s.required and s.name not in attrs]
+            if missing:
+                raise serializers.ValidationError({m: ["This field is required."] for m in missing})
+        for spec in specs:
+            if spec.kind == "text" and spec.name in attrs:
+                attrs[spec.name] = clean_text(attrs[spec.name])
+                if spec.required and not attrs[spec.name]:
+                    raise serializers.ValidationError({spec.name: [spec.required_message]})
+        return attrs
+
+    fields: dict[str, Any] = {
+        s.name: _drf_field(s, partial=any(x.name == "id" for x in specs)) for s in specs
+    }
+    return type(name, (serializers.Serializer,), {**fields, **(extra or {}), "validate": validate})
+
+
+StepSerializer = _row_serializer("StepSerializer", STEP_FIELDS)
+GoalSerializer = _row_serializer(
+    "GoalSerializer",
+    GOAL_FIELDS,
+    {
+        "steps": StepSerializer(many=True, required=False, max_length=STEPS_MAX)  # type: ignore[call-arg]
+    },
+)
+ReferralSerializer = _row_serializer("ReferralSerializer", REFERRAL_FIELDS)
 
 
 class StrengthSerializer(serializers.Serializer):
@@ -47,41 +121,32 @@ class StrengthSerializer(serializers.Serializer):
         return attrs
 
 
-class AgreementSerializer(serializers.Serializer):
-    client_decision = serializers.ChoiceField(choices=ClientDecision.choices, required=False)
-    client_comment = StrictCharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-    client_signed_name = StrictCharField(max_length=100, required=False, allow_blank=True)
-    clinician_signed_name = StrictCharField(max_length=100, required=False, allow_blank=True)
-
-
-class ReferralSerializer(serializers.Serializer):
-    agency = serializers.UUIDField()
-    client_decision = serializers.ChoiceField(
-        choices=ReferralDecision.choices, default=ReferralDecision.UNDECIDED
-    )
-    note = StrictCharField(max_length=1000, required=False, allow_blank=True)
-
-    def validate_agency(self, value: Any) -> ReferralAgency:
-        agency = ReferralAgency.objects.filter(
-            clinic_id=self.context["clinic_id"], pk=value
-        ).first()
-        if agency is None:
-            raise serializers.ValidationError("No agency with this id in your clinic's directory.")
-        return agency
+AgreementSerializer = type(
+    "AgreementSerializer",
+    (serializers.Serializer,),
+    {
+        **{s.name: _drf_field(s) for s in AGREEMENT_FIELDS},
+        # Optional: the hash of the content the client was shown; refused when it differs.
+        "content_sha256": serializers.RegexField(r"^[0-9a-f]{64}$", required=False),
+    },
+)
 
 
 class PlanPatchSerializer(serializers.Serializer):
-    goals = GoalSerializer(many=True, required=False, max_length=10)  # type: ignore[call-arg]
-    strengths = StrengthSerializer(many=True, required=False, max_length=40)  # type: ignore[call-arg]
-    strengths_notes = StrictCharField(max_length=TEXT_MAX, required=False, allow_blank=True)
+    goals = GoalSerializer(many=True, required=False, max_length=GOALS_MAX)  # type: ignore[call-arg]
+    strengths = StrengthSerializer(many=True, required=False, max_length=STRENGTHS_MAX)  # type: ignore[call-arg]
     supports = serializers.ListField(
-        child=serializers.ChoiceField(choices=SUPPORT_FIELD.codes), required=False, max_length=20
+        child=serializers.ChoiceField(choices=SUPPORT_FIELD.codes),
+        required=False,
+        max_length=SUPPORTS_MAX,
     )
-    supports_notes = StrictCharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-    safety_plan = StrictCharField(max_length=TEXT_MAX, required=False, allow_blank=True)
-    review_date = serializers.DateField(required=False, allow_null=True)
     agreement = AgreementSerializer(required=False)
-    referrals = ReferralSerializer(many=True, required=False, max_length=30)  # type: ignore[call-arg]
+    referrals = ReferralSerializer(many=True, required=False, max_length=REFERRALS_MAX)  # type: ignore[call-arg]
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.update({s.name: _drf_field(s, partial=True) for s in PLAN_FIELDS})
+        return fields
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         unknown = set(self.initial_data) - set(self.fields)
@@ -89,7 +154,25 @@ class PlanPatchSerializer(serializers.Serializer):
             raise serializers.ValidationError(
                 {name: ["This field cannot be changed here."] for name in sorted(unknown)}
             )
+        for spec in PLAN_FIELDS:
+            if spec.kind == "text" and spec.name in attrs:
+                attrs[spec.name] = clean_text(attrs[spec.name])
         return attrs
+
+
+ReviewGoalSerializer = _row_serializer("ReviewGoalSerializer", REVIEW_GOAL_FIELDS)
+ReviewSerializer = type(
+    "ReviewSerializer",
+    (serializers.Serializer,),
+    {
+        "goals": ReviewGoalSerializer(many=True, max_length=GOALS_MAX),  # type: ignore[call-arg]
+        **{s.name: _drf_field(s) for s in REVIEW_FIELDS},
+    },
+)
+
+
+def _invalid(exc: PlanInvalid) -> serializers.ValidationError:
+    return serializers.ValidationError(exc.errors)
 
 
 def _plan_response(plan: Any, status: int = 200) -> Response:
@@ -119,17 +202,51 @@ class PlanDetail(APIView):
         serializer = PlanPatchSerializer(
             data=request.data, context={"clinic_id": membership.clinic_id}
         )
+        if_match = request.headers.get("If-Match")
+        if not if_match:
+            raise PreconditionRequired
         serializer.is_valid(raise_exception=True)
         try:
             plan_update(
-                plan=plan,
-                actor=actor,
-                changes=serializer.validated_data,
-                if_match=request.headers.get("If-Match"),
+                plan=plan, actor=actor, changes=serializer.validated_data, if_match=if_match
             )
         except StalePlan:
             raise PreconditionFailed from None
+        except PlanInvalid as exc:
+            raise _invalid(exc) from None
         return _plan_response(plan_get(membership=membership, plan_id=pk))
+
+
+class PlanReviews(APIView):
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request: Request, pk: str) -> Response:
+        membership, actor = caller(request)
+        plan = plan_get(membership=membership, plan_id=pk)
+        audit_record(
+            actor=actor,
+            clinic_id=plan.clinic_id,
+            action="read",
+            obj=plan,
+            client_id=plan.client_id,
+            view="reviews",
+        )
+        return Response({"results": [review_representation(r) for r in reviews_for(plan)]})
+
+    @extend_schema(request=ReviewSerializer, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request: Request, pk: str) -> Response:
+        membership, actor = caller(request)
+        plan = plan_get(membership=membership, plan_id=pk)
+        serializer = ReviewSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            review = plan_review_record(
+                plan=plan, actor=actor, goals=data["goals"], note=clean_text(data.get("note", ""))
+            )
+        except PlanInvalid as exc:
+            raise _invalid(exc) from None
+        saved = next(r for r in reviews_for(plan) if r.pk == review.pk)
+        return Response(review_representation(saved), status=201)
 
 
 class PlanPreview(APIView):

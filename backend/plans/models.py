@@ -21,7 +21,8 @@ class PlanStatus(models.TextChoices):
 
 class ClientDecision(models.TextChoices):
     AGREES = "agrees", "I agree with this plan"
-    WANTS_CHANGES = "wants_changes", "I'd like changes"
+    WANTS_CHANGES = "wants_changes", "I agree, with the changes I asked for"
+    NOT_YET = "not_yet", "Not yet"
 
 
 class StepOwner(models.TextChoices):
@@ -49,6 +50,10 @@ class TreatmentPlan(BaseModel):
     client_signed_name = EncryptedTextField(blank=True, default="")
     clinician_signed_name = EncryptedTextField(blank=True, default="")
     agreed_at = models.DateTimeField(null=True, blank=True)
+    # What the decision above was given on: the version and a hash of its content as shown.
+    agreement_version = models.PositiveIntegerField(null=True, blank=True)
+    agreement_sha256 = models.CharField(max_length=64, blank=True)
+    agreement_recorded_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
@@ -104,3 +109,59 @@ class PlanVersion(models.Model):
 
     def __str__(self) -> str:
         return f"Plan {self.plan_id} v{self.version}"
+
+
+class PlanAgreement(BaseModel):
+    """Each decision the client gave, on exactly which version and content (kept as history)."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="agreements")
+    version = models.PositiveIntegerField()
+    content_sha256 = models.CharField(max_length=64)
+    client_decision = models.CharField(max_length=20, choices=ClientDecision.choices)
+    client_comment = EncryptedTextField(blank=True, default="")
+    client_signed_name = EncryptedTextField(blank=True, default="")
+    clinician_signed_name = EncryptedTextField(blank=True, default="")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Agreement {self.pk}"
+
+
+class PlanReview(BaseModel):
+    """A review with the client: their own rating of progress on each goal, over time."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="reviews")
+    plan_version = models.PositiveIntegerField()
+    note = EncryptedTextField(blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["created_at"]
+
+    def __str__(self) -> str:
+        return f"Review {self.pk}"
+
+
+class GoalProgress(models.Model):
+    """The client's rating of one goal at one review: 0 not started ... 4 done."""
+
+    review = models.ForeignKey(PlanReview, on_delete=models.CASCADE, related_name="ratings")
+    goal = models.ForeignKey(PlanGoal, on_delete=models.CASCADE, related_name="progress")
+    progress = models.PositiveSmallIntegerField()
+    client_note = EncryptedTextField(blank=True, default="")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["review", "goal"], name="one_rating_per_goal"),
+            models.CheckConstraint(condition=models.Q(progress__lte=4), name="progress_is_0_to_4"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Progress {self.pk}"

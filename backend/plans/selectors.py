@@ -1,9 +1,12 @@
 """Reading plans, scoped to the caller's clinic, and their one API representation."""
 
+import hashlib
+import json
 import uuid
+from datetime import date
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import Membership
 from clients.selectors import clinical_scope
@@ -11,7 +14,8 @@ from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
 from referrals.models import PlanReferral
 
-from .models import PlanGoal, PlanVersion, TreatmentPlan
+from .contract import PROGRESS_LABELS
+from .models import GoalProgress, PlanGoal, PlanReview, PlanVersion, TreatmentPlan
 
 STRENGTH_FIELDS = {
     "precautions": STEPS_BY_NAME["precautions"].get_field("precautions_used"),
@@ -44,6 +48,13 @@ def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPl
 
 
 def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
+    rep = _representation(plan)
+    # The fingerprint of the content as shown: what an agreement to this version records.
+    rep["content_sha256"] = content_sha256(rep)
+    return rep
+
+
+def _representation(plan: TreatmentPlan) -> dict[str, Any]:
     return {
         "id": str(plan.pk),
         "client": str(plan.client_id),
@@ -57,7 +68,12 @@ def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
                 "clinical_restatement": goal.clinical_restatement,
                 "target_date": goal.target_date.isoformat() if goal.target_date else None,
                 "steps": [
-                    {"description": s.description, "who": s.who, "frequency": s.frequency}
+                    {
+                        "id": str(s.pk),
+                        "description": s.description,
+                        "who": s.who,
+                        "frequency": s.frequency,
+                    }
                     for s in goal.steps.all()
                 ],
             }
@@ -73,6 +89,7 @@ def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
         "safety_plan": plan.safety_plan,
         "referrals": [
             {
+                "id": str(r.pk),
                 "agency": str(r.agency_id),
                 "name": r.agency.name,
                 "client_decision": r.client_decision,
@@ -87,6 +104,12 @@ def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
             "client_signed_name": plan.client_signed_name,
             "clinician_signed_name": plan.clinician_signed_name,
             "agreed_at": plan.agreed_at.isoformat() if plan.agreed_at else None,
+            # The version and content the decision was given on.
+            "version": plan.agreement_version,
+            "content_sha256": plan.agreement_sha256 or None,
+            "recorded_at": (
+                plan.agreement_recorded_at.isoformat() if plan.agreement_recorded_at else None
+            ),
         },
         "versions": [
             {"version": v.version, "agreed_at": v.agreed_at.isoformat()}
@@ -95,3 +118,163 @@ def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:
         "created_at": plan.created_at.isoformat(),
         "updated_at": plan.updated_at.isoformat(),
     }
+
+
+def plan_content(rep: dict[str, Any]) -> dict[str, Any]:
+    """The plan's content as a reader sees it, without ids, timestamps or the agreement: the
+    canonical form that an agreement's hash is taken over."""
+    return {
+        "goals": [
+            {
+                "client_words": g["client_words"],
+                "clinical_restatement": g["clinical_restatement"],
+                "target_date": g["target_date"],
+                "steps": [
+                    {"description": s["description"], "who": s["who"], "frequency": s["frequency"]}
+                    for s in g["steps"]
+                ],
+            }
+            for g in rep["goals"]
+        ],
+        "strengths": [[s["source"], s["code"]] for s in rep["strengths"]],
+        "strengths_notes": rep["strengths_notes"],
+        "supports": [s["code"] for s in rep["supports"]],
+        "supports_notes": rep["supports_notes"],
+        "safety_plan": rep["safety_plan"],
+        "referrals": [
+            {"agency": r["name"], "client_decision": r["client_decision"], "note": r["note"]}
+            for r in rep["referrals"]
+        ],
+        "review_date": rep["review_date"],
+    }
+
+
+def content_sha256(rep: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        plan_content(rep), sort_keys=True, ensure_ascii=False, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _step_line(step: dict[str, Any], who: dict[str, str]) -> str:
+    extra = ", ".join(x for x in (who.get(step["who"], step["who"]), step["frequency"]) if x)
+    return f"{step['description']} ({extra})"
+
+
+def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
+    """What changed between two representations, field by field, in the page's own labels."""
+    from .models import StepOwner
+
+    who = dict(StepOwner.choices)
+    changes: list[dict[str, str]] = []
+
+    def add(label: str, old: Any, new: Any) -> None:
+        if (old or "") != (new or ""):
+            changes.append({"label": label, "before": str(old or ""), "after": str(new or "")})
+
+    old_goals = {g["id"]: g for g in before.get("goals", [])}
+    new_ids = {g["id"] for g in after.get("goals", [])}
+    for n, goal in enumerate(after.get("goals", []), start=1):
+        old = old_goals.get(goal["id"])
+        if old is None:
+            add(f"Goal {n} (new)", "", goal["client_words"])
+            old = {"clinical_restatement": "", "target_date": None, "steps": []}
+        else:
+            add(f"Goal {n}, in the client's words", old["client_words"], goal["client_words"])
+        add(
+            f"Goal {n}, clinician's restatement",
+            old["clinical_restatement"],
+            goal["clinical_restatement"],
+        )
+        add(f"Goal {n}, aiming for", old["target_date"], goal["target_date"])
+        add(
+            f"Goal {n}, steps",
+            "\n".join(_step_line(s, who) for s in old["steps"]),
+            "\n".join(_step_line(s, who) for s in goal["steps"]),
+        )
+    for goal in before.get("goals", []):
+        if goal["id"] not in new_ids:
+            add("Goal removed", goal["client_words"], "")
+    for name, label in (("strengths", "Strengths"), ("supports", "Supports")):
+        add(
+            label,
+            ", ".join(x["label"] for x in before.get(name, [])),
+            ", ".join(x["label"] for x in after.get(name, [])),
+        )
+    for name, label in (
+        ("safety_plan", "Back-up plan"),
+        ("review_date", "Review date"),
+        ("strengths_notes", "Notes on strengths"),
+        ("supports_notes", "Notes on supports"),
+    ):
+        add(label, before.get(name), after.get(name))
+
+    def referral_lines(rep: dict[str, Any]) -> str:
+        return "\n".join(
+            f"{r['name']}: {r['client_decision']}{' - ' + r['note'] if r['note'] else ''}"
+            for r in rep.get("referrals", [])
+        )
+
+    add("Services and referrals", referral_lines(before), referral_lines(after))
+    add(
+        "The client's decision",
+        (before.get("agreement") or {}).get("client_decision"),
+        (after.get("agreement") or {}).get("client_decision"),
+    )
+    return changes
+
+
+def reviews_for(plan: TreatmentPlan) -> list[PlanReview]:
+    return list(
+        PlanReview.objects.filter(plan=plan).prefetch_related(
+            Prefetch("ratings", queryset=GoalProgress.objects.order_by("goal__position"))
+        )
+    )
+
+
+def review_representation(review: PlanReview) -> dict[str, Any]:
+    return {
+        "id": str(review.pk),
+        "plan_version": review.plan_version,
+        "created_at": review.created_at.isoformat(),
+        "note": review.note,
+        "goals": [
+            {"goal": str(r.goal_id), "progress": r.progress, "client_note": r.client_note}
+            for r in review.ratings.all()
+        ],
+    }
+
+
+def goal_progress(plan: TreatmentPlan) -> dict[str, list[dict[str, Any]]]:
+    """Each goal's ratings over the reviews, oldest first: {goal id: [{date, progress, ...}]}."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    rows = (
+        GoalProgress.objects.filter(review__plan=plan)
+        .select_related("review")
+        .order_by("review__created_at")
+    )
+    for row in rows:
+        out.setdefault(str(row.goal_id), []).append(
+            {
+                "date": row.review.created_at.date().isoformat(),
+                "progress": row.progress,
+                "label": PROGRESS_LABELS[row.progress],
+                "client_note": row.client_note,
+            }
+        )
+    return out
+
+
+def plans_due_for_review(*, membership: Membership, today: date) -> QuerySet[TreatmentPlan]:
+    """The clinician's own plans (ones they drafted) whose review date has come, with no review
+    recorded since."""
+    reviewed = PlanReview.objects.filter(
+        plan=OuterRef("pk"), created_at__date__gte=OuterRef("review_date")
+    )
+    return (
+        plans_for(membership=membership)
+        .filter(created_by_id=membership.user_id, review_date__lte=today)
+        .exclude(Exists(reviewed))
+        .select_related("client")
+        .order_by("review_date")
+    )

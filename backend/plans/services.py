@@ -10,7 +10,20 @@ from audit.services import audit_record
 from forms import work_is_a_topic
 from intake.models import Intake
 
-from .models import ClientDecision, PlanGoal, PlanStatus, PlanStep, PlanVersion, TreatmentPlan
+from .contract import PlanInvalid
+from .models import (
+    ClientDecision,
+    GoalProgress,
+    PlanAgreement,
+    PlanGoal,
+    PlanReview,
+    PlanStatus,
+    PlanStep,
+    PlanVersion,
+    TreatmentPlan,
+)
+
+__all__ = ["PlanInvalid", "StalePlan", "plan_review_record", "plan_update"]
 
 # Codes that say "nothing to record" are not strengths or supports.
 NOT_RECORDED = {"prefer_not_to_say", "none"}
@@ -101,59 +114,96 @@ def plan_etag(plan: TreatmentPlan) -> str:
     return f'"{plan.version}-{plan.updated_at.timestamp():.6f}"'
 
 
-def _open_next_version(plan: TreatmentPlan) -> None:
-    """Editing an agreed plan starts the next version; the agreed one stays as its snapshot."""
-    if plan.status == PlanStatus.AGREED:
-        plan.version += 1
-        plan.status = PlanStatus.DRAFT
-        plan.client_decision = ""
-        plan.agreed_at = None
+def _check_references(plan: TreatmentPlan, changes: dict[str, Any]) -> dict[str, list[str]]:
+    """The rules that need the database: ids belong to this plan, agencies to this clinic."""
+    from referrals.models import ReferralAgency
+
+    errors: dict[str, list[str]] = {}
+    goals = {str(g.pk): g for g in plan.goals.prefetch_related("steps")}
+    for i, goal in enumerate(changes.get("goals", [])):
+        goal_id = str(goal["id"]) if goal.get("id") else None
+        if goal_id is not None and goal_id not in goals:
+            errors[f"goals.{i}.id"] = ["This goal is not part of this plan."]
+            continue
+        steps = {str(s.pk) for s in goals[goal_id].steps.all()} if goal_id else set()
+        for j, step in enumerate(goal.get("steps", [])):
+            if step.get("id") and str(step["id"]) not in steps:
+                errors[f"goals.{i}.steps.{j}.id"] = ["This step is not part of this goal."]
+    referrals = {str(r.pk) for r in plan.referrals.all()}
+    wanted = {str(r["agency"]) for r in changes.get("referrals", []) if r.get("agency")}
+    known = {
+        str(pk)
+        for pk in ReferralAgency.objects.filter(
+            clinic_id=plan.clinic_id, pk__in=list(wanted)
+        ).values_list("pk", flat=True)
+    }
+    for i, referral in enumerate(changes.get("referrals", [])):
+        if referral.get("id") and str(referral["id"]) not in referrals:
+            errors[f"referrals.{i}.id"] = ["This referral is not part of this plan."]
+        if referral.get("agency") and str(referral["agency"]) not in known:
+            errors[f"referrals.{i}.agency"] = [
+                "This service is not in your clinic's referral directory."
+            ]
+    return errors
 
 
-def _replace_goals(plan: TreatmentPlan, goals: list[dict[str, Any]]) -> None:
-    """Goals given with an id are updated in place (ids stay stable for FHIR); others are new;
-    goals left out are removed."""
+def _save_steps(goal: PlanGoal, steps: list[dict[str, Any]]) -> None:
+    """The goal's steps become the list given: a step with an id keeps it and changes only the
+    fields sent; a step without one is new; steps left out are removed."""
+    existing = {str(s.pk): s for s in goal.steps.all()}
+    keep = []
+    for position, data in enumerate(steps):
+        step = existing.get(str(data.get("id"))) if data.get("id") else None
+        if step is None:
+            step = PlanStep(goal=goal)
+        step.position = position
+        for field in ("description", "who", "frequency"):
+            if field in data:
+                setattr(step, field, data[field])
+        step.save()
+        keep.append(step.pk)
+    goal.steps.exclude(pk__in=keep).delete()
+
+
+def _save_goals(plan: TreatmentPlan, goals: list[dict[str, Any]]) -> None:
+    """The plan's goals become the list given. Goals with an id are updated in place (ids stay
+    stable for FHIR and reviews) and change only the fields sent; others are new; goals left
+    out are removed. A goal sent without `steps` keeps its steps."""
     existing = {str(g.pk): g for g in plan.goals.all()}
-    keep = set()
+    keep = []
     for position, data in enumerate(goals):
         goal = existing.get(str(data.get("id"))) if data.get("id") else None
         if goal is None:
             goal = PlanGoal(plan=plan)
         goal.position = position
-        goal.client_words = data["client_words"]
-        goal.clinical_restatement = data.get("clinical_restatement", "")
-        goal.target_date = data.get("target_date")
+        for field in ("client_words", "clinical_restatement", "target_date"):
+            if field in data:
+                setattr(goal, field, data[field])
         goal.save()
-        keep.add(str(goal.pk))
+        keep.append(goal.pk)
         if "steps" in data:
-            goal.steps.all().delete()
-            PlanStep.objects.bulk_create(
-                PlanStep(
-                    goal=goal,
-                    position=i,
-                    description=s["description"],
-                    who=s.get("who", "client"),
-                    frequency=s.get("frequency", ""),
-                )
-                for i, s in enumerate(data["steps"])
-            )
+            _save_steps(goal, data["steps"])
     plan.goals.exclude(pk__in=keep).delete()
 
 
-def _replace_referrals(plan: TreatmentPlan, referrals: list[dict[str, Any]]) -> None:
+def _save_referrals(plan: TreatmentPlan, referrals: list[dict[str, Any]]) -> None:
     from referrals.models import PlanReferral
 
-    plan.referrals.all().delete()
-    PlanReferral.objects.bulk_create(
-        PlanReferral(
-            plan=plan,
-            position=i,
-            agency=r["agency"],
-            client_decision=r.get("client_decision", "undecided"),
-            note=r.get("note", ""),
-        )
-        for i, r in enumerate(referrals)
-    )
+    existing = {str(r.pk): r for r in plan.referrals.all()}
+    keep = []
+    for position, data in enumerate(referrals):
+        referral = existing.get(str(data.get("id"))) if data.get("id") else None
+        if referral is None:
+            referral = PlanReferral(plan=plan)
+        referral.position = position
+        if "agency" in data:
+            referral.agency_id = data["agency"]
+        for field in ("client_decision", "note"):
+            if field in data:
+                setattr(referral, field, data[field])
+        referral.save()
+        keep.append(referral.pk)
+    plan.referrals.exclude(pk__in=keep).delete()
 
 
 SIMPLE_FIELDS = (
@@ -166,25 +216,42 @@ SIMPLE_FIELDS = (
 )
 
 
+def _representation(plan: TreatmentPlan) -> dict[str, Any]:
+    from .selectors import plan_representation, with_contents
+
+    return plan_representation(with_contents(TreatmentPlan.objects.filter(pk=plan.pk)).get())
+
+
 @transaction.atomic
 def plan_update(
     *, plan: TreatmentPlan, actor: User, changes: dict[str, Any], if_match: str | None = None
 ) -> TreatmentPlan:
+    """Apply an edit (only the fields given change) and, in the same save, the client's decision
+    on the content as it is after the edit. Once a decision is recorded, any edit to the content
+    opens the next version, so a decision always refers to content that no longer changes."""
+    from .selectors import content_sha256
+
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
     if if_match is not None and if_match != plan_etag(plan):
         raise StalePlan
+    errors = _check_references(plan, changes)
+    if errors:
+        raise PlanInvalid(errors)
     content = {k: v for k, v in changes.items() if k != "agreement"}
     if content:
-        _open_next_version(plan)
+        before = content_sha256(_representation(plan))
         for field in SIMPLE_FIELDS:
             if field in content:
                 setattr(plan, field, content[field])
         if "goals" in content:
-            _replace_goals(plan, content["goals"])
+            _save_goals(plan, content["goals"])
         if "referrals" in content:
-            _replace_referrals(plan, content["referrals"])
+            _save_referrals(plan, content["referrals"])
+        plan.save()
+        if content_sha256(_representation(plan)) != before and plan.client_decision:
+            _open_next_version(plan)
     if "agreement" in changes:
-        _record_agreement(plan, changes["agreement"])
+        _record_agreement(plan, changes["agreement"], actor)
     plan.save()
     audit_record(
         actor=actor,
@@ -198,6 +265,74 @@ def plan_update(
     if content:
         _emit_plan_event(plan, "plan.updated")
     return plan
+
+
+def _open_next_version(plan: TreatmentPlan) -> None:
+    """The decision was given on the previous content: the edit starts the next version as a
+    draft with no decision; an agreed version stays readable as its snapshot."""
+    plan.version += 1
+    plan.status = PlanStatus.DRAFT
+    plan.client_decision = ""
+    plan.agreed_at = None
+    plan.agreement_version = None
+    plan.agreement_sha256 = ""
+    plan.agreement_recorded_at = None
+    plan.client_comment = ""
+    plan.client_signed_name = ""
+    plan.clinician_signed_name = ""
+
+
+def _record_agreement(plan: TreatmentPlan, agreement: dict[str, Any], actor: User) -> None:
+    from .selectors import content_sha256
+
+    decision = agreement.get("client_decision")
+    if decision is None:  # signatures or a comment alone, on the decision already recorded
+        for field in ("client_comment", "client_signed_name", "clinician_signed_name"):
+            if field in agreement:
+                setattr(plan, field, agreement[field])
+        return
+    plan.save()
+    rep = _representation(plan)
+    digest = content_sha256(rep)
+    shown = agreement.get("content_sha256")
+    if shown and shown != digest:
+        raise PlanInvalid(
+            {
+                "agreement.content_sha256": [
+                    "The plan's content is not what was shown to the client. Show it again."
+                ]
+            }
+        )
+    now = timezone.now()
+    plan.client_decision = decision
+    for field in ("client_comment", "client_signed_name", "clinician_signed_name"):
+        setattr(plan, field, agreement.get(field, ""))
+    plan.agreement_version = plan.version
+    plan.agreement_sha256 = digest
+    plan.agreement_recorded_at = now
+    PlanAgreement.objects.create(
+        plan=plan,
+        version=plan.version,
+        content_sha256=digest,
+        client_decision=decision,
+        client_comment=plan.client_comment,
+        client_signed_name=plan.client_signed_name,
+        clinician_signed_name=plan.clinician_signed_name,
+        recorded_by=actor,
+    )
+    if decision != ClientDecision.AGREES:
+        plan.status = PlanStatus.DRAFT
+        plan.agreed_at = None
+        return
+    plan.status = PlanStatus.AGREED
+    plan.agreed_at = now
+    plan.save()
+    PlanVersion.objects.update_or_create(
+        plan=plan,
+        version=plan.version,
+        defaults={"snapshot": _representation(plan), "agreed_at": now},
+    )
+    _emit_plan_event(plan, "plan.agreed")
 
 
 def _emit_plan_event(plan: TreatmentPlan, event: str) -> None:
@@ -216,26 +351,45 @@ def _emit_plan_event(plan: TreatmentPlan, event: str) -> None:
     )
 
 
-def _record_agreement(plan: TreatmentPlan, agreement: dict[str, Any]) -> None:
-    for field in ("client_comment", "client_signed_name", "clinician_signed_name"):
-        if field in agreement:
-            setattr(plan, field, agreement[field])
-    decision = agreement.get("client_decision")
-    if decision is None:
-        return
-    plan.client_decision = decision
-    if decision == ClientDecision.AGREES:
-        plan.status = PlanStatus.AGREED
-        plan.agreed_at = timezone.now()
-        plan.save()
-        from .selectors import plan_representation
-
-        PlanVersion.objects.update_or_create(
-            plan=plan,
-            version=plan.version,
-            defaults={"snapshot": plan_representation(plan), "agreed_at": plan.agreed_at},
+@transaction.atomic
+def plan_review_record(
+    *, plan: TreatmentPlan, actor: User, goals: list[dict[str, Any]], note: str = ""
+) -> PlanReview:
+    """A review with the client: their rating (0-4) of each goal they rated, and notes."""
+    plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
+    known = {str(pk) for pk in plan.goals.values_list("pk", flat=True)}
+    errors: dict[str, list[str]] = {}
+    seen: set[str] = set()
+    for i, rating in enumerate(goals):
+        goal_id = str(rating["goal"])
+        if goal_id not in known:
+            errors[f"goals.{i}.goal"] = ["This goal is not part of this plan."]
+        elif goal_id in seen:
+            errors[f"goals.{i}.goal"] = ["This goal is rated twice in one review."]
+        seen.add(goal_id)
+    if not goals and not note:
+        errors["goals"] = ["Rate at least one goal, or write a note."]
+    if errors:
+        raise PlanInvalid(errors)
+    review = PlanReview.objects.create(
+        plan=plan, plan_version=plan.version, note=note, created_by=actor
+    )
+    GoalProgress.objects.bulk_create(
+        GoalProgress(
+            review=review,
+            goal_id=r["goal"],
+            progress=r["progress"],
+            client_note=r.get("client_note", ""),
         )
-        _emit_plan_event(plan, "plan.agreed")
-    else:
-        plan.status = PlanStatus.DRAFT
-        plan.agreed_at = None
+        for r in goals
+    )
+    plan.save(update_fields=["updated_at"])  # the PDF shows the reviews: its content changed
+    audit_record(
+        actor=actor,
+        clinic_id=plan.clinic_id,
+        action="create",
+        obj=review,
+        client_id=plan.client_id,
+        goals=len(goals),
+    )
+    return review

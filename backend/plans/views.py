@@ -1,9 +1,11 @@
 """Web pages for a plan: view and edit it with the client, agree, and ask for the PDF."""
 
+import json
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
@@ -16,66 +18,81 @@ from documents.models import PlanDocument
 from documents.selectors import document_get
 from documents.services import document_pdf, document_request
 from forms import work_is_a_topic, work_term
-from language.services import plan_findings
+from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
 
-from .selectors import plan_get, plan_representation
-from .services import plan_update
-from .web_forms import AgreementForm, GoalForm, GoalFormSet, PlanForm, ReferralFormSet
+from .contract import GOALS_MAX, STEPS_MAX, PlanInvalid
+from .models import ClientDecision
+from .selectors import goal_progress, plan_diff, plan_get, plan_representation
+from .services import StalePlan, plan_etag, plan_review_record, plan_update
+from .web_forms import PlanEditor, base_from_token, base_token
 
 
-def _referral_formset(plan: Any, membership: Membership, data: Any = None) -> Any:
-    agencies = [(str(a.pk), a.name) for a in agencies_for(membership=membership)]
-    initial = [
-        {"agency": str(r.agency_id), "client_decision": r.client_decision, "note": r.note}
+def _editable(rep: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in rep.items() if k != "versions"}
+
+
+def _client_terms(plan: Any) -> str:
+    """The client's own terms for the inline language check: never flagged (one definition,
+    the language service's, so the editor and the PDF gate exempt the same words)."""
+    return json.dumps(plan_client_terms(plan), ensure_ascii=False)
+
+
+def _render(
+    request: HttpRequest,
+    membership: Membership,
+    plan: Any,
+    editor: PlanEditor,
+    *,
+    status: int = 200,
+    conflict: dict[str, Any] | None = None,
+) -> HttpResponse:
+    rep = plan_representation(plan)
+    answers = plan.intake.answers
+    topic, term = work_is_a_topic(answers), work_term(answers)
+    needs = answers.get("supports", {}).get("referral_needs", [])
+    progress = goal_progress(plan)
+    for row in editor.goal_rows:
+        if row.form.existing:
+            row.progress = progress.get(str(row.form.initial["id"]), [])
+    cautions = {
+        str(r.pk): caution_lines(r.agency, work_topic=topic, work_term=term)
         for r in plan.referrals.all()
-    ]
-    return ReferralFormSet(
-        data, prefix="referrals", initial=initial, form_kwargs={"agencies": agencies}
+    }
+    for form in editor.referral_forms:
+        form.cautions = cautions.get(str(form.initial.get("id")), [])  # type: ignore[attr-defined]
+    return render(
+        request,
+        "plans/detail.html",
+        {
+            "plan": plan,
+            "rep": rep,
+            "editor": editor,
+            "etag": plan_etag(plan),
+            "base": base_token(plan_etag(plan), _editable(rep)),
+            "client_terms": _client_terms(plan),
+            "errors": editor.error_summary() if status == 400 else [],
+            "conflict": conflict,
+            "suggestions": suggestions(membership=membership, needs=needs),
+            "documents": PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10],
+            "goals_max": GOALS_MAX,
+            "steps_max": STEPS_MAX,
+            "decision_labels": dict(ClientDecision.choices),
+        },
+        status=status,
     )
 
 
-def _referral_changes(formset: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "agency": f.cleaned_data["agency"],
-            "client_decision": f.cleaned_data["client_decision"],
-            "note": f.cleaned_data["note"],
-        }
-        for f in formset.forms
-        if f.cleaned_data.get("agency") and not f.cleaned_data.get("remove")
-    ]
+def _agencies(membership: Membership) -> list[tuple[str, str]]:
+    return [(str(a.pk), a.name) for a in agencies_for(membership=membership)]
 
 
 @login_required
 def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
-    rep = plan_representation(plan)
-    goals = GoalFormSet(prefix="goals", initial=[GoalForm.initial_for(g) for g in rep["goals"]])
-    form = PlanForm(initial=rep)
-    agreement = AgreementForm(initial=rep["agreement"])
-    referrals = _referral_formset(plan, membership)
-    changes: dict[str, Any] | None = None
-    if request.method == "POST" and "save_plan" in request.POST:
-        goals, form = GoalFormSet(request.POST, prefix="goals"), PlanForm(request.POST)
-        if goals.is_valid() and form.is_valid():
-            changes = {
-                "goals": [c for c in (g.as_change() for g in goals.forms) if c is not None],
-                **form.cleaned_data,
-            }
-    elif request.method == "POST" and "save_agreement" in request.POST:
-        agreement = AgreementForm(request.POST)
-        if agreement.is_valid():
-            changes = {"agreement": agreement.cleaned_data}
-    elif request.method == "POST" and "save_referrals" in request.POST:
-        referrals = _referral_formset(plan, membership, request.POST)
-        if referrals.is_valid():
-            known = {a.pk: a for a in agencies_for(membership=membership)}
-            wanted = _referral_changes(referrals)
-            if all(r["agency"] in known for r in wanted):
-                changes = {"referrals": [{**r, "agency": known[r["agency"]]} for r in wanted]}
-    elif request.method == "GET":
+    agencies = _agencies(membership)
+    if request.method != "POST":
         audit_record(
             actor=membership.user,
             clinic_id=plan.clinic_id,
@@ -83,32 +100,54 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             obj=plan,
             client_id=plan.client_id,
         )
-    if changes is not None:
-        plan_update(plan=plan, actor=membership.user, changes=changes)
+        editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
+        return _render(request, membership, plan, editor)
+    base = base_from_token(request.POST.get("base", ""))
+    if base is None:
+        editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
+        editor.non_field_errors.append(
+            "This page was out of date, so nothing was saved. Here is the plan as it is now."
+        )
+        return _render(request, membership, plan, editor, status=400)
+    editor = PlanEditor(base=base["rep"], agencies=agencies, data=request.POST)
+    if not editor.is_valid():
+        return _render(request, membership, plan, editor, status=400)
+    changes = editor.changes()
+    ratings, review_note = editor.review()
+    current = _editable(plan_representation(plan))
+    if_match = request.POST.get("version") or base["etag"]
+    if if_match != plan_etag(plan) and not plan_diff(base["rep"], current):
+        if_match = plan_etag(plan)  # saved since, but nothing this page shows changed
+    try:
+        with transaction.atomic():
+            if changes:
+                plan_update(plan=plan, actor=membership.user, changes=changes, if_match=if_match)
+            if ratings or review_note:
+                plan_review_record(
+                    plan=plan, actor=membership.user, goals=ratings, note=review_note
+                )
+    except StalePlan:
+        fresh = plan_get(membership=membership, plan_id=plan_id)
+        now = _editable(plan_representation(fresh))
+        return _render(
+            request,
+            membership,
+            fresh,
+            PlanEditor(base=now, agencies=agencies),
+            status=409,
+            conflict={
+                "changed": plan_diff(base["rep"], now),
+                "yours": editor.describe_changes(changes),
+            },
+        )
+    except PlanInvalid as exc:
+        editor.add_service_errors(exc.errors)
+        return _render(request, membership, plan, editor, status=400)
+    if not changes and not ratings and not review_note:
+        messages.info(request, "Nothing was changed, so nothing needed saving.")
+    else:
         messages.success(request, "Saved.")
-        return redirect("plan-detail", plan_id=plan.pk)
-    answers = plan.intake.answers
-    topic, term = work_is_a_topic(answers), work_term(answers)
-    needs = answers.get("supports", {}).get("referral_needs", [])
-    return render(
-        request,
-        "plans/detail.html",
-        {
-            "plan": plan,
-            "rep": rep,
-            "goals": goals,
-            "form": form,
-            "agreement": agreement,
-            "referral_forms": referrals,
-            "current_referrals": [
-                (r, caution_lines(r.agency, work_topic=topic, work_term=term))
-                for r in plan.referrals.all()
-            ],
-            "suggestions": suggestions(membership=membership, needs=needs),
-            "documents": PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10],
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+    return redirect("plan-detail", plan_id=plan.pk)
 
 
 @login_required

@@ -126,6 +126,80 @@
   });
 })();
 
+// Plan editor: "add another" copies an empty row from a <template> (without script, the page
+// already has one empty row of each kind); textareas with a limit show a character counter.
+(function () {
+  var editor = document.querySelector("[data-plan-editor]");
+  if (!editor) { return; }
+  function fromTemplate(id, replacements) {
+    var html = document.getElementById(id).innerHTML;
+    Object.keys(replacements).forEach(function (key) {
+      html = html.split(key).join(String(replacements[key]));
+    });
+    var holder = document.createElement("div");
+    holder.innerHTML = html.trim();
+    return holder.firstElementChild;
+  }
+  function counter(field) {
+    if (field.dataset.counted) { return; }
+    field.dataset.counted = "1";
+    var limit = parseInt(field.getAttribute("maxlength"), 10);
+    var out = document.createElement("p");
+    out.className = "counter meta";
+    out.setAttribute("aria-live", "polite");
+    function update() { out.textContent = field.value.length + " of " + limit + " characters"; }
+    field.insertAdjacentElement("afterend", out);
+    field.addEventListener("input", update);
+    update();
+  }
+  function prepare(root) {
+    root.querySelectorAll("[data-add]").forEach(function (b) { b.hidden = false; });
+    root.querySelectorAll("textarea[data-counter][maxlength]").forEach(counter);
+  }
+  editor.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-add]");
+    if (!button) { return; }
+    var kind = button.getAttribute("data-add"), row;
+    if (kind === "step") {
+      var goal = button.closest("[data-goal]");
+      var list = goal.querySelector("[data-steps]");
+      if (list.children.length >= parseInt(goal.dataset.maxSteps, 10)) { return; }
+      var s = parseInt(goal.dataset.nextStep, 10);
+      goal.dataset.nextStep = s + 1;
+      row = fromTemplate("tpl-step", {"__g__": goal.dataset.goal, "__s__": s});
+      list.appendChild(row);
+    } else if (kind === "goal") {
+      var goals = editor.querySelector("[data-goals]");
+      if (goals.children.length >= parseInt(goals.dataset.maxGoals, 10)) { return; }
+      var g = parseInt(goals.dataset.nextGoal, 10);
+      goals.dataset.nextGoal = g + 1;
+      row = fromTemplate("tpl-goal", {"__g__": g});
+      goals.appendChild(row);
+    } else {
+      var refs = editor.querySelector("[data-referrals]");
+      var r = parseInt(refs.dataset.nextReferral, 10);
+      refs.dataset.nextReferral = r + 1;
+      row = fromTemplate("tpl-referral", {"__r__": r});
+      refs.appendChild(row);
+    }
+    prepare(row);
+    var first = row.querySelector("textarea, input:not([type=hidden]), select");
+    if (first) { first.focus(); }
+  });
+  // With script, empty rows appear on request ("Add a ..."), so the page stays short; a row
+  // with anything typed in it or an error stays.
+  editor.querySelectorAll("[data-blank-row]").forEach(function (row) {
+    if (row.closest("template") || row.querySelector(".errors")) { return; }
+    var typed = Array.prototype.some.call(
+      row.querySelectorAll("input:not([type=hidden]):not([type=checkbox]), textarea, select"),
+      function (f) { return f.value; });
+    if (!typed) { row.remove(); }
+  });
+  prepare(editor);
+  var alert = document.getElementById("error-summary") || document.getElementById("conflict");
+  if (alert) { alert.focus(); }
+})();
+
 // Exports page: refresh while an export is running, to move its progress bar.
 (function () {
   var list = document.querySelector("[data-refresh]");

@@ -39,6 +39,7 @@ def test_the_inline_check_sends_the_clients_terms_and_replaces_safely(
             else None
         ),
     )
+    page.get_by_text("Clinician's restatement and date").first.click()  # opens the details
     field = page.get_by_label("Clinician's restatement (optional)").first
     field.fill("Banking without being treated like a hooker; she refuses to go back in the life")
     box = page.locator(".findings").first

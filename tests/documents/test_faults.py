@@ -89,7 +89,12 @@ def test_redis_restarted_during_a_render_loses_nothing_and_duplicates_nothing(
             ["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False
         )
         # Requested while the broker is down: accepted, and left queued.
-        alice.api.patch(f"/api/v1/plans/{plan.pk}/", {"safety_plan": "Call Jo"}, format="json")
+        alice.api.patch(
+            f"/api/v1/plans/{plan.pk}/",
+            {"safety_plan": "Call Jo"},
+            format="json",
+            HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
+        )
         response = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/")
         assert response.status_code == 202
         second = response.json()["id"]

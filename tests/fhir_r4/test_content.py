@@ -131,7 +131,11 @@ def test_superseded_document_reference(alice, persona_plan, monkeypatch) -> None
     first = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     document_services.document_render(document_id=first, worker="w:1")
     assert get(alice, f"/fhir/DocumentReference/{first}")["status"] == "current"
-    alice.api.patch(f"/api/v1/plans/{plan.pk}/", {"safety_plan": "new"}, format="json")
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    changed = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", {"safety_plan": "new"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert changed.status_code == 200
     second = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     document_services.document_render(document_id=second, worker="w:1")
     assert get(alice, f"/fhir/DocumentReference/{first}")["status"] == "superseded"
@@ -188,12 +192,16 @@ def test_care_plan_is_us_core_shaped_with_goals_steps_notes_and_referrals(
     assert any(n.startswith("Supports: Friends") and "My flatmate" in n for n in notes)
     assert any(n.startswith("Strengths: Humour") for n in notes)
     assert any(n.startswith("The client agreed to this plan") for n in notes)
-    requests = {r["performer"][0]["display"]: r for r in body["contained"]}
+    service_requests = [r for r in body["contained"] if r["resourceType"] == "ServiceRequest"]
+    requests = {r["performer"][0]["display"]: r for r in service_requests}
     assert requests["Peer Support Collective"]["status"] == "active"
     assert requests["Housing Desk"]["status"] == "revoked"
     assert "decided not to use" in requests["Housing Desk"]["note"][0]["text"]
     refs = [a["reference"]["reference"] for a in body["activity"] if "reference" in a]
-    assert refs == [f"#{r['id']}" for r in body["contained"]]
+    assert refs == [f"#{r['id']}" for r in service_requests]
+    # The agreement is there too, as a Provenance with the decision on this version.
+    provenance = next(r for r in body["contained"] if r["resourceType"] == "Provenance")
+    assert provenance["target"][0]["reference"].endswith(f"/_history/{plan.version}")
 
 
 def test_security_labels_follow_the_content(alice, persona_plan) -> None:

@@ -85,7 +85,12 @@ def test_document_reference_with_hash_and_replaced_versions(alice, plan, monkeyp
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
     first = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     document_services.document_render(document_id=first, worker="w:1")
-    alice.api.patch(f"/api/v1/plans/{plan.pk}/", {"safety_plan": "new"}, format="json")
+    alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/",
+        {"safety_plan": "new"},
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
+    )
     second = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     document_services.document_render(document_id=second, worker="w:1")
     body = fetch(alice, f"/fhir/DocumentReference/{second}", DocumentReference)

@@ -128,7 +128,13 @@ def test_every_clinician_written_field_and_referral_notes_are_checked(alice, per
             "strengths_notes": "Promiscuous but resourceful",
             "supports_notes": "Her pimp drives her",
             "safety_plan": "Call the peer line if she refuses help",
-            "referrals": [{"agency": agency, "note": "Referred so they can rescue her"}],
+            "referrals": [
+                {
+                    "agency": agency.pk,
+                    "client_decision": "undecided",
+                    "note": "Referred so they can rescue her",
+                }
+            ],
         },
     )
     found = {(path, finding.term) for path, _label, finding in plan_field_findings(plan)}
@@ -149,7 +155,11 @@ def test_referral_notes_gate_the_api_pdf(alice, persona_plan) -> None:
     plan = plan_update(
         plan=plan,
         actor=alice.user,
-        changes={"referrals": [{"agency": agency, "note": "For ex-prostitutes"}]},
+        changes={
+            "referrals": [
+                {"agency": agency.pk, "client_decision": "undecided", "note": "For ex-prostitutes"}
+            ]
+        },
     )
     response = alice.api.post(documents_url(plan), format="json")
     assert response.status_code == 409

@@ -20,6 +20,12 @@ def url(plan, suffix: str = "") -> str:
     return f"/api/v1/plans/{plan.pk}/{suffix}"
 
 
+def patch(persona, plan, body):
+    """A PATCH as an integration sends it: with the ETag it last read in If-Match."""
+    etag = persona.api.get(url(plan))["ETag"]
+    return persona.api.patch(url(plan), body, format="json", HTTP_IF_MATCH=etag)
+
+
 def test_plan_detail_has_goals_in_client_words_and_strengths(alice, plan) -> None:
     response = alice.api.get(url(plan))
     assert response.status_code == 200
@@ -52,11 +58,11 @@ def test_edit_goals_with_steps_keeps_goal_ids(alice, plan) -> None:
         ],
         "review_date": "2027-02-01",
     }
-    response = alice.api.patch(url(plan), body, format="json")
+    response = patch(alice, plan, body)
     assert response.status_code == 200
     goals = response.json()["goals"]
     assert goals[0]["id"] == goal["id"]
-    assert goals[0]["steps"] == [
+    assert [{k: v for k, v in s.items() if k != "id"} for s in goals[0]["steps"]] == [
         {"description": "Rest day", "who": "client", "frequency": "weekly"}
     ]
     assert goals[1]["client_words"] == "see my friends more"
@@ -79,9 +85,9 @@ def test_stale_if_match_is_412(alice, bob, plan) -> None:
 
 def test_agreeing_freezes_a_version_and_editing_opens_the_next(alice, plan) -> None:
     agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
-    body = alice.api.patch(url(plan), agree, format="json").json()
+    body = patch(alice, plan, agree).json()
     assert (body["status"], body["version"]) == ("agreed", 1)
-    edited = alice.api.patch(url(plan), {"safety_plan": "new"}, format="json").json()
+    edited = patch(alice, plan, {"safety_plan": "new"}).json()
     assert (edited["status"], edited["version"]) == ("draft", 2)
     assert edited["versions"][0]["version"] == 1
     snapshot = PlanVersion.objects.get(plan=plan, version=1).snapshot
@@ -107,7 +113,7 @@ def test_agreeing_freezes_a_version_and_editing_opens_the_next(alice, plan) -> N
     ],
 )
 def test_bad_plan_edits_are_400_naming_the_field(alice, plan, body, field) -> None:
-    response = alice.api.patch(url(plan), body, format="json")
+    response = patch(alice, plan, body)
     assert response.status_code == 400, response.content
     errors = response.json()["errors"]
     assert any(key.startswith(field.split(".")[0]) for key in errors), errors

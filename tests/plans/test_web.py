@@ -1,11 +1,16 @@
 """The plan page in the browser's terms: edit with the client, agree, and ask for the PDF."""
 
+from html.parser import HTMLParser
+
 import pytest
 from django.test import Client as Browser
 
 from documents import services as document_services
 from documents.models import PlanDocument
 from intake.models import Reflection
+from plans.models import PlanStep, TreatmentPlan
+from plans.selectors import content_sha256, plan_representation
+from referrals.models import ReferralAgency
 
 pytestmark = pytest.mark.django_db
 
@@ -21,22 +26,64 @@ def signed_in(persona) -> Browser:
     return browser
 
 
-def goal_form(plan, **overrides) -> dict:
-    goal = plan.goals.first()
-    data = {
-        "goals-TOTAL_FORMS": "2",
-        "goals-INITIAL_FORMS": "1",
-        "goals-MIN_NUM_FORMS": "0",
-        "goals-MAX_NUM_FORMS": "10",
-        "goals-0-id": str(goal.pk),
-        "goals-0-client_words": goal.client_words,
-        "goals-1-client_words": "",
-        "safety_plan": "",
-        "review_date": "",
-        "save_plan": "1",
-    }
-    data.update(overrides)
-    return data
+class _FormReader(HTMLParser):
+    """What a browser would submit from the plan editor as it is shown (no <template> rows)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data: dict[str, str] = {}
+        self.in_editor = self.in_template = False
+        self.textarea: str | None = None
+        self.select: str | None = None
+
+    def handle_starttag(self, tag, attrs) -> None:
+        a = dict(attrs)
+        if tag == "form" and "data-plan-editor" in a:
+            self.in_editor = True
+        if tag == "template":
+            self.in_template = True
+        if not self.in_editor or self.in_template:
+            return
+        if tag == "input" and a.get("name"):
+            if a.get("type") in ("checkbox", "radio"):
+                if "checked" in a:
+                    self.data[a["name"]] = a.get("value", "on")
+            else:
+                self.data[a["name"]] = a.get("value") or ""
+        elif tag == "textarea" and a.get("name"):
+            self.textarea = a["name"]
+            self.data[self.textarea] = ""
+        elif tag == "select":
+            self.select = a.get("name")
+            self.data.setdefault(self.select, "")
+        elif tag == "option" and self.select and "selected" in a:
+            self.data[self.select] = a.get("value", "")
+
+    def handle_endtag(self, tag) -> None:
+        if tag == "template":
+            self.in_template = False
+        elif tag == "form":
+            self.in_editor = False
+        elif tag == "textarea":
+            self.textarea = None
+        elif tag == "select":
+            self.select = None
+
+    def handle_data(self, data) -> None:
+        if self.textarea and self.in_editor and not self.in_template:
+            self.data[self.textarea] += data
+
+
+def shown_form(browser, plan) -> dict[str, str]:
+    page = browser.get(f"/plans/{plan.pk}/")
+    reader = _FormReader()
+    reader.feed(page.content.decode())
+    # Django renders a newline after <textarea>; browsers drop it.
+    return {k: v[1:] if v.startswith("\n") else v for k, v in reader.data.items()}
+
+
+def save(browser, plan, form: dict[str, str], **edits: str):
+    return browser.post(f"/plans/{plan.pk}/", {**form, **edits})
 
 
 def test_plan_page_shows_goals_and_the_preview(alice, plan) -> None:
@@ -51,18 +98,18 @@ def test_outsider_gets_404(charlie, plan) -> None:
 
 
 def test_editing_keeps_the_goal_and_adds_steps_and_a_new_goal(alice, plan) -> None:
-    response = signed_in(alice).post(
-        f"/plans/{plan.pk}/",
-        goal_form(
-            plan,
-            **{
-                "goals-0-step0_description": "Rest day",
-                "goals-0-step0_who": "client",
-                "goals-0-step0_frequency": "weekly",
-                "goals-1-client_words": "  my new goal",
-                "review_date": "2027-03-01",
-            },
-        ),
+    browser = signed_in(alice)
+    response = save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{
+            "goal-0-step-0-description": "Rest day",
+            "goal-0-step-0-who": "client",
+            "goal-0-step-0-frequency": "weekly",
+            "goal-1-client_words": "  my new goal",
+            "review_date": "2027-03-01",
+        },
     )
     assert response.status_code == 302
     goals = list(plan.goals.all())
@@ -70,10 +117,114 @@ def test_editing_keeps_the_goal_and_adds_steps_and_a_new_goal(alice, plan) -> No
     assert [s.description for s in goals[0].steps.all()] == ["Rest day"]
 
 
+def test_saving_one_field_changes_only_that_field(alice, plan) -> None:
+    """The empty "new goal" and "new step" rows are ignored and nothing is preselected."""
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    assert not any(k.endswith("-who") and v for k, v in form.items())
+    assert "agreement-client_decision" not in form
+    response = save(browser, plan, form, safety_plan="Call Jo")
+    assert response.status_code == 302
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Call Jo"
+    assert plan.goals.count() == 1
+    assert plan.client_decision == ""
+
+
+def test_a_save_keeps_steps_beyond_the_third(alice, plan) -> None:
+    goal = plan.goals.get()
+    for i in range(5):
+        PlanStep.objects.create(goal=goal, position=i, description=f"step {i}", who="client")
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    assert form["goal-0-step-4-description"] == "step 4"
+    response = save(
+        browser,
+        plan,
+        form,
+        **{"goal-0-step-1-description": "step one, changed", "goal-0-step-5-description": "six"},
+    )
+    assert response.status_code == 400  # a new step needs "who": never assumed
+    assert "Choose who does this step." in response.content.decode()
+    response = save(
+        browser,
+        plan,
+        form,
+        **{
+            "goal-0-step-1-description": "step one, changed",
+            "goal-0-step-5-description": "six",
+            "goal-0-step-5-who": "peer",
+        },
+    )
+    assert response.status_code == 302
+    assert [s.description for s in goal.steps.all()] == [
+        "step 0",
+        "step one, changed",
+        "step 2",
+        "step 3",
+        "step 4",
+        "six",
+    ]
+
+
+def test_an_agency_outside_the_directory_gets_a_message_at_the_field(alice, charlie, plan) -> None:
+    elsewhere = ReferralAgency.objects.create(clinic=charlie.clinic, name="Elsewhere Service")
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    response = save(
+        browser,
+        plan,
+        form,
+        **{"referral-0-agency": str(elsewhere.pk), "referral-0-client_decision": "accepted"},
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "not in your clinic&#x27;s referral directory" in page
+    assert 'href="#id_referral-0-agency"' in page  # the summary links to the field
+    assert plan.referrals.count() == 0
+
+
+def test_edit_and_agreement_in_one_save_agree_to_the_edited_text(alice, plan) -> None:
+    browser = signed_in(alice)
+    response = save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{
+            "goal-0-client_words": "Feel rested after shifts",
+            "agreement-client_decision": "agrees",
+            "agreement-client_signed_name": "R.",
+        },
+    )
+    assert response.status_code == 302
+    plan = TreatmentPlan.objects.get(pk=plan.pk)
+    assert plan.goals.get().client_words == "Feel rested after shifts"
+    assert plan.status == "agreed"
+    assert plan.agreement_sha256 == content_sha256(plan_representation(plan))
+    assert plan.versions.get().snapshot["goals"][0]["client_words"] == "Feel rested after shifts"
+
+
+def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, plan) -> None:
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, safety_plan="Alice's plan").status_code == 302
+    response = save(second, plan, form_b, safety_plan="Bob's plan")
+    assert response.status_code == 409
+    page = response.content.decode()
+    assert "Someone else saved this plan" in page
+    assert "Alice&#x27;s plan" in page  # what changed
+    assert "Bob&#x27;s plan" in page  # their own edit, kept to re-apply
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Alice's plan"
+
+
 def test_recording_agreement_freezes_the_version(alice, plan) -> None:
-    signed_in(alice).post(
-        f"/plans/{plan.pk}/",
-        {"client_decision": "agrees", "client_signed_name": "R", "save_agreement": "1"},
+    browser = signed_in(alice)
+    save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{"agreement-client_decision": "agrees", "agreement-client_signed_name": "R"},
     )
     plan.refresh_from_db()
     assert plan.status == "agreed"
@@ -85,9 +236,11 @@ def test_wording_findings_are_shown_before_the_pdf_and_can_be_overridden(
 ) -> None:
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
     browser = signed_in(alice)
-    browser.post(
-        f"/plans/{plan.pk}/",
-        goal_form(plan, **{"goals-0-clinical_restatement": "Client refuses to rest"}),
+    save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{"goal-0-clinical_restatement": "Client refuses to rest"},
     )
     page = browser.post(f"/plans/{plan.pk}/pdf/").content.decode()
     assert "Try: declines" in page
@@ -100,10 +253,13 @@ def test_wording_findings_are_shown_before_the_pdf_and_can_be_overridden(
 def test_the_clients_own_words_never_block_the_pdf(alice, plan, monkeypatch) -> None:
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
     browser = signed_in(alice)
-    browser.post(
-        f"/plans/{plan.pk}/",
-        goal_form(plan, **{"goals-1-client_words": "stop feeling like a victim"}),
+    save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{"goal-1-client_words": "stop feeling like a victim"},
     )
+    assert plan.goals.count() == 2
     assert browser.post(f"/plans/{plan.pk}/pdf/").status_code == 302
     assert PlanDocument.objects.count() == 1
 
@@ -124,3 +280,77 @@ def test_repeated_dismissals_prompt_consultation_on_the_dashboard(alice) -> None
         alice.api.post("/api/v1/language-check/dismissals/", {"term": "claims"}, format="json")
     page = signed_in(alice).get("/").content.decode()
     assert "You have kept these flagged words several times: claims" in page
+
+
+def test_review_reminders_show_on_the_clinicians_own_page_until_reviewed(alice, bob, plan) -> None:
+    import datetime
+
+    from plans.services import plan_review_record
+
+    plan.review_date = datetime.date(2020, 1, 1)
+    plan.save()
+    home = signed_in(alice).get("/").content.decode()
+    assert "Plans due for a review" in home
+    assert (
+        f'href="/plans/{plan.pk}/"'
+        in home.split("Plans due for a review")[1].split("</section>")[0]
+    )
+    assert "Plans due for a review" not in signed_in(bob).get("/").content.decode()
+    goal = plan.goals.get()
+    plan_review_record(plan=plan, actor=alice.user, goals=[{"goal": goal.pk, "progress": 2}])
+    assert "Plans due for a review" not in signed_in(alice).get("/").content.decode()
+
+
+def test_a_review_is_recorded_in_the_same_save(alice, plan) -> None:
+    browser = signed_in(alice)
+    goal = plan.goals.get()
+    form = shown_form(browser, plan)
+    assert not any(k.startswith("review-") and k.endswith("progress") for k in form)
+    response = save(
+        browser,
+        plan,
+        form,
+        **{f"review-{goal.pk}-progress": "3", f"review-{goal.pk}-client_note": "better"},
+    )
+    assert response.status_code == 302
+    [rating] = goal.progress.all()
+    assert (rating.progress, rating.client_note) == (3, "better")
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "3 of 4" in page
+
+
+def test_the_editor_names_the_clients_own_terms_for_the_language_check(alice, plan) -> None:
+    import json
+    import re
+
+    page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
+    tag = re.search(r"<form[^>]*data-language-check-form[^>]*>", page).group(0)
+    raw = re.search(r'data-client-terms="([^"]*)"', tag).group(1)
+    terms = json.loads(raw.replace("&quot;", '"').replace("&#x27;", "'").replace("&amp;", "&"))
+    # The language service's one list: the goals' words and the client's term for their work.
+    assert {"cam work", "Feel less drained after shifts"} <= set(terms)
+
+
+def test_a_form_without_its_version_or_with_foreign_ids_is_refused_or_harmless(
+    alice, plan, persona_plan
+) -> None:
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    response = save(browser, plan, {**form, "base": "tampered"}, safety_plan="x")
+    assert response.status_code == 400
+    assert "nothing was saved" in response.content.decode()
+    other = persona_plan("leaving")
+    other_goal = other.goals.get()
+    response = save(
+        browser, plan, form, **{"goal-0-id": str(other_goal.pk), "goal-0-client_words": "mine"}
+    )
+    assert response.status_code == 302
+    other_goal.refresh_from_db()
+    assert other_goal.client_words == "Find steady work I like"
+    assert other_goal.plan_id == other.pk
+
+
+def test_an_outsider_cannot_post_to_the_plan_page(charlie, plan) -> None:
+    assert signed_in(charlie).post(f"/plans/{plan.pk}/", {"safety_plan": "x"}).status_code == 404
+    plan.refresh_from_db()
+    assert plan.safety_plan == ""

@@ -161,7 +161,12 @@ def test_plan_referrals_print_cautions_and_the_clients_decision(alice, persona_p
             {"agency": str(strict.pk), "client_decision": "declined", "note": "Maybe later"},
         ]
     }
-    response = alice.api.patch(f"/api/v1/plans/{plan.pk}/", body, format="json")
+    response = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/",
+        body,
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
+    )
     assert response.status_code == 200
     assert [r["client_decision"] for r in response.json()["referrals"]] == ["accepted", "declined"]
     text = " ".join(pdf_text(html_to_pdf(plan_html(plan))).split())
@@ -178,7 +183,10 @@ def test_an_agency_from_another_clinic_cannot_be_referred(alice, charlie, person
     plan = persona_plan("leaving")
     theirs = agency(charlie.clinic, "Elsewhere")
     response = alice.api.patch(
-        f"/api/v1/plans/{plan.pk}/", {"referrals": [{"agency": str(theirs.pk)}]}, format="json"
+        f"/api/v1/plans/{plan.pk}/",
+        {"referrals": [{"agency": str(theirs.pk), "client_decision": "accepted"}]},
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
     )
     assert response.status_code == 400
     assert "referrals" in " ".join(response.json()["errors"])
@@ -192,9 +200,17 @@ def test_decisions_are_kept_across_plan_versions(alice, persona_plan) -> None:
         url,
         {"referrals": [{"agency": str(legal.pk), "client_decision": "accepted"}]},
         format="json",
+        HTTP_IF_MATCH=alice.api.get(url)["ETag"],
     )
-    alice.api.patch(url, {"agreement": {"client_decision": "agrees"}}, format="json")
-    body = alice.api.patch(url, {"safety_plan": "Call Jo"}, format="json").json()
+    alice.api.patch(
+        url,
+        {"agreement": {"client_decision": "agrees"}},
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(url)["ETag"],
+    )
+    body = alice.api.patch(
+        url, {"safety_plan": "Call Jo"}, format="json", HTTP_IF_MATCH=alice.api.get(url)["ETag"]
+    ).json()
     assert body["version"] == 2
     assert body["referrals"][0]["client_decision"] == "accepted"
 

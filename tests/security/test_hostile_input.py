@@ -70,6 +70,7 @@ def test_template_syntax_in_client_text_renders_as_text(alice, persona_plan) -> 
         f"/api/v1/plans/{plan.pk}/",
         {"goals": [{"id": str(goal.pk), "client_words": payload}]},
         format="json",
+        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
     )
     html = alice.api.get(f"/api/v1/plans/{plan.pk}/preview").content.decode()
     assert "{{ settings.SECRET_KEY }} {% debug %} &lt;script&gt;" in html

@@ -89,7 +89,10 @@ def test_plan_agreed_is_delivered_signed_with_ids_only(
     plan = persona_plan("continuing")
     with django_capture_on_commit_callbacks(execute=True):
         alice.api.patch(
-            f"/api/v1/plans/{plan.pk}/", {"agreement": {"client_decision": "agrees"}}, format="json"
+            f"/api/v1/plans/{plan.pk}/",
+            {"agreement": {"client_decision": "agrees"}},
+            format="json",
+            HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
         )
     [(headers, body)] = hook.received
     timestamp, signature = (

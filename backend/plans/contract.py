@@ -1,0 +1,198 @@
+"""The one definition of a plan edit: fields, limits, labels and cleaning.
+
+The API serializers (plans/api.py) and the web editor's forms (plans/web_forms.py) are both
+generated from the specs below, as forms/django_forms.py is generated from forms/. Rules that need
+the database (a goal id belongs to this plan, an agency is in this clinic's directory) are checked
+by `plan_update` and `plan_review_record`, which raise `PlanInvalid` naming the field.
+"""
+
+from dataclasses import dataclass
+from typing import Literal
+
+from referrals.models import ClientDecision as ReferralDecision
+
+from .models import TEXT_MAX, ClientDecision, StepOwner
+
+GOALS_MAX = 20
+STEPS_MAX = 20
+REFERRALS_MAX = 30
+STRENGTHS_MAX = 40
+SUPPORTS_MAX = 20
+PROGRESS_MIN, PROGRESS_MAX = 0, 4
+
+Kind = Literal["text", "date", "choice", "id", "int"]
+
+
+class PlanInvalid(Exception):
+    """A plan edit that the database says no to; `errors` maps a dotted field path to messages."""
+
+    def __init__(self, errors: dict[str, list[str]]) -> None:
+        super().__init__("plan edit is not valid")
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class PlanField:
+    name: str
+    kind: Kind
+    label: str
+    max_length: int = 0
+    # Required in a new row (a goal, a step...); an existing row may be sent in part.
+    required: bool = False
+    choices: tuple[tuple[str, str], ...] = ()
+    help: str = ""
+    multiline: bool = False
+    # Clinician-written text that the language check reads (the client's words never are).
+    language_check: bool = False
+    # Shown with a character counter in the browser.
+    counter: bool = False
+    required_message: str = "Please fill this in."
+    # Shown as radio buttons (a decision to see at once) rather than a compact select.
+    radio: bool = False
+
+
+ID = PlanField("id", "id", "id")
+
+GOAL_FIELDS = (
+    ID,
+    PlanField(
+        "client_words",
+        "text",
+        "The goal, in the client's words",
+        max_length=500,
+        required=True,
+        multiline=True,
+        counter=True,
+        help="Kept exactly as the client says it.",
+        required_message="Write the goal in the client's words, or tick “Remove this goal”.",
+    ),
+    PlanField(
+        "clinical_restatement",
+        "text",
+        "Clinician's restatement (optional)",
+        max_length=1000,
+        multiline=True,
+        language_check=True,
+    ),
+    PlanField("target_date", "date", "Aiming for (date, optional)"),
+)
+
+STEP_FIELDS = (
+    ID,
+    PlanField(
+        "description",
+        "text",
+        "Step",
+        max_length=500,
+        required=True,
+        language_check=True,
+        required_message="Write the step, or tick “Remove”.",
+    ),
+    # No default: who does a step is the client's choice, never preselected.
+    PlanField(
+        "who",
+        "choice",
+        "Who does it",
+        required=True,
+        choices=tuple(StepOwner.choices),
+        required_message="Choose who does this step.",
+    ),
+    PlanField("frequency", "text", "How often (optional)", max_length=100),
+)
+
+REFERRAL_FIELDS = (
+    ID,
+    PlanField(
+        "agency",
+        "id",
+        "Service",
+        required=True,
+        required_message="Choose a service from your directory.",
+    ),
+    # No default: the client's decision is recorded only when they give it.
+    PlanField(
+        "client_decision",
+        "choice",
+        "The client's decision",
+        required=True,
+        choices=tuple(ReferralDecision.choices),
+        required_message="Choose the client's decision (“You haven't decided yet” is a choice).",
+    ),
+    PlanField("note", "text", "Note (optional)", max_length=1000),
+)
+
+PLAN_FIELDS = (
+    PlanField(
+        "safety_plan",
+        "text",
+        "If things get hard (the client's own back-up plan)",
+        max_length=TEXT_MAX,
+        multiline=True,
+        counter=True,
+    ),
+    PlanField("review_date", "date", "When we look at this plan again"),
+    PlanField("strengths_notes", "text", "Notes on strengths", max_length=TEXT_MAX, multiline=True),
+    PlanField("supports_notes", "text", "Notes on supports", max_length=TEXT_MAX, multiline=True),
+)
+# The plan fields that the web page edits (the notes are edited over the API only).
+WEB_PLAN_FIELDS = ("safety_plan", "review_date")
+
+AGREEMENT_FIELDS = (
+    PlanField(
+        "client_decision",
+        "choice",
+        "The client's decision on this plan as shown",
+        choices=tuple(ClientDecision.choices),
+        radio=True,
+        help="Leave this unanswered until the client has read the plan and decided.",
+    ),
+    PlanField(
+        "client_comment",
+        "text",
+        "The client's comment (optional)",
+        max_length=TEXT_MAX,
+        multiline=True,
+    ),
+    PlanField(
+        "client_signed_name",
+        "text",
+        "Client's signature: their name as they want it on the plan (optional)",
+        max_length=100,
+    ),
+    PlanField(
+        "clinician_signed_name",
+        "text",
+        "Clinician's signature: your name (optional)",
+        max_length=100,
+    ),
+)
+
+REVIEW_GOAL_FIELDS = (
+    PlanField("goal", "id", "Goal", required=True),
+    PlanField(
+        "progress",
+        "int",
+        "The client's rating",
+        required=True,
+        radio=True,
+        required_message="Choose the client's rating, from 0 to 4.",
+    ),
+    PlanField("client_note", "text", "The client's note (optional)", max_length=1000),
+)
+REVIEW_FIELDS = (
+    PlanField(
+        "note", "text", "Note on this review (optional)", max_length=TEXT_MAX, multiline=True
+    ),
+)
+PROGRESS_LABELS = {
+    0: "Not started",
+    1: "A little",
+    2: "Halfway",
+    3: "Most of the way",
+    4: "Done",
+}
+
+
+def clean_text(value: str) -> str:
+    """One cleaning rule for every text: no surrounding whitespace, otherwise verbatim."""
+    return value.strip()

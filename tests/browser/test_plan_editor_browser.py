@@ -1,0 +1,143 @@
+"""The plan editor in a real browser: one save for the whole page, nothing lost, nothing
+preselected, agreement to the text as edited, and a second editor who is told what changed."""
+
+import pytest
+
+from plans.models import PlanStep, TreatmentPlan
+from plans.selectors import content_sha256, plan_representation, with_contents
+from tests.browser.conftest import assert_accessible
+from tests.browser.test_wizard_browser import sign_in
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def plan(persona_plan):
+    plan = persona_plan("continuing")
+    goal = plan.goals.get()
+    for i, who in enumerate(("client", "peer", "clinician")):
+        PlanStep.objects.create(goal=goal, position=i, description=f"Step {i + 1}", who=who)
+    return plan
+
+
+def fresh(plan) -> TreatmentPlan:
+    return with_contents(TreatmentPlan.objects.filter(pk=plan.pk)).get()
+
+
+def open_plan(page, persona, plan) -> None:
+    sign_in(page, persona)
+    page.goto(f"/plans/{plan.pk}/")
+
+
+def save(page) -> None:
+    page.get_by_role("button", name="Save the plan").click()
+    page.wait_for_load_state()
+
+
+def test_editing_one_field_saves_it_and_nothing_else(page, alice, plan) -> None:
+    open_plan(page, alice, plan)
+    assert_accessible(page)
+    # Nothing that records a decision is preselected; saved steps show their own choice.
+    whos = page.locator("[data-goal='0'] select[name$='-who']")
+    assert [whos.nth(i).input_value() for i in range(whos.count())] == [
+        "client",
+        "peer",
+        "clinician",
+    ]
+    assert page.locator("input[name='agreement-client_decision']:checked").count() == 0
+    # The page is short enough to follow together on a shared screen.
+    assert page.evaluate("document.documentElement.scrollHeight") < 3000
+    page.get_by_label("If things get hard (the client's own back-up plan)").fill("Call Jo")
+    save(page)
+    assert page.get_by_text("Saved.").is_visible()
+    saved = fresh(plan)
+    assert saved.safety_plan == "Call Jo"
+    assert [g.client_words for g in saved.goals.all()] == ["Feel less drained after shifts"]
+    assert [s.who for s in saved.goals.get().steps.all()] == ["client", "peer", "clinician"]
+    assert saved.client_decision == ""
+
+
+def test_a_fourth_and_fifth_step_and_another_goal(page, alice, plan) -> None:
+    open_plan(page, alice, plan)
+    goal = page.locator("[data-goal='0']")
+    goal.get_by_role("button", name="Add a step").click()
+    assert goal.locator("[name='goal-0-step-4-who']").input_value() == ""  # not preselected
+    goal.locator("[name='goal-0-step-4-description']").fill("Step 4")
+    goal.locator("[name='goal-0-step-4-who']").select_option("client")
+    goal.get_by_role("button", name="Add a step").click()
+    goal.locator("[name='goal-0-step-5-description']").fill("Step 5")
+    goal.locator("[name='goal-0-step-5-who']").select_option("peer")
+    page.get_by_role("button", name="Add a goal").click()
+    new_goal = page.locator("[data-goal='2'] textarea[name='goal-2-client_words']")
+    new_goal.fill("Sleep before 1am")
+    assert page.get_by_text("16 of 500 characters").is_visible()  # the counter
+    save(page)
+    assert page.get_by_text("Saved.").is_visible()
+    saved = fresh(plan)
+    goals = list(saved.goals.all())
+    assert [g.client_words for g in goals] == ["Feel less drained after shifts", "Sleep before 1am"]
+    assert [s.description for s in goals[0].steps.all()] == [f"Step {i}" for i in range(1, 6)]
+    assert goals[1].steps.count() == 0  # its empty step row was ignored
+
+
+def test_edit_a_goal_and_record_agreement_in_the_same_save(page, alice, plan) -> None:
+    open_plan(page, alice, plan)
+    page.locator("textarea[name='goal-0-client_words']").fill("Feel rested after shifts")
+    page.get_by_label("I agree with this plan").check()
+    page.get_by_label("Client's signature", exact=False).fill("River")
+    save(page)
+    assert page.get_by_text("Saved.").is_visible()
+    assert page.locator("textarea[name='goal-0-client_words']").input_value() == (
+        "Feel rested after shifts"
+    )
+    saved = fresh(plan)
+    rep = plan_representation(saved)
+    assert rep["goals"][0]["client_words"] == "Feel rested after shifts"
+    assert saved.status == "agreed"
+    assert saved.agreement_version == saved.version
+    assert saved.agreement_sha256 == content_sha256(rep)
+    assert saved.client_signed_name == "River"
+
+
+def test_an_error_is_shown_at_the_field_and_in_a_summary(page, alice, plan) -> None:
+    open_plan(page, alice, plan)
+    page.get_by_role("button", name="Add a step").first.click()
+    page.locator("[name='goal-0-step-4-description']").fill("A new step, no one chosen yet")
+    save(page)
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    summary.get_by_role("link").first.click()
+    assert page.get_by_text("Choose who does this step.").first.is_visible()
+    # What was typed is still there.
+    assert page.locator("[name='goal-0-step-4-description']").input_value() == (
+        "A new step, no one chosen yet"
+    )
+    assert_accessible(page)
+    assert fresh(plan).goals.get().steps.count() == 3
+
+
+def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alice, bob, plan):
+    pages = []
+    for persona in (alice, bob):
+        context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        open_plan(page, persona, plan)
+        pages.append(page)
+    first, second = pages
+    first.get_by_label("If things get hard (the client's own back-up plan)").fill("Alice's words")
+    second.get_by_label("If things get hard (the client's own back-up plan)").fill("Bob's words")
+    save(first)
+    save(second)
+    assert second.get_by_role("heading", name="Someone else saved this plan").is_visible()
+    diff = second.locator("table.diff")
+    assert diff.get_by_text("Alice's words").is_visible()
+    assert second.get_by_label("Your edit: If things get hard", exact=False).input_value() == (
+        "Bob's words"
+    )
+    # The form now shows the saved plan; nothing was overwritten.
+    field = second.get_by_label("If things get hard (the client's own back-up plan)", exact=True)
+    assert field.input_value() == "Alice's words"
+    assert fresh(plan).safety_plan == "Alice's words"
+    for page in pages:
+        page.context.close()

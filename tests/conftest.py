@@ -72,7 +72,11 @@ def charlie(db) -> Persona:
 
 @pytest.fixture
 def alices_client(alice: Persona) -> Client:
-    return ClientFactory(clinic=alice.clinic, display_name="River", pronouns="they/them")
+    client = ClientFactory(
+        clinic=alice.clinic, display_name="River", pronouns="they/them", created_by=alice.user
+    )
+    client.care_team.add(alice.user)  # as client_create does for whoever creates the client
+    return client
 
 
 def _worker_env() -> dict[str, str]:

@@ -29,6 +29,8 @@ def client_create(
         external_id=external_id,
         created_by=actor,
     )
+    # Whoever creates the client works with them.
+    client.care_team.add(actor)
     audit_record(
         actor=actor,
         clinic_id=membership.clinic_id,
@@ -51,6 +53,40 @@ def client_update(*, client: Client, actor: User, **changes: str) -> Client:
         obj=client,
         client_id=client.pk,
         fields=sorted(changes),
+    )
+    return client
+
+
+class CareTeamError(ValueError):
+    """A username that is not an active member of the client's clinic."""
+
+
+@transaction.atomic
+def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -> Client:
+    """Replace the care team. Every name must belong to an active member of the client's clinic;
+    the audit keeps who was added and removed (user ids only)."""
+    wanted = set(usernames)
+    members = {
+        user.username: user
+        for user in User.objects.filter(
+            username__in=wanted, is_active=True, membership__clinic_id=client.clinic_id
+        )
+    }
+    unknown = wanted - set(members)
+    if unknown:
+        raise CareTeamError(f"{len(unknown)} of these names are not members of this clinic.")
+    before = set(client.care_team.values_list("pk", flat=True))
+    after = {user.pk for user in members.values()}
+    client.care_team.set(after)
+    audit_record(
+        actor=actor,
+        clinic_id=client.clinic_id,
+        action="update",
+        obj=client,
+        client_id=client.pk,
+        fields=["care_team"],
+        added=sorted(after - before),
+        removed=sorted(before - after),
     )
     return client
 

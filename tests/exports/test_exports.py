@@ -26,6 +26,7 @@ def test_export_zips_every_plan_in_range_with_a_manifest(
 ) -> None:
     plans = [persona_plan(name) for name in ("continuing", "leaving")]
     exporter = make_persona(alice.clinic, scopes=["read", "export"])
+    plans[0].client.care_team.add(exporter.user)  # an export holds what its requester may read
     with django_capture_on_commit_callbacks(execute=True):
         response = exporter.api.post(
             "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"

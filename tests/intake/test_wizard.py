@@ -205,6 +205,7 @@ def test_finishing_without_goals_sends_the_clinician_to_the_goals_step(alice, in
 
 
 def test_reflection_step_shows_only_the_authors_notes(alice, bob, intake) -> None:
+    intake.client.care_team.add(bob.user)  # bob reads the intake, but not alice's reflection
     post_step(signed_in(alice), intake, "reflection", {"reflection_notes": "alice's private note"})
     page = signed_in(bob).get(step_url(intake, "reflection")).content.decode()
     assert "alice&#x27;s private note" not in page

@@ -109,6 +109,7 @@ def test_the_clients_own_words_never_block_the_pdf(alice, plan, monkeypatch) -> 
 
 
 def test_consultation_flag_shows_on_the_authors_dashboard_only(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)
     Reflection.objects.create(
         intake=plan.intake, author=alice.user, notes="x", consultation_wanted=True
     )

@@ -95,8 +95,11 @@ def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -
 def client_erase(*, client: Client, actor: User | None) -> None:
     """Remove the client and, by cascade, their intakes, plans and documents; their PDF files go
     once the deletion has committed. Audit keeps ids only."""
+    from exports.services import exports_without_plans
+
     from documents.models import PlanDocument
     from documents.services import document_files_delete
+    from plans.models import TreatmentPlan
 
     files = list(
         PlanDocument.objects.filter(plan__client=client)
@@ -104,8 +107,18 @@ def client_erase(*, client: Client, actor: User | None) -> None:
         .values_list("file", flat=True)
     )
     transaction.on_commit(lambda: document_files_delete(files))
+    plan_ids = {
+        str(pk) for pk in TreatmentPlan.objects.filter(client=client).values_list("pk", flat=True)
+    }
+    # Stored export zips are rewritten without the client before the erasure commits.
+    exports = exports_without_plans(clinic_id=client.clinic_id, plan_ids=plan_ids)
     audit_record(
-        actor=actor, clinic_id=client.clinic_id, action="erase", obj=client, client_id=client.pk
+        actor=actor,
+        clinic_id=client.clinic_id,
+        action="erase",
+        obj=client,
+        client_id=client.pk,
+        exports_changed=exports,
     )
     client.delete()
 

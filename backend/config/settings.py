@@ -294,11 +294,14 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 # Completed records untouched for this long are erased (0 keeps them). Set it to what the law
 # where you practise requires; 7 years is a common minimum for clinical records.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 7 * 365, minimum=0)
+# Bulk-export zips are deleted this many days after they were requested.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-records": {
         "task": "clients.tasks.purge_expired_records",
         "schedule": 24 * 3600.0,
     },
+    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
 }

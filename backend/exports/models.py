@@ -11,6 +11,7 @@ class ExportStatus(models.TextChoices):
     RUNNING = "running", "Running"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"  # past EXPORT_RETENTION_DAYS: the file is gone
 
 
 class ExportJob(BaseModel):

@@ -4,15 +4,17 @@ hashes, and stored encrypted."""
 
 import io
 import json
+import uuid
 import logging
 import zipfile
 from datetime import date, datetime, time, timedelta
 
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
@@ -149,11 +151,100 @@ def export_run(*, job_id: str) -> str:
         return ExportStatus.FAILED
     data = buffer.getvalue()
     name = f"exports/{job_id}.zip.enc"
+    with transaction.atomic():
+        # Locked, so an erasure that committed while this ran is seen here (or waits, then
+        # strips its client from the stored file itself).
+        ExportJob.objects.select_for_update().get(pk=job_id)
+        erased: set[str] = {str(p["plan"]) for p in manifest} - {
+            str(pk)
+            for pk in TreatmentPlan.objects.filter(
+                pk__in=[p["plan"] for p in manifest]
+            ).values_list("pk", flat=True)
+        }
+        if erased:
+            data, _ = _zip_without(data, erased)
+        _store(name, data)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportStatus.READY, file=name, size=len(data)
+        )
+    return ExportStatus.READY
+
+
+def _store(name: str, data: bytes) -> None:
     if default_storage.exists(name):
         default_storage.delete(name)
     default_storage.save(name, ContentFile(fernet().encrypt(data)))
-    ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.READY, file=name, size=len(data))
-    return ExportStatus.READY
+
+
+def _zip_without(data: bytes, plan_ids: set[str]) -> tuple[bytes, int]:
+    """The zip rebuilt without the given plans' PDFs and manifest entries; and how many left."""
+    out = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(data)) as source,
+        zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive,
+    ):
+        manifest = json.loads(source.read("manifest.json"))
+        dropped = [p for p in manifest["plans"] if p["plan"] in plan_ids]
+        manifest["plans"] = [p for p in manifest["plans"] if p["plan"] not in plan_ids]
+        dropped_files = {p["file"] for p in dropped}
+        for info in source.infolist():
+            if info.filename == "manifest.json" or info.filename in dropped_files:
+                continue
+            archive.writestr(info.filename, source.read(info.filename))
+        archive.writestr("manifest.json", json.dumps(manifest, indent=1))
+    return out.getvalue(), len(dropped)
+
+
+def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[str]:
+    """Rewrite every stored export of the clinic that holds one of these plans without them.
+
+    Called inside an erasure's transaction: if a file cannot be rewritten, the erasure fails
+    rather than leaving the client in an export. Returns the ids of the exports changed.
+    """
+    if not plan_ids:
+        return []
+    changed = []
+    # Running exports are locked too: one finishing now waits for this erasure to commit, then
+    # leaves out the plans it finds gone (see export_run).
+    jobs = list(
+        ExportJob.objects.select_for_update()
+        .filter(
+            clinic_id=clinic_id,
+            status__in=[ExportStatus.QUEUED, ExportStatus.RUNNING, ExportStatus.READY],
+        )
+        .order_by("created_at")
+    )
+    for job in jobs:
+        if job.status != ExportStatus.READY or not job.file:
+            continue
+        data, dropped = _zip_without(export_zip(job), plan_ids)
+        if not dropped:
+            continue
+        _store(job.file, data)
+        ExportJob.objects.filter(pk=job.pk).update(
+            size=len(data), total=F("total") - dropped, done=F("done") - dropped
+        )
+        changed.append(str(job.pk))
+    return changed
+
+
+def exports_expire(*, now: datetime | None = None) -> int:
+    """Delete the files of exports older than EXPORT_RETENTION_DAYS and mark them expired.
+
+    The row stays (ids, dates and status only) so the admin sees the export has gone.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    count = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportStatus.EXPIRED):
+        with transaction.atomic():
+            locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.file and default_storage.exists(locked.file):
+                default_storage.delete(locked.file)
+            ExportJob.objects.filter(pk=job.pk).update(
+                status=ExportStatus.EXPIRED, file="", size=None
+            )
+        count += 1
+    return count
 
 
 def export_zip(job: ExportJob) -> bytes:

@@ -4,8 +4,8 @@ hashes, and stored encrypted."""
 
 import io
 import json
-import uuid
 import logging
+import uuid
 import zipfile
 from datetime import date, datetime, time, timedelta
 

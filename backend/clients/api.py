@@ -3,7 +3,6 @@
 from typing import Any
 
 from django.db import transaction
-from django.utils.dateparse import parse_datetime
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.exceptions import PermissionDenied, ValidationError
@@ -11,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import audit_record
-from common.api import caller, caller_membership
+from common.api import caller, caller_membership, parse_timestamp
 from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
@@ -70,8 +69,8 @@ class ClientListCreate(generics.ListCreateAPIView):
         raw = self.request.query_params.get("updated_since")
         since = None
         if raw:
-            since = parse_datetime(raw)
-            if since is None or since.tzinfo is None:
+            since = parse_timestamp(raw)
+            if since is None:
                 raise ValidationError(
                     {"updated_since": ["Use an ISO 8601 date-time with a time zone."]}
                 )

@@ -1,6 +1,9 @@
 """Small helpers shared by the API views."""
 
+from datetime import UTC, datetime
+
 from django.contrib.auth.models import User
+from django.utils.dateparse import parse_datetime
 from rest_framework.request import Request
 
 from accounts.models import Membership
@@ -19,3 +22,21 @@ def caller(request: Request) -> tuple[Membership, User]:
     """The caller's membership and user, typed for services that record who acted."""
     membership = caller_membership(request)
     return membership, membership.user
+
+
+def parse_timestamp(raw: str, *, require_tz: bool = True) -> datetime | None:
+    """An ISO 8601 date-time with a time zone, or None for anything else (including offsets
+    such as +99:99 that parse_datetime rejects with ValueError)."""
+    try:
+        value = parse_datetime(raw)
+    except (ValueError, OverflowError):
+        return None
+    if value is None or (require_tz and value.tzinfo is None):
+        return None
+    if value.tzinfo is not None:
+        try:
+            # The database compares in UTC: a time that cannot be expressed there is refused.
+            value.astimezone(UTC)
+        except (ValueError, OverflowError):
+            return None
+    return value

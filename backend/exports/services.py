@@ -30,6 +30,11 @@ from .models import ExportJob, ExportStatus
 logger = logging.getLogger(__name__)
 
 
+# Export ranges stay well inside what dates and time zones can represent (year 9999 overflows).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 12, 31)
+
+
 def _bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
     start = timezone.make_aware(datetime.combine(day_from, time.min))
     return start, timezone.make_aware(datetime.combine(day_to + timedelta(days=1), time.min))

@@ -45,6 +45,23 @@ def make_persona(clinic, role: str = Role.CLINICIAN, scopes: list[str] | None = 
     return Persona(membership=membership, api=api, token=token)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_signin_limits(request):
+    """The per-address sign-in counter lives in the shared cache, which outlives one test."""
+    uses = [f for f in ("transactional_db", "db") if f in request.fixturenames]
+    if not uses:
+        yield
+        return
+    request.getfixturevalue(uses[0])
+    from django.core.cache import cache
+
+    from accounts.signin_limits import KEY
+
+    cache.delete(KEY.format("127.0.0.1"))
+    yield
+    cache.delete(KEY.format("127.0.0.1"))
+
+
 @pytest.fixture
 def clinic_a():
     return ClinicFactory(name="Harbour Clinic")

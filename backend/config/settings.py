@@ -224,6 +224,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUTHENTICATION_BACKENDS = [
+    "accounts.signin_limits.AddressLimitBackend",  # per-address limit across usernames
     "axes.backends.AxesStandaloneBackend",  # lockout first
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -231,6 +232,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Against password spraying: this many failed sign-ins from one address, whatever the usernames,
+# refuse every sign-in from it for the same cool-off (counted in the shared cache).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -259,7 +263,29 @@ REST_KNOX = {
     "TOKEN_PREFIX": "cp_",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every process (API rate limits, sign-in limits): CACHE_URL if given
+# (redis://… or db://), else Redis when the broker is Redis, else the database (embedded mode;
+# its table is made by a migration in common/).
+CACHE_URL = env_str("CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "db://"
+)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "intake-cache",
+        }
+    }
+elif CACHE_URL == "db://":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+else:
+    raise ImproperlyConfigured("CACHE_URL must be redis://…, rediss://… or db://")
 
 # Celery (read by config/celery.py under the CELERY_ namespace). Tasks carry ids only and
 # results live in status rows, so there is no result backend.

@@ -128,6 +128,8 @@ class PlanDetail(APIView):
 
 
 class PlanPreview(APIView):
+    required_scope = "export"  # the same content as the PDF: tokens need the same scope
+
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, pk: str) -> HttpResponse:
         membership, actor = caller(request)

@@ -43,6 +43,7 @@ PLAINTEXT_ALLOWED = {
     # This project.
     "accounts.Clinic.name": "the clinic's name, not a client's",
     "accounts.Membership.role": CODES,
+    "accounts.Membership.enrolment_code": HASH,
     "accounts.ApiToken.digest": HASH,
     "accounts.ApiToken.token_key": "the token's public prefix",
     "accounts.ApiToken.name": "a staff-chosen token label",

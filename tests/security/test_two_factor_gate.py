@@ -6,6 +6,7 @@ from django.test import Client as Browser
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from accounts.services import enrolment_code_issue
 from documents import services as document_services
 
 pytestmark = pytest.mark.django_db
@@ -20,6 +21,9 @@ def password_only(user) -> Browser:
 
 
 def finish_second_step(browser: Browser, user) -> None:
+    if not TOTPDevice.objects.filter(user=user, confirmed=True).exists():
+        code = enrolment_code_issue(membership=user.membership)
+        browser.post("/account/two-factor/", {"enrolment_code": code})
     browser.get("/account/two-factor/")  # creates the unconfirmed device when setting up
     device = TOTPDevice.objects.get(user=user)
     code = f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
@@ -145,3 +149,54 @@ def test_the_api_session_check_holds_without_the_middleware(alice, settings) -> 
     alice.clinic.save()
     browser = password_only(alice.user)
     assert browser.get("/api/v1/clients/").status_code in (401, 403)
+
+
+def test_the_first_enrolment_needs_the_admins_one_time_code(alice) -> None:
+    """A stolen password alone cannot bind the thief's authenticator (SECURITY.md)."""
+    alice.clinic.require_two_factor = True
+    alice.clinic.save()
+    code = enrolment_code_issue(membership=alice.membership)
+    thief = password_only(alice.user)
+    page = thief.get("/account/two-factor/").content.decode()
+    assert "set-up code" in page
+    assert "Scan this code" not in page
+    assert "type this key" not in page
+    assert not TOTPDevice.objects.filter(user=alice.user).exists()
+    wrong = thief.post("/account/two-factor/", {"enrolment_code": "abcdef-abcdef-abcdef"})
+    assert "isn&#x27;t right" in wrong.content.decode()
+    assert thief.get("/api/v1/clients/").status_code == 401
+    # The clinician, with the code: a fresh key, then a confirmed device; the code is spent.
+    owner = password_only(alice.user)
+    assert owner.post("/account/two-factor/", {"enrolment_code": code}).status_code == 302
+    assert "Scan this code" in owner.get("/account/two-factor/").content.decode()
+    finish_second_step(owner, alice.user)
+    assert owner.get("/api/v1/clients/").status_code == 200
+    alice.membership.refresh_from_db()
+    assert alice.membership.enrolment_code == ""
+    later = password_only(alice.user)
+    later.post("/account/two-factor/", {"enrolment_code": code})
+    assert "Scan this code" not in later.get("/account/two-factor/").content.decode()
+
+
+def test_add_clinician_and_reset_print_an_enrolment_code(db) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from accounts.models import Membership
+    from accounts.services import enrolment_code_valid
+
+    out = StringIO()
+    call_command("add_clinician", clinic="Reef Clinic", username="dana", stdout=out)
+    code = out.getvalue().split("ENROLMENT_CODE=")[1].split()[0]
+    membership = Membership.objects.get(user__username="dana")
+    assert enrolment_code_valid(membership=membership, code=code)
+    assert code not in membership.enrolment_code  # only a hash is kept
+    TOTPDevice.objects.create(user=membership.user, name="lost phone", confirmed=True)
+    out = StringIO()
+    call_command("reset_two_factor", username="dana", stdout=out)
+    new_code = out.getvalue().split("ENROLMENT_CODE=")[1].split()[0]
+    membership.refresh_from_db()
+    assert not TOTPDevice.objects.filter(user=membership.user).exists()
+    assert enrolment_code_valid(membership=membership, code=new_code)
+    assert not enrolment_code_valid(membership=membership, code=code)

@@ -46,6 +46,23 @@ def make_persona(clinic, role: str = Role.CLINICIAN, scopes: list[str] | None = 
     return Persona(membership=membership, api=api, token=token)
 
 
+@pytest.fixture(autouse=True)
+def _fresh_signin_limits(request):
+    """The per-address sign-in counter lives in the shared cache, which outlives one test."""
+    uses = [f for f in ("transactional_db", "db") if f in request.fixturenames]
+    if not uses:
+        yield
+        return
+    request.getfixturevalue(uses[0])
+    from django.core.cache import cache
+
+    from accounts.signin_limits import KEY
+
+    cache.delete(KEY.format("127.0.0.1"))
+    yield
+    cache.delete(KEY.format("127.0.0.1"))
+
+
 @pytest.fixture
 def clinic_a():
     return ClinicFactory(name="Harbour Clinic")
@@ -73,7 +90,11 @@ def charlie(db) -> Persona:
 
 @pytest.fixture
 def alices_client(alice: Persona) -> Client:
-    return ClientFactory(clinic=alice.clinic, display_name="River", pronouns="they/them")
+    client = ClientFactory(
+        clinic=alice.clinic, display_name="River", pronouns="they/them", created_by=alice.user
+    )
+    client.care_team.add(alice.user)  # as client_create does for whoever creates the client
+    return client
 
 
 def _worker_env() -> dict[str, str]:

@@ -6,15 +6,28 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 
 from .two_factor import needs_verification
 
 SIGNED_IN_AT = "signed_in_at"
 LAST_SEEN = "last_seen"
-# Pages a signed-in person may reach before finishing two-factor sign-in.
-OPEN_PATHS = ("/account/two-factor/", "/logout/", "/away/", "/static/", "/healthz", "/api/")
+# Pages a signed-in person may reach before finishing two-factor sign-in. Nothing else: not the
+# API, FHIR, previews or downloads (a password alone reaches no client data).
+OPEN_PATHS = ("/account/two-factor/", "/logout/", "/away/", "/static/", "/healthz")
+# Machine-facing paths: refused with the API's JSON error shape rather than a redirect.
+API_PATHS = ("/api/", "/fhir/")
+
+SECOND_FACTOR_NEEDED = {
+    "code": "two_factor_required",
+    "detail": "Finish two-factor sign-in first, or call the API with a token.",
+    "errors": {},
+}
+
+
+def _bearer(request: HttpRequest) -> bool:
+    return request.META.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer "
 
 
 class SessionPolicyMiddleware:
@@ -36,5 +49,11 @@ class SessionPolicyMiddleware:
                 return redirect("login")
             session[LAST_SEEN] = now
             if needs_verification(request) and not request.path.startswith(OPEN_PATHS):
+                if request.path.startswith(API_PATHS):
+                    # A token call is authenticated by its token alone (the session is not
+                    # used for it, see VerifiedSessionAuthentication), so it may pass.
+                    if _bearer(request):
+                        return self.get_response(request)
+                    return JsonResponse(SECOND_FACTOR_NEEDED, status=401)
                 return redirect("two-factor")
         return self.get_response(request)

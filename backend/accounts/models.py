@@ -26,6 +26,10 @@ class Membership(BaseModel):
     )
     clinic = models.ForeignKey(Clinic, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(max_length=20, choices=Role.choices, default=Role.CLINICIAN)
+    # First two-factor set-up in a clinic that requires it needs this one-time code (printed by
+    # add_clinician / reset_two_factor), so a stolen password alone cannot enrol a device.
+    enrolment_code = models.CharField(max_length=128, blank=True)  # a password hash, not the code
+    enrolment_code_expires = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:
         return f"{self.user} ({self.role}) at {self.clinic}"

@@ -1,10 +1,13 @@
 """Creating clinicians and API tokens (the management commands and tests call these)."""
 
 import secrets
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
+from django.utils import timezone
 
 from .models import ApiToken, Clinic, Membership, Role, Scope
 
@@ -30,6 +33,36 @@ def clinician_create(
         user=user, clinic=clinic, role=Role.CLINIC_ADMIN if admin else Role.CLINICIAN
     )
     return user, password
+
+
+ENROLMENT_CODE_VALID = timedelta(days=7)
+
+
+def enrolment_code_issue(*, membership: Membership) -> str:
+    """A new one-time code for setting up two-factor; removes the user's devices (an admin
+    reset). Only a hash is kept; the code is returned once, to be handed over in person."""
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    code = "-".join(secrets.token_hex(3) for _ in range(3))  # 72 random bits
+    TOTPDevice.objects.filter(user_id=membership.user_id).delete()
+    membership.enrolment_code = make_password(code)
+    membership.enrolment_code_expires = timezone.now() + ENROLMENT_CODE_VALID
+    membership.save(update_fields=["enrolment_code", "enrolment_code_expires"])
+    return code
+
+
+def enrolment_code_valid(*, membership: Membership, code: str) -> bool:
+    if not membership.enrolment_code or membership.enrolment_code_expires is None:
+        return False
+    if membership.enrolment_code_expires < timezone.now():
+        return False
+    return check_password(code.strip().lower(), membership.enrolment_code)
+
+
+def enrolment_code_spend(*, membership: Membership) -> None:
+    membership.enrolment_code = ""
+    membership.enrolment_code_expires = None
+    membership.save(update_fields=["enrolment_code", "enrolment_code_expires"])
 
 
 def parse_scopes(raw: str) -> list[str]:

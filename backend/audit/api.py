@@ -2,12 +2,11 @@
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
 from rest_framework import generics, serializers
 from rest_framework.exceptions import ValidationError
 
 from accounts.permissions import ClinicAdmin
-from common.api import caller_membership
+from common.api import caller_membership, parse_timestamp
 from common.pagination import CursorPagination
 from common.selectors import parse_uuid
 
@@ -49,7 +48,7 @@ class AuditEventList(generics.ListAPIView):
             except Exception:
                 raise ValidationError({"client": ["Use a client id (UUID)."]}) from None
         if "since" in params:
-            since = parse_datetime(params["since"])
+            since = parse_timestamp(params["since"], require_tz=False)
             if since is None:
                 raise ValidationError({"since": ["Use an ISO 8601 date-time."]})
             qs = qs.filter(at__gte=since)

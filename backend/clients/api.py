@@ -2,31 +2,61 @@
 
 from typing import Any
 
-from django.utils.dateparse import parse_datetime
+from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from audit.services import audit_record
-from common.api import caller, caller_membership
+from common.api import caller, caller_membership, datetime_param
 from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
 from .selectors import client_get, client_list
-from .services import client_create, client_erase, client_update
+from .services import (
+    CareTeamError,
+    client_care_team_set,
+    client_create,
+    client_erase,
+    client_update,
+)
+
+CARE_TEAM_MAX = 100
 
 
 class ClientSerializer(serializers.ModelSerializer):
     display_name = StrictCharField(max_length=DISPLAY_NAME_MAX)
     pronouns = StrictCharField(max_length=PRONOUNS_MAX, required=False, allow_blank=True)
     external_id = StrictCharField(max_length=EXTERNAL_ID_MAX, required=False, allow_blank=True)
+    care_team = serializers.ListField(
+        child=StrictCharField(max_length=150),
+        max_length=CARE_TEAM_MAX,
+        required=False,
+        write_only=True,
+        help_text="Usernames of the clinicians who work with the client. Only they read the "
+        "client's clinical records. Clinic admins change it.",
+    )
 
     class Meta:
         model = Client
-        fields = ["id", "display_name", "pronouns", "external_id", "created_at", "updated_at"]
+        fields = [
+            "id",
+            "display_name",
+            "pronouns",
+            "external_id",
+            "care_team",
+            "created_at",
+            "updated_at",
+        ]
         read_only_fields = ["id", "created_at", "updated_at"]
+
+    def to_representation(self, instance: Client) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        # Prefetched in username order by the selector.
+        data["care_team"] = [user.username for user in instance.care_team.all()]
+        return data
 
 
 @extend_schema_view(
@@ -43,14 +73,7 @@ class ClientListCreate(generics.ListCreateAPIView):
     serializer_class = ClientSerializer
 
     def get_queryset(self) -> Any:
-        raw = self.request.query_params.get("updated_since")
-        since = None
-        if raw:
-            since = parse_datetime(raw)
-            if since is None or since.tzinfo is None:
-                raise ValidationError(
-                    {"updated_since": ["Use an ISO 8601 date-time with a time zone."]}
-                )
+        since = datetime_param(self.request, "updated_since")
         external_id = self.request.query_params.get("external_id")
         if external_id is not None and not external_id.strip():
             raise ValidationError({"external_id": ["Give the EHR's id to look up."]})
@@ -73,12 +96,28 @@ class ClientListCreate(generics.ListCreateAPIView):
         )
         return response
 
+    @transaction.atomic
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership, actor = caller(request)
-        client = client_create(membership=membership, actor=actor, **serializer.validated_data)
+        data = dict(serializer.validated_data)
+        usernames = data.pop("care_team", None)
+        client = client_create(membership=membership, actor=actor, **data)
+        if usernames is not None:
+            _set_care_team(client=client, membership=membership, usernames=usernames)
+        client = client_get(membership=membership, client_id=client.pk)
         return Response(ClientSerializer(client).data, status=201)
+
+
+def _set_care_team(*, client: Client, membership: Any, usernames: list[str]) -> None:
+    """Clinic admins manage care teams: one accountable role grants access to clinical records."""
+    if not membership.is_admin:
+        raise PermissionDenied("Only clinic admins can change a client's care team.")
+    try:
+        client_care_team_set(client=client, actor=membership.user, usernames=usernames)
+    except CareTeamError as exc:
+        raise ValidationError({"care_team": [str(exc)]}) from None
 
 
 class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
@@ -100,12 +139,19 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
         )
         return Response(ClientSerializer(client).data)
 
+    @transaction.atomic
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
-        _, actor = caller(request)
+        membership, actor = caller(request)
         serializer = self.get_serializer(client, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
-        client = client_update(client=client, actor=actor, **serializer.validated_data)
+        changes = dict(serializer.validated_data)
+        usernames = changes.pop("care_team", None)
+        if usernames is not None:
+            _set_care_team(client=client, membership=membership, usernames=usernames)
+        if changes:
+            client_update(client=client, actor=actor, **changes)
+        client = client_get(membership=membership, client_id=client.pk)
         return Response(ClientSerializer(client).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:

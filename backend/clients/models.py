@@ -24,6 +24,10 @@ class Client(BaseModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # The clinicians who work with the client: the only people who read their clinical records.
+    care_team = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="care_team_clients"
+    )
 
     class Meta:
         indexes = [

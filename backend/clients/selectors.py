@@ -1,9 +1,12 @@
-"""Reading clients, always through the caller's clinic: another clinic's client does not exist."""
+"""Reading clients, always through the caller's clinic: another clinic's client does not exist.
+
+Demographic fields (alias, pronouns, EHR id, care team) are clinic-wide; clinical records are
+read only by the client's care team (`clinical_scope`)."""
 
 import uuid
 from datetime import datetime
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
 from common.crypto import keyed_hashes
@@ -18,7 +21,11 @@ def client_list(
     updated_since: datetime | None = None,
     external_id: str | None = None,
 ) -> QuerySet[Client]:
-    qs = Client.objects.filter(clinic_id=membership.clinic_id)
+    from django.contrib.auth.models import User
+
+    qs = Client.objects.filter(clinic_id=membership.clinic_id).prefetch_related(
+        Prefetch("care_team", queryset=User.objects.only("id", "username").order_by("username"))
+    )
     if updated_since is not None:
         qs = qs.filter(updated_at__gte=updated_since)
     if external_id is not None:
@@ -27,16 +34,20 @@ def client_list(
 
 
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
-    return get_or_404(Client.objects.filter(clinic_id=membership.clinic_id), client_id)
+    return get_or_404(client_list(membership=membership), client_id)
+
+
+def care_team_clients(*, membership: Membership) -> QuerySet[Client]:
+    """The clients whose care team the caller is on."""
+    return Client.objects.filter(clinic_id=membership.clinic_id, care_team=membership.user_id)
+
+
+def client_for_care(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
+    """A client the caller works with (for starting an intake): 404 for anyone off the team."""
+    return get_or_404(care_team_clients(membership=membership), client_id)
 
 
 def clinical_scope(*, membership: Membership, client_field: str = "client") -> Q:
-    """Who may read clinical records: every clinician in the clinic; a clinic admin only for
-    the clients they work with themselves (they created the client or one of the intakes)."""
-    if not membership.is_admin:
-        return Q()
-    user = membership.user_id
-    own = Client.objects.filter(
-        Q(clinic_id=membership.clinic_id) & (Q(created_by_id=user) | Q(intakes__created_by_id=user))
-    ).values("pk")
-    return Q(**{f"{client_field}_id__in": own})
+    """Who may read clinical records (intakes, answers, plans, previews, PDFs, FHIR): the
+    client's care team only. Clinic admins too, only when they are on the team themselves."""
+    return Q(**{f"{client_field}_id__in": care_team_clients(membership=membership).values("pk")})

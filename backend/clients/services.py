@@ -29,6 +29,8 @@ def client_create(
         external_id=external_id,
         created_by=actor,
     )
+    # Whoever creates the client works with them.
+    client.care_team.add(actor)
     audit_record(
         actor=actor,
         clinic_id=membership.clinic_id,
@@ -55,12 +57,49 @@ def client_update(*, client: Client, actor: User, **changes: str) -> Client:
     return client
 
 
+class CareTeamError(ValueError):
+    """A username that is not an active member of the client's clinic."""
+
+
+@transaction.atomic
+def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -> Client:
+    """Replace the care team. Every name must belong to an active member of the client's clinic;
+    the audit keeps who was added and removed (user ids only)."""
+    wanted = set(usernames)
+    members = {
+        user.username: user
+        for user in User.objects.filter(
+            username__in=wanted, is_active=True, membership__clinic_id=client.clinic_id
+        )
+    }
+    unknown = wanted - set(members)
+    if unknown:
+        raise CareTeamError(f"{len(unknown)} of these names are not members of this clinic.")
+    before = set(client.care_team.values_list("pk", flat=True))
+    after = {user.pk for user in members.values()}
+    client.care_team.set(after)
+    audit_record(
+        actor=actor,
+        clinic_id=client.clinic_id,
+        action="update",
+        obj=client,
+        client_id=client.pk,
+        fields=["care_team"],
+        added=sorted(after - before),
+        removed=sorted(before - after),
+    )
+    return client
+
+
 @transaction.atomic
 def client_erase(*, client: Client, actor: User | None) -> None:
     """Remove the client and, by cascade, their intakes, plans and documents; their PDF files go
     once the deletion has committed. Audit keeps ids only."""
+    from exports.services import exports_without_plans
+
     from documents.models import PlanDocument
     from documents.services import document_files_delete
+    from plans.models import TreatmentPlan
 
     files = list(
         PlanDocument.objects.filter(plan__client=client)
@@ -68,8 +107,18 @@ def client_erase(*, client: Client, actor: User | None) -> None:
         .values_list("file", flat=True)
     )
     transaction.on_commit(lambda: document_files_delete(files))
+    plan_ids = {
+        str(pk) for pk in TreatmentPlan.objects.filter(client=client).values_list("pk", flat=True)
+    }
+    # Stored export zips are rewritten without the client before the erasure commits.
+    exports = exports_without_plans(clinic_id=client.clinic_id, plan_ids=plan_ids)
     audit_record(
-        actor=actor, clinic_id=client.clinic_id, action="erase", obj=client, client_id=client.pk
+        actor=actor,
+        clinic_id=client.clinic_id,
+        action="erase",
+        obj=client,
+        client_id=client.pk,
+        exports_changed=exports,
     )
     from webhooks.services import webhook_emit
 

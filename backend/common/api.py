@@ -1,7 +1,7 @@
 """Small helpers shared by the API views."""
 
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
 from django.utils.dateparse import parse_datetime
@@ -26,17 +26,32 @@ def caller(request: Request) -> tuple[Membership, User]:
     return membership, membership.user
 
 
+def parse_timestamp(raw: str, *, require_tz: bool = True) -> datetime | None:
+    """An ISO 8601 date-time with a time zone, or None for anything else (including offsets
+    such as +99:99 that parse_datetime rejects with ValueError)."""
+    try:
+        value = parse_datetime(raw)
+    except (ValueError, OverflowError):
+        return None
+    if value is None or (require_tz and value.tzinfo is None):
+        return None
+    if value.tzinfo is not None:
+        try:
+            # The database compares in UTC: a time that cannot be expressed there is refused.
+            value.astimezone(UTC)
+        except (ValueError, OverflowError):
+            return None
+    return value
+
+
 def datetime_param(request: Request, name: str) -> datetime | None:
     """An ISO 8601 date-time query parameter with a time zone, or None when absent; anything
     else (no zone, an offset like +99:99, garbage) is a 400 naming the parameter."""
     raw = request.query_params.get(name)
     if not raw:
         return None
-    try:
-        value = parse_datetime(raw)
-    except ValueError:
-        value = None
-    if value is None or value.tzinfo is None:
+    value = parse_timestamp(raw)
+    if value is None:
         raise ValidationError({name: ["Use an ISO 8601 date-time with a time zone."]})
     return value
 

@@ -3,12 +3,16 @@
 Validation errors name fields only; the values a client typed never appear in an error.
 """
 
+import json
 import logging
+import sys
 from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
-from django.http import Http404
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -58,7 +62,27 @@ def _as_field_errors(detail: Any) -> dict[str, list[str]]:
     return {"non_field_errors": [str(detail)]}
 
 
+# Paths that speak JSON: their errors use the shape above, never an HTML page.
+API_PATHS = ("/api/", "/fhir/")
+UNAVAILABLE = {
+    "code": "unavailable",
+    "detail": "The service cannot reach its database just now. Try again in a minute.",
+    "errors": {},
+}
+SERVER_ERROR = {
+    "code": "server_error",
+    "detail": "Something went wrong on our side. Nothing was saved by this request.",
+    "errors": {},
+}
+DATABASE_DOWN = (OperationalError, InterfaceError)
+
+
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, DATABASE_DOWN):
+        logger.error("database unavailable: %s", type(exc).__name__)
+        return Response(
+            UNAVAILABLE, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers={"Retry-After": "30"}
+        )
     if isinstance(exc, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE // 1024
         return Response(
@@ -92,3 +116,37 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             "errors": {},
         }
     return response
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    """handler500: errors raised outside DRF (middleware, sessions, templates). API paths get
+    the JSON shape; a database outage is a 503, not a 500. Touches no database."""
+    exc = sys.exc_info()[1]
+    down = isinstance(exc, DATABASE_DOWN)
+    if request.path.startswith("/fhir/"):  # FHIR's own error shape: an OperationOutcome
+        issue = {
+            "severity": "error",
+            "code": "transient" if down else "exception",
+            "diagnostics": UNAVAILABLE["detail"] if down else "Something went wrong.",
+        }
+        response = HttpResponse(
+            json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}),
+            status=503 if down else 500,
+            content_type="application/fhir+json; charset=utf-8",
+        )
+        if down:
+            response["Retry-After"] = "30"
+        return response
+    if request.path.startswith(API_PATHS):
+        if down:
+            response = JsonResponse(UNAVAILABLE, status=503)
+            response["Retry-After"] = "30"
+            return response
+        return JsonResponse(SERVER_ERROR, status=500)
+    if down:
+        return HttpResponse(
+            "<!doctype html><title>Unavailable</title><p>The service is unavailable for a "
+            "moment. Please try again shortly.</p>",
+            status=503,
+        )
+    return defaults.server_error(request)

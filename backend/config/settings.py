@@ -208,11 +208,11 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 400
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "knox.auth.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.VerifiedSessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.ClinicMember"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["common.parsers.SafeJSONParser"],
     "DEFAULT_PAGINATION_CLASS": "common.pagination.CursorPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
@@ -246,6 +246,7 @@ SPECTACULAR_SETTINGS = {
 }
 
 AUTHENTICATION_BACKENDS = [
+    "accounts.signin_limits.AddressLimitBackend",  # per-address limit across usernames
     "axes.backends.AxesStandaloneBackend",  # lockout first
     "django.contrib.auth.backends.ModelBackend",
 ]
@@ -253,6 +254,9 @@ AUTHENTICATION_BACKENDS = [
 AXES_FAILURE_LIMIT = env_int("LOGIN_FAILURE_LIMIT", 5, minimum=1)
 AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Against password spraying: this many failed sign-ins from one address, whatever the usernames,
+# refuse every sign-in from it for the same cool-off (counted in the shared cache).
+LOGIN_ADDRESS_FAILURE_LIMIT = env_int("LOGIN_ADDRESS_FAILURE_LIMIT", 20, minimum=1)
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
@@ -281,7 +285,29 @@ REST_KNOX = {
     "TOKEN_PREFIX": "cp_",
 }
 
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+# One cache shared by every process (API rate limits, sign-in limits): CACHE_URL if given
+# (redis://… or db://), else Redis when the broker is Redis, else the database (embedded mode;
+# its table is made by a migration in common/).
+CACHE_URL = env_str("CACHE_URL") or (
+    CELERY_BROKER_URL if CELERY_BROKER_URL.startswith(("redis://", "rediss://")) else "db://"
+)
+if CACHE_URL.startswith(("redis://", "rediss://")):
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "intake-cache",
+        }
+    }
+elif CACHE_URL == "db://":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "django_cache",
+        }
+    }
+else:
+    raise ImproperlyConfigured("CACHE_URL must be redis://…, rediss://… or db://")
 
 # Celery (read by config/celery.py under the CELERY_ namespace). Tasks carry ids only and
 # results live in status rows, so there is no result backend.
@@ -332,11 +358,14 @@ WEBHOOKS_ALLOW_PRIVATE = env_bool("WEBHOOKS_ALLOW_PRIVATE", default=DEBUG)
 # Completed records untouched for this long are erased (0 keeps them). Set it to what the law
 # where you practise requires; 7 years is a common minimum for clinical records.
 RETENTION_DAYS = env_int("RETENTION_DAYS", 7 * 365, minimum=0)
+# Bulk-export zips are deleted this many days after they were requested.
+EXPORT_RETENTION_DAYS = env_int("EXPORT_RETENTION_DAYS", 7, minimum=1)
 CELERY_BEAT_SCHEDULE = {
     "purge-expired-records": {
         "task": "clients.tasks.purge_expired_records",
         "schedule": 24 * 3600.0,
     },
+    "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
     # The same for webhook deliveries left pending, and exports left queued, running or

@@ -93,3 +93,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("intake.urls")),
 ]
+
+# Errors outside DRF (e.g. the database down in middleware) keep the API's JSON shape.
+handler500 = "common.errors.server_error"

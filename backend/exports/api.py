@@ -1,5 +1,6 @@
 """/api/v1/exports/: bulk PDF export of a date range, with progress."""
 
+from datetime import date
 from typing import Any
 
 from django.http import StreamingHttpResponse
@@ -17,7 +18,15 @@ from common.errors import Conflict
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import export_request, export_zip_chunks
+from .services import EARLIEST, LATEST, export_request, export_zip_chunks
+
+
+def _in_range(value: date) -> date:
+    if not EARLIEST <= value <= LATEST:
+        raise serializers.ValidationError(
+            f"Use a date between {EARLIEST.isoformat()} and {LATEST.isoformat()}."
+        )
+    return value
 
 
 class CanExport(BasePermission):
@@ -35,6 +44,12 @@ class CanExport(BasePermission):
 class ExportRequestSerializer(serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
+
+    def validate_date_from(self, value: date) -> date:
+        return _in_range(value)
+
+    def validate_date_to(self, value: date) -> date:
+        return _in_range(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         if attrs["date_to"] < attrs["date_from"]:

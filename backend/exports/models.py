@@ -12,6 +12,7 @@ class ExportStatus(models.TextChoices):
     ASSEMBLING = "assembling", "Assembling"  # all PDFs ready; the zip is being written
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"  # past EXPORT_RETENTION_DAYS: the file is gone
 
 
 class ExportJob(BaseModel):

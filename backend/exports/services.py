@@ -44,6 +44,9 @@ MAX_RENDER_REQUESTS = 3  # per plan and export, before the export gives up
 QUEUED_GRACE = timedelta(seconds=60)
 ASSEMBLY_LEASE = timedelta(minutes=10)
 BATCH = 500  # ids per IN (...) query
+# Export ranges stay well inside what dates and time zones can represent (year 9999 overflows).
+EARLIEST = date(1900, 1, 1)
+LATEST = date(9000, 12, 31)
 
 
 def _bounds(day_from: date, day_to: date) -> tuple[datetime, datetime]:
@@ -267,15 +270,39 @@ def export_assemble(*, job_id: str) -> str:
     job = ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).first()
     if job is None:
         return "not assembling"
-    items = (
-        ExportItem.objects.filter(job_id=uuid.UUID(str(job_id)))
-        .select_related("document")
-        .order_by("position")
-    )
+    items = _items(job_id)
     if any(i.document is None or i.document.status != DocStatus.READY for i in items):
         # Something changed under us (a document deleted): back to rendering.
         ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING)
         return export_progress(job_id=job_id)
+    try:
+        name, size = _write_zip(job, items)
+    except Exception as exc:
+        logger.error("export %s failed: %s", job_id, type(exc).__name__)
+        ExportJob.objects.filter(pk=job_id).update(
+            status=ExportStatus.FAILED, error="The export could not be completed."
+        )
+        return ExportStatus.FAILED
+    done = ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
+        status=ExportStatus.READY, file=name, size=size, assembling_since=None
+    )
+    if done and {i.pk for i in _items(job_id)} != {i.pk for i in items}:
+        # A client was erased while the zip was written: write it again without them.
+        _rewrite(job)
+    return ExportStatus.READY
+
+
+def _items(job_id: object) -> list[ExportItem]:
+    return list(
+        ExportItem.objects.filter(job_id=uuid.UUID(str(job_id)))
+        .select_related("document")
+        .order_by("position")
+    )
+
+
+def _write_zip(job: ExportJob, items: list[ExportItem]) -> tuple[str, int]:
+    """The zip of these items, written streaming into chunked encryption and stored under the
+    export's one name; returns the name and the plaintext size."""
     folder = settings.DATA_DIR / "tmp"
     folder.mkdir(mode=0o700, exist_ok=True)
     manifest = []
@@ -292,7 +319,7 @@ def export_assemble(*, job_id: str) -> str:
                     "manifest.json",
                     json.dumps(
                         {
-                            "export": str(job_id),
+                            "export": str(job.pk),
                             "from": job.date_from.isoformat(),
                             "to": job.date_to.isoformat(),
                             "plans": manifest,
@@ -301,15 +328,11 @@ def export_assemble(*, job_id: str) -> str:
                     ),
                 )
             writer.close()
-            size = writer.size
-        except Exception as exc:
+        except Exception:
+            handle.close()
             os.unlink(tmp_name)
-            logger.error("export %s failed: %s", job_id, type(exc).__name__)
-            ExportJob.objects.filter(pk=job_id).update(
-                status=ExportStatus.FAILED, error="The export could not be completed."
-            )
-            return ExportStatus.FAILED
-    name = f"exports/{job_id}.zip.enc"
+            raise
+    name = f"exports/{job.pk}.zip.enc"
     try:
         if default_storage.exists(name):
             default_storage.delete(name)
@@ -317,10 +340,62 @@ def export_assemble(*, job_id: str) -> str:
             default_storage.save(name, File(encrypted))
     finally:
         os.unlink(tmp_name)
-    ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
-        status=ExportStatus.READY, file=name, size=size, assembling_since=None
+    return name, writer.size
+
+
+def _rewrite(job: ExportJob) -> None:
+    items = _items(job.pk)
+    name, size = _write_zip(job, items)
+    ExportJob.objects.filter(pk=job.pk).update(
+        file=name, size=size, total=len(items), done=len(items)
     )
-    return ExportStatus.READY
+
+
+def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[str]:
+    """Rewrite every stored export of the clinic that holds one of these plans without them.
+
+    Called inside an erasure's transaction, before the plans are deleted: if a file cannot be
+    rewritten, the erasure fails rather than leaving the client in an export. Exports still
+    rendering or assembling lose the plans with their items (deleted with the plans), and an
+    assembly that finishes meanwhile writes its zip again. Returns the ids of the exports
+    changed.
+    """
+    if not plan_ids:
+        return []
+    ids = [uuid.UUID(str(p)) for p in plan_ids]
+    changed = []
+    jobs = (
+        ExportJob.objects.select_for_update()
+        .filter(clinic_id=clinic_id, items__plan_id__in=ids)
+        .distinct()
+        .order_by("created_at")
+    )
+    for job in jobs:
+        ExportItem.objects.filter(job=job, plan_id__in=ids).delete()
+        if job.status == ExportStatus.READY and job.file:
+            _rewrite(job)
+        changed.append(str(job.pk))
+    return changed
+
+
+def exports_expire(*, now: datetime | None = None) -> int:
+    """Delete the files of exports older than EXPORT_RETENTION_DAYS and mark them expired.
+
+    The row stays (ids, dates and status only) so the admin sees the export has gone.
+    """
+    cutoff = (now or timezone.now()) - timedelta(days=settings.EXPORT_RETENTION_DAYS)
+    count = 0
+    for job in ExportJob.objects.filter(created_at__lt=cutoff).exclude(status=ExportStatus.EXPIRED):
+        with transaction.atomic():
+            locked = ExportJob.objects.select_for_update().get(pk=job.pk)
+            if locked.file and default_storage.exists(locked.file):
+                default_storage.delete(locked.file)
+            ExportJob.objects.filter(pk=job.pk).update(
+                status=ExportStatus.EXPIRED, file="", size=None
+            )
+            ExportItem.objects.filter(job=job).delete()
+        count += 1
+    return count
 
 
 def _read(name: str) -> Iterator[bytes]:

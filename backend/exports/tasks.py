@@ -2,7 +2,7 @@
 
 from celery import shared_task
 
-from .services import export_assemble, export_run, exports_sweep
+from .services import export_assemble, export_run, exports_expire, exports_sweep
 
 
 @shared_task(acks_late=True)
@@ -18,3 +18,8 @@ def assemble_export(job_id: str) -> str:
 @shared_task
 def sweep_exports() -> int:
     return exports_sweep()
+
+
+@shared_task
+def expire_exports() -> int:
+    return exports_expire()

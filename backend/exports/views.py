@@ -11,7 +11,7 @@ from accounts.permissions import membership_of
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import export_request, export_zip_chunks
+from .services import EARLIEST, LATEST, export_request, export_zip_chunks
 
 
 class ExportForm(forms.Form):
@@ -28,6 +28,10 @@ class ExportForm(forms.Form):
             and (cleaned["date_to"] < cleaned["date_from"])
         ):
             self.add_error("date_to", "Must not be before the start date.")
+        for name in ("date_from", "date_to"):
+            value = cleaned.get(name)
+            if value and not EARLIEST <= value <= LATEST:
+                self.add_error(name, f"Use a date between {EARLIEST.year} and {LATEST.year}.")
         return cleaned
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.db import InterfaceError, OperationalError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
@@ -126,6 +127,11 @@ class FhirView(APIView):
             return outcome(429, "throttled", "Too many requests; try again later.")
         if isinstance(exc, exceptions.APIException):
             return outcome(exc.status_code, "invalid", "The request cannot be processed.")
+        if isinstance(exc, OperationalError | InterfaceError):
+            logger.error("FHIR: database unavailable: %s", type(exc).__name__)
+            response = outcome(503, "transient", "The service is briefly unavailable; retry soon.")
+            response["Retry-After"] = "30"
+            return response
         logger.exception("FHIR request failed")
         return outcome(500, "exception", "Something went wrong on the server.")
 

@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from audit.services import audit_record
 from clients.models import Client
+from clients.selectors import client_for_care
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
 from forms import KINDS, STEPS, STEPS_BY_NAME, form_kwargs
@@ -169,11 +170,11 @@ class IntakeListCreate(generics.ListAPIView):
         serializer = IntakeStartSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         membership, actor = caller(request)
-        client = Client.objects.filter(
-            clinic_id=membership.clinic_id, pk=serializer.validated_data["client"]
-        ).first()
-        if client is None:
+        client_id = serializer.validated_data["client"]
+        if not Client.objects.filter(clinic_id=membership.clinic_id, pk=client_id).exists():
             raise ValidationError({"client": ["No client with this id in your clinic."]})
+        # Only the client's care team starts an intake for them (404 for anyone else).
+        client = client_for_care(membership=membership, client_id=client_id)
         intake = intake_start(
             membership=membership,
             actor=actor,

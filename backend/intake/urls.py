@@ -3,6 +3,7 @@ from django.urls import path
 from exports import views as export_views
 
 from accounts.two_factor import two_factor
+from clients import views as client_views
 from plans import views as plan_views
 from referrals import views as referral_views
 
@@ -22,6 +23,7 @@ urlpatterns = [
     path("account/two-factor/", two_factor, name="two-factor"),
     path("intakes/start/", views.start_intake, name="intake-start"),
     path("clients/<uuid:client_id>/erase/", views.client_erase_view, name="client-erase"),
+    path("clients/<uuid:client_id>/care-team/", client_views.care_team, name="client-care-team"),
     path("intakes/<uuid:intake_id>/", views.intake_resume, name="intake-resume"),
     path("intakes/<uuid:intake_id>/summary/", views.intake_summary, name="intake-summary"),
     path("intakes/<uuid:intake_id>/step/<str:step>/", IntakeWizard.as_wizard(), name="intake-step"),

@@ -22,7 +22,7 @@ from accounts.models import Membership
 from accounts.permissions import membership_or_404
 from audit.services import audit_record
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
-from clients.selectors import client_get, client_list
+from clients.selectors import care_team_clients, client_for_care, client_get, client_list
 from clients.services import client_create, client_erase
 from forms import KINDS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.django_forms import answers_to_data, form_class
@@ -99,6 +99,9 @@ def home(request: HttpRequest) -> HttpResponse:
     clients = list(client_list(membership=membership).order_by("-created_at")[:100])
     context = {
         "clients": clients,
+        # Intakes are started, and clinical links shown, only for the caller's care-team clients.
+        "my_clients": set(care_team_clients(membership=membership).values_list("pk", flat=True)),
+        "is_admin": membership.is_admin,
         "in_progress": intake_in_progress(membership=membership)
         .select_related("client")
         .order_by("-updated_at")[:50],
@@ -137,7 +140,7 @@ def start_intake(request: HttpRequest) -> HttpResponse:
         )
     data = form.cleaned_data
     if data.get("client"):
-        client = client_get(membership=membership, client_id=data["client"])
+        client = client_for_care(membership=membership, client_id=data["client"])
     else:
         client = client_create(
             membership=membership,

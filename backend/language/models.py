@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 
+from common.crypto import EncryptedTextField
 from common.models import BaseModel
 
 
@@ -31,8 +32,9 @@ class Dismissal(BaseModel):
     repeated dismissals of the same kind of finding can prompt a consultation (Guideline 10)."""
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
-    term = models.CharField(max_length=60, db_index=True)
-    reason = models.CharField(max_length=200, blank=True)
+    # Encrypted (issue 11 item 12): counted per term in Python, not in the database.
+    term = EncryptedTextField(max_length=60)
+    reason = EncryptedTextField(max_length=200, blank=True)
 
     def __str__(self) -> str:
         return f"{self.term} ({self.user_id})"

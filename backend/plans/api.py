@@ -250,6 +250,8 @@ class PlanReviews(APIView):
 
 
 class PlanPreview(APIView):
+    required_scope = "export"  # the same content as the PDF: tokens need the same scope
+
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, pk: str) -> HttpResponse:
         membership, actor = caller(request)

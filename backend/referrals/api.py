@@ -15,7 +15,7 @@ from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
 from plans.selectors import plan_get
 
-from .models import EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency
+from .models import EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency, by_name
 from .selectors import agencies_for, agency_get, suggestions
 
 SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
@@ -60,7 +60,7 @@ class AgencyListCreate(_AgencyPermissions, generics.ListCreateAPIView):
     pagination_class = None
 
     def get_queryset(self) -> Any:
-        return agencies_for(membership=caller_membership(self.request))
+        return sorted(agencies_for(membership=caller_membership(self.request)), key=by_name)
 
     def perform_create(self, serializer: Any) -> None:
         serializer.save(clinic_id=caller_membership(self.request).clinic_id)

@@ -8,9 +8,11 @@ from common.models import BaseModel
 
 class ReferralAgency(BaseModel):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
-    name = models.CharField(max_length=200)
+    # Free text is encrypted at rest like everything else people type (issue 11 item 12): not
+    # sortable in the database, so lists are ordered by name in Python (`by_name`).
+    name = EncryptedTextField(max_length=200)
     services = models.JSONField(default=list)  # codes from supports.referral_needs
-    contact = models.TextField(blank=True, max_length=1000)
+    contact = EncryptedTextField(blank=True, max_length=1000)
     # The agency's approach: True / False / None (unknown, the default).
     requires_exit = models.BooleanField(null=True, default=None)
     requires_faith_participation = models.BooleanField(null=True, default=None)
@@ -26,15 +28,19 @@ class ReferralAgency(BaseModel):
     # Safety services it offers, codes from SAFETY_SERVICES.
     safety_services = models.JSONField(default=list, blank=True)
     vetted_on = models.DateField(null=True, blank=True)
-    vetted_by = models.CharField(max_length=200, blank=True)
-    notes = models.TextField(blank=True, max_length=2000)
+    vetted_by = EncryptedTextField(max_length=200, blank=True)
+    notes = EncryptedTextField(blank=True, max_length=2000)
 
     class Meta:
-        ordering = ["name"]
         verbose_name_plural = "referral agencies"
 
     def __str__(self) -> str:
         return self.name
+
+
+def by_name(agency: ReferralAgency) -> tuple[str, str]:
+    """Sort key for agency lists (names are encrypted, so ordering happens here)."""
+    return (agency.name.casefold(), str(agency.pk))
 
 
 APPROACH_FIELDS = (

@@ -11,7 +11,14 @@ from django.shortcuts import redirect, render
 from accounts.permissions import membership_or_404
 from forms import STEPS_BY_NAME
 
-from .models import ACCESS_FIELDS, APPROACH_FIELDS, EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency
+from .models import (
+    ACCESS_FIELDS,
+    APPROACH_FIELDS,
+    EDITABLE_FIELDS,
+    SAFETY_SERVICES,
+    ReferralAgency,
+    by_name,
+)
 from .selectors import agencies_for, agency_get, caution_lines
 
 SERVICES = [
@@ -69,7 +76,7 @@ def directory(request: HttpRequest) -> HttpResponse:
     membership = membership_or_404(request)
     rows = [
         (a, caution_lines(a, work_topic=True, work_term="sex work"))
-        for a in agencies_for(membership=membership)
+        for a in sorted(agencies_for(membership=membership), key=by_name)
     ]
     form = AgencyForm()
     if request.method == "POST":

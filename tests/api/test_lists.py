@@ -19,6 +19,7 @@ def test_intakes_list_filters_by_client_and_time_and_carries_no_answers(
     alice, alices_client
 ) -> None:
     other = ClientFactory(clinic=alice.clinic, created_by=alice.user)
+    other.care_team.add(alice.user)
     mine = start(alice, alices_client)
     start(alice, other)
     alice.api.put(

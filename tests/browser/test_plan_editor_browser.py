@@ -117,6 +117,7 @@ def test_an_error_is_shown_at_the_field_and_in_a_summary(page, alice, plan) -> N
 
 
 def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alice, bob, plan):
+    plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
     pages = []
     for persona in (alice, bob):
         context = chromium.new_context(base_url=live_server.url, bypass_csp=True)

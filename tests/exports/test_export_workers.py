@@ -42,13 +42,14 @@ def assert_each_plan_once(persona, job_id: str, plans) -> None:
     assert PlanDocument.objects.filter(plan__in=plans).count() == len(plans)
 
 
-def test_a_cold_export_is_rendered_by_every_worker(alice, persona_plan) -> None:
+def test_a_cold_export_is_rendered_by_every_worker(alice, alices_client, persona_plan) -> None:
     from config.celery import app
 
     plans = [persona_plan(n) for n in ("continuing", "leaving", "not_a_topic") * 2]
     app.control.purge()
     workers = [start_worker(slow_render=0.3, name=f"w{i}") for i in range(2)]
     exporter = make_persona(alice.clinic, scopes=["read", "export"])
+    alices_client.care_team.add(exporter.user)  # exports hold only the care team's clients
     try:
         job_id = exporter.api.post("/api/v1/exports/", RANGE, format="json").json()["id"]
         wait_for(lambda: status(job_id) == "ready", timeout=90, what="export ready")
@@ -66,7 +67,7 @@ def test_a_cold_export_is_rendered_by_every_worker(alice, persona_plan) -> None:
 
 
 def test_a_worker_killed_mid_export_leaves_an_export_the_sweepers_finish(
-    alice, persona_plan
+    alice, alices_client, persona_plan
 ) -> None:
     from config.celery import app
 
@@ -74,6 +75,7 @@ def test_a_worker_killed_mid_export_leaves_an_export_the_sweepers_finish(
     app.control.purge()
     first = start_worker(slow_render=2)
     exporter = make_persona(alice.clinic, scopes=["read", "export"])
+    alices_client.care_team.add(exporter.user)  # exports hold only the care team's clients
     job_id = exporter.api.post("/api/v1/exports/", RANGE, format="json").json()["id"]
     wait_for(
         lambda: PlanDocument.objects.filter(status="rendering").exists(),

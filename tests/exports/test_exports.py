@@ -16,26 +16,6 @@ from tests.conftest import make_persona
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def run_inline(monkeypatch):
-    """Every task of the export (start, renders, assembly) runs in this process, in order."""
-    from documents import services as document_services
-
-    monkeypatch.setattr(
-        export_services, "_enqueue", lambda job_id: export_services.export_run(job_id=job_id)
-    )
-    monkeypatch.setattr(
-        document_services,
-        "_enqueue",
-        lambda doc_id: document_services.document_render(document_id=doc_id, worker="test:1"),
-    )
-    monkeypatch.setattr(
-        export_services,
-        "_send",
-        lambda task, job_id: export_services.export_assemble(job_id=job_id),
-    )
-
-
 def zip_of(persona, url: str) -> zipfile.ZipFile:
     response = persona.api.get(url)
     assert response.status_code == 200
@@ -48,6 +28,7 @@ def test_export_zips_every_plan_in_range_with_a_manifest(
 ) -> None:
     plans = [persona_plan(name) for name in ("continuing", "leaving")]
     exporter = make_persona(alice.clinic, scopes=["read", "export"])
+    plans[0].client.care_team.add(exporter.user)  # an export holds what its requester may read
     with django_capture_on_commit_callbacks(execute=True):
         response = exporter.api.post(
             "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"

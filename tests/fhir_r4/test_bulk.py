@@ -33,10 +33,13 @@ def system_api(client, tmp_path, clinic_a) -> APIClient:
 @pytest.fixture
 def plans(alice):
     kind, steps = PERSONAS["not_a_topic"]
-    linked = completed_plan(
-        alice, ClientFactory(clinic=alice.clinic, external_id="E1"), kind, steps
-    )
-    unlinked = completed_plan(alice, ClientFactory(clinic=alice.clinic), kind, steps)
+    clients = [
+        ClientFactory(clinic=alice.clinic, external_id="E1"),
+        ClientFactory(clinic=alice.clinic),
+    ]
+    for client in clients:
+        client.care_team.add(alice.user)  # alice works with both
+    linked, unlinked = (completed_plan(alice, c, kind, steps) for c in clients)
     return linked, unlinked
 
 

@@ -102,6 +102,7 @@ def test_lhc_forms_gives_the_same_response_for_the_same_answers(
     kind, steps = PERSONAS[persona]
     steps = {**steps, "about": {**steps.get("about", {}), "preferred_name": "Sam R."}}
     client = ClientFactory(clinic=alice.clinic)
+    client.care_team.add(alice.user)
     plan = completed_plan(alice, client, kind, steps)
     questionnaire = json.loads(alice.api.get(f"/fhir/Questionnaire/{kind}").content)
     service = json.loads(alice.api.get(f"/fhir/QuestionnaireResponse/{plan.intake_id}").content)

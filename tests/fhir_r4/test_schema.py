@@ -43,6 +43,7 @@ def emitted(alice, charlie, monkeypatch) -> list[dict]:
     paths = ["/fhir/metadata", "/fhir/Questionnaire/individual", "/fhir/Questionnaire/couple"]
     for name, (kind, steps) in PERSONAS.items():
         client = ClientFactory(clinic=alice.clinic, external_id=f"EHR-{name}")
+        client.care_team.add(alice.user)
         plan = completed_plan(alice, client, kind, steps)
         goal = plan.goals.first()
         alice.api.patch(

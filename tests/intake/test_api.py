@@ -196,6 +196,7 @@ def test_complete_drafts_a_plan_with_the_clients_goals_verbatim(alice, intake_id
 
 def test_reflection_is_visible_to_its_author_only(alice, bob, intake_id) -> None:
     note = {"reflection_notes": "I notice I feel protective", "consultation_wanted": True}
+    Intake.objects.get(pk=intake_id).client.care_team.add(bob.user)  # bob may read the intake
     assert put(alice, intake_id, "reflection", note).status_code == 200
     assert alice.api.get(f"/api/v1/intakes/{intake_id}/").json()["answers"]["reflection"] == note
     bobs_view = bob.api.get(f"/api/v1/intakes/{intake_id}/")

@@ -31,6 +31,7 @@ def intake(alice, alices_client):
 
 
 def test_the_text_names_exactly_who_can_read_the_answers(alice, bob, admin_ann, intake) -> None:
+    intake.client.care_team.add(bob.user)  # bob joins the care team; the admin does not
     texts = who_sees_on(alice, f"/intakes/{intake.pk}/step/about/")
     assert len(texts) == 1
     text = texts.pop()
@@ -58,6 +59,7 @@ def test_no_connected_systems_are_claimed_when_there_are_none(alice, intake) -> 
 
 
 def test_clinician_only_pages_say_who_reads_them(alice, bob, intake) -> None:
+    intake.client.care_team.add(bob.user)
     reflection = who_sees_on(alice, f"/intakes/{intake.pk}/private/reflection/")
     assert reflection == {"Only you. It is never printed, exported or shown to anyone else."}
     check = who_sees_on(alice, f"/intakes/{intake.pk}/private/private_check_a/").pop()

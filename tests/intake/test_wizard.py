@@ -211,6 +211,7 @@ def private_url(intake, step: str) -> str:
 
 
 def test_reflection_page_shows_only_the_authors_notes(alice, bob, intake) -> None:
+    intake.client.care_team.add(bob.user)  # bob reads the intake, but not alice's reflection
     browser = signed_in(alice)
     r = browser.post(
         private_url(intake, "reflection"), {"reflection_notes": "alice's private note"}

@@ -69,6 +69,7 @@ def test_edit_goals_with_steps_keeps_goal_ids(alice, plan) -> None:
 
 
 def test_stale_if_match_is_412(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)
     etag = alice.api.get(url(plan))["ETag"]
     assert (
         bob.api.patch(

@@ -41,6 +41,7 @@ def test_patch_without_if_match_is_428_and_changes_nothing(alice, plan) -> None:
 
 
 def test_stale_if_match_is_412_and_changes_nothing(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
     old = etag(alice, plan)
     assert patch(bob, plan, {"safety_plan": "Bob's"}).status_code == 200
     response = alice.api.patch(

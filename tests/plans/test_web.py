@@ -205,6 +205,7 @@ def test_edit_and_agreement_in_one_save_agree_to_the_edited_text(alice, plan) ->
 
 
 def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
     first, second = signed_in(alice), signed_in(bob)
     form_a, form_b = shown_form(first, plan), shown_form(second, plan)
     assert save(first, plan, form_a, safety_plan="Alice's plan").status_code == 302
@@ -265,6 +266,7 @@ def test_the_clients_own_words_never_block_the_pdf(alice, plan, monkeypatch) -> 
 
 
 def test_consultation_flag_shows_on_the_authors_dashboard_only(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)
     Reflection.objects.create(
         intake=plan.intake, author=alice.user, notes="x", consultation_wanted=True
     )

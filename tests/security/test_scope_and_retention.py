@@ -69,3 +69,19 @@ def test_retention_zero_keeps_everything(alice, settings) -> None:
     Client.objects.update(updated_at=timezone.now() - timedelta(days=9999))
     assert retention_purge() == 0
     assert Client.objects.count() == 1
+
+
+def test_the_plan_preview_needs_the_export_scope_like_the_pdf(alice, persona_plan) -> None:
+    from tests.conftest import make_persona
+
+    plan = persona_plan("continuing")
+    reader = make_persona(alice.clinic, scopes=["read"])
+    exporter = make_persona(alice.clinic, scopes=["read", "export"])
+    for persona in (reader, exporter):
+        plan.client.care_team.add(persona.user)
+    assert reader.api.get(f"/api/v1/plans/{plan.pk}/").status_code == 200
+    assert reader.api.get(f"/api/v1/plans/{plan.pk}/preview").status_code == 403
+    assert exporter.api.get(f"/api/v1/plans/{plan.pk}/preview").status_code == 200
+    browser = Browser()
+    browser.force_login(alice.user)
+    assert browser.get(f"/api/v1/plans/{plan.pk}/preview").status_code == 200

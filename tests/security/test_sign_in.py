@@ -8,6 +8,7 @@ from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts.middleware import LAST_SEEN, SIGNED_IN_AT
+from accounts.services import enrolment_code_issue
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "correct horse battery"
@@ -45,10 +46,12 @@ def test_a_correct_sign_in_works(alice) -> None:
 def test_a_clinic_that_requires_two_factor_gets_set_up_then_verified(alice) -> None:
     alice.clinic.require_two_factor = True
     alice.clinic.save()
+    code = enrolment_code_issue(membership=alice.membership)
     browser = Browser()
     sign_in(browser, alice.user.username)
     response = browser.get("/")
     assert response.url == "/account/two-factor/"
+    browser.post("/account/two-factor/", {"enrolment_code": code})
     page = browser.get("/account/two-factor/").content.decode()
     assert "Scan this code" in page
     device = TOTPDevice.objects.get(user=alice.user)

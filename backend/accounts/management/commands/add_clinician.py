@@ -3,7 +3,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from accounts.services import clinician_create
+from accounts.services import clinician_create, enrolment_code_issue
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            _, password = clinician_create(
+            user, password = clinician_create(
                 clinic_name=options["clinic"], username=options["username"], admin=options["admin"]
             )
         except ValueError as exc:
@@ -24,3 +24,9 @@ class Command(BaseCommand):
         self.stdout.write(f"Created {options['username']} in {options['clinic']}.")
         self.stdout.write(f"PASSWORD={password}")
         self.stdout.write("This password is shown once; ask them to change it at first sign-in.")
+        code = enrolment_code_issue(membership=user.membership)  # type: ignore[attr-defined]
+        self.stdout.write(f"ENROLMENT_CODE={code}")
+        self.stdout.write(
+            "Give this code separately from the password: it is needed once, within 7 days, to "
+            "set up two-step sign-in in a clinic that requires it."
+        )

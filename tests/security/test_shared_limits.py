@@ -1,0 +1,91 @@
+"""Issue 11 items 10 and 11: rate limits live in a cache every process shares, and failed
+sign-ins are limited per address across usernames."""
+
+import subprocess
+import sys
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from django.test import Client as Browser
+
+from tests.conftest import BACKEND, REPO, make_persona
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery"
+
+
+def test_the_cache_is_shared_across_processes() -> None:
+    backend = settings.CACHES["default"]["BACKEND"]
+    assert backend in (
+        "django.core.cache.backends.db.DatabaseCache",
+        "django.core.cache.backends.redis.RedisCache",
+    )
+    assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
+
+
+def test_rate_limit_counts_are_seen_by_another_process(transactional_db, alice) -> None:
+    """A request counted here is visible to a separate Python process (as another gunicorn
+    worker would be), so the limit holds across workers."""
+    from rest_framework.throttling import UserRateThrottle
+
+    throttle = UserRateThrottle()
+    key = throttle.cache_format % {"scope": "user", "ident": alice.user.pk}
+    cache.delete(key)
+    assert alice.api.get("/api/v1/me").status_code == 200
+    from django.db import connection
+
+    env_code = (
+        "import os,django;"
+        "os.environ['DJANGO_SETTINGS_MODULE']='config.settings_test';"
+        f"os.environ['WORKER_DATABASE_NAME']={str(connection.settings_dict['NAME'])!r};"
+        "django.setup();"
+        "from django.core.cache import cache;"
+        f"print(len(cache.get({key!r}) or []))"
+    )
+    import os
+
+    out = subprocess.run(
+        [sys.executable, "-c", env_code],
+        cwd=BACKEND,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(BACKEND), str(REPO)])},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
+    assert out.stdout.strip().splitlines()[-1] == "1"
+
+
+def test_the_api_rate_limit_refuses_past_the_rate(alice, settings) -> None:
+    from rest_framework.throttling import UserRateThrottle
+
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK}
+    UserRateThrottle.THROTTLE_RATES = {"user": "3/min"}
+    try:
+        cache.delete(f"throttle_user_{alice.user.pk}")
+        codes = [alice.api.get("/api/v1/me").status_code for _ in range(4)]
+    finally:
+        UserRateThrottle.THROTTLE_RATES = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]
+    assert codes == [200, 200, 200, 429]
+
+
+def test_password_spraying_from_one_address_is_stopped(alice, settings) -> None:
+    settings.LOGIN_ADDRESS_FAILURE_LIMIT = 6
+    # Many usernames, two tries each: no single username reaches the per-user lockout of 5.
+    others = [make_persona(alice.clinic) for _ in range(3)]
+    browser = Browser()
+    for persona in others:
+        for _ in range(2):
+            response = browser.post(
+                "/login/", {"username": persona.user.username, "password": "Spring2026!"}
+            )
+            assert response.status_code == 200
+    # Now even the right password for a fresh username is refused from this address...
+    refused = browser.post("/login/", {"username": alice.user.username, "password": PASSWORD})
+    assert refused.status_code == 429
+    assert "_auth_user_id" not in browser.session
+    # ...while another address signs in normally.
+    elsewhere = Browser(REMOTE_ADDR="10.9.8.7")
+    ok = elsewhere.post("/login/", {"username": alice.user.username, "password": PASSWORD})
+    assert ok.status_code == 302

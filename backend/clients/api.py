@@ -9,7 +9,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_record
+from audit.services import audit_read
 from common.api import caller, caller_membership
 from common.serializers import StrictCharField
 
@@ -50,7 +50,7 @@ class ClientListCreate(generics.ListCreateAPIView):
         response = super().list(request, *args, **kwargs)
         membership, actor = caller(request)
         # One event per page read, naming the clients on it (ids only).
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=membership.clinic_id,
             action="list",
@@ -77,7 +77,7 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
         _, actor = caller(request)
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=client.clinic_id,
             action="read",

@@ -54,6 +54,9 @@ for _key in FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)."
         ) from None
+# Keys the audit chain (HMAC-SHA256). Kept out of the database, so the database alone cannot
+# rewrite the trail; in the services mode without it, start-up names it.
+AUDIT_KEY = _secret("AUDIT_KEY", ".audit_key", new_secret_key)
 
 ALLOWED_HOSTS = [h.strip() for h in env_str("ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")]
 CSRF_TRUSTED_ORIGINS = [o.strip() for o in env_str("CSRF_TRUSTED_ORIGINS").split(",") if o.strip()]
@@ -100,6 +103,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.NoStoreMiddleware",
     "audit.context.RequestIdMiddleware",
+    "audit.middleware.ReadAuditMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
@@ -301,6 +305,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
+    # Chain the reads appended since the last change (they are written without a lock).
+    "seal-audit-chains": {"task": "audit.tasks.seal_audit_chains", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3

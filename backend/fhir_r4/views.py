@@ -8,7 +8,7 @@ from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.services import audit_read
 from clients.selectors import clinical_scope
 from common.api import caller
 from common.selectors import get_or_404
@@ -54,7 +54,7 @@ class FhirView(APIView):
 
 def _audit(request: Request, obj: Any, client_id: Any) -> None:
     membership, actor = caller(request)
-    audit_record(
+    audit_read(
         actor=actor,
         clinic_id=membership.clinic_id,
         action="read",

@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.services import audit_read
 from clients.models import Client
 from common.api import caller
 from common.errors import Conflict
@@ -95,7 +95,7 @@ class IntakeDetail(APIView):
     def get(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=intake.clinic_id,
             action="read",

@@ -19,7 +19,7 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
-from audit.services import audit_record
+from audit.services import audit_read
 from forms import STEPS, Step, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 
@@ -98,7 +98,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return TemplateView.dispatch(self, request, *args, **kwargs)
 
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        audit_record(
+        audit_read(
             actor=self.actor,
             clinic_id=self.intake.clinic_id,
             action="read",

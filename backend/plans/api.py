@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.services import audit_read
 from common.api import caller
 from common.errors import PreconditionFailed
 from common.serializers import StrictCharField
@@ -100,7 +100,7 @@ class PlanDetail(APIView):
     def get(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_record(
+        audit_read(
             actor=actor, clinic_id=plan.clinic_id, action="read", obj=plan, client_id=plan.client_id
         )
         return _plan_response(plan)
@@ -132,7 +132,7 @@ class PlanPreview(APIView):
     def get(self, request: Request, pk: str) -> HttpResponse:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=plan.clinic_id,
             action="read",

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
-from audit.services import audit_record
+from audit.services import audit_read, audit_record
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
 from documents.selectors import document_get
@@ -76,7 +76,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             if all(r["agency"] in known for r in wanted):
                 changes = {"referrals": [{**r, "agency": known[r["agency"]]} for r in wanted]}
     elif request.method == "GET":
-        audit_record(
+        audit_read(
             actor=membership.user,
             clinic_id=plan.clinic_id,
             action="read",

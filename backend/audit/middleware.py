@@ -2,10 +2,11 @@
 succeeded. Selectors register the reads (`audit.services.audit_read`), so no view can forget."""
 
 from collections.abc import Callable
+from typing import Any
 
 from django.http import HttpRequest, HttpResponse
 
-from .context import pending_reads
+from .context import pending_reads, read_view
 from .models import AuditEvent
 from .services import audit_append
 
@@ -17,12 +18,20 @@ class ReadAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         reads: list[AuditEvent] = []
         token = pending_reads.set(reads)
+        view_token = read_view.set("")
         try:
             response = self.get_response(request)
         finally:
             pending_reads.reset(token)
+            read_view.reset(view_token)
         # A failed request showed nothing (404 for another clinic's object, 409 before a PDF
         # is ready...); a successful one showed everything its selectors read.
         if response.status_code < 400:
             audit_append(reads)
         return response
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
+    ) -> None:
+        match = request.resolver_match
+        read_view.set((match.view_name if match else "") or "")

@@ -8,15 +8,17 @@ periodic task and from `manage.py audit_verify`.
 
 import logging
 import uuid
+from collections.abc import Iterable
 from datetime import UTC
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import User
 from django.db import models, transaction
 from django.utils import timezone
 
 from .chain import canonical_detail, event_mac, head_mac, link_hash
-from .context import pending_reads, request_id_var
+from .context import pending_reads, read_view, request_id_var
 from .models import AuditChainHead, AuditEvent
 
 logger = logging.getLogger("audit.anchor")
@@ -95,9 +97,37 @@ def audit_record(
     return event
 
 
+@transaction.atomic
+def audit_record_per_client(
+    *,
+    actor_id: int | None,
+    clinic_id: uuid.UUID,
+    action: str,
+    obj: models.Model,
+    clients: dict[uuid.UUID, dict[str, Any]],
+) -> None:
+    """One event per client touched by one action (an export names each client whose plans
+    left), so that filtering the audit by client finds it; appended together, sealed once."""
+    audit_append(
+        [
+            audit_event_build(
+                actor_id=actor_id,
+                clinic_id=clinic_id,
+                action=action,
+                obj=obj,
+                client_id=client_id,
+                detail=detail,
+            )
+            for client_id, detail in clients.items()
+        ]
+    )
+    audit_seal(clinic_id=clinic_id)
+
+
 def audit_read(
     *,
-    actor: User | None,
+    actor: User | None = None,
+    actor_id: int | None = None,
     clinic_id: uuid.UUID,
     obj: models.Model,
     client_id: uuid.UUID | None = None,
@@ -106,8 +136,10 @@ def audit_read(
 ) -> None:
     """A read. Inside a request it waits for the response (and is dropped if the request
     fails); elsewhere it is appended at once. Either way it takes no lock."""
+    if read_view.get():
+        detail.setdefault("via", read_view.get())
     event = audit_event_build(
-        actor_id=actor.pk if actor is not None else None,
+        actor_id=actor.pk if actor is not None else actor_id,
         clinic_id=clinic_id,
         action=action,
         obj=obj,
@@ -119,6 +151,52 @@ def audit_read(
         audit_append([event])
     else:
         pending.append(event)
+
+
+def audit_read_by(
+    *,
+    membership: Any,
+    obj: models.Model,
+    client_id: uuid.UUID | None,
+    action: str = "read",
+    **detail: Any,
+) -> None:
+    """A read by a clinic member, as the selectors register it."""
+    audit_read(
+        actor_id=membership.user_id,
+        clinic_id=membership.clinic_id,
+        obj=obj,
+        client_id=client_id,
+        action=action,
+        **detail,
+    )
+
+
+def client_linked(model: type[models.Model]) -> bool:
+    """Rows of this model show a client (the client itself, or something of theirs)."""
+    if model._meta.label == "audit.AuditEvent":  # ids of events, read by admins
+        return False
+    if model._meta.label == "clients.Client":
+        return True
+    return any(f.name == "client" or f.attname == "client_id" for f in model._meta.concrete_fields)
+
+
+def audit_listed(*, membership: Any, rows: Iterable[models.Model], **detail: Any) -> None:
+    """One event per list shown, naming the clients on it (ids only)."""
+    clients: list[str] = []
+    for row in rows:
+        cid = row.pk if row._meta.label == "clients.Client" else getattr(row, "client_id", None)
+        if cid is not None and str(cid) not in clients:
+            clients.append(str(cid))
+    clinic = apps.get_model("accounts", "Clinic")(pk=membership.clinic_id)  # no query
+    audit_read(
+        actor_id=membership.user_id,
+        clinic_id=membership.clinic_id,
+        obj=clinic,
+        action="list",
+        clients=clients,
+        **detail,
+    )
 
 
 def audit_seal(*, clinic_id: uuid.UUID, limit: int | None = None) -> int:

@@ -9,7 +9,6 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_read
 from common.api import caller, caller_membership
 from common.serializers import StrictCharField
 
@@ -46,19 +45,6 @@ class ClientListCreate(generics.ListCreateAPIView):
                 )
         return client_list(membership=caller_membership(self.request), updated_since=since)
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)
-        membership, actor = caller(request)
-        # One event per page read, naming the clients on it (ids only).
-        audit_read(
-            actor=actor,
-            clinic_id=membership.clinic_id,
-            action="list",
-            obj=membership.clinic,
-            clients=[row["id"] for row in response.data.get("results", [])],
-        )
-        return response
-
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -76,14 +62,6 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
-        _, actor = caller(request)
-        audit_read(
-            actor=actor,
-            clinic_id=client.clinic_id,
-            action="read",
-            obj=client,
-            client_id=client.pk,
-        )
         return Response(ClientSerializer(client).data)
 
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:

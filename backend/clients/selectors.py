@@ -6,6 +6,7 @@ from datetime import datetime
 from django.db.models import Q, QuerySet
 
 from accounts.models import Membership
+from audit.services import audit_read_by
 from common.selectors import get_or_404
 
 from .models import Client
@@ -21,7 +22,9 @@ def client_list(
 
 
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
-    return get_or_404(Client.objects.filter(clinic_id=membership.clinic_id), client_id)
+    client = get_or_404(Client.objects.filter(clinic_id=membership.clinic_id), client_id)
+    audit_read_by(membership=membership, obj=client, client_id=client.pk)
+    return client
 
 
 def clinical_scope(*, membership: Membership, client_field: str = "client") -> Q:

@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.services import audit_read
 from common.api import caller
 from common.errors import Conflict
 from plans.selectors import plan_get
@@ -71,7 +71,7 @@ class DocumentPdf(APIView):
         if document.status != DocStatus.READY:
             raise Conflict(f"The document is {document.status}; the PDF is not ready.")
         _, actor = caller(request)
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=document.clinic_id,
             action="export",

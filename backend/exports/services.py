@@ -7,6 +7,7 @@ import json
 import logging
 import zipfile
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -16,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
-from audit.services import audit_record
+from audit.services import audit_read, audit_record, audit_record_per_client
 from common.crypto import fernet
 from documents.models import DocStatus, PlanDocument
 from documents.services import content_key, document_pdf, document_render, worker_identity
@@ -113,6 +114,7 @@ def export_run(*, job_id: str) -> str:
     ExportJob.objects.filter(pk=job_id).update(total=plans.count())
     buffer = io.BytesIO()
     manifest = []
+    exported: dict[Any, dict[str, Any]] = {}
     try:
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             for done, plan in enumerate(plans.iterator(chunk_size=50), start=1):
@@ -127,6 +129,9 @@ def export_run(*, job_id: str) -> str:
                         "document": str(document.pk),
                         "sha256": document.sha256,
                     }
+                )
+                exported.setdefault(plan.client_id, {"plans": []})["plans"].append(
+                    f"{plan.pk}:v{plan.version}"
                 )
                 ExportJob.objects.filter(pk=job_id).update(done=done)
             archive.writestr(
@@ -153,9 +158,30 @@ def export_run(*, job_id: str) -> str:
         default_storage.delete(name)
     default_storage.save(name, ContentFile(fernet().encrypt(data)))
     ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.READY, file=name, size=len(data))
+    audit_record_per_client(
+        actor_id=job.requested_by_id,
+        clinic_id=job.clinic_id,
+        action="export",
+        obj=job,
+        clients=exported,
+    )
     return ExportStatus.READY
 
 
 def export_zip(job: ExportJob) -> bytes:
+    """The zip, for its requester: every download is audited, once per client in it."""
     with default_storage.open(job.file, "rb") as handle:
-        return fernet().decrypt(handle.read())
+        data = fernet().decrypt(handle.read())
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        plan_ids = [p["plan"] for p in json.loads(archive.read("manifest.json"))["plans"]]
+    clients = TreatmentPlan.objects.filter(pk__in=plan_ids).values_list("client_id", flat=True)
+    for client_id in [None, *sorted(set(clients), key=str)]:
+        audit_read(
+            actor_id=job.requested_by_id,
+            clinic_id=job.clinic_id,
+            obj=job,
+            client_id=client_id,
+            action="export",
+            download=True,
+        )
+    return data

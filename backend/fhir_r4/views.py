@@ -8,17 +8,13 @@ from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from audit.services import audit_read
-from clients.selectors import clinical_scope
 from common.api import caller
-from common.selectors import get_or_404
 from documents.models import DocStatus, PlanDocument
 from documents.selectors import document_get
 from documents.services import document_pdf
 from forms import KINDS
 from intake.selectors import intake_get
-from plans.models import PlanGoal
-from plans.selectors import plan_get
+from plans.selectors import goal_get, plan_get
 
 from . import mapping
 
@@ -52,18 +48,6 @@ class FhirView(APIView):
             return _not_found()
 
 
-def _audit(request: Request, obj: Any, client_id: Any) -> None:
-    membership, actor = caller(request)
-    audit_read(
-        actor=actor,
-        clinic_id=membership.clinic_id,
-        action="read",
-        obj=obj,
-        client_id=client_id,
-        format="fhir",
-    )
-
-
 class QuestionnaireView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         if pk not in KINDS:
@@ -74,35 +58,24 @@ class QuestionnaireView(FhirView):
 class QuestionnaireResponseView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         intake = intake_get(membership=caller(request)[0], intake_id=pk)
-        _audit(request, intake, intake.client_id)
         return mapping.questionnaire_response(intake)
 
 
 class ConsentView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         intake = intake_get(membership=caller(request)[0], intake_id=pk)
-        _audit(request, intake, intake.client_id)
         return mapping.consent(intake)
 
 
 class CarePlanView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         plan = plan_get(membership=caller(request)[0], plan_id=pk)
-        _audit(request, plan, plan.client_id)
         return mapping.care_plan(plan)
 
 
 class GoalView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
-        membership, _ = caller(request)
-        goal = get_or_404(
-            PlanGoal.objects.select_related("plan").filter(
-                clinical_scope(membership=membership, client_field="plan__client"),
-                plan__clinic_id=membership.clinic_id,
-            ),
-            pk,
-        )
-        _audit(request, goal, goal.plan.client_id)
+        goal = goal_get(membership=caller(request)[0], goal_id=pk)
         return mapping.goal(goal, goal.plan)
 
 
@@ -110,7 +83,6 @@ class DocumentReferenceView(FhirView):
     def build(self, request: Request, pk: str) -> Any:
         membership, _ = caller(request)
         document = document_get(membership=membership, document_id=pk)
-        _audit(request, document, document.plan.client_id)
         ready = document.status == DocStatus.READY
         replaces = list(
             PlanDocument.objects.filter(

@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_read
 from clients.models import Client
 from common.api import caller
 from common.errors import Conflict
@@ -93,15 +92,8 @@ class IntakeCreate(APIView):
 class IntakeDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
-        audit_read(
-            actor=actor,
-            clinic_id=intake.clinic_id,
-            action="read",
-            obj=intake,
-            client_id=intake.client_id,
-        )
         return Response(intake_representation(intake, request.user))
 
 

@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from accounts.permissions import membership_or_404
+from audit.services import audit_listed
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import client_get, client_list
 from clients.services import client_create, client_erase
@@ -51,14 +52,19 @@ class StartIntakeForm(forms.Form):
 def home(request: HttpRequest) -> HttpResponse:
     membership = membership_or_404(request)
     clients = list(client_list(membership=membership).order_by("-created_at")[:100])
+    in_progress = list(
+        intake_in_progress(membership=membership)
+        .select_related("client")
+        .order_by("-updated_at")[:50]
+    )
+    plans = list(
+        plans_for(membership=membership).select_related("client").order_by("-updated_at")[:50]
+    )
+    audit_listed(membership=membership, rows=[*clients, *in_progress, *plans])
     context = {
         "clients": clients,
-        "in_progress": intake_in_progress(membership=membership)
-        .select_related("client")
-        .order_by("-updated_at")[:50],
-        "plans": plans_for(membership=membership)
-        .select_related("client")
-        .order_by("-updated_at")[:50],
+        "in_progress": in_progress,
+        "plans": plans,
         "start_form": StartIntakeForm(),
         # Guideline 10: the clinician's own prompts, shown to them alone.
         "consultation": Reflection.objects.filter(

@@ -19,7 +19,6 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
-from audit.services import audit_read
 from forms import STEPS, Step, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 
@@ -98,14 +97,6 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         return TemplateView.dispatch(self, request, *args, **kwargs)
 
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        audit_read(
-            actor=self.actor,
-            clinic_id=self.intake.clinic_id,
-            action="read",
-            obj=self.intake,
-            client_id=self.intake.client_id,
-            step=kwargs.get("step"),
-        )
         return super().get(*args, **kwargs)
 
     def get_step_url(self, step: str) -> str:

@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_read
 from common.api import caller
 from common.errors import PreconditionFailed
 from common.serializers import StrictCharField
@@ -98,11 +97,8 @@ def _plan_response(plan: Any, status: int = 200) -> Response:
 class PlanDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_read(
-            actor=actor, clinic_id=plan.clinic_id, action="read", obj=plan, client_id=plan.client_id
-        )
         return _plan_response(plan)
 
     @extend_schema(request=PlanPatchSerializer, responses=OpenApiTypes.OBJECT)
@@ -130,16 +126,8 @@ class PlanDetail(APIView):
 class PlanPreview(APIView):
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, pk: str) -> HttpResponse:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_read(
-            actor=actor,
-            clinic_id=plan.clinic_id,
-            action="read",
-            obj=plan,
-            client_id=plan.client_id,
-            view="preview",
-        )
         response = HttpResponse(plan_html(plan), content_type="text/html; charset=utf-8")
         # The preview is shown inside the plan page only; it runs no script of any kind.
         response["Content-Security-Policy"] = (

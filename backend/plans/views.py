@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
-from audit.services import audit_read, audit_record
+from audit.services import audit_read
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
 from documents.selectors import document_get
@@ -75,14 +75,6 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
             wanted = _referral_changes(referrals)
             if all(r["agency"] in known for r in wanted):
                 changes = {"referrals": [{**r, "agency": known[r["agency"]]} for r in wanted]}
-    elif request.method == "GET":
-        audit_read(
-            actor=membership.user,
-            clinic_id=plan.clinic_id,
-            action="read",
-            obj=plan,
-            client_id=plan.client_id,
-        )
     if changes is not None:
         plan_update(plan=plan, actor=membership.user, changes=changes)
         messages.success(request, "Saved.")
@@ -131,7 +123,7 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     document = document_get(membership=membership, document_id=document_id, ready=True)
-    audit_record(
+    audit_read(
         actor=membership.user,
         clinic_id=document.clinic_id,
         action="export",

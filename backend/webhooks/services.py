@@ -18,8 +18,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+
+from audit.services import audit_record
 
 from .models import EVENTS, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -56,12 +59,16 @@ def check_endpoint_url(url: str) -> None:
 
 
 def endpoint_create(
-    *, clinic_id: uuid.UUID, url: str, events: list[str]
+    *, clinic_id: uuid.UUID, url: str, events: list[str], actor: User | None = None
 ) -> tuple[WebhookEndpoint, str]:
     check_endpoint_url(url)
     secret = secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint.objects.create(
         clinic_id=clinic_id, url=url, secret=secret, events=sorted(set(events))
+    )
+    # Client events will leave for this address: who added it is part of the record.
+    audit_record(
+        actor=actor, clinic_id=clinic_id, action="create", obj=endpoint, events=endpoint.events
     )
     return endpoint, secret
 

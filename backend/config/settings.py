@@ -315,13 +315,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No library may log client text (common/logs.py): its loggers at ERROR, and a filter.
+    "filters": {"library_text": {"()": "common.logs.RedactLibraryText"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["library_text"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django logs the request path of 4xx/5xx; paths carry only ids, never client text.
         "django.request": {"level": "ERROR"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
+        # WeasyPrint logs each character its fonts lack: the client's words, one per line.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
+        "pydyf": {"level": "ERROR"},
     },
 }
 

@@ -42,7 +42,7 @@ def chain(alice, alices_client) -> list[AuditEvent]:
 def test_intact_chain_exits_0(chain, charlie) -> None:
     code, out = verify()
     assert code == 0, out
-    assert f"clinic {chain[0].clinic_id}: intact (6 events)" in out
+    assert f"clinic {chain[0].clinic_id}: intact (6 events, head {chain[-1].hash})" in out
 
 
 def test_edited_event_exits_1_naming_it(chain) -> None:

@@ -23,13 +23,14 @@ class Command(BaseCommand):
             audit_seal(clinic_id=clinic_id)
             problems = audit_chain_problems(clinic_id=clinic_id)
             head = AuditChainHead.objects.filter(clinic_id=clinic_id).first()
-            count = head.seq if head else 0
+            count, last = (head.seq, head.hash) if head else (0, "")
             if problems:
                 broken += 1
                 for problem in problems:
                     self.stdout.write(f"clinic {clinic_id}: BROKEN: {problem}")
             else:
-                self.stdout.write(f"clinic {clinic_id}: intact ({count} events)")
+                # The head hash, to compare with the last anchor logged outside the database.
+                self.stdout.write(f"clinic {clinic_id}: intact ({count} events, head {last})")
         if broken:
             raise CommandError(f"{broken} audit chain(s) broken.", returncode=1)
         self.stdout.write(f"All {len(clinic_ids)} audit chains intact.")

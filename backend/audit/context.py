@@ -12,8 +12,10 @@ if TYPE_CHECKING:
     from .models import AuditEvent
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="")
-# The URL name of the view being served, so a read says where it was shown.
-read_view: contextvars.ContextVar[str] = contextvars.ContextVar("read_view", default="")
+# Where a read was shown: the URL name of the view, and the step for wizard pages (a code).
+read_view: contextvars.ContextVar[dict[str, str] | None] = contextvars.ContextVar(
+    "read_view", default=None
+)
 # None outside a request: reads are then written at once.
 pending_reads: contextvars.ContextVar[list["AuditEvent"] | None] = contextvars.ContextVar(
     "pending_reads", default=None

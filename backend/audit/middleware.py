@@ -18,7 +18,7 @@ class ReadAuditMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         reads: list[AuditEvent] = []
         token = pending_reads.set(reads)
-        view_token = read_view.set("")
+        view_token = read_view.set({})
         try:
             response = self.get_response(request)
         finally:
@@ -34,4 +34,7 @@ class ReadAuditMiddleware:
         self, request: HttpRequest, view_func: Callable[..., Any], args: Any, kwargs: Any
     ) -> None:
         match = request.resolver_match
-        read_view.set((match.view_name if match else "") or "")
+        where = {"via": match.view_name} if match and match.view_name else {}
+        if isinstance(kwargs.get("step"), str):
+            where["step"] = kwargs["step"][:40]
+        read_view.set(where)

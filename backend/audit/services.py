@@ -136,8 +136,8 @@ def audit_read(
 ) -> None:
     """A read. Inside a request it waits for the response (and is dropped if the request
     fails); elsewhere it is appended at once. Either way it takes no lock."""
-    if read_view.get():
-        detail.setdefault("via", read_view.get())
+    for key, value in (read_view.get() or {}).items():
+        detail.setdefault(key, value)
     event = audit_event_build(
         actor_id=actor.pk if actor is not None else actor_id,
         clinic_id=clinic_id,

@@ -96,9 +96,6 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         self.steps = StepsHelper(self)
         return TemplateView.dispatch(self, request, *args, **kwargs)
 
-    def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        return super().get(*args, **kwargs)
-
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
 

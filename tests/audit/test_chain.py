@@ -159,6 +159,15 @@ def test_reads_are_sealed_by_the_next_change_the_periodic_task_and_verify(
     assert AuditEvent.objects.filter(clinic_id=alice.clinic.pk).count() == 4
 
 
+def test_sealing_is_scheduled(settings) -> None:
+    from config.celery import app
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "audit.tasks.seal_audit_chains" in tasks
+    app.loader.import_default_modules()
+    assert "audit.tasks.seal_audit_chains" in app.tasks
+
+
 def test_a_failed_request_records_no_read(alice, charlie, alices_client) -> None:
     assert charlie.api.get(f"/api/v1/clients/{alices_client.pk}/").status_code == 404
     assert not AuditEvent.objects.filter(action="read").exists()

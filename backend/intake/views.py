@@ -60,16 +60,22 @@ def home(request: HttpRequest) -> HttpResponse:
     plans = list(
         plans_for(membership=membership).select_related("client").order_by("-updated_at")[:50]
     )
-    audit_listed(membership=membership, rows=[*clients, *in_progress, *plans])
+    # Guideline 10: the clinician's own prompts, shown to them alone.
+    consultation = list(
+        Reflection.objects.filter(author=membership.user, consultation_wanted=True).select_related(
+            "intake__client"
+        )
+    )
+    audit_listed(
+        membership=membership,
+        rows=[*clients, *in_progress, *plans, *(r.intake for r in consultation)],
+    )
     context = {
         "clients": clients,
         "in_progress": in_progress,
         "plans": plans,
         "start_form": StartIntakeForm(),
-        # Guideline 10: the clinician's own prompts, shown to them alone.
-        "consultation": Reflection.objects.filter(
-            author=membership.user, consultation_wanted=True
-        ).select_related("intake__client"),
+        "consultation": consultation,
         "wording_prompts": consultation_prompts(user=membership.user),
     }
     return render(request, "intake/home.html", context)

@@ -341,3 +341,40 @@ def persona_plan(alice: Persona, alices_client: Client):
         return completed_plan(alice, alices_client, kind, steps)
 
     return build
+
+
+@pytest.fixture
+def run_inline(monkeypatch):
+    """Every task of the export (start, renders, assembly) runs in this process, in order."""
+    from exports import services as export_services
+
+    from documents import services as document_services
+
+    monkeypatch.setattr(
+        export_services, "_enqueue", lambda job_id: export_services.export_run(job_id=job_id)
+    )
+    monkeypatch.setattr(
+        document_services,
+        "_enqueue",
+        lambda doc_id: document_services.document_render(document_id=doc_id, worker="test:1"),
+    )
+    monkeypatch.setattr(
+        export_services,
+        "_send",
+        lambda task, job_id: export_services.export_assemble(job_id=job_id),
+    )
+
+
+def run_export_now(job_id: str) -> None:
+    """Run an export to the end in this process: start, every render, the assembly."""
+    from exports import services as export_services
+    from exports.models import ExportItem
+
+    from documents.services import document_render
+
+    export_services.export_run(job_id=job_id)
+    for item in ExportItem.objects.filter(job_id=job_id).select_related("document"):
+        if item.document and item.document.status != "ready":
+            document_render(document_id=str(item.document_id), worker="test:1")
+    export_services.export_progress(job_id=job_id)
+    export_services.export_assemble(job_id=job_id)

@@ -9,7 +9,6 @@ from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from audit.services import audit_record
 from common.api import caller, caller_membership, datetime_param
 from common.serializers import StrictCharField
 
@@ -83,19 +82,6 @@ class ClientListCreate(generics.ListCreateAPIView):
             external_id=external_id,
         )
 
-    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        response = super().list(request, *args, **kwargs)
-        membership, actor = caller(request)
-        # One event per page read, naming the clients on it (ids only).
-        audit_record(
-            actor=actor,
-            clinic_id=membership.clinic_id,
-            action="list",
-            obj=membership.clinic,
-            clients=[row["id"] for row in response.data.get("results", [])],
-        )
-        return response
-
     @transaction.atomic
     def create(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         serializer = self.get_serializer(data=request.data)
@@ -129,14 +115,6 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
 
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         client = self.get_object()
-        _, actor = caller(request)
-        audit_record(
-            actor=actor,
-            clinic_id=client.clinic_id,
-            action="read",
-            obj=client,
-            client_id=client.pk,
-        )
         return Response(ClientSerializer(client).data)
 
     @transaction.atomic

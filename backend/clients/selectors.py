@@ -9,6 +9,7 @@ from datetime import datetime
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
+from audit.services import audit_read_by
 from common.crypto import keyed_hashes
 from common.selectors import get_or_404
 
@@ -34,7 +35,9 @@ def client_list(
 
 
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
-    return get_or_404(client_list(membership=membership), client_id)
+    client = get_or_404(client_list(membership=membership), client_id)
+    audit_read_by(membership=membership, obj=client, client_id=client.pk)
+    return client
 
 
 def care_team_clients(*, membership: Membership) -> QuerySet[Client]:

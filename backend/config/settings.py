@@ -54,6 +54,9 @@ for _key in FIELD_ENCRYPTION_KEYS:
         raise ImproperlyConfigured(
             "FIELD_ENCRYPTION_KEYS must be comma-separated Fernet keys (32 url-safe base64 bytes)."
         ) from None
+# Keys the audit chain (HMAC-SHA256). Kept out of the database, so the database alone cannot
+# rewrite the trail; in the services mode without it, start-up names it.
+AUDIT_KEY = _secret("AUDIT_KEY", ".audit_key", new_secret_key)
 
 # How the outside world reaches this service (webhook links, the OpenAPI `servers` block).
 PUBLIC_BASE_URL = env_str("PUBLIC_BASE_URL", f"http://127.0.0.1:{PORT}").rstrip("/")
@@ -103,6 +106,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "common.middleware.NoStoreMiddleware",
     "audit.context.RequestIdMiddleware",
+    "audit.middleware.ReadAuditMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns lockouts into a response.
     "axes.middleware.AxesMiddleware",
@@ -372,6 +376,8 @@ CELERY_BEAT_SCHEDULE = {
     # half-assembled, by a dead process or a lost message.
     "sweep-webhooks": {"task": "webhooks.tasks.sweep_webhooks", "schedule": 60.0},
     "sweep-exports": {"task": "exports.tasks.sweep_exports", "schedule": 60.0},
+    # Chain the reads appended since the last change (they are written without a lock).
+    "seal-audit-chains": {"task": "audit.tasks.seal_audit_chains", "schedule": 30.0},
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3
@@ -380,13 +386,23 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # No library may log client text (common/logs.py): its loggers at ERROR, and a filter.
+    "filters": {"library_text": {"()": "common.logs.RedactLibraryText"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["library_text"],
+        }
+    },
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {
         # Django logs the request path of 4xx/5xx; paths carry only ids, never client text.
         "django.request": {"level": "ERROR"},
-        "weasyprint": {"level": "WARNING"},
-        "fontTools": {"level": "WARNING"},
+        # WeasyPrint logs each character its fonts lack: the client's words, one per line.
+        "weasyprint": {"level": "ERROR"},
+        "fontTools": {"level": "ERROR"},
+        "pydyf": {"level": "ERROR"},
     },
 }
 

@@ -9,6 +9,7 @@ os.environ.setdefault("DATA_DIR", tempfile.mkdtemp(prefix="intake-test-"))
 # Services mode requires explicit secrets; tests make throwaway ones (inherited by workers).
 os.environ.setdefault("SECRET_KEY", "test-only-" + Fernet.generate_key().decode())
 os.environ.setdefault("FIELD_ENCRYPTION_KEYS", Fernet.generate_key().decode())
+os.environ.setdefault("AUDIT_KEY", "test-only-" + Fernet.generate_key().decode())
 
 from .settings import *  # noqa: F403
 from .settings import DATA_DIR, DATABASES

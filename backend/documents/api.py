@@ -9,7 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
+from audit.services import audit_read
 from common.api import caller, caller_membership, uuid_param
 from common.errors import Conflict
 from language.services import plan_findings_for_api
@@ -150,7 +150,7 @@ class DocumentPdf(APIView):
         if document.status != DocStatus.READY:
             raise Conflict(f"The document is {document.status}; the PDF is not ready.")
         _, actor = caller(request)
-        audit_record(
+        audit_read(
             actor=actor,
             clinic_id=document.clinic_id,
             action="export",

@@ -5,6 +5,7 @@ import uuid
 from django.db.models import QuerySet
 
 from accounts.models import Membership
+from audit.services import audit_read_by
 from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 
@@ -22,4 +23,6 @@ def document_get(
     *, membership: Membership, document_id: uuid.UUID | str, ready: bool = False
 ) -> PlanDocument:
     qs = documents_for(membership=membership)
-    return get_or_404(qs.filter(status="ready") if ready else qs, document_id)
+    document = get_or_404(qs.filter(status="ready") if ready else qs, document_id)
+    audit_read_by(membership=membership, obj=document, client_id=document.plan.client_id)
+    return document

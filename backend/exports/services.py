@@ -18,17 +18,18 @@ import zipfile
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from functools import partial
+from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, F, Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Membership
-from audit.services import audit_record
+from audit.services import audit_read, audit_record, audit_record_per_client
 from common.crypto import EncryptingWriter, decrypt_chunks
 from documents.models import DocStatus, PlanDocument
 from documents.services import content_key, document_pdf
@@ -289,6 +290,20 @@ def export_assemble(*, job_id: str) -> str:
     if done and {i.pk for i in _items(job_id)} != {i.pk for i in items}:
         # A client was erased while the zip was written: write it again without them.
         _rewrite(job)
+    if done:
+        # Which clients' plans left in this export: it shows when the audit is read by client.
+        exported: dict[Any, dict[str, Any]] = {}
+        for item in _items(job_id):
+            exported.setdefault(item.client_id, {"plans": []})["plans"].append(  # type: ignore[attr-defined]
+                f"{item.plan_id}:v{item.plan_version}"
+            )
+        audit_record_per_client(
+            actor_id=job.requested_by_id,
+            clinic_id=job.clinic_id,
+            action="export",
+            obj=job,
+            clients=exported,
+        )
     return ExportStatus.READY
 
 
@@ -296,6 +311,7 @@ def _items(job_id: object) -> list[ExportItem]:
     return list(
         ExportItem.objects.filter(job_id=uuid.UUID(str(job_id)))
         .select_related("document")
+        .annotate(client_id=F("plan__client_id"))
         .order_by("position")
     )
 
@@ -404,7 +420,20 @@ def _read(name: str) -> Iterator[bytes]:
 
 
 def export_zip_chunks(job: ExportJob) -> Iterator[bytes]:
-    """The zip, decrypted chunk by chunk, for a streaming download."""
+    """The zip, decrypted chunk by chunk, for a streaming download by its requester. Every
+    download is audited, once for the export and once per client in it."""
+    clients = (
+        ExportItem.objects.filter(job=job).values_list("plan__client_id", flat=True).distinct()
+    )
+    for client_id in [None, *sorted(set(clients), key=str)]:
+        audit_read(
+            actor_id=job.requested_by_id,
+            clinic_id=job.clinic_id,
+            obj=job,
+            client_id=client_id,
+            action="export",
+            download=True,
+        )
     return _read(job.file)
 
 

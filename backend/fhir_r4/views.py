@@ -28,7 +28,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import ClinicMember
-from audit.services import audit_record
+from audit.services import audit_read
 from common.selectors import get_or_404, parse_uuid
 from documents.models import DocStatus
 from documents.services import document_pdf
@@ -224,14 +224,15 @@ SEARCH_PARAMS = {"Patient": {"_id", "identifier"}}
 
 
 def _audit(reader: Reader, action: str, obj: Model, client_id: Any, **detail: Any) -> None:
-    audit_record(
+    """Every FHIR access reads records (the server is read-only): appended without the chain's
+    lock and sealed in order later, like every other read."""
+    audit_read(
         actor=reader.actor,
         clinic_id=reader.clinic_id,
-        action=action,
         obj=obj,
         client_id=client_id,
-        **reader.audit_detail(),
-        **detail,
+        action=action,
+        **{**reader.audit_detail(), **detail},
     )
 
 

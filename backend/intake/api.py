@@ -9,7 +9,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
 from clients.models import Client
 from clients.selectors import client_for_care
 from common.api import caller, caller_membership, datetime_param, uuid_param
@@ -191,15 +190,8 @@ class IntakeListCreate(generics.ListAPIView):
 class IntakeDetail(APIView):
     @extend_schema(responses=IntakeSerializer)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
-        audit_record(
-            actor=actor,
-            clinic_id=intake.clinic_id,
-            action="read",
-            obj=intake,
-            client_id=intake.client_id,
-        )
         return Response(intake_representation(intake, request.user))
 
 
@@ -244,16 +236,8 @@ class IntakePrivateChecks(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)
-        audit_record(
-            actor=actor,
-            clinic_id=intake.clinic_id,
-            action="read",
-            obj=intake,
-            client_id=intake.client_id,
-            step="private_checks",
-        )
         return Response({"intake": str(intake.pk), **private_checks(intake=intake)})
 
 

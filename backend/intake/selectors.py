@@ -10,6 +10,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import ApiToken, Membership
+from audit.services import audit_read_by
 from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 from forms import STEPS, Step, enabled_steps
@@ -25,7 +26,9 @@ def intake_list(*, membership: Membership) -> QuerySet[Intake]:
 
 
 def intake_get(*, membership: Membership, intake_id: uuid.UUID | str) -> Intake:
-    return get_or_404(intake_list(membership=membership).select_related("client"), intake_id)
+    intake = get_or_404(intake_list(membership=membership).select_related("client"), intake_id)
+    audit_read_by(membership=membership, obj=intake, client_id=intake.client_id)
+    return intake
 
 
 def reflection_of(*, intake: Intake, viewer: AbstractBaseUser) -> Reflection | None:

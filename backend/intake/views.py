@@ -20,7 +20,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
-from audit.services import audit_record
+from audit.services import audit_listed
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import care_team_clients, client_for_care, client_get, client_list
 from clients.services import client_create, client_erase
@@ -97,22 +97,33 @@ class StartIntakeForm(forms.Form):
 def home(request: HttpRequest) -> HttpResponse:
     membership = membership_or_404(request)
     clients = list(client_list(membership=membership).order_by("-created_at")[:100])
+    in_progress = list(
+        intake_in_progress(membership=membership)
+        .select_related("client")
+        .order_by("-updated_at")[:50]
+    )
+    plans = list(
+        plans_for(membership=membership).select_related("client").order_by("-updated_at")[:50]
+    )
+    # Guideline 10: the clinician's own prompts, shown to them alone.
+    consultation = list(
+        Reflection.objects.filter(author=membership.user, consultation_wanted=True).select_related(
+            "intake__client"
+        )
+    )
+    audit_listed(
+        membership=membership,
+        rows=[*clients, *in_progress, *plans, *(r.intake for r in consultation)],
+    )
     context = {
         "clients": clients,
         # Intakes are started, and clinical links shown, only for the caller's care-team clients.
         "my_clients": set(care_team_clients(membership=membership).values_list("pk", flat=True)),
         "is_admin": membership.is_admin,
-        "in_progress": intake_in_progress(membership=membership)
-        .select_related("client")
-        .order_by("-updated_at")[:50],
-        "plans": plans_for(membership=membership)
-        .select_related("client")
-        .order_by("-updated_at")[:50],
+        "in_progress": in_progress,
+        "plans": plans,
         "start_form": StartIntakeForm(),
-        # Guideline 10: the clinician's own prompts, shown to them alone.
-        "consultation": Reflection.objects.filter(
-            author=membership.user, consultation_wanted=True
-        ).select_related("intake__client"),
+        "consultation": consultation,
         "wording_prompts": consultation_prompts(user=membership.user),
         # Couple private checks that asked for a safety follow-up, for this clinician's clients.
         "safety_prompts": list(safety_prompts(membership=membership)[:50]),
@@ -249,14 +260,6 @@ def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpRespons
             return redirect("intake-private", intake_id=intake.pk, step=spec.name)
         status = 400
     else:
-        audit_record(
-            actor=membership.user,
-            clinic_id=intake.clinic_id,
-            action="read",
-            obj=intake,
-            client_id=intake.client_id,
-            step=spec.name,
-        )
         saved = step_answers(intake=intake, step=spec, viewer=membership.user)
         form = form_cls(answers_to_data(spec, saved, prefix=None) if saved else None, **kwargs)
     others = [

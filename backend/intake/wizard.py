@@ -20,7 +20,6 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
-from audit.services import audit_record
 from forms import STEPS, STEPS_BY_NAME, Step, form_kwargs, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
 from forms.who_sees import Sharing, who_sees
@@ -113,14 +112,6 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             current = STEPS_BY_NAME.get(self.intake.current_step)
             name = current.name if current and not current.clinician_only else "consent"
             return redirect(self.get_step_url(name))
-        audit_record(
-            actor=self.actor,
-            clinic_id=self.intake.clinic_id,
-            action="read",
-            obj=self.intake,
-            client_id=self.intake.client_id,
-            step=kwargs.get("step"),
-        )
         return super().get(*args, **kwargs)
 
     def get_step_url(self, step: str) -> str:

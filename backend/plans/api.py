@@ -11,7 +11,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from audit.services import audit_record
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
 from common.schema import IF_MATCH
@@ -182,11 +181,8 @@ def _plan_response(plan: Any, status: int = 200) -> Response:
 class PlanDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_record(
-            actor=actor, clinic_id=plan.clinic_id, action="read", obj=plan, client_id=plan.client_id
-        )
         return _plan_response(plan)
 
     error_statuses = (412, 428)
@@ -220,16 +216,8 @@ class PlanDetail(APIView):
 class PlanReviews(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
-        membership, actor = caller(request)
+        membership, _actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_record(
-            actor=actor,
-            clinic_id=plan.clinic_id,
-            action="read",
-            obj=plan,
-            client_id=plan.client_id,
-            view="reviews",
-        )
         return Response({"results": [review_representation(r) for r in reviews_for(plan)]})
 
     @extend_schema(request=ReviewSerializer, responses={201: OpenApiTypes.OBJECT})
@@ -254,16 +242,8 @@ class PlanPreview(APIView):
 
     @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
     def get(self, request: Request, pk: str) -> HttpResponse:
-        membership, actor = caller(request)
+        membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        audit_record(
-            actor=actor,
-            clinic_id=plan.clinic_id,
-            action="read",
-            obj=plan,
-            client_id=plan.client_id,
-            view="preview",
-        )
         response = HttpResponse(plan_html(plan), content_type="text/html; charset=utf-8")
         # The preview is shown inside the plan page only; it runs no script of any kind.
         response["Content-Security-Policy"] = (

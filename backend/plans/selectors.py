@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 
 from accounts.models import Membership
+from audit.services import audit_read_by
 from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
@@ -44,7 +45,21 @@ def with_contents(qs: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
 
 
 def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPlan:
-    return get_or_404(with_contents(plans_for(membership=membership)), plan_id)
+    plan = get_or_404(with_contents(plans_for(membership=membership)), plan_id)
+    audit_read_by(membership=membership, obj=plan, client_id=plan.client_id)
+    return plan
+
+
+def goal_get(*, membership: Membership, goal_id: uuid.UUID | str) -> PlanGoal:
+    goal = get_or_404(
+        PlanGoal.objects.select_related("plan").filter(
+            clinical_scope(membership=membership, client_field="plan__client"),
+            plan__clinic_id=membership.clinic_id,
+        ),
+        goal_id,
+    )
+    audit_read_by(membership=membership, obj=goal, client_id=goal.plan.client_id)
+    return goal
 
 
 def plan_representation(plan: TreatmentPlan) -> dict[str, Any]:

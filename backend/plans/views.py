@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
-from audit.services import audit_record
+from audit.services import audit_read
 from documents.api import PDF_FILENAME
 from documents.models import PlanDocument
 from documents.selectors import document_get
@@ -93,13 +93,6 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = plan_get(membership=membership, plan_id=plan_id)
     agencies = _agencies(membership)
     if request.method != "POST":
-        audit_record(
-            actor=membership.user,
-            clinic_id=plan.clinic_id,
-            action="read",
-            obj=plan,
-            client_id=plan.client_id,
-        )
         editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
         return _render(request, membership, plan, editor)
     base = base_from_token(request.POST.get("base", ""))
@@ -170,7 +163,7 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     document = document_get(membership=membership, document_id=document_id, ready=True)
-    audit_record(
+    audit_read(
         actor=membership.user,
         clinic_id=document.clinic_id,
         action="export",

@@ -10,6 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import ClinicAdmin, ClinicMember
+from audit.services import audit_record
 from common.api import caller, caller_membership
 from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
@@ -63,7 +64,9 @@ class AgencyListCreate(_AgencyPermissions, generics.ListCreateAPIView):
         return sorted(agencies_for(membership=caller_membership(self.request)), key=by_name)
 
     def perform_create(self, serializer: Any) -> None:
-        serializer.save(clinic_id=caller_membership(self.request).clinic_id)
+        membership, actor = caller(self.request)
+        agency = serializer.save(clinic_id=membership.clinic_id)
+        audit_record(actor=actor, clinic_id=membership.clinic_id, action="create", obj=agency)
 
 
 class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
@@ -72,6 +75,17 @@ class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
 
     def get_object(self) -> ReferralAgency:
         return agency_get(membership=caller_membership(self.request), agency_id=self.kwargs["pk"])
+
+    def perform_update(self, serializer: Any) -> None:
+        membership, actor = caller(self.request)
+        agency = serializer.save()
+        audit_record(
+            actor=actor,
+            clinic_id=membership.clinic_id,
+            action="update",
+            obj=agency,
+            fields=sorted(serializer.validated_data),
+        )
 
     def perform_destroy(self, instance: ReferralAgency) -> None:
         from rest_framework.exceptions import ValidationError
@@ -82,6 +96,8 @@ class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
             raise ValidationError(
                 {"id": ["Plans refer to this agency; keep it, or remove it from those plans."]}
             )
+        membership, actor = caller(self.request)
+        audit_record(actor=actor, clinic_id=membership.clinic_id, action="erase", obj=instance)
         instance.delete()
 
 

@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.permissions import membership_or_404
+from audit.services import audit_record
 from forms import STEPS_BY_NAME
 
 from .models import (
@@ -105,6 +106,13 @@ def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
     form = AgencyForm(request.POST or None, instance=agency)
     if request.method == "POST" and form.is_valid():
         form.save()
+        audit_record(
+            actor=membership.user,
+            clinic_id=membership.clinic_id,
+            action="update",
+            obj=agency,
+            fields=sorted(form.changed_data),
+        )
         messages.success(request, "Saved.")
         return redirect("referral-directory")
     return render(request, "referrals/edit.html", {"form": form, "agency": agency})

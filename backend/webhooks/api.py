@@ -72,8 +72,11 @@ class WebhookList(APIView):
         serializer = EndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         try:
+            membership = caller_membership(request)
             endpoint, secret = endpoint_create(
-                clinic_id=caller_membership(request).clinic_id, **serializer.validated_data
+                clinic_id=membership.clinic_id,
+                actor=membership.user,
+                **serializer.validated_data,
             )
         except UnsafeEndpoint as exc:
             raise serializers.ValidationError({"url": [str(exc)]}) from None

@@ -4,14 +4,14 @@ development and tests)."""
 
 import hashlib
 import hmac
+import http.client
 import ipaddress
 import json
 import logging
 import secrets
 import socket
+import ssl
 import time
-import urllib.error
-import urllib.request
 import uuid
 from datetime import timedelta
 from functools import partial
@@ -19,8 +19,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.contrib.auth.models import User
 from django.db import transaction
 from django.utils import timezone
+
+from audit.services import audit_record
 
 from .models import EVENTS, PING, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
@@ -41,8 +44,11 @@ class UnsafeEndpoint(ValueError):
     pass
 
 
-def check_endpoint_url(url: str) -> None:
-    """Refuse URLs that could reach inside the network this service runs in (SSRF)."""
+def resolve_endpoint(url: str) -> str:
+    """Resolve the URL's host once and return the address to connect to, refusing URLs that
+    could reach inside the network this service runs in (SSRF). The caller connects to exactly
+    this address, so a name that resolves differently a moment later (DNS rebinding) cannot
+    redirect the request."""
     allow_private = settings.WEBHOOKS_ALLOW_PRIVATE
     parts = urlsplit(url)
     if parts.scheme != "https" and not (allow_private and parts.scheme == "http"):
@@ -51,26 +57,36 @@ def check_endpoint_url(url: str) -> None:
         raise UnsafeEndpoint("The URL has no host.")
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 443, proto=socket.IPPROTO_TCP)
-    except socket.gaierror:
+    except (socket.gaierror, UnicodeError, ValueError):
         raise UnsafeEndpoint("The host name does not resolve.") from None
-    if allow_private:
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if not address.is_global or address.is_multicast:
-            raise UnsafeEndpoint(
-                "The host resolves to a private, loopback or link-local "
-                "address, which webhooks may not reach."
-            )
+    if not infos:
+        raise UnsafeEndpoint("The host name does not resolve.")
+    if not allow_private:
+        for info in infos:
+            address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+            if not address.is_global or address.is_multicast:
+                raise UnsafeEndpoint(
+                    "The host resolves to a private, loopback or link-local "
+                    "address, which webhooks may not reach."
+                )
+    return str(infos[0][4][0])
+
+
+def check_endpoint_url(url: str) -> None:
+    resolve_endpoint(url)
 
 
 def endpoint_create(
-    *, clinic_id: uuid.UUID, url: str, events: list[str]
+    *, clinic_id: uuid.UUID, url: str, events: list[str], actor: User | None = None
 ) -> tuple[WebhookEndpoint, str]:
     check_endpoint_url(url)
     secret = secrets.token_urlsafe(32)
     endpoint = WebhookEndpoint.objects.create(
         clinic_id=clinic_id, url=url, secret=secret, events=sorted(set(events))
+    )
+    # Client events will leave for this address: who added it is part of the record.
+    audit_record(
+        actor=actor, clinic_id=clinic_id, action="create", obj=endpoint, events=endpoint.events
     )
     return endpoint, secret
 
@@ -147,9 +163,33 @@ def sign(secret: str | list[str], timestamp: int, body: bytes) -> str:
     return ",".join([f"t={timestamp}", *(f"v1={mac}" for mac in macs)])
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        return None  # a redirect could point anywhere: it counts as a failure
+def _post_pinned(url: str, address: str, body: bytes, headers: dict[str, str]) -> int:
+    """POST to `url` over a connection to `address` only. The Host header, TLS SNI and the
+    certificate check all use the URL's host name; redirects are not followed."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    connection: http.client.HTTPConnection
+    if parts.scheme == "https":
+        connection = http.client.HTTPSConnection(
+            host, parts.port or 443, timeout=10, context=ssl.create_default_context()
+        )
+    else:
+        connection = http.client.HTTPConnection(host, parts.port or 80, timeout=10)
+
+    def connect_pinned(
+        target: tuple[str, int], timeout: float | None = None, source: Any = None
+    ) -> socket.socket:
+        return socket.create_connection((address, target[1]), timeout, source)
+
+    connection._create_connection = connect_pinned  # type: ignore[attr-defined]
+    path = parts.path or "/"
+    if parts.query:
+        path += "?" + parts.query
+    try:
+        connection.request("POST", path, body=body, headers=headers)
+        return connection.getresponse().status
+    finally:
+        connection.close()
 
 
 def webhook_deliver(*, delivery_id: str) -> bool:
@@ -171,12 +211,13 @@ def webhook_deliver(*, delivery_id: str) -> bool:
     code: int | None = None
     error = ""
     try:
-        check_endpoint_url(endpoint.url)  # again: DNS may have changed since registration
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
+        # Resolved and checked on every attempt, and the request goes to that address only.
+        address = resolve_endpoint(endpoint.url)
+        code = _post_pinned(
             endpoint.url,
-            data=body,
-            method="POST",
-            headers={
+            address,
+            body,
+            {
                 "Content-Type": "application/json",
                 "User-Agent": "care-plans-webhooks/1",
                 EVENT_HEADER: delivery.event,
@@ -184,12 +225,9 @@ def webhook_deliver(*, delivery_id: str) -> bool:
                 SIGNATURE_HEADER: sign(signing_secrets(endpoint), timestamp, body),
             },
         )
-        opener = urllib.request.build_opener(_NoRedirects)
-        with opener.open(request, timeout=10) as response:
-            code = response.status
-    except urllib.error.HTTPError as exc:
-        code, error = exc.code, f"HTTP {exc.code}"
-    except (UnsafeEndpoint, OSError) as exc:
+        if not 200 <= code < 300:
+            error = f"HTTP {code}"
+    except (UnsafeEndpoint, OSError, http.client.HTTPException) as exc:
         error = type(exc).__name__
     ok = code is not None and 200 <= code < 300
     attempts = delivery.attempts + 1

@@ -22,6 +22,7 @@ def start(tmp_path, **env: str) -> subprocess.CompletedProcess:
             "CELERY_BROKER_URL",
             "SECRET_KEY",
             "FIELD_ENCRYPTION_KEYS",
+            "AUDIT_KEY",
             "DEBUG",
             "PORT",
         }
@@ -98,3 +99,22 @@ def test_embedded_default_creates_its_secrets_once_with_private_mode(tmp_path) -
     assert key_file.read_text() == first
     assert (tmp_path / "db.sqlite3").exists() or True  # created lazily on first query
     assert (tmp_path / "broker" / "queue").is_dir()
+
+
+def test_services_mode_without_audit_key_fails_naming_it(tmp_path) -> None:
+    services = {
+        "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
+        "SECRET_KEY": "x" * 50,
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
+    }
+    result = start(tmp_path, **services)
+    assert result.returncode != 0
+    assert "AUDIT_KEY is required" in result.stderr
+    assert start(tmp_path, **services, AUDIT_KEY="k" * 50).returncode == 0
+
+
+def test_embedded_default_generates_the_audit_key_into_data_dir(tmp_path) -> None:
+    assert start(tmp_path).returncode == 0
+    key_file = tmp_path / ".audit_key"
+    assert oct(key_file.stat().st_mode & 0o777) == "0o600"
+    assert len(key_file.read_text().strip()) >= 40

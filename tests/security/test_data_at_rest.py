@@ -141,4 +141,5 @@ def test_list_reads_and_wizard_views_are_audited(alice, alices_client) -> None:
     browser = Browser()
     browser.force_login(alice.user)
     browser.get(f"/intakes/{intake.pk}/step/consent/")
-    assert AuditEvent.objects.filter(action="read", object_id=str(intake.pk)).exists()
+    read = AuditEvent.objects.get(action="read", object_id=str(intake.pk))
+    assert (read.detail["via"], read.detail["step"]) == ("intake-step", "consent")

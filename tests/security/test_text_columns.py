@@ -13,6 +13,8 @@ HASH = "a hash or digest"
 FILE = "a storage path made of ids"
 ERROR = "an error message the service writes (never client text)"
 PLAINTEXT_ALLOWED = {
+    "audit.AuditChainHead.mac": "an HMAC of the chain head",
+    "audit.AuditEvent.mac": "an HMAC of the event",
     # Added by the second round (lookup hashes, codes, integration records).
     "clients.Client.external_id_hash": "a keyed HMAC of the EHR id, for lookup; not reversible",
     "common.WorkerHeartbeat.name": "a Celery worker's node name (host and process)",

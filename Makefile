@@ -37,6 +37,12 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
+run: $(VENV)/.installed-run
+	$(PY) backend/manage.py migrate --noinput
+	$(PY) backend/manage.py collectstatic --noinput --verbosity 0
+	$(PY) backend/manage.py seed_demo
+	exec $(PY) backend/manage.py serve
+
 # Browser tests need Debian's chromium and axe-core; install them when they are missing.
 browser-deps:
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable here: browser tests will be skipped"; }

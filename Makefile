@@ -39,7 +39,7 @@ install: $(VENV)/.installed
 
 run: $(VENV)/.installed-run
 	$(PY) backend/manage.py migrate --noinput
-	$(PY) backend/manage.py collectstatic --noinput --verbosity 0
+	@# No collectstatic here (it took most of the start): WhiteNoise serves from the finders.
 	$(PY) backend/manage.py seed_demo
 	exec $(PY) backend/manage.py serve
 

@@ -97,6 +97,10 @@ def _has_token(request: HttpRequest) -> bool:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    if "live" in request.GET:
+        # Liveness of this web process only (compose's web healthcheck): a worker or database
+        # outage is not fixed by restarting the web server.
+        return JsonResponse({"status": "ok"})
     ages = _heartbeats()
     database = ages is not None
     broker = _broker()

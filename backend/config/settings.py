@@ -191,8 +191,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-# Secure cookies and HSTS need HTTPS, which the embedded local default does not have.
-_HTTPS = not DEBUG and not EMBEDDED
+# Secure cookies and HSTS need HTTPS, which the embedded local default does not have, nor a
+# compose try-out on http://127.0.0.1. SECURE_COOKIES=true once a TLS proxy serves the site.
+_HTTPS = env_bool("SECURE_COOKIES", default=not DEBUG and not EMBEDDED)
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_HSTS_SECONDS = 31536000 if _HTTPS else 0

@@ -49,3 +49,37 @@ def test_the_embedded_data_dir_and_its_files_are_private(tmp_path) -> None:
         if stat.S_IMODE(p.stat().st_mode) != 0o700
     } == {}
     assert Path(data / "db.sqlite3").exists()
+
+
+def _settings_in(env_extra: dict[str, str], expr: str) -> str:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in {"DATABASE_URL", "DEBUG", "SECURE_COOKIES", "DEMO"}
+    }
+    env.update(env_extra, PYTHONPATH=os.pathsep.join([str(BACKEND), str(REPO)]))
+    code = f"import django; django.setup(); from django.conf import settings; print({expr})"
+    env["DJANGO_SETTINGS_MODULE"] = "config.settings"
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=BACKEND,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+    )
+    return done.stdout.strip()
+
+
+def test_secure_cookies_follow_https_not_the_database(tmp_path) -> None:
+    services = {
+        "DATA_DIR": str(tmp_path),
+        "DATABASE_URL": "postgres://u:p@127.0.0.1:1/x",
+        "SECRET_KEY": "k" * 50,
+    }
+    expr = "settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE, settings.DEMO"
+    assert _settings_in(services, expr) == "True True False"
+    plain_http = {**services, "SECURE_COOKIES": "false"}
+    assert _settings_in(plain_http, expr) == "False False False"
+    assert _settings_in({"DATA_DIR": str(tmp_path / "e")}, expr) == "False False True"

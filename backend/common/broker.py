@@ -241,6 +241,11 @@ class Transport(filesystem.Transport):
     driver_type = "filesystem"
     driver_name = "atomicfs"
 
+    @property
+    def default_connection_params(self) -> dict[str, Any]:
+        # A folder has no host: without this kombu warns "No hostname was supplied" each time.
+        return {"port": self.default_port, "hostname": ""}
+
 
 def claimed_count(claimed_root: Path) -> int:
     """Messages claimed and not yet acknowledged (for tests and diagnostics)."""

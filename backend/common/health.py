@@ -97,6 +97,10 @@ def _has_token(request: HttpRequest) -> bool:
 
 @require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
+    if "live" in request.GET:
+        # Liveness of this web process only (compose's web healthcheck): a worker or database
+        # outage is not fixed by restarting the web server.
+        return JsonResponse({"status": "ok"})
     ages = _heartbeats()
     database = ages is not None
     broker = _broker()
@@ -113,4 +117,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     if database and _has_token(request):
         body["workers"] = workers
         body["heartbeat_age_seconds"] = round(min(ages), 1) if ages else None
-    return JsonResponse(body, status=200 if healthy else 503)
+    response = JsonResponse(body, status=200 if healthy else 503)
+    # A 503 here is a state being reported, not a server error: keep django.request from
+    # logging an ERROR for every poll while a worker restarts (serve logs the death once).
+    response._has_been_logged = True  # type: ignore[attr-defined]
+    return response

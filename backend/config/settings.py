@@ -5,6 +5,7 @@ under DATA_DIR, secrets generated once into DATA_DIR. Setting DATABASE_URL switc
 services mode, where SECRET_KEY and FIELD_ENCRYPTION_KEYS must be given explicitly.
 """
 
+import os
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -21,13 +22,23 @@ REPO_DIR = BASE_DIR.parent
 DATA_DIR = Path(env_str("DATA_DIR", "var"))
 if not DATA_DIR.is_absolute():
     DATA_DIR = REPO_DIR / DATA_DIR
-DATA_DIR.mkdir(parents=True, exist_ok=True)
+# Everything under DATA_DIR is private to the service's user: the folder 0700, files 0600
+# (the SQLite file, broker messages, generated secrets, PDFs), whichever process creates them.
+os.umask(0o077)
+DATA_DIR.mkdir(parents=True, exist_ok=True, mode=0o700)
+if DATA_DIR.stat().st_uid == os.geteuid():
+    DATA_DIR.chmod(0o700)  # tighten a folder left by an older version
+FILE_UPLOAD_PERMISSIONS = 0o600
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o700
 
 DEBUG = env_bool("DEBUG", default=False)
 PORT = env_int("PORT", 8000, minimum=1, maximum=65535)
 DATABASE_URL = env_str("DATABASE_URL")
 CELERY_BROKER_URL = env_str("CELERY_BROKER_URL")
 EMBEDDED = not DATABASE_URL
+# Demo clinic, clients and a full-scope token (seed_demo): only on the embedded default, unless
+# asked for explicitly (DEMO=true or `seed_demo --demo`).
+DEMO = env_bool("DEMO", default=EMBEDDED)
 
 
 def _secret(name: str, filename: str, make: Callable[[], str]) -> str:
@@ -195,8 +206,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
-# Secure cookies and HSTS need HTTPS, which the embedded local default does not have.
-_HTTPS = not DEBUG and not EMBEDDED
+# Secure cookies and HSTS need HTTPS, which the embedded local default does not have, nor a
+# compose try-out on http://127.0.0.1. SECURE_COOKIES=true once a TLS proxy serves the site.
+_HTTPS = env_bool("SECURE_COOKIES", default=not DEBUG and not EMBEDDED)
 SESSION_COOKIE_SECURE = _HTTPS
 CSRF_COOKIE_SECURE = _HTTPS
 SECURE_HSTS_SECONDS = 31536000 if _HTTPS else 0

@@ -61,11 +61,11 @@ def test_create_api_token_rejects_unknown_scope(alice) -> None:
 
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_each_token_works(client) -> None:
-    first = run("seed_demo")
-    second = run("seed_demo")
+    first = run("seed_demo", "--demo")
+    second = run("seed_demo", "--demo")
     assert Clinic.objects.count() == 1
     assert Client.objects.count() == len(DEMO_CLIENTS)
-    assert ApiToken.objects.count() == 1  # the second run replaced the first token
+    assert ApiToken.objects.count() == 1  # the second run kept the first token
     token = re.search(r"^API_TOKEN=(\S+)$", second, re.M).group(1)
     assert re.search(r"^API_TOKEN=", first, re.M)
     response = client.get("/api/v1/clients/", HTTP_AUTHORIZATION=f"Bearer {token}")

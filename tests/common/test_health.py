@@ -71,3 +71,10 @@ def test_a_worker_that_stops_clears_its_heartbeat(client, worker) -> None:
     assert client.get("/healthz").status_code == 200
     stop_worker(worker)
     assert client.get("/healthz").status_code == 503
+
+
+@pytest.mark.django_db
+def test_web_liveness_does_not_depend_on_the_worker(client) -> None:
+    assert client.get("/healthz").status_code == 503  # no worker
+    live = client.get("/healthz?live=1")
+    assert (live.status_code, live.json()) == (200, {"status": "ok"})

@@ -104,6 +104,15 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_serving(
         assert len(re.findall(r"worker started \(pid (\d+)\)", text)) == 2
         assert "superuser privileges" not in text
         print(f"worker_restart_seconds={restart_seconds:.1f}")
+
+        (beat,) = re.findall(r"beat started \(pid (\d+)\)", text)
+        os.killpg(int(beat), signal.SIGKILL)  # its pidfile stays behind
+        wait_until(
+            lambda: len(re.findall(r"beat started \(pid (\d+)\)", log.read_text())) == 2,
+            60,
+            "beat started again",
+        )
+        assert "beat exited (code -9)" in log.read_text()
     finally:
         serve.send_signal(signal.SIGINT)  # Ctrl-C
         serve.wait(timeout=60)

@@ -98,6 +98,8 @@ def _representation(plan: TreatmentPlan) -> dict[str, Any]:
             for r in plan.referrals.all()
         ],
         "review_date": plan.review_date.isoformat() if plan.review_date else None,
+        # What the client chose to take home (not plan content: changing it opens no version).
+        "client_copy_sections": list(plan.client_copy_sections),
         "agreement": {
             "client_decision": plan.client_decision or None,
             "client_comment": plan.client_comment,

@@ -91,7 +91,8 @@ def _copy_of(
             context[key] = _empty(context[key])
     context["hidden"] = hidden
     if options.discreet:
-        context.update(title=DISCREET_TITLE, name="", pronouns="", people=[])
+        # The page header (css) says the same neutral title: see base.html.
+        context.update(title=DISCREET_TITLE, name="", pronouns="", people=[], discreet=True)
         shown = [r for r in plan.referrals.all() if not reveals_work(r.agency, term)]
         names = {r.agency.name for r in shown}
         context["referrals"] = [r for r in context["referrals"] if r["name"] in names]

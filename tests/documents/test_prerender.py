@@ -1,0 +1,92 @@
+"""Render before anyone asks (issue 19.1): agreeing to a plan, or changing what goes in the
+client's copy of an agreed plan, renders both copies in the background, once."""
+
+import time
+
+import pytest
+
+from documents.models import PlanDocument
+from tests.documents.helpers import pdf_text
+
+pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def patch(persona, plan_id, body):
+    etag = persona.api.get(f"/api/v1/plans/{plan_id}/")["ETag"]
+    response = persona.api.patch(
+        f"/api/v1/plans/{plan_id}/", body, format="json", HTTP_IF_MATCH=etag
+    )
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def all_ready(plan) -> bool:
+    docs = PlanDocument.objects.filter(plan=plan)
+    return docs.count() == 2 and all(d.status == "ready" for d in docs)
+
+
+def test_agreeing_renders_both_copies_before_anyone_asks(alice, persona_plan, worker) -> None:
+    plan = persona_plan("continuing")
+    assert not PlanDocument.objects.exists()
+    patch(alice, plan.pk, {"agreement": {"client_decision": "agrees"}})
+    docs = {d.copy: d for d in PlanDocument.objects.filter(plan=plan)}
+    assert set(docs) == {"client", "clinic"}  # rows at once, rendered after the commit
+    assert docs["client"].sections == ["goals", "supports", "referrals", "review"]
+    wait_for(lambda: all_ready(plan), what="both copies ready")
+    # A request right after agreement is served from storage: the same document, 200.
+    started = time.monotonic()
+    response = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"wording_reviewed": True}, format="json"
+    )
+    assert (response.status_code, response.json()["id"]) == (200, str(docs["client"].pk))
+    pdf = alice.api.get(response.json()["pdf"])
+    elapsed = time.monotonic() - started
+    assert pdf.status_code == 200
+    text = pdf_text(pdf.content)
+    assert "Feel less drained after shifts" in text
+    assert "cam work" not in text  # the client's copy, private by default
+    clinic = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/",
+        {"copy": "clinic", "wording_reviewed": True},
+        format="json",
+    )
+    assert (clinic.status_code, clinic.json()["id"]) == (200, str(docs["clinic"].pk))
+    assert "cam work" in pdf_text(alice.api.get(clinic.json()["pdf"]).content)
+    assert PlanDocument.objects.filter(plan=plan).count() == 2  # nothing rendered twice
+    assert elapsed < 5  # no render on the way (generous for a shared test machine)
+
+
+def test_a_new_client_copy_choice_on_an_agreed_plan_renders_again(
+    alice, persona_plan, worker
+) -> None:
+    plan = persona_plan("continuing")
+    patch(alice, plan.pk, {"agreement": {"client_decision": "agrees"}})
+    wait_for(lambda: all_ready(plan), what="both copies ready")
+    patch(alice, plan.pk, {"client_copy_sections": ["goals", "work"]})
+    wait_for(
+        lambda: PlanDocument.objects.filter(
+            plan=plan, copy="client", sections=["goals", "work"], status="ready"
+        ).exists(),
+        what="the new client copy",
+    )
+    response = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"wording_reviewed": True}, format="json"
+    )
+    assert response.status_code == 200
+    assert "cam work" in pdf_text(alice.api.get(response.json()["pdf"]).content)
+
+
+def test_a_draft_edit_renders_nothing(alice, persona_plan, worker) -> None:
+    plan = persona_plan("continuing")
+    patch(alice, plan.pk, {"safety_plan": "Call Jo", "client_copy_sections": ["goals"]})
+    assert not PlanDocument.objects.exists()

@@ -79,6 +79,11 @@ def _render(
             "steps_max": STEPS_MAX,
             "decision_labels": dict(ClientDecision.choices),
             "copy_sections": COPY_SECTIONS,
+            "copy_home": [
+                label.split(":")[0]
+                for code, label in COPY_SECTIONS
+                if code in plan.client_copy_sections
+            ],
         },
         status=status,
     )

@@ -90,3 +90,38 @@ def test_a_draft_edit_renders_nothing(alice, persona_plan, worker) -> None:
     plan = persona_plan("continuing")
     patch(alice, plan.pk, {"safety_plan": "Call Jo", "client_copy_sections": ["goals"]})
     assert not PlanDocument.objects.exists()
+
+
+def test_a_passphrase_never_reaches_the_broker_or_the_worker_log(alice, persona_plan, capfd):
+    import io
+
+    from pypdf import PdfReader
+
+    from config.celery import app
+    from tests.conftest import start_worker, stop_worker
+    from tests.security.test_no_plaintext import broker_contents, database_rows
+
+    passphrase = "Lantern-Quokka-4410"
+    plan = persona_plan("continuing")
+    app.control.purge()
+    response = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/",
+        {"passphrase": passphrase, "wording_reviewed": True},
+        format="json",
+    )
+    doc_id = response.json()["id"]
+    queued = broker_contents()
+    assert doc_id.encode() in queued  # the scan sees the message ...
+    assert passphrase.encode() not in queued  # ... which carries the id only
+    worker = start_worker()
+    try:
+        wait_for(lambda: PlanDocument.objects.get(pk=doc_id).status == "ready", what="ready")
+    finally:
+        stop_worker(worker)
+    out, err = capfd.readouterr()
+    assert passphrase not in out + err
+    assert passphrase not in database_rows()
+    assert passphrase.encode() not in broker_contents()
+    reader = PdfReader(io.BytesIO(alice.api.get(f"/api/v1/documents/{doc_id}/pdf").content))
+    assert reader.decrypt(passphrase) != 0
+    assert "Feel less drained after shifts" in "".join(p.extract_text() for p in reader.pages)

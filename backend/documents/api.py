@@ -32,7 +32,8 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
         "status": document.status,
         "copy": document.copy,
         "discreet": document.discreet,
-        "sections": list(document.sections),
+        # The clinic's copy is complete (rows made by exports or before options existed too).
+        "sections": list(SECTION_CODES if document.copy == Copy.CLINIC else document.sections),
         "passphrase_protected": document.protected,
         "sha256": document.sha256 or None,
         "size": document.size,

@@ -219,6 +219,11 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
 
     add("Services and referrals", referral_lines(before), referral_lines(after))
     add(
+        "What goes in the client's printed copy",
+        ", ".join(before.get("client_copy_sections") or []),
+        ", ".join(after.get("client_copy_sections") or []),
+    )
+    add(
         "The client's decision",
         (before.get("agreement") or {}).get("client_decision"),
         (after.get("agreement") or {}).get("client_decision"),

@@ -147,10 +147,13 @@ def document_request(
     return document, True
 
 
-def documents_prerender(*, plan: TreatmentPlan, actor: User | None) -> list[PlanDocument]:
+def documents_prerender(*, plan_id: str, actor: User | None) -> list[PlanDocument]:
     """Render before anyone asks: the client's copy (as the client chose it) and the clinic's
     copy, queued through the same rows and claim as a request, so nothing renders twice and a
-    download right after agreement is served from storage."""
+    download right after agreement is served from storage. Called after the save commits."""
+    plan = with_contents(TreatmentPlan.objects.filter(pk=plan_id)).first()
+    if plan is None:
+        return []
     client = CopyOptions.of(copy="client", discreet=False, sections=plan.client_copy_sections)
     return [
         document_request(plan=plan, actor=actor, options=options)[0]  # type: ignore[arg-type]

@@ -272,8 +272,12 @@ def plan_update(
     ):
         from documents.services import documents_prerender
 
-        # Rows now, renders once this transaction commits (the pipeline's own on_commit).
-        documents_prerender(plan=plan, actor=actor)
+        # After the commit of the whole save (a review recorded in the same save included), so
+        # the copies are of the plan exactly as saved; robust: a failure here never fails the save.
+        plan_id = plan.pk
+        transaction.on_commit(
+            lambda: documents_prerender(plan_id=plan_id, actor=actor), robust=True
+        )
     return plan
 
 

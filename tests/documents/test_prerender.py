@@ -125,3 +125,24 @@ def test_a_passphrase_never_reaches_the_broker_or_the_worker_log(alice, persona_
     reader = PdfReader(io.BytesIO(alice.api.get(f"/api/v1/documents/{doc_id}/pdf").content))
     assert reader.decrypt(passphrase) != 0
     assert "Feel less drained after shifts" in "".join(p.extract_text() for p in reader.pages)
+
+
+def test_agreeing_and_reviewing_in_one_web_save_prerenders_the_plan_as_saved(
+    alice, persona_plan, monkeypatch
+) -> None:
+    from documents import services
+    from tests.plans.test_web import save, shown_form, signed_in
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    plan = persona_plan("continuing")
+    browser = signed_in(alice)
+    goal = plan.goals.get()
+    edits = {"agreement-client_decision": "agrees", f"review-{goal.pk}-progress": "2"}
+    assert save(browser, plan, shown_form(browser, plan), **edits).status_code == 302
+    prerendered = {str(d.pk) for d in PlanDocument.objects.filter(plan=plan)}
+    assert len(prerendered) == 2
+    response = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"wording_reviewed": True}, format="json"
+    )
+    assert response.json()["id"] in prerendered  # the review saved after the agreement counts
+    assert PlanDocument.objects.filter(plan=plan).count() == 2

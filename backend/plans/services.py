@@ -274,7 +274,7 @@ def plan_update(
 
         # After the commit of the whole save (a review recorded in the same save included), so
         # the copies are of the plan exactly as saved; robust: a failure here never fails the save.
-        plan_id = plan.pk
+        plan_id = str(plan.pk)
         transaction.on_commit(
             lambda: documents_prerender(plan_id=plan_id, actor=actor), robust=True
         )

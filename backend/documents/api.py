@@ -13,9 +13,11 @@ from audit.services import audit_read
 from common.api import caller, caller_membership, uuid_param
 from common.errors import Conflict
 from language.services import plan_findings_for_api
+from plans.contract import SECTION_CODES
 from plans.selectors import plan_get
 
-from .models import DocStatus, PlanDocument
+from .context import CopyOptions
+from .models import Copy, DocStatus, PlanDocument
 from .selectors import document_get, documents_for
 from .services import document_pdf, document_request
 
@@ -28,6 +30,11 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
         "plan": str(document.plan_id),
         "plan_version": document.plan_version,
         "status": document.status,
+        "copy": document.copy,
+        "discreet": document.discreet,
+        # The clinic's copy is complete (rows made by exports or before options existed too).
+        "sections": list(SECTION_CODES if document.copy == Copy.CLINIC else document.sections),
+        "passphrase_protected": document.protected,
         "sha256": document.sha256 or None,
         "size": document.size,
         "error": document.error or None,
@@ -42,6 +49,10 @@ class DocumentSerializer(serializers.Serializer):
     plan = serializers.UUIDField(source="plan_id")
     plan_version = serializers.IntegerField()
     status = serializers.ChoiceField(choices=DocStatus.choices)
+    copy = serializers.ChoiceField(choices=Copy.choices)
+    discreet = serializers.BooleanField()
+    sections = serializers.ListField(child=serializers.ChoiceField(choices=SECTION_CODES))
+    passphrase_protected = serializers.BooleanField()
     sha256 = serializers.CharField(allow_null=True)
     size = serializers.IntegerField(allow_null=True)
     error = serializers.CharField(allow_null=True)
@@ -68,6 +79,41 @@ class DocumentRequestSerializer(serializers.Serializer):
     """The optional body of a PDF request (DESIGN, "The client's copy")."""
 
     wording_reviewed = StrictBooleanField(required=False, default=False)
+    copy = serializers.ChoiceField(choices=Copy.choices, required=False, default=Copy.CLIENT)
+    discreet = StrictBooleanField(required=False, default=False)
+    sections = serializers.ListField(
+        child=serializers.ChoiceField(choices=SECTION_CODES),
+        required=False,
+        max_length=len(SECTION_CODES),
+        help_text="Default: the plan's client_copy_sections.",
+    )
+    passphrase = serializers.CharField(
+        required=False,
+        min_length=4,
+        max_length=128,
+        trim_whitespace=False,
+        write_only=True,
+        help_text="The PDF opens only with it (AES-256). Never stored, logged or queued in clear.",
+    )
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        if attrs["copy"] == Copy.CLINIC:
+            # The clinic's copy stays complete: choosing parts of it would be a surprise.
+            for name in ("sections", "discreet"):
+                if attrs.get(name):
+                    raise serializers.ValidationError(
+                        {name: ["The clinic's copy is always complete; ask for the client's."]}
+                    )
+        return attrs
+
+    def options(self, plan: Any) -> CopyOptions:
+        data = self.validated_data
+        sections = data.get("sections")
+        return CopyOptions.of(
+            copy=data["copy"],
+            discreet=data["discreet"],
+            sections=plan.client_copy_sections if sections is None else sections,
+        )
 
 
 class FindingSerializer(serializers.Serializer):
@@ -120,7 +166,12 @@ class PlanDocuments(APIView):
                     },
                     status=409,
                 )
-        document, _ = document_request(plan=plan, actor=actor)
+        document, _ = document_request(
+            plan=plan,
+            actor=actor,
+            options=serializer.options(plan),
+            passphrase=serializer.validated_data.get("passphrase", ""),
+        )
         status = 200 if document.status == DocStatus.READY else 202
         return Response(
             document_representation(document),

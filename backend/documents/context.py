@@ -5,15 +5,100 @@ their work; nothing about work when it is not a topic; nothing about change of w
 client chose to leave or reduce; never the clinician's reflection (it is not even read here).
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
 from forms.flow import choice_text
+from plans.contract import PRIVATE_SECTIONS, SECTION_CODES
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
 from plans.selectors import goal_progress, plan_representation
 from referrals.selectors import caution_lines, safety_relevant
 
 WHO = dict(StepOwner.choices)
+
+
+@dataclass(frozen=True)
+class CopyOptions:
+    """Which copy of the plan a PDF is (DESIGN, "The client's copy"). The default is the
+    clinic's copy: complete."""
+
+    copy: str = "clinic"
+    discreet: bool = False
+    sections: tuple[str, ...] = SECTION_CODES
+
+    @classmethod
+    def of(cls, *, copy: str, discreet: bool, sections: Any) -> "CopyOptions":
+        """Normalised, so that equal choices are equal options (and equal documents)."""
+        if copy == "clinic":
+            return cls()
+        chosen = set(sections)
+        if discreet:
+            chosen -= PRIVATE_SECTIONS
+        return cls("client", discreet, tuple(c for c in SECTION_CODES if c in chosen))
+
+    @property
+    def key(self) -> str:
+        return f"{self.copy}|{int(self.discreet)}|{','.join(self.sections)}"
+
+
+CLINIC_COPY = CopyOptions()
+
+# Which context keys each section holds. A section left out is emptied here, so its words are
+# not even in the template's context.
+SECTION_KEYS = {
+    "goals": ("goals",),
+    "strengths": ("strengths_precautions", "strengths_coping", "strengths_notes"),
+    "work": ("work",),
+    "change": ("change", "harm_reduction", "strengthen"),
+    "supports": ("supports", "supports_notes", "referral_needs"),
+    "safety_plan": ("safety_plan", "safety"),
+    "referrals": ("referrals",),
+    "review": ("review_date", "agreement"),
+    "couple": ("couple",),
+}
+DISCREET_TITLE = "My plan"
+# Words in a service's name that say what the plan is about.
+REVEALING_WORDS = ("sex", "escort", "strip", "erotic", "brothel", "red light", "adult work")
+
+
+def reveals_work(agency: Any, term: str | None) -> bool:
+    """A service whose name or kind would tell a reader of a discreet copy about the work."""
+    if agency.sex_worker_led or agency.requires_exit:
+        return True
+    if "bad_date_reporting" in (agency.safety_services or []):
+        return True
+    name = agency.name.lower()
+    words = REVEALING_WORDS + ((term.lower(),) if term else ())
+    return any(word in name for word in words)
+
+
+def _empty(value: Any) -> Any:
+    if isinstance(value, list):
+        return []
+    if isinstance(value, str):
+        return ""
+    return None
+
+
+def _copy_of(
+    context: dict[str, Any], plan: TreatmentPlan, options: CopyOptions, term: str | None
+) -> dict[str, Any]:
+    """Leave out the sections the copy does not have; a discreet copy is neutral throughout."""
+    hidden = [code for code in SECTION_CODES if code not in options.sections]
+    for code in hidden:
+        for key in SECTION_KEYS[code]:
+            context[key] = _empty(context[key])
+    context["hidden"] = hidden
+    if options.discreet:
+        # The page header (css) says the same neutral title: see base.html.
+        context.update(title=DISCREET_TITLE, name="", pronouns="", people=[], discreet=True)
+        shown = [r for r in plan.referrals.all() if not reveals_work(r.agency, term)]
+        names = {r.agency.name for r in shown}
+        context["referrals"] = [r for r in context["referrals"] if r["name"] in names]
+    return context
+
+
 CHANGING = {"leave", "reduce"}
 # Directions that say nothing to put in a plan.
 SILENT_DIRECTIONS = {None, "not_relevant", "prefer_not_to_say"}
@@ -179,9 +264,12 @@ def _progress(ratings: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
+def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dict[str, Any]:
     answers = plan.intake.answers
-    topic = work_is_a_topic(answers)
+    own = own_term(answers) if work_is_a_topic(answers) else None
+    # A copy with no section about work (every discreet copy, and the client's copy by default)
+    # is written as if work were not a topic: no work term, no work wording anywhere in it.
+    topic = work_is_a_topic(answers) and bool(PRIVATE_SECTIONS & set(options.sections))
     term = own_term(answers) if topic else None
     rep = plan_representation(plan)
     progress = goal_progress(plan)
@@ -292,4 +380,6 @@ def plan_context(plan: TreatmentPlan) -> dict[str, Any]:
             # The worker's account only when the couple chose work as a topic (guideline 4).
             "worker_words": partner.get("worker_description", "") if topic else "",
         }
-    return context
+    if options == CLINIC_COPY:
+        return context
+    return _copy_of(context, plan, options, own or work_term(answers))

@@ -14,6 +14,11 @@ class DocStatus(models.TextChoices):
     FAILED = "failed", "Failed"
 
 
+class Copy(models.TextChoices):
+    CLIENT = "client", "The client's copy"
+    CLINIC = "clinic", "The clinic's copy"
+
+
 class PlanDocument(BaseModel):
     clinic = models.ForeignKey("accounts.Clinic", on_delete=models.CASCADE, related_name="+")
     plan = models.ForeignKey(
@@ -23,6 +28,14 @@ class PlanDocument(BaseModel):
     # Hash of everything the PDF is made from (services.content_key): never rendered twice.
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=DocStatus.choices, default=DocStatus.QUEUED)
+    # The options it was made with (DESIGN, "The client's copy"): codes only, never text.
+    copy = models.CharField(max_length=10, choices=Copy.choices, default=Copy.CLINIC)
+    discreet = models.BooleanField(default=False)
+    sections = models.JSONField(default=list)
+    protected = models.BooleanField(default=False)  # opens only with the requester's passphrase
+    # The passphrase, Fernet-encrypted, from the request until the worker has used it; wiped
+    # (set to "") in the same update that marks the document ready or failed.
+    passphrase_token = models.TextField(blank=True, default="")
     sha256 = models.CharField(max_length=64, blank=True)  # of the PDF the client receives
     size = models.PositiveIntegerField(null=True, blank=True)
     file = models.CharField(max_length=200, blank=True)  # storage name; encrypted at rest

@@ -5,8 +5,10 @@ worker or the sweeper can never produce a second file or flip a finished documen
 """
 
 import hashlib
+import io
 import logging
 import os
+import secrets
 import socket
 from datetime import timedelta
 
@@ -24,7 +26,7 @@ from common.crypto import fernet
 from plans.models import TreatmentPlan
 from plans.selectors import with_contents
 
-from .context import plan_context
+from .context import CLINIC_COPY, CopyOptions, plan_context
 from .models import DocStatus, PlanDocument
 from .render import html_to_pdf, render_html, template_for, templates_digest
 
@@ -34,9 +36,29 @@ LEASE = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT + 30)
 QUEUED_GRACE = timedelta(seconds=60)
 
 
-def plan_html(plan: TreatmentPlan) -> str:
+def plan_html(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> str:
     """Exactly the HTML the PDF is made from (also served as the preview)."""
-    return render_html(template_for(plan.intake.kind), plan_context(plan))
+    return render_html(template_for(plan.intake.kind), plan_context(plan, options))
+
+
+def document_options(document: PlanDocument) -> CopyOptions:
+    return CopyOptions.of(
+        copy=document.copy, discreet=document.discreet, sections=document.sections
+    )
+
+
+def protect_pdf(pdf: bytes, passphrase: str) -> bytes:
+    """Standard PDF encryption, AES-256 (PDF 2.0 / ISO 32000-2): every reader asks for the
+    passphrase. The owner password is random and forgotten: nothing else unlocks the file."""
+    from pypdf import PdfReader, PdfWriter
+
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(pdf)))
+    writer.encrypt(
+        user_password=passphrase, owner_password=secrets.token_urlsafe(32), algorithm="AES-256"
+    )
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def _enqueue(document_id: str) -> None:
@@ -56,11 +78,17 @@ def _enqueue(document_id: str) -> None:
         )
 
 
-def content_key(plan: TreatmentPlan) -> str:
+def content_key(
+    plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY, *, protected: bool = False
+) -> str:
     """A hash of everything the PDF is made from: the plan as last saved, the client's alias,
-    the intake (fixed once completed) and the templates. Equal keys mean equal PDFs, found
-    without rendering anything."""
+    the intake (fixed once completed), the templates and the copy's options. Equal keys mean
+    equal PDFs, found without rendering anything. A passphrase-protected copy gets a key of its
+    own each time (a random part, never anything derived from the passphrase): it never dedupes
+    with another copy, whose reader would not know its passphrase."""
     parts = [
+        options.key,
+        secrets.token_hex(16) if protected else "",
         str(plan.pk),
         str(plan.version),
         plan.updated_at.isoformat(),
@@ -71,10 +99,17 @@ def content_key(plan: TreatmentPlan) -> str:
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def document_request(*, plan: TreatmentPlan, actor: User) -> tuple[PlanDocument, bool]:
-    """The document for the plan as it is now: the existing one when the content is unchanged,
-    else a new one, queued once the transaction commits."""
-    digest = content_key(plan)
+def document_request(
+    *,
+    plan: TreatmentPlan,
+    actor: User,
+    options: CopyOptions = CLINIC_COPY,
+    passphrase: str = "",
+) -> tuple[PlanDocument, bool]:
+    """The document for the plan as it is now, in the copy asked for: the existing one when the
+    content and options are unchanged, else a new one, queued once the transaction commits.
+    A passphrase is kept only Fernet-encrypted on the row until the worker has used it."""
+    digest = content_key(plan, options, protected=bool(passphrase))
     live = PlanDocument.objects.filter(plan=plan, content_hash=digest).exclude(
         status=DocStatus.FAILED
     )
@@ -89,6 +124,13 @@ def document_request(*, plan: TreatmentPlan, actor: User) -> tuple[PlanDocument,
                 plan_version=plan.version,
                 content_hash=digest,
                 created_by=actor,
+                copy=options.copy,
+                discreet=options.discreet,
+                sections=list(options.sections),
+                protected=bool(passphrase),
+                passphrase_token=(
+                    fernet().encrypt(passphrase.encode()).decode() if passphrase else ""
+                ),
             )
             audit_record(
                 actor=actor,
@@ -103,6 +145,20 @@ def document_request(*, plan: TreatmentPlan, actor: User) -> tuple[PlanDocument,
     except IntegrityError:  # a concurrent request created it first
         return live.get(), False
     return document, True
+
+
+def documents_prerender(*, plan_id: str, actor: User | None) -> list[PlanDocument]:
+    """Render before anyone asks: the client's copy (as the client chose it) and the clinic's
+    copy, queued through the same rows and claim as a request, so nothing renders twice and a
+    download right after agreement is served from storage. Called after the save commits."""
+    plan = with_contents(TreatmentPlan.objects.filter(pk=plan_id)).first()
+    if plan is None:
+        return []
+    client = CopyOptions.of(copy="client", discreet=False, sections=plan.client_copy_sections)
+    return [
+        document_request(plan=plan, actor=actor, options=options)[0]  # type: ignore[arg-type]
+        for options in (client, CLINIC_COPY)
+    ]
 
 
 def worker_identity() -> str:
@@ -126,7 +182,13 @@ def _claim_is_dead(claimed_by: str) -> bool:
 def _fail(document_id: str, worker: str, message: str) -> None:
     PlanDocument.objects.filter(
         pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
-    ).update(status=DocStatus.FAILED, error=message, finished_at=timezone.now(), lease_until=None)
+    ).update(
+        status=DocStatus.FAILED,
+        error=message,
+        finished_at=timezone.now(),
+        lease_until=None,
+        passphrase_token="",
+    )
 
 
 def _claim(document_id: str, worker: str) -> str | None:
@@ -151,6 +213,7 @@ def _claim(document_id: str, worker: str) -> str | None:
             status=DocStatus.FAILED,
             finished_at=now,
             lease_until=None,
+            passphrase_token="",
             error=f"Rendering was interrupted {row['attempts']} times; please try again.",
         )
         _finished(document_id)
@@ -178,7 +241,11 @@ def document_render(*, document_id: str, worker: str) -> str:
         plan = with_contents(TreatmentPlan.objects.filter(clinic_id=document.clinic_id)).get(
             pk=document.plan_id
         )
-        pdf = html_to_pdf(plan_html(plan))
+        pdf = html_to_pdf(plan_html(plan, document_options(document)))
+        if document.passphrase_token:
+            passphrase = fernet().decrypt(document.passphrase_token.encode()).decode()
+            pdf = protect_pdf(pdf, passphrase)
+            del passphrase
     except SoftTimeLimitExceeded:
         _fail(document_id, worker, "Rendering took too long.")
         _finished(document_id)
@@ -207,6 +274,7 @@ def document_render(*, document_id: str, worker: str) -> str:
         finished_at=timezone.now(),
         lease_until=None,
         error="",
+        passphrase_token="",  # used: wiped in the same update that makes it ready
     )
     if not done:
         return "superseded"

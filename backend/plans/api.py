@@ -34,6 +34,7 @@ from .contract import (
     SUPPORTS_MAX,
     PlanField,
     PlanInvalid,
+    clean_choices,
     clean_text,
 )
 from .models import PlanStatus
@@ -68,6 +69,12 @@ def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
         return serializers.DateField(required=False, allow_null=True)
     if spec.kind == "choice":
         return serializers.ChoiceField(choices=list(spec.choices), required=required)
+    if spec.kind == "choices":
+        return serializers.ListField(
+            child=serializers.ChoiceField(choices=list(spec.choices)),
+            required=required,
+            max_length=len(spec.choices),
+        )
     if spec.kind == "int":
         return serializers.IntegerField(
             min_value=PROGRESS_MIN, max_value=PROGRESS_MAX, required=required
@@ -156,6 +163,8 @@ class PlanPatchSerializer(serializers.Serializer):
         for spec in PLAN_FIELDS:
             if spec.kind == "text" and spec.name in attrs:
                 attrs[spec.name] = clean_text(attrs[spec.name])
+            if spec.kind == "choices" and spec.name in attrs:
+                attrs[spec.name] = clean_choices(spec, attrs[spec.name])
         return attrs
 
 

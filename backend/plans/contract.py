@@ -20,7 +20,7 @@ STRENGTHS_MAX = 40
 SUPPORTS_MAX = 20
 PROGRESS_MIN, PROGRESS_MAX = 0, 4
 
-Kind = Literal["text", "date", "choice", "id", "int"]
+Kind = Literal["text", "date", "choice", "id", "int", "choices"]
 
 
 class PlanInvalid(Exception):
@@ -121,6 +121,41 @@ REFERRAL_FIELDS = (
     PlanField("note", "text", "Note (optional)", max_length=1000),
 )
 
+# The sections of the take-home PDF (DESIGN, "The client's copy"), each with what it holds in
+# plain words. The client chooses which go home; the clinic's copy always has every section.
+COPY_SECTIONS = (
+    ("goals", "Your goals: your goals in your own words, and the steps"),
+    (
+        "strengths",
+        "Your strengths: what you already do to stay safe, what helps you cope, and notes on it",
+    ),
+    ("work", "Your work: what you would like for your work, in your own word for it"),
+    (
+        "change",
+        "Looking after yourself and making a change: the parts of your work you chose to look "
+        "after, and any change you plan, its stages and what might make it harder",
+    ),
+    ("supports", "Support: the people and places you turn to, and services that might help"),
+    (
+        "safety_plan",
+        "Staying safe: your back-up plan for hard times, and the offer of safety support "
+        "(it says what others did to you)",
+    ),
+    ("referrals", "Services: the services you talked about, by name, and your decision"),
+    ("review", "Review and agreement: when you look at the plan again, and your decision"),
+    ("couple", "Your relationship: what each of you said about it"),
+)
+SECTION_CODES = tuple(code for code, _ in COPY_SECTIONS)
+# Work details, precautions, stigma and coping notes, exit planning and the safety follow-up:
+# out of the client's copy until the client chooses them in (and never in a discreet copy).
+PRIVATE_SECTIONS = frozenset({"strengths", "work", "change", "safety_plan", "couple"})
+
+
+def default_client_copy_sections() -> list[str]:
+    """Privacy by default: only the sections that say nothing about work, safety or stigma."""
+    return [code for code in SECTION_CODES if code not in PRIVATE_SECTIONS]
+
+
 PLAN_FIELDS = (
     PlanField(
         "safety_plan",
@@ -133,9 +168,18 @@ PLAN_FIELDS = (
     PlanField("review_date", "date", "When we look at this plan again"),
     PlanField("strengths_notes", "text", "Notes on strengths", max_length=TEXT_MAX, multiline=True),
     PlanField("supports_notes", "text", "Notes on supports", max_length=TEXT_MAX, multiline=True),
+    PlanField(
+        "client_copy_sections",
+        "choices",
+        "What goes in the client's printed copy",
+        choices=COPY_SECTIONS,
+        help="Choose together. A printed copy can be found by anyone the client lives with, "
+        "a partner, or the police. Ticked parts are printed in the client's copy; the rest "
+        "stays in the clinic's record only.",
+    ),
 )
 # The plan fields that the web page edits (the notes are edited over the API only).
-WEB_PLAN_FIELDS = ("safety_plan", "review_date")
+WEB_PLAN_FIELDS = ("safety_plan", "review_date", "client_copy_sections")
 
 AGREEMENT_FIELDS = (
     PlanField(
@@ -196,3 +240,9 @@ PROGRESS_LABELS = {
 def clean_text(value: str) -> str:
     """One cleaning rule for every text: no surrounding whitespace, otherwise verbatim."""
     return value.strip()
+
+
+def clean_choices(spec: PlanField, codes: list[str]) -> list[str]:
+    """A set of codes in the contract's own order, each once (the order sent does not matter)."""
+    chosen = set(codes)
+    return [code for code, _ in spec.choices if code in chosen]

@@ -14,6 +14,12 @@ from common.models import BaseModel
 TEXT_MAX = 4000
 
 
+def default_client_copy_sections() -> list[str]:
+    from .contract import default_client_copy_sections as sections
+
+    return sections()
+
+
 class PlanStatus(models.TextChoices):
     DRAFT = "draft", "Draft"
     AGREED = "agreed", "Agreed"
@@ -45,6 +51,8 @@ class TreatmentPlan(BaseModel):
     supports_notes = EncryptedTextField(blank=True, default="")
     safety_plan = EncryptedTextField(blank=True, default="")
     review_date = models.DateField(null=True, blank=True)
+    # Section codes the client chose to take home (contract.COPY_SECTIONS); codes, no text.
+    client_copy_sections = models.JSONField(default=default_client_copy_sections)
     client_decision = models.CharField(max_length=20, choices=ClientDecision.choices, blank=True)
     client_comment = EncryptedTextField(blank=True, default="")
     client_signed_name = EncryptedTextField(blank=True, default="")

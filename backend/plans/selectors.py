@@ -113,6 +113,8 @@ def _representation(plan: TreatmentPlan) -> dict[str, Any]:
             for r in plan.referrals.all()
         ],
         "review_date": plan.review_date.isoformat() if plan.review_date else None,
+        # What the client chose to take home (not plan content: changing it opens no version).
+        "client_copy_sections": list(plan.client_copy_sections),
         "agreement": {
             "client_decision": plan.client_decision or None,
             "client_comment": plan.client_comment,
@@ -231,6 +233,11 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
         )
 
     add("Services and referrals", referral_lines(before), referral_lines(after))
+    add(
+        "What goes in the client's printed copy",
+        ", ".join(before.get("client_copy_sections") or []),
+        ", ".join(after.get("client_copy_sections") or []),
+    )
     add(
         "The client's decision",
         (before.get("agreement") or {}).get("client_decision"),

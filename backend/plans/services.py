@@ -213,6 +213,7 @@ SIMPLE_FIELDS = (
     "supports_notes",
     "safety_plan",
     "review_date",
+    "client_copy_sections",
 )
 
 
@@ -238,6 +239,7 @@ def plan_update(
     if errors:
         raise PlanInvalid(errors)
     content = {k: v for k, v in changes.items() if k != "agreement"}
+    copy_before = list(plan.client_copy_sections)
     if content:
         before = content_sha256(_representation(plan))
         for field in SIMPLE_FIELDS:
@@ -264,6 +266,18 @@ def plan_update(
     )
     if content:
         _emit_plan_event(plan, "plan.updated")
+    agreed_now = plan.status == PlanStatus.AGREED and "agreement" in changes
+    if agreed_now or (
+        plan.status == PlanStatus.AGREED and plan.client_copy_sections != copy_before
+    ):
+        from documents.services import documents_prerender
+
+        # After the commit of the whole save (a review recorded in the same save included), so
+        # the copies are of the plan exactly as saved; robust: a failure here never fails the save.
+        plan_id = str(plan.pk)
+        transaction.on_commit(
+            lambda: documents_prerender(plan_id=plan_id, actor=actor), robust=True
+        )
     return plan
 
 

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
 from audit.services import audit_read
-from documents.api import PDF_FILENAME
+from documents.api import PDF_FILENAME, DocumentRequestSerializer
 from documents.models import PlanDocument
 from documents.selectors import document_get
 from documents.services import document_pdf, document_request
@@ -21,7 +21,7 @@ from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
 
-from .contract import GOALS_MAX, STEPS_MAX, PlanInvalid
+from .contract import COPY_SECTIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
 from .models import ClientDecision
 from .selectors import goal_progress, plan_diff, plan_get, plan_representation
 from .services import StalePlan, plan_etag, plan_review_record, plan_update
@@ -78,6 +78,12 @@ def _render(
             "goals_max": GOALS_MAX,
             "steps_max": STEPS_MAX,
             "decision_labels": dict(ClientDecision.choices),
+            "copy_sections": COPY_SECTIONS,
+            "copy_home": [
+                label.split(":")[0]
+                for code, label in COPY_SECTIONS
+                if code in plan.client_copy_sections
+            ],
         },
         status=status,
     )
@@ -148,11 +154,40 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
+    body: dict[str, Any] = {
+        "copy": request.POST.get("copy") or "client",
+        "discreet": request.POST.get("discreet") == "1",
+        "sections": request.POST.getlist("sections"),
+    }
+    if body["copy"] == "clinic":
+        body.pop("sections")
+    if request.POST.get("passphrase"):
+        body["passphrase"] = request.POST["passphrase"]
+    serializer = DocumentRequestSerializer(data=body)
+    if not serializer.is_valid():
+        for field, errors in serializer.errors.items():
+            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+        return redirect("plan-detail", plan_id=plan.pk)
+    options = serializer.options(plan)
     findings = plan_findings(plan)
     if findings and "proceed" not in request.POST:
         # Show the wording suggestions first; the clinician may still go ahead.
-        return render(request, "plans/review_wording.html", {"plan": plan, "findings": findings})
-    _document, created = document_request(plan=plan, actor=membership.user)
+        return render(
+            request,
+            "plans/review_wording.html",
+            {
+                "plan": plan,
+                "findings": findings,
+                "pdf_options": options,
+                "pdf_passphrase_given": "passphrase" in body,
+            },
+        )
+    _document, created = document_request(
+        plan=plan,
+        actor=membership.user,
+        options=options,
+        passphrase=serializer.validated_data.get("passphrase", ""),
+    )
     messages.success(
         request, "The PDF is being prepared." if created else "This version's PDF already exists."
     )

@@ -26,6 +26,7 @@ from .contract import (
     STEPS_MAX,
     WEB_PLAN_FIELDS,
     PlanField,
+    clean_choices,
     clean_text,
 )
 from .models import StepOwner
@@ -54,6 +55,10 @@ def _form_field(spec: PlanField) -> forms.Field:
         if spec.radio:
             return forms.ChoiceField(choices=spec.choices, widget=forms.RadioSelect, **common)
         return forms.ChoiceField(choices=[("", "Choose…"), *spec.choices], **common)
+    if spec.kind == "choices":
+        return forms.MultipleChoiceField(
+            choices=spec.choices, widget=forms.CheckboxSelectMultiple, **common
+        )
     if spec.kind == "int":
         return forms.TypedChoiceField(
             choices=[(n, f"{n}: {label}") for n, label in PROGRESS_LABELS.items()],
@@ -146,10 +151,14 @@ ReviewGoalForm = type(
     },
 )
 
+_WEB_PLAN_SPECS = tuple(s for s in PLAN_FIELDS if s.name in WEB_PLAN_FIELDS)
 PlanForm = type(
     "PlanForm",
     (forms.Form,),
-    _fields(tuple(s for s in PLAN_FIELDS if s.name in WEB_PLAN_FIELDS)),
+    {
+        **_fields(_WEB_PLAN_SPECS),
+        "spec": staticmethod(lambda name: next(s for s in _WEB_PLAN_SPECS if s.name == name)),
+    },
 )
 AgreementForm: type[forms.Form] = type("AgreementForm", (forms.Form,), _fields(AGREEMENT_FIELDS))
 ReviewNoteForm = type("ReviewNoteForm", (forms.Form,), _fields(REVIEW_FIELDS))
@@ -356,6 +365,8 @@ class PlanEditor:
         changes: dict[str, Any] = {}
         for name in self.plan_form.changed_data:
             value = self.plan_form.cleaned_data[name]
+            if isinstance(value, list):  # the client's copy: codes in the contract's order
+                value = clean_choices(self.plan_form.spec(name), value)
             changes[name] = clean_text(value) if isinstance(value, str) else value
         goals, goals_changed, posted = [], False, set()
         self._goal_change_rows = []
@@ -473,7 +484,11 @@ class PlanEditor:
                 out.append(
                     {
                         "label": str(self.plan_form.fields[name].label),
-                        "value": str(changes[name] or ""),
+                        "value": (
+                            ", ".join(changes[name])
+                            if isinstance(changes[name], list)
+                            else str(changes[name] or "")
+                        ),
                     }
                 )
         for row in self.goal_rows:

@@ -98,9 +98,12 @@ def test_each_plan_is_in_the_zip_once_and_every_render_is_shared(
     alice, persona_plan, run_inline, django_capture_on_commit_callbacks
 ) -> None:
     plans = [persona_plan(name) for name in ("continuing", "leaving", "not_a_topic")]
-    # One plan already has its PDF: the export reuses it instead of rendering it again.
+    # One plan already has its PDF (the clinic's copy, complete, as an export holds): the export
+    # reuses it instead of rendering it again.
     with django_capture_on_commit_callbacks(execute=True):
-        warm = alice.api.post(f"/api/v1/plans/{plans[0].pk}/documents/", format="json").json()
+        warm = alice.api.post(
+            f"/api/v1/plans/{plans[0].pk}/documents/", {"copy": "clinic"}, format="json"
+        ).json()
     with django_capture_on_commit_callbacks(execute=True):
         job = alice.api.post(
             "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"

@@ -46,7 +46,11 @@ class _FormReader(HTMLParser):
             return
         if tag == "input" and a.get("name"):
             if a.get("type") in ("checkbox", "radio"):
-                if "checked" in a:
+                if "checked" in a and a["name"] in self.data:  # several boxes, one name
+                    previous = self.data[a["name"]]
+                    values = previous if isinstance(previous, list) else [previous]
+                    self.data[a["name"]] = [*values, a.get("value", "on")]
+                elif "checked" in a:
                     self.data[a["name"]] = a.get("value", "on")
             else:
                 self.data[a["name"]] = a.get("value") or ""
@@ -79,7 +83,9 @@ def shown_form(browser, plan) -> dict[str, str]:
     reader = _FormReader()
     reader.feed(page.content.decode())
     # Django renders a newline after <textarea>; browsers drop it.
-    return {k: v[1:] if v.startswith("\n") else v for k, v in reader.data.items()}
+    return {
+        k: v[1:] if isinstance(v, str) and v.startswith("\n") else v for k, v in reader.data.items()
+    }
 
 
 def save(browser, plan, form: dict[str, str], **edits: str):

@@ -13,6 +13,11 @@ HASH = "a hash or digest"
 FILE = "a storage path made of ids"
 ERROR = "an error message the service writes (never client text)"
 PLAINTEXT_ALLOWED = {
+    "documents.PlanDocument.copy": CODES,
+    "documents.PlanDocument.sections": CODES,
+    "documents.PlanDocument.passphrase_token": "a Fernet token of the passphrase (encrypted "
+    "under FIELD_ENCRYPTION_KEYS in code), wiped when the render ends",
+    "plans.TreatmentPlan.client_copy_sections": CODES,
     "audit.AuditChainHead.mac": "an HMAC of the chain head",
     "audit.AuditEvent.mac": "an HMAC of the event",
     # Added by the second round (lookup hashes, codes, integration records).

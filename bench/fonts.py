@@ -29,7 +29,8 @@ def _html(css: str, scripts: bool) -> str:
         for i in range(10)
     )
     return (
-        f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Care plan</title>'
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        "<title>Care plan</title>"
         f"<style>{css}</style></head><body><h1>Care plan</h1><h2>Your goals</h2>{goals}</body></html>"
     )
 
@@ -82,7 +83,7 @@ def _child(variant: str) -> None:
 
 def main() -> None:
     for variant in ("dejavu_only", "stack"):
-        out = subprocess.run(
+        out = subprocess.run(  # noqa: S603 - this interpreter, this module
             [sys.executable, "-m", "bench.fonts", "--child", variant],
             cwd=REPO,
             capture_output=True,

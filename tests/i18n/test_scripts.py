@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 # Each script's words, and the packaged face that must carry them.
 WORDS = {
-    "chinese": ("我想睡个好觉，每天都有力气", "Plan-CJK"),
+    "chinese": ("我想睡个好觉\uff0c每天都有力气", "Plan-CJK"),
     "japanese": ("よく眠りたい", "Plan-CJK"),
     "korean": ("잘 자고 싶어요", "Plan-CJK"),
     "arabic": ("أريد أن أنام جيدا", "Plan-Arabic"),

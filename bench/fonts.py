@@ -31,7 +31,8 @@ def _html(css: str, scripts: bool) -> str:
     return (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
         "<title>Care plan</title>"
-        f"<style>{css}</style></head><body><h1>Care plan</h1><h2>Your goals</h2>{goals}</body></html>"
+        f"<style>{css}</style></head><body><h1>Care plan</h1>"
+        f"<h2>Your goals</h2>{goals}</body></html>"
     )
 
 

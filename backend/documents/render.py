@@ -1,7 +1,7 @@
 """The one place that calls WeasyPrint, and the only reader of plan_templates/.
 
 Templates render with their own engine (auto-escaping on, one project filter: text_dir).
-The URL fetcher serves the packaged assets from an allow-list held in memory and refuses everything else:
+The URL fetcher serves the packaged assets from an allow-list and refuses everything else:
 file:, http(s):, data:, redirects and attachments never reach the disk or the network.
 """
 

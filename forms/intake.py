@@ -423,14 +423,14 @@ PRECAUTIONS = Step(
 STIGMA_COPING = Step(
     name="stigma_coping",
     title=_("How others have treated you, and what helps"),
-    general_title="How others have treated you, and what helps",
+    general_title=_("How others have treated you, and what helps"),
     intro=(
         _(
             "Sometimes people treat us unfairly because of who we are or what we do. "
             "These questions are about what others have done, not about you. All optional."
         )
     ),
-    general_intro=(
+    general_intro=_(
         "Sometimes people treat us unfairly because of who we are or how we live. "
         "These questions are about what others have done, not about you. All optional."
     ),

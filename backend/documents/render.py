@@ -102,6 +102,7 @@ def _engine() -> Engine:
     return Engine(
         dirs=[str(TEMPLATES_DIR)],
         builtins=["documents.render"],
+        libraries={"i18n": "django.templatetags.i18n"},
         autoescape=True,
         debug=False,
         string_if_invalid="",

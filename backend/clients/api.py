@@ -26,6 +26,7 @@ class ClientSerializer(serializers.ModelSerializer):
     class Meta:
         model = Client
         fields = ["id", "display_name", "pronouns", "external_id", "created_at", "updated_at"]
+        fields += ["language"]  # DESIGN "Languages"
         read_only_fields = ["id", "created_at", "updated_at"]
 
 

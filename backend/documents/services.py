@@ -17,7 +17,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.services import audit_record
 from common.crypto import fernet
@@ -35,8 +35,10 @@ QUEUED_GRACE = timedelta(seconds=60)
 
 
 def plan_html(plan: TreatmentPlan) -> str:
-    """Exactly the HTML the PDF is made from (also served as the preview)."""
-    return render_html(template_for(plan.intake.kind), plan_context(plan))
+    """Exactly the HTML the PDF is made from (also served as the preview), in the client's
+    language (their own words are never translated)."""
+    with translation.override(plan.client.language):
+        return render_html(template_for(plan.intake.kind), plan_context(plan))
 
 
 def _enqueue(document_id: str) -> None:

@@ -49,9 +49,11 @@ def _child(variant: str) -> None:
     import django
 
     django.setup()
-    from documents.render import TEMPLATES_DIR, html_to_pdf
+    from django.template import Context
 
-    css = (TEMPLATES_DIR / "css" / "plan.css").read_text()
+    from documents.render import TEMPLATES_DIR, _engine, html_to_pdf
+
+    css = _engine().from_string((TEMPLATES_DIR / "css" / "plan.css").read_text()).render(Context())
     if variant == "dejavu_only":  # the stylesheet as it was before the script faces
         css = re.sub(r'@font-face \{ font-family: "Plan (?!Sans)[^}]*\}\n', "", css)
     html = _html(css, scripts=False)

@@ -202,7 +202,7 @@ class StepForm(forms.Form):
                 if not cleaned.get(other.name):
                     self.add_error(
                         spec.name,
-                        gettext("Please write at least one, or tick \u201c%(label)s\u201d.")
+                        gettext("Please write at least one, or tick “%(label)s”.")
                         % {"label": self.fields[other.name].label},
                     )
             if (
@@ -221,7 +221,7 @@ class StepForm(forms.Form):
                     label = tr(next(c.label for c in spec.choices if c.code in lone))
                     self.add_error(
                         spec.name,
-                        gettext("Choose \u201c%(label)s\u201d on its own, or the options that fit.")
+                        gettext("Choose “%(label)s” on its own, or the options that fit.")
                         % {"label": label},
                     )
         return cleaned

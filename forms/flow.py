@@ -92,7 +92,7 @@ def term_label(base: str, term: str | None) -> str:
     if not term or term == DEFAULT_WORK_TERM:
         return tr(base)
     # The term itself is the client's own word: never translated.
-    return tr("%(label)s (you call it \u201c%(term)s\u201d)") % {"label": tr(base), "term": term}
+    return tr("%(label)s (you call it “%(term)s”)") % {"label": tr(base), "term": term}
 
 
 def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False) -> str:

@@ -271,8 +271,8 @@ GOALS = Step(
         Field(
             "goals_unsure",
             "bool",
-            _("I'm not sure yet \u2014 we'll work it out together"),
-            couple_label=_("We're not sure yet \u2014 we'll work it out together"),
+            _("I'm not sure yet — we'll work it out together"),
+            couple_label=_("We're not sure yet — we'll work it out together"),
             why=_("Not knowing yet is a fine place to start. Your plan will say so."),
         ),
         Field(

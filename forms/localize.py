@@ -23,8 +23,9 @@ def _mark(message: str) -> str:
 
 # Labels other modules pass to `term_label` (the plan's headings).
 _mark("Your work")
+_mark("Care plan")  # the plan's title, translated in plan_templates/base.html
 _mark("Work")
-_mark("%(label)s (you call it \u201c%(term)s\u201d)")
+_mark("%(label)s (you call it “%(term)s”)")
 _mark("%(names)s and %(last)s")
 
 

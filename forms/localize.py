@@ -21,12 +21,13 @@ def _mark(message: str) -> str:
     return message
 
 
+_ = _mark
 # Labels other modules pass to `term_label` (the plan's headings).
-_mark("Your work")
-_mark("Care plan")  # the plan's title, translated in plan_templates/base.html
-_mark("Work")
-_mark("%(label)s (you call it “%(term)s”)")
-_mark("%(names)s and %(last)s")
+_("Your work")
+_("Care plan")  # the plan's title, translated in plan_templates/base.html
+_("Work")
+_("%(label)s (you call it “%(term)s”)")
+_("%(names)s and %(last)s")
 
 
 def _active() -> str:

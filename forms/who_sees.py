@@ -65,7 +65,7 @@ def who_sees(step: Step, sharing: Sharing) -> str:
     key = "joint_one" if len(sharing.readers) <= 1 else "joint_many"
     text = tr(TEXTS[key]).format(names=names)
     if sharing.connected:
-        text += " " + tr(TEXTS["connected"].strip())
+        text += tr(TEXTS["connected"])
     return text
 
 

@@ -18,7 +18,8 @@ def check(persona, body):
 
 def test_english_text_is_checked_and_says_so(alice) -> None:
     body = check(alice, {"text": FLAGGED, "language": "en"}).json()
-    assert body["checked"] is True and body["language"] == "en"
+    assert body["checked"] is True
+    assert body["language"] == "en"
     assert [f["term"] for f in body["findings"]] == ["refuses", "claims"]
     assert "note" not in body
     assert check(alice, {"text": FLAGGED}).json()["checked"] is True  # English by default

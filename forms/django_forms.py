@@ -56,14 +56,14 @@ class TextListWidget(forms.Widget):
                     f"{base_id}_{i}" if i else base_id,
                     name,
                     values[i] if i < len(values) else "",
-                    f"{i + 1}",
+                    gettext("Item %(number)d") % {"number": i + 1},
                 )
             )
         return format_html(
             '<ol class="text-list">{}</ol>',
             format_html_join(
                 "",
-                '<li><input type="text" id="{}" name="{}" value="{}" aria-label="Item {}"></li>',
+                '<li><input type="text" id="{}" name="{}" value="{}" aria-label="{}"></li>',
                 rows,
             ),
         )

@@ -133,3 +133,19 @@ def test_text_dir_is_html_dir_auto(text, direction) -> None:
 def test_fetcher_serves_the_script_faces(name) -> None:
     response = AssetFetcher().fetch(f"asset:fonts/{name}")
     assert response.read()[:4] in (b"\x00\x01\x00\x00", b"OTTO")
+
+
+def test_font_faces_are_fetched_once_per_process_not_per_render(persona_plan, monkeypatch) -> None:
+    html = plan_html(persona_plan("not_a_topic"))
+    html_to_pdf(html)  # this process's font configuration now has every face
+    fetched: list[str] = []
+    original = AssetFetcher.fetch
+
+    def counting(self, url, headers=None):
+        fetched.append(url)
+        return original(self, url, headers)
+
+    monkeypatch.setattr(AssetFetcher, "fetch", counting)
+    html_to_pdf(html)
+    html_to_pdf(html.replace("Get my sleep back", "我想睡个好觉"))
+    assert fetched == []

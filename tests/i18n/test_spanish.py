@@ -66,6 +66,19 @@ def test_client_language_is_read_and_changed_through_the_api(alice, alices_clien
     assert alices_client.language == "es"
 
 
+def test_client_created_with_a_language(alice) -> None:
+    response = alice.api.post(
+        "/api/v1/clients/", {"display_name": "Lucía", "language": "es"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["language"] == "es"
+    bad = alice.api.post(
+        "/api/v1/clients/", {"display_name": "Ana", "language": "xx"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "language" in bad.json()["errors"]
+
+
 def test_unknown_language_is_a_400_naming_the_field(alice, alices_client) -> None:
     url = f"/api/v1/clients/{alices_client.pk}/"
     response = alice.api.patch(url, {"language": "xx"}, format="json")

@@ -95,3 +95,22 @@ def _localized(step: Step, language: str) -> Step:
         general_intro=_opt(step.general_intro),
         fields=tuple(localize_field(f) for f in step.fields),
     )
+
+
+def translations(text: str) -> dict[str, str]:
+    """`text` (English, from forms/) in every other configured language that has it, for
+    readers that carry all languages at once (the FHIR Questionnaire's translation extensions)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    from .intake import CONSENT_INTRO
+
+    out = {}
+    for code, _name in settings.LANGUAGES:
+        if code.split("-")[0] == "en" or not text:
+            continue
+        with translation.override(code):
+            translated = consent_intro(_retention_days(), tr) if text == CONSENT_INTRO else tr(text)
+        if translated != text:
+            out[code] = translated
+    return out

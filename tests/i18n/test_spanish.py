@@ -191,3 +191,29 @@ def test_plan_pdf_stays_english_for_an_english_client(persona_plan) -> None:
     text = pdf_text(html_to_pdf(plan_html(persona_plan("continuing"))))
     assert "Your goals" in text
     assert "Tus objetivos" not in text
+
+
+# ---- the FHIR Questionnaire
+
+
+def test_fhir_questionnaire_carries_spanish_translation_extensions() -> None:
+    import json
+
+    from fhir_r4.mapping import TRANSLATION, questionnaire
+
+    body = json.loads(questionnaire("individual", "https://fhir.example").model_dump_json())
+    consent = body["item"][0]
+    assert consent["text"] == "Before we start"  # the text itself stays as it was
+
+    def spanish(element: dict) -> str:
+        (ext,) = [e for e in element["extension"] if e["url"] == TRANSLATION]
+        parts = {p["url"]: p for p in ext["extension"]}
+        assert parts["lang"]["valueCode"] == "es"
+        return parts["content"]["valueString"]
+
+    assert spanish(consent["_text"]) == "Antes de empezar"
+    intro = next(i for i in consent["item"] if i["linkId"] == "consent.intro")
+    assert "confidencial" in spanish(intro["_text"])
+    everything = json.dumps(body, ensure_ascii=False)
+    assert "Escribir solo lo que necesita mi plan" in everything  # answer option displays
+    assert "prostitu" not in everything.lower()

@@ -45,6 +45,7 @@ run: $(VENV)/.installed-run
 
 # Browser tests need Debian's chromium and axe-core; install them when they are missing.
 browser-deps:
+	@command -v pdftotext >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq poppler-utils >/dev/null) || echo "poppler-utils not installable here: CJK PDF text checks will be skipped"; }
 	@command -v chromium >/dev/null || { [ "$$(id -u)" = 0 ] && (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) || echo "chromium not installable here: browser tests will be skipped"; }
 	@[ -f tests/browser/node_modules/axe-core/axe.min.js ] || (cd tests/browser && npm ci --silent --no-audit --no-fund) || echo "axe-core not installable here: browser tests will be skipped"
 	@[ -f tests/fhir_r4/node_modules/lforms/package.json ] || (cd tests/fhir_r4 && npm ci --silent --no-audit --no-fund) || echo "FHIR schema and LHC-Forms not installable here: those FHIR checks will be skipped"
@@ -59,6 +60,7 @@ test: install browser-deps lint
 
 bench: install
 	$(PY) -m bench
+	$(PY) -m bench.fonts
 
 clean:
 	rm -rf $(VENV) var

@@ -3,6 +3,7 @@
 from typing import Any
 
 from .intake import FORM_VERSION, STEPS
+from .localize import localize_step
 from .spec import Condition, Field, KindIs, Step, condition_for_kind
 from .who_sees import who_sees_generic
 
@@ -73,7 +74,7 @@ def describe_form(kind: str) -> dict[str, Any]:
                 "enabled_when": _describe(step.enabled_when, kind),
                 "fields": [_field(f, step, kind) for f in step.fields_for(kind)],
             }
-            for step in STEPS
+            for step in map(localize_step, STEPS)
             if applies_to_kind(step, kind)
         ],
     }

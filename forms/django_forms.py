@@ -8,9 +8,12 @@ from django import forms
 from django.core.validators import ProhibitNullCharactersValidator
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from .flow import DEFAULT_WORK_TERM, choice_text
 from .intake import STEPS_BY_NAME
+from .localize import tr
 from .spec import Field, Step
 
 LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
@@ -53,14 +56,14 @@ class TextListWidget(forms.Widget):
                     f"{base_id}_{i}" if i else base_id,
                     name,
                     values[i] if i < len(values) else "",
-                    f"{i + 1}",
+                    gettext("Item %(number)d") % {"number": i + 1},
                 )
             )
         return format_html(
             '<ol class="text-list">{}</ol>',
             format_html_join(
                 "",
-                '<li><input type="text" id="{}" name="{}" value="{}" aria-label="Item {}"></li>',
+                '<li><input type="text" id="{}" name="{}" value="{}" aria-label="{}"></li>',
                 rows,
             ),
         )
@@ -84,11 +87,15 @@ class TextListField(forms.Field):
         if self.required and len(value) < max(1, self.min_items):
             raise forms.ValidationError("Please write at least one.", code="required")
         if len(value) > self.max_items:
-            raise forms.ValidationError(f"Up to {self.max_items}, please.", code="max_items")
+            raise forms.ValidationError(
+                gettext("Up to %(count)d, please.") % {"count": self.max_items}, code="max_items"
+            )
         for item in value:
             if len(item) > self.max_length:
                 raise forms.ValidationError(
-                    f"Each one can be up to {self.max_length} characters.", code="max_length"
+                    gettext("Each one can be up to %(count)d characters.")
+                    % {"count": self.max_length},
+                    code="max_length",
                 )
             ProhibitNullCharactersValidator()(item)
 
@@ -97,23 +104,23 @@ def field_label(spec: Field, *, kind: str, work_topic: bool) -> str:
     """The question as this intake's client sees it: a couple's own wording, or the general
     wording when work is not a topic."""
     if kind == "couple" and spec.couple_label:
-        return spec.couple_label
+        return tr(spec.couple_label)
     if not work_topic and spec.general_label:
-        return spec.general_label
-    return spec.label
+        return tr(spec.general_label)
+    return tr(spec.label)
 
 
 def _django_field(spec: Field) -> forms.Field:
     common: dict[str, Any] = {"required": spec.required, "help_text": spec.help}
     if spec.kind == "bool":
-        message = "Please tick this box to continue." if spec.required else ""
+        message = _("Please tick this box to continue.") if spec.required else ""
         return forms.BooleanField(error_messages={"required": message}, **common)
     if spec.kind == "text":
         widget = forms.TextInput if spec.max_length <= 100 else forms.Textarea(attrs={"rows": 4})
         return forms.CharField(
             max_length=spec.max_length,
             widget=widget,
-            error_messages={"required": "Please fill this in to continue."},
+            error_messages={"required": _("Please fill this in to continue.")},
             **common,
         )
     if spec.kind == "choice":
@@ -121,8 +128,8 @@ def _django_field(spec: Field) -> forms.Field:
             choices=[(c.code, c.label) for c in spec.choices],
             widget=forms.RadioSelect,
             error_messages={
-                "invalid_choice": "Choose one of the listed options.",
-                "required": "Please choose one to continue.",
+                "invalid_choice": _("Choose one of the listed options."),
+                "required": _("Please choose one to continue."),
             },
             **common,
         )
@@ -131,8 +138,8 @@ def _django_field(spec: Field) -> forms.Field:
             choices=[(c.code, c.label) for c in spec.choices],
             widget=forms.CheckboxSelectMultiple,
             error_messages={
-                "invalid_choice": "Choose from the listed options.",
-                "invalid_list": "Send a list of option codes.",
+                "invalid_choice": _("Choose from the listed options."),
+                "invalid_list": _("Send a list of option codes."),
             },
             **common,
         )
@@ -170,7 +177,8 @@ class StepForm(forms.Form):
                 continue
             field = self.fields[spec.name]
             field.label = field_label(spec, kind=kind, work_topic=work_topic)
-            field.why = spec.why  # type: ignore[attr-defined]
+            field.why = tr(spec.why)  # type: ignore[attr-defined]
+            field.help_text = tr(spec.help)
             field.who_sees = spec.who_sees if who_sees is None else who_sees  # type: ignore[attr-defined]
             if spec.choices:
                 field.choices = [  # type: ignore[attr-defined]
@@ -194,24 +202,27 @@ class StepForm(forms.Form):
                 if not cleaned.get(other.name):
                     self.add_error(
                         spec.name,
-                        "Please write at least one, or tick \u201c"
-                        f"{self.fields[other.name].label}\u201d.",
+                        gettext("Please write at least one, or tick “%(label)s”.")
+                        % {"label": self.fields[other.name].label},
                     )
             if (
                 spec.enabled_when is not None
                 and cleaned.get(spec.name)
                 and not spec.enabled_when(self.kind, {self.step.name: cleaned})
             ):
-                self.add_error(spec.name, "This applies only to the topics you chose above.")
+                self.add_error(
+                    spec.name, gettext("This applies only to the topics you chose above.")
+                )
             exclusive = spec.exclusive_codes
             chosen = cleaned.get(spec.name)
             if exclusive and isinstance(chosen, list) and len(chosen) > 1:
                 lone = exclusive.intersection(chosen)
                 if lone:
-                    label = next(c.label for c in spec.choices if c.code in lone)
+                    label = tr(next(c.label for c in spec.choices if c.code in lone))
                     self.add_error(
                         spec.name,
-                        f"Choose \u201c{label}\u201d on its own, or the options that fit.",
+                        gettext("Choose “%(label)s” on its own, or the options that fit.")
+                        % {"label": label},
                     )
         return cleaned
 

@@ -3,6 +3,7 @@
 from typing import Any
 
 from .intake import COUPLE_CHOSE_WORK, STEPS, WORK_FOCUS_IS_WORK, WORK_RECORDED
+from .localize import tr
 from .spec import Answers, Choice, Step
 
 DEFAULT_WORK_TERM = "sex work"
@@ -89,15 +90,16 @@ def term_label(base: str, term: str | None) -> str:
     """The client's term as a quoted label beside neutral words, never inside a sentence:
     `Your work (you call it “the life”)`."""
     if not term or term == DEFAULT_WORK_TERM:
-        return base
-    return f"{base} (you call it \u201c{term}\u201d)"
+        return tr(base)
+    # The term itself is the client's own word: never translated.
+    return tr("%(label)s (you call it “%(term)s”)") % {"label": tr(base), "term": term}
 
 
 def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False) -> str:
     """A choice's words on screen (the client's voice) or in the plan (said to the client)."""
     if choice.shows_term and term and term != DEFAULT_WORK_TERM:
         return term_label("Work", term)
-    return choice.for_plan(work_topic) if plan else choice.for_screen(work_topic)
+    return tr(choice.for_plan(work_topic) if plan else choice.for_screen(work_topic))
 
 
 def form_kwargs(kind: str, answers: Answers, *, findings: bool = False) -> dict[str, Any]:

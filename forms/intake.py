@@ -8,6 +8,8 @@ is never slotted into a sentence: where it is shown, it is a quoted label beside
 says to the client ("you", "your"). A couple are two people: `couple_label`s address each of them.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -24,10 +26,17 @@ from .spec import (
     Step,
 )
 
+
+def _(message: str) -> str:
+    """Marks a string for the catalogues (`makemessages` reads `_(...)`); it stays English here,
+    for every reader, and forms/localize.py translates it where it is shown."""
+    return message
+
+
 FORM_VERSION = "2026-11-2"
 KINDS = ("individual", "couple")
 
-PNTS = Choice(PREFER_NOT_TO_SAY, "I'd rather not say", exclusive=True)
+PNTS = Choice(PREFER_NOT_TO_SAY, _("I'd rather not say"), exclusive=True)
 
 # Work is a topic when the client says so (`work_focus`), or, for a couple, when they chose it
 # together (`couple_topics` includes `sex_work`; unticked by default, couples guideline 4).
@@ -46,7 +55,7 @@ CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "re
 KEEPING_ON = AnswerIn(
     "work_plans", "work_direction", frozenset({"continue", "change_conditions", "undecided"})
 )
-WORKER = "For the partner whose work this is: "
+WORKER = _("For the partner whose work this is: ")
 
 
 def _retention_days() -> int:
@@ -56,27 +65,47 @@ def _retention_days() -> int:
         return 7 * 365
 
 
-def retention_sentence(days: int) -> str:
+def retention_sentence(days: int, translate: Callable[[str], str] = _) -> str:
     """How long records are kept, in plain words (settings.RETENTION_DAYS)."""
     if days <= 0:
-        return "Your records are kept until you or the clinic erase them."
-    span = f"{days // 365} years" if days % 365 == 0 else f"{days} days"
+        return translate(_("Your records are kept until you or the clinic erase them."))
     if days == 365:
-        span = "1 year"
-    return f"Your records are kept for {span} after your care with us ends, then erased completely."
+        span = translate(_("1 year"))
+    elif days % 365 == 0:
+        span = translate(_("%(count)d years")) % {"count": days // 365}
+    else:
+        span = translate(_("%(count)d days")) % {"count": days}
+    return translate(
+        _(
+            "Your records are kept for %(span)s after your care with us "
+            "ends, then erased completely."
+        )
+    ) % {"span": span}
 
 
-def consent_intro(days: int) -> str:
-    return (
-        "What you share here is confidential, with a few limits that your clinician will "
-        "explain: the law requires us to report some things, such as a serious risk to "
-        "someone's life or a child at risk of harm, and a court can order records to be "
-        "shared. Inside the clinic, only your care team (the clinicians who work with you) "
-        "reads your answers and your plan. If the clinic links this service to another "
-        "system, such as a health record, what that system needs is shared with it. "
-        f"{retention_sentence(days)} You can ask us to erase all of it sooner, at any time. "
-        "You choose how much is written down. You can skip any question, and you can stop "
-        "at any time."
+def consent_intro(days: int, translate: Callable[[str], str] = _) -> str:
+    """`translate` is gettext where the text is shown in the client's language."""
+    return " ".join(
+        (
+            translate(
+                _(
+                    "What you share here is confidential, with a few limits that your clinician "
+                    "will explain: the law requires us to report some things, such as a serious "
+                    "risk to someone's life or a child at risk of harm, and a court can order "
+                    "records to be shared. Inside the clinic, only your care team (the clinicians "
+                    "who work with you) reads your answers and your plan. If the clinic links "
+                    "this service to another system, such as a health record, what that system "
+                    "needs is shared with it."
+                )
+            ),
+            retention_sentence(days, translate),
+            translate(
+                _(
+                    "You can ask us to erase all of it sooner, at any time. You choose how much is "
+                    "written down. You can skip any question, and you can stop at any time."
+                )
+            ),
+        )
     )
 
 
@@ -93,26 +122,28 @@ CHANGE_PLANNING_WANTED = AllOf((CHANGING_WORK, WORK_RECORDED))
 
 CONSENT = Step(
     name="consent",
-    title="Before we start",
+    title=_("Before we start"),
     intro=CONSENT_INTRO,
     fields=(
         Field(
             "confidentiality_explained",
             "bool",
-            "My clinician has explained confidentiality and its limits, and I'm ready to go on.",
-            why="So that you know who can see what before you share anything.",
+            _("My clinician has explained confidentiality and its limits, and I'm ready to go on."),
+            why=_("So that you know who can see what before you share anything."),
             required=True,
         ),
         Field(
             "recording_preference",
             "choice",
-            "How much would you like written down?",
-            why="Records can be requested by courts and others. Writing down less is always fine.",
+            _("How much would you like written down?"),
+            why=_(
+                "Records can be requested by courts and others. Writing down less is always fine."
+            ),
             required=True,
             choices=(
-                Choice("full", "Write down what I share, so my plan can reflect it"),
-                Choice("minimal", "Write down only what my plan needs"),
-                Choice("no_work_details", "Don't write down details about my work"),
+                Choice("full", _("Write down what I share, so my plan can reflect it")),
+                Choice("minimal", _("Write down only what my plan needs")),
+                Choice("no_work_details", _("Don't write down details about my work")),
             ),
         ),
     ),
@@ -120,71 +151,71 @@ CONSENT = Step(
 
 ABOUT = Step(
     name="about",
-    title="About you",
-    intro="Tell us how you'd like to be addressed. Everything here is optional.",
+    title=_("About you"),
+    intro=_("Tell us how you'd like to be addressed. Everything here is optional."),
     fields=(
         Field(
             "preferred_name",
             "text",
-            "What would you like to be called?",
+            _("What would you like to be called?"),
             max_length=100,
             own_words=True,
-            why="So that we use your name, not a form's.",
+            why=_("So that we use your name, not a form's."),
             only_kind="individual",
         ),
         Field(
             "pronouns",
             "text",
-            "Your pronouns",
+            _("Your pronouns"),
             max_length=50,
             own_words=True,
-            why="So that we refer to you the way you want.",
+            why=_("So that we refer to you the way you want."),
             only_kind="individual",
         ),
         Field(
             "partner_a_name",
             "text",
-            "First person: what would you like to be called?",
+            _("First person: what would you like to be called?"),
             max_length=100,
             own_words=True,
-            why="So that we use each of your names, not a form's.",
+            why=_("So that we use each of your names, not a form's."),
             only_kind="couple",
         ),
         Field(
             "partner_a_pronouns",
             "text",
-            "First person: pronouns",
+            _("First person: pronouns"),
             max_length=50,
             own_words=True,
-            why="So that we refer to each of you the way you want.",
+            why=_("So that we refer to each of you the way you want."),
             only_kind="couple",
         ),
         Field(
             "partner_b_name",
             "text",
-            "Second person: what would you like to be called?",
+            _("Second person: what would you like to be called?"),
             max_length=100,
             own_words=True,
-            why="So that we use each of your names, not a form's.",
+            why=_("So that we use each of your names, not a form's."),
             only_kind="couple",
         ),
         Field(
             "partner_b_pronouns",
             "text",
-            "Second person: pronouns",
+            _("Second person: pronouns"),
             max_length=50,
             own_words=True,
-            why="So that we refer to each of you the way you want.",
+            why=_("So that we refer to each of you the way you want."),
             only_kind="couple",
         ),
         Field(
             "work_term",
             "text",
-            "If you do sex work, what do you call your work?",
+            _("If you do sex work, what do you call your work?"),
             recorded_when=WORK_RECORDED,
-            couple_label="If either of you does sex work, what do you call it?",
-            help="For example: escorting, dancing, camming, sugaring, or any word you prefer.",
-            why="We will use your word, not ours, everywhere in your plan.",
+            couple_label=_("If either of you does sex work, what do you call it?"),
+            help=_("For example: escorting, dancing, camming, sugaring, or any word you prefer."),
+            why=_("We will use your word, not ours, everywhere in your plan."),
             max_length=60,
             own_words=True,
             sensitivity="sensitive",
@@ -192,20 +223,22 @@ ABOUT = Step(
         Field(
             "work_focus",
             "choice",
-            "How much does your work have to do with what you'd like to work on here?",
+            _("How much does your work have to do with what you'd like to work on here?"),
             recorded_when=WORK_RECORDED,
             why=(
-                "Some people want to talk about their work and some don't. Your answer decides "
-                "whether we ask anything about it at all."
+                _(
+                    "Some people want to talk about their work and some don't. Your answer decides "
+                    "whether we ask anything about it at all."
+                )
             ),
             sensitivity="sensitive",
             # A couple choose their topics together instead (`partner.couple_topics`).
             only_kind="individual",
             choices=(
-                Choice("central", "It's central to what I'd like to work on"),
-                Choice("part", "It's part of it"),
-                Choice("not_now", "Not something I want to focus on now"),
-                Choice("no", "It's not connected to why I came"),
+                Choice("central", _("It's central to what I'd like to work on")),
+                Choice("part", _("It's part of it")),
+                Choice("not_now", _("Not something I want to focus on now")),
+                Choice("no", _("It's not connected to why I came")),
                 PNTS,
             ),
         ),
@@ -214,18 +247,20 @@ ABOUT = Step(
 
 GOALS = Step(
     name="goals",
-    title="What you'd like to work on",
-    intro="In your own words. We will keep your words exactly as you write them.",
+    title=_("What you'd like to work on"),
+    intro=_("In your own words. We will keep your words exactly as you write them."),
     fields=(
         Field(
             "client_goals",
             "text_list",
-            "Your goals",
-            couple_label="Your goals, shared or each your own",
-            why="Your plan is built around the goals you name, in your words.",
+            _("Your goals"),
+            couple_label=_("Your goals, shared or each your own"),
+            why=_("Your plan is built around the goals you name, in your words."),
             help=(
-                "Up to 10. They can be big or small, and you can change them later. "
-                "Not sure yet? Tick the box below instead."
+                _(
+                    "Up to 10. They can be big or small, and you can change them later. "
+                    "Not sure yet? Tick the box below instead."
+                )
             ),
             required_unless="goals_unsure",
             min_items=1,
@@ -236,16 +271,16 @@ GOALS = Step(
         Field(
             "goals_unsure",
             "bool",
-            "I'm not sure yet \u2014 we'll work it out together",
-            couple_label="We're not sure yet \u2014 we'll work it out together",
-            why="Not knowing yet is a fine place to start. Your plan will say so.",
+            _("I'm not sure yet — we'll work it out together"),
+            couple_label=_("We're not sure yet — we'll work it out together"),
+            why=_("Not knowing yet is a fine place to start. Your plan will say so."),
         ),
         Field(
             "what_brings_you",
             "text",
-            "Anything else about what brings you here?",
+            _("Anything else about what brings you here?"),
             recorded_when=NOT_MINIMAL,
-            why="Only if you'd like to add more.",
+            why=_("Only if you'd like to add more."),
             own_words=True,
         ),
     ),
@@ -253,76 +288,79 @@ GOALS = Step(
 
 WORK_CONTEXT = Step(
     name="work_context",
-    title="About your work",
-    intro="Only if you'd like to answer. Any of these can be skipped.",
+    title=_("About your work"),
+    intro=_("Only if you'd like to answer. Any of these can be skipped."),
     enabled_when=WORK_DETAILS_WANTED,
     fields=(
         Field(
             "work_types",
             "multi",
-            "What kinds of work do you do?",
-            couple_label=WORKER + "what kinds of work do you do?",
-            why="Experiences differ a lot between kinds of work, so we don't assume.",
+            _("What kinds of work do you do?"),
+            couple_label=WORKER + _("what kinds of work do you do?"),
+            why=_("Experiences differ a lot between kinds of work, so we don't assume."),
             sensitivity="restricted",
             choices=(
-                Choice("street_based", "Street-based"),
-                Choice("escort_independent", "Independent escorting"),
-                Choice("agency", "Through an agency"),
-                Choice("massage", "Massage"),
-                Choice("dancing", "Dancing or stripping"),
-                Choice("webcam_online", "Webcam or online"),
-                Choice("phone_text", "Phone or text"),
-                Choice("porn", "Adult film or photos"),
-                Choice("bdsm", "BDSM or domination"),
-                Choice("sugar_dating", "Sugar dating"),
-                Choice("other", "Something else"),
+                Choice("street_based", _("Street-based")),
+                Choice("escort_independent", _("Independent escorting")),
+                Choice("agency", _("Through an agency")),
+                Choice("massage", _("Massage")),
+                Choice("dancing", _("Dancing or stripping")),
+                Choice("webcam_online", _("Webcam or online")),
+                Choice("phone_text", _("Phone or text")),
+                Choice("porn", _("Adult film or photos")),
+                Choice("bdsm", _("BDSM or domination")),
+                Choice("sugar_dating", _("Sugar dating")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "identity_place",
             "choice",
-            "How big a part of who you are is your work?",
-            couple_label=WORKER + "how big a part of who you are is your work?",
-            why="For some people it's a big part of who they are; for others it's a small one.",
+            _("How big a part of who you are is your work?"),
+            couple_label=WORKER + _("how big a part of who you are is your work?"),
+            why=_("For some people it's a big part of who they are; for others it's a small one."),
             sensitivity="sensitive",
             choices=(
-                Choice("central", "A central part"),
-                Choice("significant", "A significant part"),
-                Choice("small", "A small part"),
+                Choice("central", _("A central part")),
+                Choice("significant", _("A significant part")),
+                Choice("small", _("A small part")),
                 PNTS,
             ),
         ),
         Field(
             "work_meaning",
             "text",
-            "Anything you'd like to say about what your work means to you?",
+            _("Anything you'd like to say about what your work means to you?"),
             recorded_when=NOT_MINIMAL,
-            couple_label=WORKER + "anything you'd like to say about what your work means to you?",
-            why="Only if you want to. Your words are kept as you write them.",
+            couple_label=WORKER
+            + _("anything you'd like to say about what your work means to you?"),
+            why=_("Only if you want to. Your words are kept as you write them."),
             own_words=True,
             sensitivity="restricted",
         ),
         Field(
             "job_autonomy",
             "multi",
-            "Which of these do you decide for yourself at the moment, if any?",
-            couple_label=WORKER + "which of these do you decide for yourself at the moment?",
+            _("Which of these do you decide for yourself at the moment, if any?"),
+            couple_label=WORKER + _("which of these do you decide for yourself at the moment?"),
             why=(
-                "Having a say over your own work matters to wellbeing in any job. There is no "
-                "right answer, and you can skip this."
+                _(
+                    "Having a say over your own work matters to wellbeing in any job. There is no "
+                    "right answer, and you can skip this."
+                )
             ),
             sensitivity="restricted",
             choices=(
-                Choice("choose_clients", "Which clients I see", "Which clients you see"),
-                Choice("choose_hours", "My hours", "Your hours"),
-                Choice("own_money", "The money I earn", "The money you earn"),
+                Choice("choose_clients", _("Which clients I see"), _("Which clients you see")),
+                Choice("choose_hours", _("My hours"), _("Your hours")),
+                Choice("own_money", _("The money I earn"), _("The money you earn")),
                 Choice(
                     "say_no",
-                    "Saying no to anything I don't want to do",
-                    "Saying no to anything you don't want to do",
+                    _("Saying no to anything I don't want to do"),
+                    _("Saying no to anything you don't want to do"),
                 ),
-                Choice("none", "None of these right now", exclusive=True),
+                Choice("none", _("None of these right now"), exclusive=True),
                 PNTS,
             ),
         ),
@@ -331,47 +369,51 @@ WORK_CONTEXT = Step(
 
 PRECAUTIONS = Step(
     name="precautions",
-    title="What you already do to look after yourself",
+    title=_("What you already do to look after yourself"),
     intro=(
-        "Many people already have ways of keeping themselves safe and well at work. "
-        "We record these as your strengths. We never record methods, places, rates or names."
+        _(
+            "Many people already have ways of keeping themselves safe and well at work. "
+            "We record these as your strengths. We never record methods, places, rates or names."
+        )
     ),
     enabled_when=WORK_DETAILS_WANTED,
     fields=(
         Field(
             "precautions_used",
             "multi",
-            "What do you already do to stay safe?",
-            couple_label=WORKER + "what do you already do to stay safe?",
-            why="So that your plan builds on what already works for you.",
+            _("What do you already do to stay safe?"),
+            couple_label=WORKER + _("what do you already do to stay safe?"),
+            why=_("So that your plan builds on what already works for you."),
             sensitivity="restricted",
             choices=(
-                Choice("screening_clients", "Screening clients"),
+                Choice("screening_clients", _("Screening clients")),
                 Choice(
                     "limiting_services",
-                    "Choosing which services I offer",
-                    "Choosing which services you offer",
+                    _("Choosing which services I offer"),
+                    _("Choosing which services you offer"),
                 ),
-                Choice("protecting_privacy", "Protecting my privacy", "Protecting your privacy"),
-                Choice("working_with_friends", "Working with friends or colleagues"),
-                Choice("working_independently", "Working independently"),
+                Choice(
+                    "protecting_privacy", _("Protecting my privacy"), _("Protecting your privacy")
+                ),
+                Choice("working_with_friends", _("Working with friends or colleagues")),
+                Choice("working_independently", _("Working independently")),
                 Choice(
                     "switching_employers",
-                    "Changing where or for whom I work",
-                    "Changing where or for whom you work",
+                    _("Changing where or for whom I work"),
+                    _("Changing where or for whom you work"),
                 ),
-                Choice("building_other_skills", "Building other skills"),
-                Choice("peer_support", "Support from peers"),
-                Choice("other", "Something else"),
+                Choice("building_other_skills", _("Building other skills")),
+                Choice("peer_support", _("Support from peers")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "precautions_to_strengthen",
             "text",
-            "Is there anything you'd like to strengthen?",
-            couple_label=WORKER + "is there anything you'd like to strengthen?",
-            why="Only if there's something you'd like support with.",
+            _("Is there anything you'd like to strengthen?"),
+            couple_label=WORKER + _("is there anything you'd like to strengthen?"),
+            why=_("Only if there's something you'd like support with."),
             own_words=True,
             sensitivity="restricted",
         ),
@@ -380,13 +422,15 @@ PRECAUTIONS = Step(
 
 STIGMA_COPING = Step(
     name="stigma_coping",
-    title="How others have treated you, and what helps",
-    general_title="How others have treated you, and what helps",
+    title=_("How others have treated you, and what helps"),
+    general_title=_("How others have treated you, and what helps"),
     intro=(
-        "Sometimes people treat us unfairly because of who we are or what we do. "
-        "These questions are about what others have done, not about you. All optional."
+        _(
+            "Sometimes people treat us unfairly because of who we are or what we do. "
+            "These questions are about what others have done, not about you. All optional."
+        )
     ),
-    general_intro=(
+    general_intro=_(
         "Sometimes people treat us unfairly because of who we are or how we live. "
         "These questions are about what others have done, not about you. All optional."
     ),
@@ -394,68 +438,74 @@ STIGMA_COPING = Step(
         Field(
             "stigma_experiences",
             "multi",
-            "Have you been treated unfairly because of your work?",
-            general_label="Have you been treated unfairly because of who you are or how you live?",
-            couple_label=(
-                "Has either of you been treated unfairly because of who you are or how you live? "
-                "Tick anything that happened to either of you."
+            _("Have you been treated unfairly because of your work?"),
+            general_label=_(
+                "Have you been treated unfairly because of who you are or how you live?"
             ),
-            why="Unfair treatment can affect how we feel. Naming it helps us respond to it.",
+            couple_label=(
+                _(
+                    "Has either of you been treated unfairly because of who you "
+                    "are or how you live? "
+                    "Tick anything that happened to either of you."
+                )
+            ),
+            why=_("Unfair treatment can affect how we feel. Naming it helps us respond to it."),
             sensitivity="sensitive",
             choices=(
-                Choice("prejudice", "People judged me or made assumptions"),
+                Choice("prejudice", _("People judged me or made assumptions")),
                 Choice(
-                    "discrimination", "I was treated unfairly, for example at work or with housing"
+                    "discrimination",
+                    _("I was treated unfairly, for example at work or with housing"),
                 ),
-                Choice("violence", "Someone was violent towards me"),
+                Choice("violence", _("Someone was violent towards me")),
                 Choice(
                     "internalized",
-                    "I've come to feel bad about myself because of how others see me",
+                    _("I've come to feel bad about myself because of how others see me"),
                 ),
-                Choice("isolation", "I've been left out or cut off"),
-                Choice("refused_care", "I was refused care or treated badly by a service"),
-                Choice("police", "I was treated badly by police"),
-                Choice("none", "None of these", exclusive=True),
+                Choice("isolation", _("I've been left out or cut off")),
+                Choice("refused_care", _("I was refused care or treated badly by a service")),
+                Choice("police", _("I was treated badly by police")),
+                Choice("none", _("None of these"), exclusive=True),
                 PNTS,
             ),
         ),
         Field(
             "coping_strategies",
             "multi",
-            "What helps you deal with how others see you?",
-            couple_label="What helps each of you deal with how others see you?",
-            why="These are your strengths. Your plan will respect them.",
+            _("What helps you deal with how others see you?"),
+            couple_label=_("What helps each of you deal with how others see you?"),
+            why=_("These are your strengths. Your plan will respect them."),
             choices=(
                 Choice(
                     "role_differentiation",
-                    "Keeping my work self and my other self apart",
-                    "Keeping your work self and your other self apart",
-                    general_label="Keeping different parts of my life apart",
-                    general_plan_label="Keeping different parts of your life apart",
+                    _("Keeping my work self and my other self apart"),
+                    _("Keeping your work self and your other self apart"),
+                    general_label=_("Keeping different parts of my life apart"),
+                    general_plan_label=_("Keeping different parts of your life apart"),
                 ),
-                Choice("humor", "Humour"),
+                Choice("humor", _("Humour")),
                 Choice(
                     "other_identities",
-                    "Focusing on other parts of who I am",
-                    "Focusing on other parts of who you are",
+                    _("Focusing on other parts of who I am"),
+                    _("Focusing on other parts of who you are"),
                 ),
-                Choice("future_focus", "Focusing on my future", "Focusing on your future"),
+                Choice("future_focus", _("Focusing on my future"), _("Focusing on your future")),
                 Choice(
                     "concealment",
-                    "Choosing who knows what about me",
-                    "Choosing who knows what about you",
+                    _("Choosing who knows what about me"),
+                    _("Choosing who knows what about you"),
                 ),
-                Choice("community", "Being with people who understand"),
-                Choice("other", "Something else"),
+                Choice("community", _("Being with people who understand")),
+                Choice("other", _("Something else")),
             ),
         ),
         Field(
             "coping_notes",
             "text",
-            "Anything you'd like to add?",
+            _("Anything you'd like to add?"),
             recorded_when=NOT_MINIMAL,
             own_words=True,
-            why="Only if you'd like to.",
+            why=_("Only if you'd like to."),
             sensitivity="sensitive",
         ),
     ),
@@ -463,30 +513,33 @@ STIGMA_COPING = Step(
 
 WORK_PLANS = Step(
     name="work_plans",
-    title="Your plans for your work",
+    title=_("Your plans for your work"),
     intro=(
-        "There is no right answer. Whatever you choose, we support it, and you can change it later."
+        _(
+            "There is no right answer. Whatever you choose, we support "
+            "it, and you can change it later."
+        )
     ),
     enabled_when=WORK_PLANS_WANTED,
     fields=(
         Field(
             "work_direction",
             "choice",
-            "What would you like for your work, for now?",
-            couple_label=WORKER + "what would you like for your work, for now?",
-            why="So that your plan follows what you want, not what others assume.",
+            _("What would you like for your work, for now?"),
+            couple_label=WORKER + _("what would you like for your work, for now?"),
+            why=_("So that your plan follows what you want, not what others assume."),
             sensitivity="sensitive",
             choices=(
-                Choice("continue", "Keep going as I am", "Keep going as you are"),
+                Choice("continue", _("Keep going as I am"), _("Keep going as you are")),
                 Choice(
                     "change_conditions",
-                    "Change how or where I work",
-                    "Change how or where you work",
+                    _("Change how or where I work"),
+                    _("Change how or where you work"),
                 ),
-                Choice("reduce", "Do less of it"),
-                Choice("leave", "Stop doing it"),
-                Choice("undecided", "I haven't decided", "You haven't decided yet"),
-                Choice("not_relevant", "This isn't what I want to work on"),
+                Choice("reduce", _("Do less of it")),
+                Choice("leave", _("Stop doing it")),
+                Choice("undecided", _("I haven't decided"), _("You haven't decided yet")),
+                Choice("not_relevant", _("This isn't what I want to work on")),
                 PNTS,
             ),
         ),
@@ -495,81 +548,85 @@ WORK_PLANS = Step(
 
 HARM_REDUCTION = Step(
     name="harm_reduction",
-    title="Looking after yourself in your work",
+    title=_("Looking after yourself in your work"),
     intro=(
-        "For however you choose to work. Pick anything you'd like your plan to cover; "
-        "every part is optional, and you can change it later."
+        _(
+            "For however you choose to work. Pick anything you'd like your plan to cover; "
+            "every part is optional, and you can change it later."
+        )
     ),
     enabled_when=AllOf((WORK_DETAILS_WANTED, KEEPING_ON)),
     fields=(
         Field(
             "occupational_health",
             "multi",
-            "Looking after your health at work: would any of these help?",
-            couple_label=WORKER + "would any of these help with your health at work?",
-            why="Burnout and boundaries are part of health and safety in any job.",
+            _("Looking after your health at work: would any of these help?"),
+            couple_label=WORKER + _("would any of these help with your health at work?"),
+            why=_("Burnout and boundaries are part of health and safety in any job."),
             sensitivity="restricted",
             choices=(
-                Choice("burnout", "Feeling less worn out"),
+                Choice("burnout", _("Feeling less worn out")),
                 Choice(
-                    "boundaries", "Keeping the boundaries I want", "Keeping the boundaries you want"
+                    "boundaries",
+                    _("Keeping the boundaries I want"),
+                    _("Keeping the boundaries you want"),
                 ),
-                Choice("rest", "Rest and time off"),
-                Choice("body", "Aches, strain or injuries"),
-                Choice("other", "Something else"),
+                Choice("rest", _("Rest and time off")),
+                Choice("body", _("Aches, strain or injuries")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "sexual_health",
             "choice",
-            "Would you like sexual health care in your plan?",
-            couple_label=WORKER + "would you like sexual health care in your plan?",
-            why="Confidential, non-judgemental sexual health care, if and when you want it.",
+            _("Would you like sexual health care in your plan?"),
+            couple_label=WORKER + _("would you like sexual health care in your plan?"),
+            why=_("Confidential, non-judgemental sexual health care, if and when you want it."),
             sensitivity="restricted",
             choices=(
-                Choice("yes", "Yes"),
-                Choice("not_now", "Not now"),
+                Choice("yes", _("Yes")),
+                Choice("not_now", _("Not now")),
                 PNTS,
             ),
         ),
         Field(
             "money_banking",
             "multi",
-            "Money and banking: would help with any of these be useful?",
-            couple_label=WORKER + "would help with any of these money matters be useful?",
-            why="Some people find banks or landlords difficult because of their work.",
+            _("Money and banking: would help with any of these be useful?"),
+            couple_label=WORKER + _("would help with any of these money matters be useful?"),
+            why=_("Some people find banks or landlords difficult because of their work."),
             sensitivity="restricted",
             choices=(
-                Choice("bank_account", "Opening or keeping a bank account"),
-                Choice("saving", "Saving"),
-                Choice("taxes", "Taxes and paperwork"),
-                Choice("debt", "Debt"),
-                Choice("other", "Something else"),
+                Choice("bank_account", _("Opening or keeping a bank account")),
+                Choice("saving", _("Saving")),
+                Choice("taxes", _("Taxes and paperwork")),
+                Choice("debt", _("Debt")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "rights",
             "multi",
-            "Your rights: would information on any of these help?",
-            couple_label=WORKER + "would information on your rights with any of these help?",
-            why="Knowing your rights can make dealing with police or landlords safer.",
+            _("Your rights: would information on any of these help?"),
+            couple_label=WORKER + _("would information on your rights with any of these help?"),
+            why=_("Knowing your rights can make dealing with police or landlords safer."),
             sensitivity="restricted",
             choices=(
-                Choice("police", "With the police"),
-                Choice("landlords", "With landlords and housing"),
-                Choice("other", "Something else"),
+                Choice("police", _("With the police")),
+                Choice("landlords", _("With landlords and housing")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "change_what",
             "text",
-            "Is there anything you'd like to change about how or where you work, and how?",
-            couple_label=WORKER + "is there anything you'd like to change about how or where "
-            "you work, and how?",
-            why="Only if you'd like to. Your words are kept as you write them.",
+            _("Is there anything you'd like to change about how or where you work, and how?"),
+            couple_label=WORKER
+            + _("is there anything you'd like to change about how or where you work, and how?"),
+            why=_("Only if you'd like to. Your words are kept as you write them."),
             own_words=True,
             sensitivity="restricted",
         ),
@@ -578,29 +635,31 @@ HARM_REDUCTION = Step(
 
 EXIT_PLANNING = Step(
     name="exit_planning",
-    title="Making a change, at your pace",
+    title=_("Making a change, at your pace"),
     intro=(
-        "Change usually happens in steps, and going back for a while is a normal part of it. "
-        "We focus on your goals and what would help you reach them."
+        _(
+            "Change usually happens in steps, and going back for a while is a normal part of it. "
+            "We focus on your goals and what would help you reach them."
+        )
     ),
     enabled_when=CHANGE_PLANNING_WANTED,
     fields=(
         Field(
             "exit_stage",
             "choice",
-            "Where are you with this change?",
-            couple_label=WORKER + "where are you with this change?",
-            why="So that support fits where you are now.",
+            _("Where are you with this change?"),
+            couple_label=WORKER + _("where are you with this change?"),
+            why=_("So that support fits where you are now."),
             sensitivity="sensitive",
             choices=(
-                Choice("thinking", "Thinking about it"),
-                Choice("planning", "Planning"),
-                Choice("first_steps", "Taking first steps"),
-                Choice("transitioning", "In the middle of the change"),
+                Choice("thinking", _("Thinking about it")),
+                Choice("planning", _("Planning")),
+                Choice("first_steps", _("Taking first steps")),
+                Choice("transitioning", _("In the middle of the change")),
                 Choice(
                     "returned",
-                    "I went back for a while, and that's part of it",
-                    "You went back for a while, and that's part of it",
+                    _("I went back for a while, and that's part of it"),
+                    _("You went back for a while, and that's part of it"),
                 ),
                 PNTS,
             ),
@@ -608,32 +667,35 @@ EXIT_PLANNING = Step(
         Field(
             "exit_barriers",
             "multi",
-            "What might make the change harder?",
-            couple_label=WORKER + "what might make the change harder?",
-            why="So that we can look for practical help with each one.",
+            _("What might make the change harder?"),
+            couple_label=WORKER + _("what might make the change harder?"),
+            why=_("So that we can look for practical help with each one."),
             sensitivity="sensitive",
             choices=(
-                Choice("income", "Income"),
-                Choice("housing", "Housing"),
+                Choice("income", _("Income")),
+                Choice("housing", _("Housing")),
                 Choice(
-                    "criminal_record", "A criminal record (help with record relief may be possible)"
+                    "criminal_record",
+                    _("A criminal record (help with record relief may be possible)"),
                 ),
-                Choice("id_documents", "ID documents"),
-                Choice("work_history_gap", "Gaps in my work history", "Gaps in your work history"),
-                Choice("education", "Education or training"),
-                Choice("social_network", "My social circle", "Your social circle"),
-                Choice("childcare", "Childcare"),
-                Choice("immigration", "Immigration status"),
-                Choice("other", "Something else"),
+                Choice("id_documents", _("ID documents")),
+                Choice(
+                    "work_history_gap", _("Gaps in my work history"), _("Gaps in your work history")
+                ),
+                Choice("education", _("Education or training")),
+                Choice("social_network", _("My social circle"), _("Your social circle")),
+                Choice("childcare", _("Childcare")),
+                Choice("immigration", _("Immigration status")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "exit_goals",
             "text_list",
-            "Your personal and work goals",
-            couple_label=WORKER + "your personal and work goals",
-            why="Your plan builds on the goals you name.",
+            _("Your personal and work goals"),
+            couple_label=WORKER + _("your personal and work goals"),
+            why=_("Your plan builds on the goals you name."),
             max_items=10,
             max_length=500,
             own_words=True,
@@ -643,50 +705,50 @@ EXIT_PLANNING = Step(
 
 SUPPORTS = Step(
     name="supports",
-    title="Support around you",
-    intro="Who and what helps you, and what else might help.",
+    title=_("Support around you"),
+    intro=_("Who and what helps you, and what else might help."),
     fields=(
         Field(
             "current_supports",
             "multi",
-            "Who do you turn to for support?",
-            couple_label="Who does each of you turn to for support?",
-            why="So that your plan includes the people you already rely on.",
+            _("Who do you turn to for support?"),
+            couple_label=_("Who does each of you turn to for support?"),
+            why=_("So that your plan includes the people you already rely on."),
             choices=(
-                Choice("friends", "Friends"),
-                Choice("family", "Family"),
-                Choice("peers", "Peers"),
-                Choice("partner", "A partner or partners"),
-                Choice("community_org", "A community organisation"),
-                Choice("faith_community", "A faith community"),
-                Choice("none", "No one right now", exclusive=True),
+                Choice("friends", _("Friends")),
+                Choice("family", _("Family")),
+                Choice("peers", _("Peers")),
+                Choice("partner", _("A partner or partners")),
+                Choice("community_org", _("A community organisation")),
+                Choice("faith_community", _("A faith community")),
+                Choice("none", _("No one right now"), exclusive=True),
             ),
         ),
         Field(
             "referral_needs",
             "multi",
-            "Would any of these services help?",
-            couple_label="Would any of these services help either of you?",
-            why="We can suggest services we have checked, and tell you how each one works.",
+            _("Would any of these services help?"),
+            couple_label=_("Would any of these services help either of you?"),
+            why=_("We can suggest services we have checked, and tell you how each one works."),
             choices=(
-                Choice("housing", "Housing"),
-                Choice("legal", "Legal help"),
-                Choice("medical", "Medical care"),
-                Choice("sexual_health", "Sexual health"),
-                Choice("substance_use", "Support with alcohol or drugs"),
-                Choice("financial", "Money and benefits"),
-                Choice("peer_support", "Peer support"),
-                Choice("employment", "Work and jobs"),
-                Choice("education", "Education or training"),
-                Choice("other", "Something else"),
+                Choice("housing", _("Housing")),
+                Choice("legal", _("Legal help")),
+                Choice("medical", _("Medical care")),
+                Choice("sexual_health", _("Sexual health")),
+                Choice("substance_use", _("Support with alcohol or drugs")),
+                Choice("financial", _("Money and benefits")),
+                Choice("peer_support", _("Peer support")),
+                Choice("employment", _("Work and jobs")),
+                Choice("education", _("Education or training")),
+                Choice("other", _("Something else")),
             ),
         ),
         Field(
             "safety_plan",
             "text",
-            "If things get hard, what helps, and who can you reach?",
-            couple_label="If things get hard, what helps each of you, and who can you reach?",
-            why="A back-up plan in your own words, for the times you need it.",
+            _("If things get hard, what helps, and who can you reach?"),
+            couple_label=_("If things get hard, what helps each of you, and who can you reach?"),
+            why=_("A back-up plan in your own words, for the times you need it."),
             own_words=True,
             sensitivity="sensitive",
         ),
@@ -695,33 +757,35 @@ SUPPORTS = Step(
 
 PARTNER = Step(
     name="partner",
-    title="Your relationship",
+    title=_("Your relationship"),
     intro=(
-        "For couples. Each of you has your own view, and both are kept as given. "
-        "You choose together which topics to work on; nothing is ticked for you."
+        _(
+            "For couples. Each of you has your own view, and both are kept as given. "
+            "You choose together which topics to work on; nothing is ticked for you."
+        )
     ),
     enabled_when=KindIs("couple"),
     fields=(
         Field(
             "relationship_structure",
             "multi",
-            "How would you describe your relationship?",
-            why="So that we understand your relationship as you live it.",
+            _("How would you describe your relationship?"),
+            why=_("So that we understand your relationship as you live it."),
             choices=(
-                Choice("monogamous", "Monogamous"),
-                Choice("open", "Open"),
-                Choice("polyamorous", "Polyamorous"),
-                Choice("kink_involved", "Kink is part of it"),
-                Choice("other", "Something else"),
+                Choice("monogamous", _("Monogamous")),
+                Choice("open", _("Open")),
+                Choice("polyamorous", _("Polyamorous")),
+                Choice("kink_involved", _("Kink is part of it")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "partner_concerns",
             "text",
-            "Partner: what would you like to work on, in your words?",
+            _("Partner: what would you like to work on, in your words?"),
             recorded_when=NOT_MINIMAL,
-            why="Your own view, including how others' attitudes have affected you.",
+            why=_("Your own view, including how others' attitudes have affected you."),
             own_words=True,
             sensitivity="sensitive",
         ),
@@ -730,80 +794,83 @@ PARTNER = Step(
         Field(
             "partner_stigma",
             "multi",
-            "Partner: have others treated you unfairly because of your relationship?",
-            why="How others treat a couple can weigh on each of you. This is about you.",
+            _("Partner: have others treated you unfairly because of your relationship?"),
+            why=_("How others treat a couple can weigh on each of you. This is about you."),
             sensitivity="sensitive",
             choices=(
-                Choice("judged", "People judged me or made assumptions", "People judged you"),
+                Choice("judged", _("People judged me or made assumptions"), _("People judged you")),
                 Choice(
                     "cut_off",
-                    "Family or friends pulled away from me",
-                    "Family or friends pulled away from you",
+                    _("Family or friends pulled away from me"),
+                    _("Family or friends pulled away from you"),
                 ),
                 Choice(
                     "treated_unfairly",
-                    "I was treated unfairly, for example at work or by a service",
-                    "You were treated unfairly, for example at work or by a service",
+                    _("I was treated unfairly, for example at work or by a service"),
+                    _("You were treated unfairly, for example at work or by a service"),
                 ),
                 Choice(
                     "keeping_quiet",
-                    "I feel I have to keep things to myself",
-                    "You feel you have to keep things to yourself",
+                    _("I feel I have to keep things to myself"),
+                    _("You feel you have to keep things to yourself"),
                 ),
-                Choice("none", "None of these", exclusive=True),
+                Choice("none", _("None of these"), exclusive=True),
                 PNTS,
             ),
         ),
         Field(
             "partner_support_needs",
             "multi",
-            "Partner: what support would help you yourself?",
-            why="Your own needs count too, not only the relationship's.",
+            _("Partner: what support would help you yourself?"),
+            why=_("Your own needs count too, not only the relationship's."),
             choices=(
                 Choice(
                     "someone_to_talk_to",
-                    "Someone to talk to on my own",
-                    "Someone to talk to on your own",
+                    _("Someone to talk to on my own"),
+                    _("Someone to talk to on your own"),
                 ),
                 Choice(
                     "others_like_us",
-                    "Meeting others in a relationship like ours",
-                    "Meeting others in a relationship like yours",
+                    _("Meeting others in a relationship like ours"),
+                    _("Meeting others in a relationship like yours"),
                 ),
                 Choice(
                     "own_session",
-                    "Some time with our clinician on my own",
-                    "Some time with your clinician on your own",
+                    _("Some time with our clinician on my own"),
+                    _("Some time with your clinician on your own"),
                 ),
-                Choice("information", "Information about services and rights"),
-                Choice("other", "Something else"),
+                Choice("information", _("Information about services and rights")),
+                Choice("other", _("Something else")),
                 PNTS,
             ),
         ),
         Field(
             "couple_topics",
             "multi",
-            "Which topics would you both like to work on?",
-            why="You decide the topics together. Nothing is chosen for you.",
+            _("Which topics would you both like to work on?"),
+            why=_("You decide the topics together. Nothing is chosen for you."),
             choices=(
-                Choice("communication", "Communication"),
-                Choice("trust", "Trust"),
-                Choice("intimacy", "Intimacy"),
-                Choice("stigma", "How others see us", "How others see you"),
-                Choice("family", "Family"),
-                Choice("sex_work", "Sex work", shows_term=True),
-                Choice("other", "Something else"),
+                Choice("communication", _("Communication")),
+                Choice("trust", _("Trust")),
+                Choice("intimacy", _("Intimacy")),
+                Choice("stigma", _("How others see us"), _("How others see you")),
+                Choice("family", _("Family")),
+                Choice("sex_work", _("Sex work"), shows_term=True),
+                Choice("other", _("Something else")),
             ),
         ),
         Field(
             "worker_description",
             "text",
-            "Only if you chose work as a topic. "
+            _("Only if you chose work as a topic. ")
             + WORKER
-            + "how do you see your work, in your own words?",
+            + _("how do you see your work, in your own words?"),
             why=(
-                "Your account is kept word for word. Saving your other answers never changes it; "
-                "only editing this box does."
+                _(
+                    "Your account is kept word for word. Saving your other "
+                    "answers never changes it; "
+                    "only editing this box does."
+                )
             ),
             own_words=True,
             sensitivity="restricted",
@@ -820,9 +887,13 @@ def _private_check(name: str, partner: str) -> Step:
         name=name,
         title=f"Private check with {partner}",
         intro=(
-            "Taken with this partner alone, before joint questions. The answers are for the care "
-            "team only: never shown on joint pages or the joint review, never printed in the plan, "
-            "never exported."
+            _(
+                "Taken with this partner alone, before joint questions. The "
+                "answers are for the care "
+                "team only: never shown on joint pages or the joint review, "
+                "never printed in the plan, "
+                "never exported."
+            )
         ),
         enabled_when=KindIs("couple"),
         audience="care_team",
@@ -830,44 +901,44 @@ def _private_check(name: str, partner: str) -> Step:
             Field(
                 "feels_safe",
                 "choice",
-                "Do you feel safe in the relationship?",
-                why="So that we can offer support in private if it is needed.",
+                _("Do you feel safe in the relationship?"),
+                why=_("So that we can offer support in private if it is needed."),
                 sensitivity="restricted",
                 safety_codes=frozenset({"no"}),
                 choices=(
-                    Choice("yes", "Yes"),
-                    Choice("mostly", "Mostly"),
-                    Choice("no", "No"),
-                    Choice("unsure", "I'm not sure"),
+                    Choice("yes", _("Yes")),
+                    Choice("mostly", _("Mostly")),
+                    Choice("no", _("No")),
+                    Choice("unsure", _("I'm not sure")),
                     PNTS,
                 ),
             ),
             Field(
                 "pressure",
                 "choice",
-                "Do you feel pressure to come here or to talk about things you'd rather not?",
-                why="Couples work should be something both of you want.",
+                _("Do you feel pressure to come here or to talk about things you'd rather not?"),
+                why=_("Couples work should be something both of you want."),
                 sensitivity="restricted",
                 safety_codes=frozenset({"a_lot"}),
                 choices=(
-                    Choice("none", "None"),
-                    Choice("some", "Some"),
-                    Choice("a_lot", "A lot"),
+                    Choice("none", _("None")),
+                    Choice("some", _("Some")),
+                    Choice("a_lot", _("A lot")),
                     PNTS,
                 ),
             ),
             Field(
                 "wants_individual_time",
                 "bool",
-                "I'd like some time with the clinician on my own",
-                why="Anyone can ask for time alone, at any point.",
+                _("I'd like some time with the clinician on my own"),
+                why=_("Anyone can ask for time alone, at any point."),
                 sensitivity="restricted",
             ),
             Field(
                 "private_notes",
                 "text",
-                "Anything you'd like the clinician to know, just between you?",
-                why="Only if you'd like to.",
+                _("Anything you'd like the clinician to know, just between you?"),
+                why=_("Only if you'd like to."),
                 own_words=True,
                 sensitivity="restricted",
             ),
@@ -880,44 +951,46 @@ PRIVATE_CHECK_B = _private_check("private_check_b", "partner B")
 
 REFLECTION = Step(
     name="reflection",
-    title="Clinician's private reflection",
+    title=_("Clinician's private reflection"),
     intro=(
-        "Only you can see this. It is never printed, exported or shown to anyone else, "
-        "including clinic admins."
+        _(
+            "Only you can see this. It is never printed, exported or shown to anyone else, "
+            "including clinic admins."
+        )
     ),
     audience="author",
     fields=(
         Field(
             "reflection_notes",
             "text",
-            "How might your own views or experiences shape this work?",
-            why="Noticing our own reactions helps us stay with the client's goals.",
+            _("How might your own views or experiences shape this work?"),
+            why=_("Noticing our own reactions helps us stay with the client's goals."),
             sensitivity="restricted",
         ),
         Field(
             "consultation_wanted",
             "bool",
-            "I'd like to talk this through in consultation",
-            why="A reminder for you on your dashboard.",
+            _("I'd like to talk this through in consultation"),
+            why=_("A reminder for you on your dashboard."),
         ),
     ),
 )
 
 REVIEW = Step(
     name="review",
-    title="Look over your answers",
-    intro="Check everything together. You can go back and change any answer.",
+    title=_("Look over your answers"),
+    intro=_("Check everything together. You can go back and change any answer."),
     fields=(
         Field(
             "findings_acknowledged",
             "bool",
-            "We've looked at the wording suggestions",
+            _("We've looked at the wording suggestions"),
             only_with_findings=True,
         ),
         Field(
             "confirmed",
             "bool",
-            "We've read this together and it reflects what was said",
+            _("We've read this together and it reflects what was said"),
             required=True,
         ),
     ),

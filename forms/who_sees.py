@@ -9,25 +9,27 @@ people or systems can read the record.
 
 from dataclasses import dataclass
 
+from .localize import _mark as _
+from .localize import tr
 from .spec import Step
 
 # For readers that have no intake in hand (the form definition, the FHIR Questionnaire).
-GENERIC = (
+GENERIC = _(
     "You and the clinicians on your care team. If your clinic connects other systems, "
     "such as its records system, they can receive it too."
 )
 
 TEXTS = {
     # The clinician's reflection: its author alone.
-    "author": "Only you. It is never printed, exported or shown to anyone else.",
+    "author": _("Only you. It is never printed, exported or shown to anyone else."),
     # Couple private checks: the care team, never the partner, never printed or exported.
-    "care_team": (
+    "care_team": _(
         "Only the clinicians on the care team{names}. Never the partner, never printed in "
         "the plan, never sent to other systems."
     ),
-    "joint_one": "You and your clinician{names}.",
-    "joint_many": "You and the clinicians on your care team{names}.",
-    "connected": (
+    "joint_one": _("You and your clinician{names}."),
+    "joint_many": _("You and the clinicians on your care team{names}."),
+    "connected": _(
         " Your clinic also connects other systems, such as its records system, "
         "that can receive your answers."
     ),
@@ -48,26 +50,28 @@ def _names(readers: tuple[str, ...]) -> str:
         return ""
     if len(readers) == 1:
         return f" ({readers[0]})"
-    return f" ({', '.join(readers[:-1])} and {readers[-1]})"
+    return " ({})".format(
+        tr("%(names)s and %(last)s") % {"names": ", ".join(readers[:-1]), "last": readers[-1]}
+    )
 
 
 def who_sees(step: Step, sharing: Sharing) -> str:
     """The true "who sees this" text for the answers of `step` in one intake."""
     if step.audience == "author":
-        return TEXTS["author"]
+        return tr(TEXTS["author"])
     names = _names(sharing.readers)
     if step.audience == "care_team":
-        return TEXTS["care_team"].format(names=names)
+        return tr(TEXTS["care_team"]).format(names=names)
     key = "joint_one" if len(sharing.readers) <= 1 else "joint_many"
-    text = TEXTS[key].format(names=names)
+    text = tr(TEXTS[key]).format(names=names)
     if sharing.connected:
-        text += TEXTS["connected"]
+        text += tr(TEXTS["connected"])
     return text
 
 
 def who_sees_generic(step: Step) -> str:
     if step.audience == "author":
-        return TEXTS["author"]
+        return tr(TEXTS["author"])
     if step.audience == "care_team":
-        return TEXTS["care_team"].format(names="")
-    return GENERIC
+        return tr(TEXTS["care_team"]).format(names="")
+    return tr(GENERIC)

@@ -46,6 +46,7 @@ class ClientSerializer(serializers.ModelSerializer):
             "pronouns",
             "external_id",
             "care_team",
+            "language",  # DESIGN "Languages"
             "created_at",
             "updated_at",
         ]

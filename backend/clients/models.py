@@ -21,6 +21,9 @@ class Client(BaseModel):
     # A keyed hash (HMAC-SHA256 under the newest FIELD_ENCRYPTION_KEYS key) of external_id, so that
     # an EHR can look a client up by its id without the id being stored or indexed in clear.
     external_id_hash = models.CharField(max_length=64, blank=True, default="", editable=False)
+    # The language the client reads: the wizard, the form definition and their copy of the plan
+    # follow it (DESIGN "Languages"). Their own words are never translated.
+    language = models.CharField(max_length=8, choices=settings.LANGUAGES, default="en")
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )

@@ -21,12 +21,14 @@ def client_create(
     display_name: str,
     pronouns: str = "",
     external_id: str = "",
+    language: str = "en",
 ) -> Client:
     client = Client.objects.create(
         clinic_id=membership.clinic_id,
         display_name=display_name,
         pronouns=pronouns,
         external_id=external_id,
+        language=language,
         created_by=actor,
     )
     # Whoever creates the client works with them.

@@ -183,6 +183,10 @@ if not (
     raise ImproperlyConfigured("QUICK_EXIT_URL must be an https:// address or a local path")
 
 LANGUAGE_CODE = "en"
+# The languages a client can choose (DESIGN "Languages"); a new one is a catalogue in
+# backend/locale/<code>/ plus a line here (README "Adding a language").
+LANGUAGES = [("en", "English"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True

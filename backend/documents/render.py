@@ -1,17 +1,19 @@
 """The one place that calls WeasyPrint, and the only reader of plan_templates/.
 
-Templates render with their own engine (auto-escaping on, no project tags). The URL fetcher
-serves the packaged assets from an allow-list held in memory and refuses everything else:
+Templates render with their own engine (auto-escaping on, one project filter: text_dir).
+The URL fetcher serves the packaged assets from an allow-list and refuses everything else:
 file:, http(s):, data:, redirects and attachments never reach the disk or the network.
 """
 
 import logging
 import mimetypes
+import unicodedata
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.template import Context, Engine
+from django.template import Context, Engine, Library
 from weasyprint import CSS, HTML
 from weasyprint.html import UA_COUNTER_STYLE
 from weasyprint.text.fonts import FontConfiguration
@@ -29,14 +31,19 @@ class AssetRefused(ValueError):
     pass
 
 
+ASSET_SUFFIXES = (".ttf", ".otf", ".woff2")
+
+
 @cache
-def _assets() -> dict[str, tuple[bytes, str]]:
+def _assets() -> dict[str, tuple[Path, str]]:
+    """The allow-list: packaged font files by URL. Bytes are read only when a face is first used
+    (the FontConfiguration is cached per worker, so each face is fetched once per process)."""
     assets = {}
     for folder in ASSET_DIRS:
         for path in sorted((TEMPLATES_DIR / folder).iterdir()):
-            if path.is_file() and path.suffix == ".ttf":
+            if path.is_file() and path.suffix in ASSET_SUFFIXES:
                 mime = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-                assets[f"{ASSET_PREFIX}{folder}/{path.name}"] = (path.read_bytes(), mime)
+                assets[f"{ASSET_PREFIX}{folder}/{path.name}"] = (path, mime)
     return assets
 
 
@@ -50,8 +57,8 @@ class AssetFetcher(URLFetcher):
         asset = _assets().get(url)
         if asset is None:
             raise AssetRefused("only packaged assets can be loaded")
-        body, mime = asset
-        return URLFetcherResponse(url, body, {"Content-Type": mime})
+        path, mime = asset
+        return URLFetcherResponse(url, path.read_bytes(), {"Content-Type": mime})
 
 
 @cache
@@ -73,10 +80,29 @@ class PlanHTML(HTML):
         return [_lean_ua()]
 
 
+# The templates' one filter: `dir="{{ words|text_dir }}"` on the client's own words.
+register = Library()
+
+
+@register.filter
+def text_dir(value: object) -> str:
+    """What HTML's dir="auto" means, resolved here because WeasyPrint does not implement it:
+    "rtl" when the first strongly directional character is right-to-left (Arabic, Hebrew...)."""
+    for char in str(value or ""):
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
+
+
 @cache
 def _engine() -> Engine:
     return Engine(
         dirs=[str(TEMPLATES_DIR)],
+        builtins=["documents.render"],
+        libraries={"i18n": "django.templatetags.i18n"},
         autoescape=True,
         debug=False,
         string_if_invalid="",

@@ -19,7 +19,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.services import audit_record
 from common.crypto import fernet
@@ -37,8 +37,12 @@ QUEUED_GRACE = timedelta(seconds=60)
 
 
 def plan_html(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> str:
-    """Exactly the HTML the PDF is made from (also served as the preview)."""
-    return render_html(template_for(plan.intake.kind), plan_context(plan, options))
+    """Exactly the HTML the PDF is made from (also served as the preview): the client's copy in
+    the client's language, the clinic's in the clinic's (the client's own words are never
+    translated)."""
+    language = plan.client.language if options.copy == "client" else settings.LANGUAGE_CODE
+    with translation.override(language):
+        return render_html(template_for(plan.intake.kind), plan_context(plan, options))
 
 
 def document_options(document: PlanDocument) -> CopyOptions:

@@ -26,6 +26,7 @@ from forms import FORM_VERSION, STEPS, Field, Step
 from forms.describe import applies_to_kind
 from forms.django_forms import field_label
 from forms.intake import WORK_IS_A_TOPIC
+from forms.localize import translations
 from forms.spec import AllOf, AnswerHas, AnswerIn, Condition, KindIs, condition_for_kind
 from intake.models import Intake
 from plans.models import ClientDecision, PlanStatus, StepOwner, TreatmentPlan
@@ -312,11 +313,46 @@ def questionnaire(kind: str, base: str | None = None) -> Questionnaire:
             "title": f"Intake ({kind})",
             "status": "active",
             "subjectType": ["Patient"],
-            "item": [
-                _group(s, base, kind) for s in STEPS if applies_to_kind(s, kind) and _exported(s)
-            ],
+            "item": _translated(
+                [_group(s, base, kind) for s in STEPS if applies_to_kind(s, kind) and _exported(s)]
+            ),
         }
     )
+
+
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def _translated(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each item's text (and each answer option's display) with the standard translation
+    extension for every other language of the catalogue (DESIGN "Languages")."""
+
+    def extension(text: str) -> dict[str, Any] | None:
+        found = translations(text)
+        if not found:
+            return None
+        return {
+            "extension": [
+                {
+                    "url": TRANSLATION,
+                    "extension": [
+                        {"url": "lang", "valueCode": code},
+                        {"url": "content", "valueString": content},
+                    ],
+                }
+                for code, content in found.items()
+            ]
+        }
+
+    for item in items:
+        if isinstance(item.get("text"), str) and (ext := extension(item["text"])):
+            item["_text"] = ext
+        for option in item.get("answerOption", []):
+            coding = option.get("valueCoding", {})
+            if isinstance(coding.get("display"), str) and (ext := extension(coding["display"])):
+                coding["_display"] = ext
+        _translated(item.get("item", []))
+    return items
 
 
 def _answers(field: Field, value: Any, base: str) -> list[dict[str, Any]]:

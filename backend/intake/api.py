@@ -2,6 +2,8 @@
 
 from typing import Any
 
+from django.conf import settings
+from django.utils import translation
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
@@ -117,7 +119,13 @@ class FormDefinition(APIView):
     def get(self, request: Request, kind: str) -> Response:
         if kind not in KINDS:
             raise NotFound(f"No form for kind {kind!r}; use one of {', '.join(KINDS)}.")
-        return Response(describe_form(kind))
+        # ?lang=: the labels in that language (DESIGN "Languages"); codes never change.
+        lang = request.query_params.get("lang", settings.LANGUAGE_CODE)
+        known = dict(settings.LANGUAGES)
+        if lang not in known:
+            raise ValidationError({"lang": [f"Unknown language; use one of {', '.join(known)}."]})
+        with translation.override(lang):
+            return Response({**describe_form(kind), "language": lang})
 
 
 class IntakeStartSerializer(serializers.Serializer):

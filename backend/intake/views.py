@@ -85,6 +85,10 @@ class StartIntakeForm(forms.Form):
         widget=forms.RadioSelect,
         label="Intake for",
     )
+    # The wizard and the client's plan follow it (DESIGN "Languages").
+    language = forms.ChoiceField(
+        choices=settings.LANGUAGES, initial="en", required=False, label="The client's language"
+    )
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -158,6 +162,7 @@ def start_intake(request: HttpRequest) -> HttpResponse:
             actor=actor,
             display_name=data["display_name"],
             pronouns=data["pronouns"],
+            language=data.get("language") or "en",
         )
     intake = intake_start(membership=membership, actor=actor, client=client, kind=data["kind"])
     return redirect("intake-step", intake_id=intake.pk, step="consent")

@@ -12,9 +12,12 @@ from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
 from django.shortcuts import redirect
+from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils import translation
 from django.utils.datastructures import MultiValueDict
 from django.utils.functional import lazy
+from django.utils.translation import gettext
 from django.views.generic import TemplateView
 from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
@@ -22,6 +25,7 @@ from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 from accounts.permissions import membership_of
 from forms import STEPS, STEPS_BY_NAME, Step, form_kwargs, work_is_a_topic, work_term
 from forms.django_forms import StepForm, answers_to_data, form_class
+from forms.localize import localize_step, tr
 from forms.who_sees import Sharing, who_sees
 
 from .models import Intake, Status
@@ -103,7 +107,12 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         self.prefix = f"intake_{self.intake.pk}"
         self.storage = IntakeStorage(self.prefix, request, self.intake)
         self.steps = StepsHelper(self)
-        return TemplateView.dispatch(self, request, *args, **kwargs)
+        # The client's language for every page of their intake (DESIGN "Languages").
+        with translation.override(self.intake.client.language):
+            response = TemplateView.dispatch(self, request, *args, **kwargs)
+            if isinstance(response, TemplateResponse) and not response.is_rendered:
+                response.render()  # in the client's language, not after the override ends
+            return response
 
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
         spec = STEPS_BY_NAME.get(kwargs.get("step", ""))
@@ -204,7 +213,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         context = super().get_context_data(form=form, **kwargs)
         enabled = list(self.get_form_list())
         current = self.steps.current
-        spec = form.step
+        spec = localize_step(form.step)
         topic = work_is_a_topic(self.intake.answers)
         context.update(
             intake=self.intake,
@@ -216,7 +225,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             step_links=[
                 {
                     "name": s.name,
-                    "title": s.title,
+                    "title": tr(s.title),
                     "current": s.name == current,
                     "complete": s.name in self.intake.answers,
                 }
@@ -245,7 +254,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if isinstance(value, list):
                     shown = [labels.get(v, v) for v in value]
                 elif isinstance(value, bool):
-                    shown = ["Yes" if value else "No"]
+                    shown = [gettext("Yes") if value else gettext("No")]
                 elif value:
                     shown = [labels.get(value, value)]
                 else:
@@ -254,7 +263,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             out.append(
                 {
                     "name": name,
-                    "title": spec.title,
+                    "title": tr(spec.title),
                     "answered": answers is not None,
                     "rows": rows,
                     "term": term,

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
@@ -11,7 +12,7 @@ from rest_framework.views import APIView
 from common.api import caller
 from common.serializers import StrictCharField
 
-from .services import dismissal_record, language_check
+from .services import NOT_CHECKED, checks_language, dismissal_record, language_check
 
 TEXT_LIMIT = 20_000
 TERM_LIMIT = 4_000  # a client term may be a whole goal or intake answer in their words
@@ -22,6 +23,9 @@ class CheckSerializer(serializers.Serializer):
     client_terms = serializers.ListField(
         child=StrictCharField(max_length=TERM_LIMIT), required=False, max_length=50, default=list
     )
+    # The language the text is written in (the client's, for their plan); only English has a
+    # lexicon, so other languages come back unchecked, saying so.
+    language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default="en")
 
 
 class DismissSerializer(serializers.Serializer):
@@ -37,11 +41,19 @@ class LanguageCheck(APIView):
         membership, _ = caller(request)
         data: dict[str, Any] = serializer.validated_data
         findings = language_check(
-            clinic_id=membership.clinic_id, text=data["text"], client_terms=data["client_terms"]
+            clinic_id=membership.clinic_id,
+            text=data["text"],
+            client_terms=data["client_terms"],
+            language=data["language"],
         )
-        return Response(
-            {"findings": [{k: v for k, v in f.as_dict().items() if k != "text"} for f in findings]}
-        )
+        body: dict[str, Any] = {
+            "findings": [{k: v for k, v in f.as_dict().items() if k != "text"} for f in findings],
+            "language": data["language"],
+            "checked": checks_language(data["language"]),
+        }
+        if not body["checked"]:
+            body["note"] = NOT_CHECKED
+        return Response(body)
 
 
 class LanguageDismissal(APIView):

@@ -12,6 +12,16 @@ from plans.models import TreatmentPlan
 from .checker import Entry, Finding, Lexicon, builtin_entries, builtin_lexicon
 from .models import ClinicLexiconEntry, Dismissal
 
+# The languages the lexicon is written for. Text in any other language is not checked, and the
+# check says so (NOT_CHECKED) rather than giving English findings on, say, Spanish text.
+LEXICON_LANGUAGES = frozenset({"en"})
+NOT_CHECKED = "not checked: no lexicon for this language"
+
+
+def checks_language(language: str) -> bool:
+    return language in LEXICON_LANGUAGES
+
+
 # After this many dismissals of the same term, suggest talking it through (Guideline 10).
 CONSULTATION_PROMPT_AFTER = 3
 
@@ -34,8 +44,14 @@ def lexicon_for(clinic_id: uuid.UUID | None) -> Lexicon:
 
 
 def language_check(
-    *, clinic_id: uuid.UUID | None, text: str, client_terms: list[str] | tuple[str, ...] = ()
+    *,
+    clinic_id: uuid.UUID | None,
+    text: str,
+    client_terms: list[str] | tuple[str, ...] = (),
+    language: str = "en",
 ) -> list[Finding]:
+    if not checks_language(language):
+        return []
     return lexicon_for(clinic_id).check(text, client_terms)
 
 
@@ -95,6 +111,8 @@ def plan_field_findings(plan: TreatmentPlan) -> list[tuple[str, str, Finding]]:
     """Findings in what the clinician wrote in a plan (every field, referral notes included),
     as (field path, label, finding). The client's own words (their term for their work, their
     goals, the intake answers the plan was drafted from, anything in quotes) are never findings."""
+    if not plan_language_checked(plan):
+        return []  # written in the client's language, which the lexicon does not cover
     client_terms = plan_client_terms(plan)
     lexicon = lexicon_for(plan.clinic_id)
     return [
@@ -102,6 +120,11 @@ def plan_field_findings(plan: TreatmentPlan) -> list[tuple[str, str, Finding]]:
         for path, label, text in plan_texts(plan)
         for finding in lexicon.check(text, client_terms)
     ]
+
+
+def plan_language_checked(plan: TreatmentPlan) -> bool:
+    """Whether the plan's text can be checked: it is written in the client's language."""
+    return checks_language(plan.client.language)
 
 
 def plan_findings(plan: TreatmentPlan) -> list[tuple[str, Finding]]:

@@ -112,8 +112,13 @@
     } catch (e) { return []; }
   }
   function check(field) {
-    post("/api/v1/language-check/", {text: field.value, client_terms: clientTerms(field)}).then(function (body) {
+    var form = field.closest("[data-language-check-form]");
+    var language = (form && form.getAttribute("data-language")) || "en";
+    post("/api/v1/language-check/", {text: field.value, client_terms: clientTerms(field), language: language}).then(function (body) {
       show(field, body.findings || []);
+      if (body.checked === false) {  // no lexicon for this language: say so, flag nothing
+        field.nextElementSibling.textContent = "Wording " + body.note + ".";
+      }
     });
   }
   fields.forEach(function (field) {

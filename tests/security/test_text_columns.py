@@ -13,6 +13,7 @@ HASH = "a hash or digest"
 FILE = "a storage path made of ids"
 ERROR = "an error message the service writes (never client text)"
 PLAINTEXT_ALLOWED = {
+    "clients.Client.language": "a language code (en, es)",
     "documents.PlanDocument.copy": CODES,
     "documents.PlanDocument.sections": CODES,
     "documents.PlanDocument.passphrase_token": "a Fernet token of the passphrase (encrypted "

@@ -1,0 +1,229 @@
+"""Spanish, end to end: the client's language on the client, the wizard, the form definition and
+the plan PDF; the client's own words and own term verbatim in whatever language they wrote."""
+
+import gettext
+import io
+import re
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client as Browser
+from pypdf import PdfReader
+
+from documents.context import CopyOptions
+from documents.render import html_to_pdf
+from documents.services import plan_html
+from intake.models import Intake
+from plans.contract import COPY_SECTIONS
+from plans.services import plan_update
+from tests.factories import IntakeFactory
+from tests.intake.test_wizard import post_step, step_url
+
+pytestmark = pytest.mark.django_db
+
+PO = Path(settings.BASE_DIR) / "locale" / "es" / "LC_MESSAGES" / "django.po"
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def _po_entries() -> dict[str, str]:
+    import ast
+
+    text = PO.read_text()
+    out = {}
+    for ids, strs in re.findall(r'\nmsgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text):
+        msgid = "".join(ast.literal_eval(x) for x in ids.strip().split("\n"))
+        if msgid:
+            out[msgid] = "".join(ast.literal_eval(x) for x in strs.strip().split("\n"))
+    return out
+
+
+def test_catalogue_is_complete_compiled_and_follows_the_guidelines() -> None:
+    entries = _po_entries()
+    assert len(entries) > 300
+    assert not [k for k, v in entries.items() if not v], "untranslated entries"
+    compiled = gettext.GNUTranslations(PO.with_suffix(".mo").open("rb"))
+    stale = [k for k, v in entries.items() if compiled.gettext(k) != v]
+    assert not stale, "django.mo is older than django.po: run compilemessages"
+    spanish = " ".join(entries.values()).lower()
+    assert "prostitu" not in spanish
+    assert "víctima" not in spanish
+    assert entries["Sex work"] == "Trabajo sexual"
+
+
+# ---- the client's language on the client
+
+
+def test_client_language_is_read_and_changed_through_the_api(alice, alices_client) -> None:
+    url = f"/api/v1/clients/{alices_client.pk}/"
+    assert alice.api.get(url).json()["language"] == "en"
+    response = alice.api.patch(url, {"language": "es"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["language"] == "es"
+    alices_client.refresh_from_db()
+    assert alices_client.language == "es"
+
+
+def test_client_created_with_a_language(alice) -> None:
+    response = alice.api.post(
+        "/api/v1/clients/", {"display_name": "Lucía", "language": "es"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response.json()["language"] == "es"
+    bad = alice.api.post(
+        "/api/v1/clients/", {"display_name": "Ana", "language": "xx"}, format="json"
+    )
+    assert bad.status_code == 400
+    assert "language" in bad.json()["errors"]
+
+
+def test_unknown_language_is_a_400_naming_the_field(alice, alices_client) -> None:
+    url = f"/api/v1/clients/{alices_client.pk}/"
+    response = alice.api.patch(url, {"language": "xx"}, format="json")
+    assert response.status_code == 400
+    assert "language" in response.json()["errors"]
+    alices_client.refresh_from_db()
+    assert alices_client.language == "en"
+
+
+# ---- the form definition
+
+
+def test_form_definition_in_spanish_keeps_codes_and_names(alice) -> None:
+    english = alice.api.get("/api/v1/forms/couple/").json()
+    spanish = alice.api.get("/api/v1/forms/couple/?lang=es").json()
+    assert spanish["language"] == "es"
+
+    def codes(body):
+        return [
+            (s["name"], f["name"], [c["code"] for c in f.get("choices", [])])
+            for s in body["steps"]
+            for f in s["fields"]
+        ]
+
+    assert codes(spanish) == codes(english)
+    steps = {s["name"]: s for s in spanish["steps"]}
+    assert steps["consent"]["title"] == "Antes de empezar"
+    assert "confidencial" in steps["consent"]["intro"]
+    assert "años" in steps["consent"]["intro"] or "días" in steps["consent"]["intro"]
+    topics = next(f for f in steps["partner"]["fields"] if f["name"] == "couple_topics")
+    assert "Trabajo sexual" in [c["label"] for c in topics["choices"]]
+    worker = next(f for f in steps["partner"]["fields"] if f["name"] == "worker_description")
+    assert worker["label"].startswith("Solo si elegisteis el trabajo como tema. Para la persona")
+    about = next(f for f in steps["about"]["fields"] if f["name"] == "work_term")
+    assert about["why"]
+    assert "For the" not in about["why"]
+    assert all(
+        f["who_sees"].startswith(("Tú", "Solo")) for s in steps.values() for f in s["fields"]
+    )
+    text = str(spanish).lower()
+    assert "prostitu" not in text
+
+
+def test_form_definition_default_is_english_and_unknown_lang_is_400(alice) -> None:
+    body = alice.api.get("/api/v1/forms/individual/").json()
+    assert body["steps"][0]["title"] == "Before we start"
+    response = alice.api.get("/api/v1/forms/individual/?lang=xx")
+    assert response.status_code == 400
+    assert "lang" in response.json()["errors"]
+
+
+# ---- the wizard
+
+
+@pytest.fixture
+def spanish_intake(alices_client) -> Intake:
+    alices_client.language = "es"
+    alices_client.save()
+    return IntakeFactory(client=alices_client)
+
+
+def test_wizard_follows_the_clients_language(alice, spanish_intake) -> None:
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = browser.get(step_url(spanish_intake, "consent")).content.decode()
+    assert "Antes de empezar" in page
+    assert "Paso 1 de" in page
+    assert "Por qué lo preguntamos" in page
+    assert "Guardar y seguir" in page
+    assert "Before we start" not in page
+    response = post_step(browser, spanish_intake, "consent", {"recording_preference": "full"})
+    assert "Marca esta casilla para seguir." in response.content.decode()
+
+
+def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
+    intake = IntakeFactory(client=alices_client)
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = browser.get(step_url(intake, "consent")).content.decode()
+    assert "Before we start" in page
+    assert "Antes de empezar" not in page
+
+
+# ---- the plan PDF
+
+
+def test_plan_pdf_in_spanish_with_the_clients_words_verbatim(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")  # work_term "cam work", an English goal
+    plan.client.language = "es"
+    plan.client.save()
+    goal = plan.goals.first()
+    plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={"goals": [{"id": goal.pk, "client_words": "Quiero dormir mejor, 我想睡个好觉"}]},
+    )
+    plan.refresh_from_db()
+    # The client's copy (with the work section the client chose to take home) is in Spanish.
+    client_copy = CopyOptions.of(
+        copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
+    )
+    text = pdf_text(html_to_pdf(plan_html(plan, client_copy)))
+    for heading in ("Plan de cuidado", "Tus objetivos", "Revisión y acuerdo", "Página 1 de"):
+        assert heading in text, heading
+    assert "Tu trabajo (tú lo llamas «cam work»)" in text  # the client's term, verbatim
+    assert "Quiero dormir mejor" in text
+    assert "Your goals" not in text
+    assert "Review and agreement" not in text
+    assert "prostitu" not in text.lower()
+    assert '<html lang="es">' in plan_html(plan, client_copy)
+    # The clinic's copy is in the clinic's language; the client's words stay as written.
+    clinic_text = pdf_text(html_to_pdf(plan_html(plan)))
+    assert "Your goals" in clinic_text
+    assert "Quiero dormir mejor" in clinic_text
+
+
+def test_plan_pdf_stays_english_for_an_english_client(persona_plan) -> None:
+    text = pdf_text(html_to_pdf(plan_html(persona_plan("continuing"))))
+    assert "Your goals" in text
+    assert "Tus objetivos" not in text
+
+
+# ---- the FHIR Questionnaire
+
+
+def test_fhir_questionnaire_carries_spanish_translation_extensions() -> None:
+    import json
+
+    from fhir_r4.mapping import TRANSLATION, questionnaire
+
+    body = json.loads(questionnaire("individual", "https://fhir.example").model_dump_json())
+    consent = body["item"][0]
+    assert consent["text"] == "Before we start"  # the text itself stays as it was
+
+    def spanish(element: dict) -> str:
+        (ext,) = [e for e in element["extension"] if e["url"] == TRANSLATION]
+        parts = {p["url"]: p for p in ext["extension"]}
+        assert parts["lang"]["valueCode"] == "es"
+        return parts["content"]["valueString"]
+
+    assert spanish(consent["_text"]) == "Antes de empezar"
+    intro = next(i for i in consent["item"] if i["linkId"] == "consent.intro")
+    assert "confidencial" in spanish(intro["_text"])
+    everything = json.dumps(body, ensure_ascii=False)
+    assert "Escribir solo lo que necesita mi plan" in everything  # answer option displays
+    assert "prostitu" not in everything.lower()

@@ -37,8 +37,9 @@ def parse_timestamp(raw: str, *, require_tz: bool = True) -> datetime | None:
         return None
     if value.tzinfo is not None:
         try:
-            # The database compares in UTC: a time that cannot be expressed there is refused.
-            value.astimezone(UTC)
+            # The database compares in UTC, and PostgreSQL refuses offsets past 15:59 that
+            # Python accepts: hand it UTC. A time that cannot be expressed in UTC is refused.
+            value = value.astimezone(UTC)
         except (ValueError, OverflowError):
             return None
     return value

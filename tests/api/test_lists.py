@@ -78,3 +78,10 @@ def test_an_intake_started_in_the_browser_is_listed(alice, alices_client) -> Non
     assert response.status_code == 302
     listed = alice.api.get("/api/v1/intakes/", {"client": str(alices_client.pk)}).json()
     assert len(listed["results"]) == 1
+
+
+@pytest.mark.parametrize("path", ["/api/v1/intakes/", "/api/v1/plans/", "/api/v1/clients/"])
+def test_an_unusual_but_valid_offset_is_not_a_server_error(alice, path) -> None:
+    # Python accepts -18:16; PostgreSQL refuses offsets past 15:59 (seen as a 500 there).
+    response = alice.api.get(path, {"updated_since": "2026-01-01T00:00:00-18:16"})
+    assert response.status_code == 200

@@ -8,6 +8,9 @@ client chose to leave or reduce; never the clinician's reflection (it is not eve
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
 from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
 from forms.flow import choice_text
 from plans.contract import PRIVATE_SECTIONS, SECTION_CODES
@@ -57,7 +60,7 @@ SECTION_KEYS = {
     "review": ("review_date", "agreement"),
     "couple": ("couple",),
 }
-DISCREET_TITLE = "My plan"
+DISCREET_TITLE = _("My plan")
 # Words in a service's name that say what the plan is about.
 REVEALING_WORDS = ("sex", "escort", "strip", "erotic", "brothel", "red light", "adult work")
 
@@ -105,54 +108,56 @@ SILENT_DIRECTIONS = {None, "not_relevant", "prefer_not_to_say"}
 
 # Practical pointers for each barrier the client names (Guideline 9): resources, not reasons.
 BARRIER_HELP = {
-    "income": "Advice on income, benefits and budgeting during the change.",
-    "housing": "Housing support that does not depend on what work you do.",
-    "criminal_record": "Legal help with record relief (sealing or expungement) where it exists.",
-    "id_documents": "Help getting or replacing ID documents.",
-    "work_history_gap": "Help describing your skills and experience for applications.",
-    "education": "Courses and training that fit around your life.",
-    "social_network": "Peer groups and communities to stay connected with.",
-    "childcare": "Childcare support and advice.",
-    "immigration": "Confidential immigration advice.",
-    "other": "We will look for the right help together.",
+    "income": _("Advice on income, benefits and budgeting during the change."),
+    "housing": _("Housing support that does not depend on what work you do."),
+    "criminal_record": _("Legal help with record relief (sealing or expungement) where it exists."),
+    "id_documents": _("Help getting or replacing ID documents."),
+    "work_history_gap": _("Help describing your skills and experience for applications."),
+    "education": _("Courses and training that fit around your life."),
+    "social_network": _("Peer groups and communities to stay connected with."),
+    "childcare": _("Childcare support and advice."),
+    "immigration": _("Confidential immigration advice."),
+    "other": _("We will look for the right help together."),
 }
 
 
 # Harm reduction (G2, G6): for each part the client chose, what the plan offers. Practical
 # pointers, as substantial as the help listed for a change of work.
-OCCUPATIONAL_HELP = (
+OCCUPATIONAL_HELP = _(
     "Looking after your health at work is part of health and safety, as in any job. "
     "Your clinician can go through the points you chose with you."
 )
-SEXUAL_HEALTH_HELP = (
+SEXUAL_HEALTH_HELP = _(
     "Confidential, non-judgemental sexual health care: testing, prevention and treatment, "
     "when and where it suits you."
 )
-MONEY_HELP = (
+MONEY_HELP = _(
     "Advice on banking, saving, taxes and debt from people who will not judge how you earn."
 )
-RIGHTS_HELP = (
+RIGHTS_HELP = _(
     "Information on your rights, and legal help if you want it, from services that work "
     "without judgement."
 )
 # A safety follow-up, offered (never required) after violence, harm by police, or no one to
 # turn to (G1, G5).
 SAFETY_REASONS = {
-    "violence": "someone was violent towards you",
-    "police": "you were treated badly by police",
-    "no_support": "you have no one to turn to right now",
+    "violence": _("someone was violent towards you"),
+    "police": _("you were treated badly by police"),
+    "no_support": _("you have no one to turn to right now"),
 }
 SAFETY_OFFERS_GENERAL = (
-    "Peer support from people who have been through something similar.",
-    "Legal help, if you want to know your options.",
-    "Crisis lines you can call at any hour.",
+    _("Peer support from people who have been through something similar."),
+    _("Legal help, if you want to know your options."),
+    _("Crisis lines you can call at any hour."),
 )
 SAFETY_OFFERS_WORK = (
-    "Peer-led services, run by people who do or have done the same work.",
-    "Bad-date reporting: a way to warn others about someone who harmed you, without giving "
-    "your name.",
-    "Legal help, if you want to know your options.",
-    "Crisis lines that work with people in your line of work without judgement.",
+    _("Peer-led services, run by people who do or have done the same work."),
+    _(
+        "Bad-date reporting: a way to warn others about someone who harmed you, without giving "
+        "your name."
+    ),
+    _("Legal help, if you want to know your options."),
+    _("Crisis lines that work with people in your line of work without judgement."),
 )
 
 
@@ -229,12 +234,19 @@ def _safety(plan: TreatmentPlan, answers: dict[str, Any], topic: bool) -> dict[s
         reasons.append(SAFETY_REASONS["no_support"])
     if not reasons:
         return None
-    said = reasons[-1]
-    if len(reasons) > 1:
-        said = ", that ".join(reasons[:-1]) + " and that " + reasons[-1]
+    if len(reasons) == 1:
+        sentence = gettext("You told us that %(what)s.") % {"what": reasons[0]}
+    else:
+        first = str(reasons[0])
+        for reason in reasons[1:-1]:
+            first = gettext("%(earlier)s, that %(next)s") % {"earlier": first, "next": reason}
+        sentence = gettext("You told us that %(first)s and that %(last)s.") % {
+            "first": first,
+            "last": reasons[-1],
+        }
     return {
         "reasons": reasons,
-        "told": f"You told us that {said}.",
+        "told": sentence,
         "harmed": bool(told & {"violence", "police"}),
         "offers": list(SAFETY_OFFERS_WORK if topic else SAFETY_OFFERS_GENERAL),
         "services": [

@@ -227,3 +227,19 @@ def test_fhir_questionnaire_carries_spanish_translation_extensions() -> None:
     everything = json.dumps(body, ensure_ascii=False)
     assert "Escribir solo lo que necesita mi plan" in everything  # answer option displays
     assert "prostitu" not in everything.lower()
+
+
+def test_the_plans_own_sentences_are_spanish_too(persona_plan) -> None:
+    """Not only headings: what the plan says to the client (the safety offer, the help listed
+    for each part) follows the client's language."""
+    plan = persona_plan("violence_alone")
+    plan.client.language = "es"
+    plan.client.save()
+    plan.refresh_from_db()
+    client_copy = CopyOptions.of(
+        copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
+    )
+    text = pdf_text(html_to_pdf(plan_html(plan, client_copy)))
+    assert "Nos contaste que" in text
+    assert "You told us" not in text
+    assert "Crisis lines" not in text

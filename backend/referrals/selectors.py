@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from accounts.models import Membership
 from common.selectors import get_or_404
@@ -39,8 +40,8 @@ def recently_vetted(agency: ReferralAgency, today: date | None = None) -> bool:
 def _their_work(work_term: str) -> str:
     """The client's own term as a quoted label; "sex work" when they gave none (G7)."""
     if not work_term or work_term == DEFAULT_WORK_TERM:
-        return DEFAULT_WORK_TERM
-    return term_label("their work", work_term)
+        return gettext("sex work")
+    return term_label(gettext_noop("their work"), work_term)
 
 
 def caution_lines(
@@ -51,40 +52,47 @@ def caution_lines(
     lines = []
     if not recently_vetted(agency, today):
         lines.append(
-            "We have not checked this service in the last year, so we can't say "
-            "how they will treat you."
+            gettext(
+                "We have not checked this service in the last year, so we can't say "
+                "how they will treat you."
+            )
         )
     if agency.requires_exit:
         # The client's term is a quoted label, never a word inside the sentence.
         lines.append(
-            f"This service expects people to stop {_their_work(work_term)} before they can use it."
+            gettext("This service expects people to stop %(work)s before they can use it.")
+            % {"work": _their_work(work_term)}
             if work_topic
-            else "This service sets conditions about the work people do."
+            else gettext("This service sets conditions about the work people do.")
         )
     if agency.requires_faith_participation:
-        lines.append("This service may ask you to take part in religious activities.")
+        lines.append(gettext("This service may ask you to take part in religious activities."))
     if agency.police_cooperation:
-        lines.append("This service works closely with the police.")
+        lines.append(gettext("This service works closely with the police."))
     if agency.affirming_commitment is False:
-        lines.append("This service has not committed to working without judgement.")
+        lines.append(gettext("This service has not committed to working without judgement."))
     if agency.mandatory_reporting:
         lines.append(
-            "Staff there must report some things to the authorities: ask what, before you "
-            "share details."
+            gettext(
+                "Staff there must report some things to the authorities: ask what, before you "
+                "share details."
+            )
         )
     if agency.requires_id:
-        lines.append("This service asks for ID.")
+        lines.append(gettext("This service asks for ID."))
     if agency.shares_immigration_data:
-        lines.append("This service may share information with immigration authorities.")
+        lines.append(gettext("This service may share information with immigration authorities."))
     if agency.trans_inclusive is False:
-        lines.append("This service has not said it welcomes trans and non-binary people.")
+        lines.append(gettext("This service has not said it welcomes trans and non-binary people."))
     if any(getattr(agency, name) is None for name in APPROACH_FIELDS):
         lines.append(
-            "We don't know everything about how this service works: you may want to "
-            "ask before sharing details."
+            gettext(
+                "We don't know everything about how this service works: you may want to "
+                "ask before sharing details."
+            )
         )
     if lines:
-        lines.append("It is your choice whether to use it.")
+        lines.append(gettext("It is your choice whether to use it."))
     return lines
 
 

@@ -243,3 +243,21 @@ def test_the_plans_own_sentences_are_spanish_too(persona_plan) -> None:
     assert "Nos contaste que" in text
     assert "You told us" not in text
     assert "Crisis lines" not in text
+
+
+def test_referral_cautions_follow_the_clients_language(alice) -> None:
+    from django.utils import translation
+
+    from referrals.models import ReferralAgency
+    from referrals.selectors import caution_lines
+
+    agency = ReferralAgency.objects.create(
+        clinic=alice.clinic, name="Casa", services=["housing"], requires_exit=True
+    )
+    with translation.override("es"):
+        lines = caution_lines(agency, work_topic=True, work_term="la vida")
+    text = " ".join(lines)
+    assert "Este servicio espera que la gente deje su trabajo" in text
+    assert "«la vida»" in text or "“la vida”" in text  # the client's own term, verbatim
+    assert "Tú decides si lo usas o no." in text
+    assert "This service" not in text

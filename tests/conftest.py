@@ -1,7 +1,9 @@
 """Personas (healthchecks style): alice, a clinician; bob, her colleague in the same clinic;
 charlie, an outsider in another clinic. Plus API clients with tokens, and a real worker."""
 
+import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -167,6 +169,10 @@ def stop_worker(worker: WorkerProcess) -> None:
             worker.process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             worker.kill()
+    # Pool children left behind (a main process killed, or stuck on a lost broker) would go on
+    # taking later tests' messages: the worker runs in its own session, so end the whole group.
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(worker.process.pid, signal.SIGKILL)
 
 
 @pytest.fixture

@@ -314,7 +314,8 @@ CACHE_URL = env_str("CACHE_URL") or (
 if CACHE_URL.startswith(("redis://", "rediss://")):
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Fails open: a Redis outage suspends the limits, it does not stop the API.
+            "BACKEND": "common.cache.FailOpenRedisCache",
             "LOCATION": CACHE_URL,
             "KEY_PREFIX": "intake-cache",
         }

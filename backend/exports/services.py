@@ -380,12 +380,13 @@ def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[s
         return []
     ids = [uuid.UUID(str(p)) for p in plan_ids]
     changed = []
-    jobs = (
-        ExportJob.objects.select_for_update()
-        .filter(clinic_id=clinic_id, items__plan_id__in=ids)
+    holding = (
+        ExportItem.objects.filter(job__clinic_id=clinic_id, plan_id__in=ids)
+        .values_list("job_id", flat=True)
         .distinct()
-        .order_by("created_at")
     )
+    # Locked by id: PostgreSQL refuses FOR UPDATE together with DISTINCT.
+    jobs = ExportJob.objects.select_for_update().filter(pk__in=list(holding)).order_by("created_at")
     for job in jobs:
         ExportItem.objects.filter(job=job, plan_id__in=ids).delete()
         if job.status == ExportStatus.READY and job.file:

@@ -19,7 +19,7 @@ def test_the_cache_is_shared_across_processes() -> None:
     backend = settings.CACHES["default"]["BACKEND"]
     assert backend in (
         "django.core.cache.backends.db.DatabaseCache",
-        "django.core.cache.backends.redis.RedisCache",
+        "common.cache.FailOpenRedisCache",
     )
     assert settings.REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"]
 
@@ -89,3 +89,20 @@ def test_password_spraying_from_one_address_is_stopped(alice, settings) -> None:
     elsewhere = Browser(REMOTE_ADDR="10.9.8.7")
     ok = elsewhere.post("/login/", {"username": alice.user.username, "password": PASSWORD})
     assert ok.status_code == 302
+
+
+def test_the_api_goes_on_when_the_redis_cache_is_unreachable(alice, settings) -> None:
+    """Limits fail open: with Redis gone (a restart), requests are served, not refused."""
+    from django.core.cache import caches
+
+    settings.CACHES = {  # Django resets its cache handlers when this setting changes
+        "default": {
+            "BACKEND": "common.cache.FailOpenRedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens there
+        }
+    }
+    cache = caches["default"]
+    assert cache.get("k", "default") == "default"
+    assert cache.add("k", 1) is True
+    response = alice.api.get("/api/v1/me")
+    assert response.status_code == 200

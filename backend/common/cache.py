@@ -1,0 +1,53 @@
+"""The shared cache (rate limits, sign-in limits) on Redis, failing open.
+
+The cache only ever limits how often something may happen. When Redis is unreachable (a
+restart, a network blip) the API must go on serving, as it does for the broker: limits are
+not applied for that moment and a warning is logged, instead of every request failing.
+"""
+
+import logging
+from typing import Any
+
+from django.core.cache.backends.redis import RedisCache
+from redis.exceptions import RedisError
+
+logger = logging.getLogger(__name__)
+
+
+class FailOpenRedisCache(RedisCache):
+    def _unavailable(self, exc: Exception) -> None:
+        logger.warning("cache unavailable, limits not applied: %s", type(exc).__name__)
+
+    def get(self, key: Any, default: Any = None, version: int | None = None) -> Any:
+        try:
+            return super().get(key, default, version)
+        except RedisError as exc:
+            self._unavailable(exc)
+            return default
+
+    def set(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> None:
+        try:
+            super().set(key, value, timeout, version)
+        except RedisError as exc:
+            self._unavailable(exc)
+
+    def add(self, key: Any, value: Any, timeout: Any = None, version: int | None = None) -> bool:
+        try:
+            return bool(super().add(key, value, timeout, version))
+        except RedisError as exc:
+            self._unavailable(exc)
+            return True  # as if counted: nothing is refused for want of the cache
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        try:
+            return int(super().incr(key, delta, version))
+        except RedisError as exc:
+            self._unavailable(exc)
+            return 0
+
+    def delete(self, key: Any, version: int | None = None) -> bool:
+        try:
+            return bool(super().delete(key, version))
+        except RedisError as exc:
+            self._unavailable(exc)
+            return False

@@ -5,6 +5,7 @@ Runs against a throwaway test database on whatever DATABASE_URL / CELERY_BROKER_
 """
 
 import asyncio
+import contextlib
 import multiprocessing
 import os
 import statistics
@@ -156,21 +157,17 @@ def rss_mib(pid: int) -> float:
 
 
 def run(connection) -> None:
-    from django.test import Client as Browser
-    from django.utils import timezone
 
     from config.celery import app
-    from documents.models import PlanDocument
-    from documents.render import PDF_OPTIONS, html_to_pdf
-    from documents.services import document_request, plan_html
     from plans.services import plan_update
-    from tests.conftest import make_persona, start_worker, stop_worker
-    from tests.factories import ClientFactory, ClinicFactory, IntakeFactory
+    from tests.conftest import make_persona
+    from tests.factories import ClientFactory, ClinicFactory
 
     emit("database", connection.vendor)
     emit("broker", app.conf.broker_url.split(":")[0])
     persona = make_persona(ClinicFactory())
     client = ClientFactory(clinic=persona.clinic)
+    client.care_team.add(persona.user)  # the API answers 404 to anyone off the care team
     from tests.conftest import PERSONAS, completed_plan
 
     kind, steps = PERSONAS["continuing"]
@@ -202,6 +199,36 @@ def run(connection) -> None:
             "safety_plan": "Call Jo; walk by the river; the peer line after 6pm.",
         },
     )
+    if wanted("core"):
+        core_figures(persona, client, plan)
+    if wanted("e2e"):
+        client_e2e(persona, plan)
+    if wanted("api"):
+        api_figures(persona, plan)
+    if wanted("export"):
+        export_figure(persona, plan)
+    if wanted("recycle"):
+        recycled_worker_rss(plan)
+
+
+def wanted(section: str) -> bool:
+    """BENCH_ONLY=e2e,api runs only those sections (all by default)."""
+    only = os.environ.get("BENCH_ONLY", "")
+    return not only or section in only.split(",")
+
+
+def core_figures(persona, client, plan) -> None:
+    from django.test import Client as Browser
+    from django.utils import timezone
+
+    from config.celery import app
+    from documents.models import PlanDocument
+    from documents.render import PDF_OPTIONS, html_to_pdf
+    from documents.services import document_request, plan_html
+    from plans.services import plan_update
+    from tests.conftest import start_worker, stop_worker
+    from tests.factories import IntakeFactory
+
     html = plan_html(plan)
     import io
 
@@ -328,23 +355,16 @@ def run(connection) -> None:
     finally:
         stop_worker(worker)
 
-    api_figures(persona, plan)
-    export_figure(persona, plan)
-    recycled_worker_rss(plan)
 
-
-def api_figures(persona, plan) -> None:
-    """Latency under 8 concurrent clients against gunicorn, beside a trivial DRF endpoint."""
+@contextlib.contextmanager
+def web_server(persona):
+    """gunicorn as `make run` starts it (2 processes x 8 threads), on the bench database."""
     import http.client
     import socket
     import subprocess
-    import threading
 
     from django.db import connection
 
-    from tests.factories import ClientFactory
-
-    ClientFactory.create_batch(60, clinic=persona.clinic)
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
@@ -362,7 +382,7 @@ def api_figures(persona, plan) -> None:
             "config.wsgi",
             f"--bind=127.0.0.1:{port}",
             "--workers=2",
-            "--threads=4",
+            "--threads=8",
             "--worker-class=gthread",
             "--log-level=warning",
         ],
@@ -371,13 +391,12 @@ def api_figures(persona, plan) -> None:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    headers = {"Authorization": f"Bearer {persona.token}"}
     try:
         deadline = time.monotonic() + 30
         while True:
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-                conn.request("GET", "/api/v1/me", headers=headers)
+                conn.request("GET", "/api/v1/me", headers=auth(persona))
                 if conn.getresponse().status == 200:
                     break
             except OSError:
@@ -385,8 +404,41 @@ def api_figures(persona, plan) -> None:
             if time.monotonic() > deadline:
                 raise SystemExit("bench: gunicorn did not start")
             time.sleep(0.2)
+        yield port, server.pid
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
 
-        def load(path: str, clients: int = 8, each: int = 60) -> list[float]:
+
+def auth(persona) -> dict[str, str]:
+    return {"Authorization": f"Bearer {persona.token}"}
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of these processes so far (children not counted)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        stat = Path(f"/proc/{pid}/stat")
+        if stat.exists():
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def api_figures(persona, plan) -> None:
+    """Reads under 8 concurrent clients against gunicorn, each beside the trivial `/me`, rounds
+    interleaved: latency, throughput and the web processes' CPU per request."""
+    import http.client
+    import threading
+
+    from tests.factories import ClientFactory
+
+    ClientFactory.create_batch(60, clinic=persona.clinic)
+    with web_server(persona) as (port, master):
+        workers = _children(master)
+
+        def load(path: str, clients: int = 8, each: int = 40) -> tuple[list[float], float]:
             samples: list[float] = []
             lock = threading.Lock()
 
@@ -395,7 +447,7 @@ def api_figures(persona, plan) -> None:
                 mine = []
                 for _ in range(each):
                     start = time.perf_counter()
-                    conn.request("GET", path, headers=headers)
+                    conn.request("GET", path, headers=auth(persona))
                     response = conn.getresponse()
                     response.read()
                     if response.status != 200:
@@ -405,24 +457,126 @@ def api_figures(persona, plan) -> None:
                     samples.extend(mine)
 
             threads = [threading.Thread(target=run) for _ in range(clients)]
+            start = time.perf_counter()
             for t in threads:
                 t.start()
             for t in threads:
                 t.join()
-            return sorted(samples)
+            return samples, clients * each / (time.perf_counter() - start)
 
-        for name, path in (
-            ("trivial_drf", "/api/v1/me"),
-            ("plan_detail", f"/api/v1/plans/{plan.pk}/"),
-            ("client_list", "/api/v1/clients/?page_size=50"),
-        ):
+        paths = {
+            "trivial_drf": "/api/v1/me",
+            "plan_detail": f"/api/v1/plans/{plan.pk}/",
+            "client_list": "/api/v1/clients/?page_size=50",
+        }
+        samples: dict[str, list[float]] = {name: [] for name in paths}
+        rates: dict[str, list[float]] = {name: [] for name in paths}
+        cpu: dict[str, list[float]] = {name: [] for name in paths}
+        for path in paths.values():
             load(path, clients=2, each=10)  # warm
-            samples = load(path)
-            emit(f"api_{name}_p50_ms", samples[len(samples) // 2] * 1000)
-            emit(f"api_{name}_p99_ms", samples[int(len(samples) * 0.99) - 1] * 1000)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for _ in range(int(os.environ.get("BENCH_API_ROUNDS", "3"))):
+            for name, path in paths.items():
+                before = cpu_seconds(workers)
+                got, rate = load(path)
+                cpu[name].append((cpu_seconds(workers) - before) / len(got))
+                samples[name] += got
+                rates[name].append(rate)
+        for name in paths:
+            ordered = sorted(samples[name])
+            emit(f"api_{name}_p50_ms", ordered[len(ordered) // 2] * 1000)
+            emit(f"api_{name}_p99_ms", ordered[int(len(ordered) * 0.99) - 1] * 1000)
+            emit(f"api_{name}_cpu_ms_per_request", statistics.median(cpu[name]) * 1000)
+            emit(f"api_{name}_requests_per_s_8_clients", statistics.median(rates[name]))
+        emit(
+            "plan_detail_over_me_cpu_ratio",
+            statistics.median(cpu["plan_detail"]) / statistics.median(cpu["trivial_drf"]),
+        )
+        emit(
+            "plan_detail_over_me_throughput_ratio",
+            statistics.median(rates["plan_detail"]) / statistics.median(rates["trivial_drf"]),
+        )
+
+
+def client_e2e(persona, plan) -> None:
+    """What a client waits for: POST a PDF request over HTTP, read the status (one `?wait=`
+    read, or polling every 10 ms), download the PDF. Each round renders fresh content, timed
+    beside a bare WeasyPrint render of the same preview HTML in this process, interleaved."""
+    import http.client
+    import json
+
+    from config.celery import app
+    from documents.models import PlanDocument
+    from documents.render import html_to_pdf
+    from documents.services import plan_html
+    from plans.services import plan_update
+    from tests.conftest import start_worker, stop_worker
+
+    body = json.dumps({"copy": "clinic", "wording_reviewed": True})
+    headers = {**auth(persona), "Content-Type": "application/json"}
+    app.control.purge()
+    worker = start_worker(concurrency=1, name="e2e", quiet=True)
+    with web_server(persona) as (port, _master):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+
+        def call(method: str, path: str, payload: str | None = None) -> tuple[int, bytes]:
+            conn.request(method, path, body=payload, headers=headers)
+            response = conn.getresponse()
+            return response.status, response.read()
+
+        def fetch(wait: bool) -> tuple[float, str]:
+            start = time.perf_counter()
+            status, raw = call("POST", f"/api/v1/plans/{plan.pk}/documents/", body)
+            if status not in (200, 202):
+                raise SystemExit(f"bench: documents POST answered {status}")
+            doc = json.loads(raw)
+            while doc["status"] in ("queued", "rendering"):
+                if wait:
+                    doc = json.loads(call("GET", f"/api/v1/documents/{doc['id']}/?wait=10")[1])
+                else:
+                    time.sleep(0.01)
+                    doc = json.loads(call("GET", f"/api/v1/documents/{doc['id']}/")[1])
+            status, pdf = call("GET", f"/api/v1/documents/{doc['id']}/pdf")
+            if status != 200 or not pdf.startswith(b"%PDF"):
+                raise SystemExit(f"bench: the PDF download answered {status}")
+            return time.perf_counter() - start, doc["id"]
+
+        try:
+            samples: dict[str, list[float]] = {"bare": [], "wait": [], "poll": []}
+            stages: dict[str, list[float]] = {"queued": [], "worker": [], "after": []}
+            fetch(True)  # warm: the web processes and the worker child
+            for i in range(int(os.environ.get("BENCH_E2E_ROUNDS", "15"))):
+                for mode in ("wait", "poll"):
+                    plan = plan_update(
+                        plan=plan,
+                        actor=persona.user,
+                        changes={"supports_notes": f"round {i} {mode}"},
+                    )
+                    html = plan_html(plan)
+                    start = time.perf_counter()
+                    html_to_pdf(html)
+                    samples["bare"].append(time.perf_counter() - start)
+                    took, doc_id = fetch(mode == "wait")
+                    samples[mode].append(took)
+                    if mode == "wait":
+                        row = PlanDocument.objects.get(pk=doc_id)
+                        queued = (row.started_at - row.created_at).total_seconds()
+                        working = (row.finished_at - row.started_at).total_seconds()
+                        stages["queued"].append(queued)
+                        stages["worker"].append(working)
+                        stages["after"].append(took - queued - working)
+        finally:
+            stop_worker(worker)
+    bare = median_ms(samples["bare"])
+    emit("client_bare_weasyprint_ms", bare)
+    emit("client_e2e_wait_ms", median_ms(samples["wait"]))
+    emit("client_e2e_poll_10ms_ms", median_ms(samples["poll"]))
+    emit("client_e2e_wait_over_bare_ratio", median_ms(samples["wait"]) / bare)
+    emit("client_e2e_poll_over_bare_ratio", median_ms(samples["poll"]) / bare)
+    # Where the time goes: request -> claimed, claimed -> stored, and everything else
+    # (the POST's own work before its commit, noticing readiness, the download).
+    emit("client_e2e_stage_request_to_claim_ms", median_ms(stages["queued"]))
+    emit("client_e2e_stage_claim_to_stored_ms", median_ms(stages["worker"]))
+    emit("client_e2e_stage_rest_ms", median_ms(stages["after"]))
 
 
 def _cold_export(persona, workers: int) -> float:

@@ -398,6 +398,12 @@ CELERY_BEAT_SCHEDULE = {
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(DATA_DIR / "celerybeat-schedule")
 TASK_MAX_DELIVERIES = 3
+# `GET /api/v1/documents/{id}/?wait=N` holds a web thread for up to N seconds (at most this),
+# answering as soon as the document is ready. At most DOCUMENT_WAITERS such reads wait at once in
+# each web process (keep it below the process's threads); the rest answer at once, as without
+# `wait`, so waiting clients can never take every thread from the rest of the API.
+DOCUMENT_WAIT_MAX_SECONDS = 10
+DOCUMENT_WAITERS = env_int("DOCUMENT_WAITERS", 4, minimum=0)
 
 LOGGING = {
     "version": 1,

@@ -2,9 +2,11 @@
 
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
+from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -18,7 +20,7 @@ from plans.selectors import plan_get
 
 from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
-from .selectors import document_get, documents_for
+from .selectors import document_get, document_wait, documents_for
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
@@ -185,10 +187,45 @@ def _document(request: Request, pk: str) -> PlanDocument:
     return document_get(membership=membership, document_id=pk)
 
 
+def wait_param(request: Request) -> float:
+    """`?wait=N`: seconds, from 0 to DOCUMENT_WAIT_MAX_SECONDS; anything else is a 400."""
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return 0.0
+    limit = settings.DOCUMENT_WAIT_MAX_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= limit:  # also refuses nan and inf
+        raise serializers.ValidationError({"wait": [f"Use a number of seconds from 0 to {limit}."]})
+    return seconds
+
+
 class DocumentDetail(APIView):
-    @extend_schema(responses=DocumentSerializer)
+    @extend_schema(
+        responses=DocumentSerializer,
+        parameters=[
+            OpenApiParameter(
+                "wait",
+                OpenApiTypes.NUMBER,
+                description="Seconds (at most 10) to wait for a queued or rendering document: "
+                "the answer comes as soon as it is ready or failed, or when the time is up "
+                "with the status then. Spares polling. When the server already has its share "
+                "of waiting reads, it answers at once; poll again then.",
+            )
+        ],
+    )
     def get(self, request: Request, pk: str) -> Response:
-        return Response(document_representation(_document(request, pk)))
+        seconds = wait_param(request)
+        document = _document(request, pk)
+        unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
+        if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
+            try:
+                document.refresh_from_db()
+            except PlanDocument.DoesNotExist:  # erased while waiting
+                raise NotFound from None
+        return Response(document_representation(document))
 
 
 class DocumentPdf(APIView):

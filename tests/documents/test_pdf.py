@@ -288,3 +288,11 @@ def test_reference_layout(template: str) -> None:
         path.parent.mkdir(exist_ok=True)
         path.write_text(layout)
     assert layout == path.read_text()
+
+
+def test_fonts_are_subset_by_harfbuzz_not_fonttools() -> None:
+    """Without libharfbuzz-subset WeasyPrint falls back to fontTools: the same PDF for about four
+    times the CPU (`make bench`). The Makefile and the image install it."""
+    from documents.render import fast_font_subsetting
+
+    assert fast_font_subsetting(), "install libharfbuzz-subset0 (make render-deps)"

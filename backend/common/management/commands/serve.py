@@ -96,6 +96,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--workers", type=int, default=2, help="web worker processes")
+        parser.add_argument("--threads", type=int, default=8, help="threads per web process")
         parser.add_argument("--concurrency", type=int, default=os.cpu_count() or 1)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -148,6 +149,10 @@ class Command(BaseCommand):
                     "config.wsgi",
                     f"--bind=127.0.0.1:{port}",
                     f"--workers={options['workers']}",
+                    # Threads, so that a read waiting for a PDF (?wait=) holds a thread, not a
+                    # whole process; DOCUMENT_WAITERS keeps such reads below the thread count.
+                    "--worker-class=gthread",
+                    f"--threads={options['threads']}",
                     "--no-control-socket",  # unused; gunicorn would put it in the home folder
                     f"--worker-tmp-dir={data}",
                     "--access-logfile=-",

@@ -1,0 +1,91 @@
+"""`GET /api/v1/documents/{id}/?wait=N`: a status read that answers as soon as the PDF is ready,
+so a client need not poll, without letting waiting clients take the web server's threads."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from documents import selectors
+from documents.models import PlanDocument
+from tests.conftest import start_worker, stop_worker
+from tests.documents.helpers import pdf_text
+
+
+@pytest.fixture
+def plan(persona_plan):
+    return persona_plan("continuing")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", ["soon", "-1", "10.5", "nan", "inf", "1e9", ""])
+def test_a_wait_that_is_not_a_number_of_seconds_is_a_400_naming_it(alice, plan, raw) -> None:
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/?wait={raw}")
+    assert response.status_code == 400, raw
+    assert list(response.json()["errors"]) == ["wait"]
+
+
+@pytest.mark.django_db
+def test_another_clinics_document_is_a_404_before_any_wait(bob, alice, plan) -> None:
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    with CaptureQueriesContext(connection) as queries:
+        response = bob.api.get(f"/api/v1/documents/{doc_id}/?wait=10")
+    assert response.status_code == 404
+    assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_with_no_worker_the_read_answers_queued_when_the_time_is_up(alice, plan) -> None:
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    with CaptureQueriesContext(connection) as queries:
+        response = alice.api.get(f"/api/v1/documents/{doc_id}/?wait=0.2")
+    assert (response.status_code, response.json()["status"]) == (200, "queued")
+    looks = [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
+    assert len(looks) > 5  # it looked again and again while it waited
+
+
+@pytest.mark.django_db
+def test_waiting_reads_are_bounded_per_process(alice, plan, monkeypatch) -> None:
+    """With the process's share of waiting reads taken, a read answers at once, as without
+    `wait`: waiting clients cannot hold every thread of the web server."""
+    monkeypatch.setattr(selectors, "_waiters", threading.BoundedSemaphore(1))
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    assert selectors._waiters.acquire(blocking=False)  # another request is waiting
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            response = alice.api.get(f"/api/v1/documents/{doc_id}/?wait=10")
+    finally:
+        selectors._waiters.release()
+    assert (response.status_code, response.json()["status"]) == (200, "queued")
+    assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_one_waiting_read_answers_when_the_worker_is_done(alice, plan) -> None:
+    from config.celery import app
+
+    app.control.purge()
+    worker = start_worker(slow_render=0.5)  # still rendering when the read starts
+    try:
+        posted = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()
+        assert posted["status"] == "queued"
+        response = alice.api.get(f"/api/v1/documents/{posted['id']}/?wait=10")
+    finally:
+        stop_worker(worker)
+    body = response.json()
+    assert (response.status_code, body["status"]) == (200, "ready")
+    assert body["pdf"] == f"/api/v1/documents/{posted['id']}/pdf"
+    pdf = alice.api.get(body["pdf"]).content
+    assert "Feel less drained after shifts" in pdf_text(pdf)
+    assert PlanDocument.objects.filter(plan=plan).count() == 1
+
+
+@pytest.mark.django_db
+def test_the_wait_parameter_is_in_the_schema(alice) -> None:
+    schema = alice.api.get("/api/v1/schema/?format=json").json()
+    params = schema["paths"]["/api/v1/documents/{id}/"]["get"]["parameters"]
+    wait = next(p for p in params if p["name"] == "wait")
+    assert (wait["in"], wait["schema"]["type"]) == ("query", "number")

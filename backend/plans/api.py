@@ -42,12 +42,12 @@ from .selectors import (
     STRENGTH_FIELDS,
     SUPPORT_FIELD,
     plan_get,
-    plan_representation,
+    plan_read,
     plans_for,
     review_representation,
     reviews_for,
 )
-from .services import StalePlan, plan_etag, plan_review_record, plan_update
+from .services import StalePlan, plan_review_record, plan_update
 
 
 class PreconditionRequired(exceptions.APIException):
@@ -183,16 +183,16 @@ def _invalid(exc: PlanInvalid) -> serializers.ValidationError:
     return serializers.ValidationError(exc.errors)
 
 
-def _plan_response(plan: Any, status: int = 200) -> Response:
-    return Response(plan_representation(plan), status=status, headers={"ETag": plan_etag(plan)})
+def _plan_response(membership: Any, pk: str) -> Response:
+    representation, etag = plan_read(membership=membership, plan_id=pk)
+    return Response(representation, headers={"ETag": etag})
 
 
 class PlanDetail(APIView):
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request: Request, pk: str) -> Response:
         membership, _ = caller(request)
-        plan = plan_get(membership=membership, plan_id=pk)
-        return _plan_response(plan)
+        return _plan_response(membership, pk)
 
     error_statuses = (412, 428)
 
@@ -219,7 +219,7 @@ class PlanDetail(APIView):
             raise PreconditionFailed from None
         except PlanInvalid as exc:
             raise _invalid(exc) from None
-        return _plan_response(plan_get(membership=membership, plan_id=pk))
+        return _plan_response(membership, pk)
 
 
 class PlanReviews(APIView):

@@ -173,3 +173,20 @@ class GoalProgress(models.Model):
 
     def __str__(self) -> str:
         return f"Progress {self.pk}"
+
+
+class PlanReadCopy(models.Model):
+    """The plan's API representation as last built, and the state it was built from (`stamp`:
+    the plan's ETag, the language and the representation's code). A read of an unchanged plan
+    decrypts this one value instead of loading every goal, step and referral. Every change to a
+    plan's content saves the plan (a new updated_at, so a new ETag), so a copy built before it is
+    never served. Encrypted like the rows it copies; erased with the plan."""
+
+    plan = models.OneToOneField(
+        TreatmentPlan, on_delete=models.CASCADE, primary_key=True, related_name="read_copy"
+    )
+    stamp = models.CharField(max_length=64)
+    body = EncryptedJSONField()
+
+    def __str__(self) -> str:
+        return f"Read copy of plan {self.pk}"

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiTypes, extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -14,6 +15,7 @@ from audit.services import audit_record
 from common.api import caller, caller_membership
 from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
+from plans.models import TreatmentPlan
 from plans.selectors import plan_get
 
 from .models import EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency, by_name
@@ -79,6 +81,9 @@ class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
     def perform_update(self, serializer: Any) -> None:
         membership, actor = caller(self.request)
         agency = serializer.save()
+        # Plans show the agency (by name, in the API and in PDFs): an edit changes their
+        # content, so their ETag, stored PDFs and read copies move on with it.
+        TreatmentPlan.objects.filter(referrals__agency=agency).update(updated_at=timezone.now())
         audit_record(
             actor=actor,
             clinic_id=membership.clinic_id,

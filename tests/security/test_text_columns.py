@@ -29,6 +29,7 @@ PLAINTEXT_ALLOWED = {
     "plans.PlanAgreement.client_decision": CODES,
     "plans.PlanAgreement.content_sha256": HASH,
     "plans.TreatmentPlan.agreement_sha256": HASH,
+    "plans.PlanReadCopy.stamp": HASH,
     "referrals.ReferralAgency.safety_services": CODES,
     "smart.AccessToken.digest": HASH,
     "smart.AccessToken.scopes": "SMART scope names (codes)",

@@ -127,7 +127,11 @@ class ApiAutoSchema(AutoSchema):
             codes.append("400")
         if "{" in self.path:
             codes.append("404")
-        codes += [str(c) for c in getattr(self.view, "error_statuses", ())]
+        # A view's own error statuses: for all its methods, or {method: statuses}.
+        statuses = getattr(self.view, "error_statuses", ())
+        if isinstance(statuses, dict):
+            statuses = statuses.get(method, ())
+        codes += [str(c) for c in statuses]
         for code in sorted(set(codes)):
             if code in responses or int(code) not in ERROR_STATUSES:
                 continue

@@ -325,13 +325,13 @@ def _plan_response(plan: Any, status: int = 200) -> Response:
 
 
 class PlanDetail(APIView):
+    error_statuses = {"PATCH": (412, 428)}  # If-Match: an edit only
+
     @extend_schema(responses=PlanOutputSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, pk: str) -> Response:
         membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
         return _plan_response(plan)
-
-    error_statuses = (412, 428)
 
     @extend_schema(
         request=PlanPatchSerializer,

@@ -254,6 +254,12 @@ SPECTACULAR_SETTINGS = {
         "IntakeStatusEnum": "intake.models.Status",
         "DocumentStatusEnum": "documents.models.DocStatus",
         "PlanStatusEnum": "plans.models.PlanStatus",
+        "ExportStatusEnum": "exports.models.ExportStatus",
+        "AgreementClientDecisionEnum": "plans.models.ClientDecision",
+        "ReferralClientDecisionEnum": "referrals.models.ClientDecision",
+        "SupportsEnum": "plans.selectors.SUPPORT_CODES",
+        "CodeEnum": "documents.api.WORDING_REVIEW_CODES",
+        "ServicesEnum": "referrals.api.SERVICE_CODES",
     },
     "SERVERS": [{"url": PUBLIC_BASE_URL, "description": "This service"}],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.

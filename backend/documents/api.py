@@ -132,8 +132,11 @@ class FindingSerializer(serializers.Serializer):
     )
 
 
+WORDING_REVIEW_CODES = ["wording_review"]  # the schema's CodeEnum (settings)
+
+
 class WordingReviewSerializer(serializers.Serializer):
-    code = serializers.ChoiceField(choices=["wording_review"])
+    code = serializers.ChoiceField(choices=WORDING_REVIEW_CODES)
     detail = serializers.CharField()
     findings = FindingSerializer(many=True)
 

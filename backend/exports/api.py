@@ -4,7 +4,7 @@ from datetime import date
 from typing import Any
 
 from django.http import StreamingHttpResponse
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiResponse, OpenApiTypes, extend_schema
 from rest_framework import serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
@@ -15,6 +15,7 @@ from accounts.models import ApiToken
 from accounts.permissions import membership_of
 from common.api import caller
 from common.errors import Conflict
+from common.schema import location_header
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
@@ -59,24 +60,39 @@ class ExportRequestSerializer(serializers.Serializer):
         return attrs
 
 
-def export_representation(job: ExportJob) -> dict[str, Any]:
-    return {
-        "id": str(job.pk),
-        "status": job.status,
-        "done": job.done,
-        "total": job.total,
-        "date_from": job.date_from.isoformat(),
-        "date_to": job.date_to.isoformat(),
-        "size": job.size,
-        "error": job.error or None,
-        "zip": f"/api/v1/exports/{job.pk}/zip" if job.status == ExportStatus.READY else None,
-    }
+class ExportSerializer(serializers.ModelSerializer):
+    """An export job as the API returns it: the response is made by this serializer."""
+
+    error = serializers.SerializerMethodField(help_text="Why the export failed, or null.")
+    zip = serializers.SerializerMethodField(
+        help_text="Where to download the zip once the status is ready; null until then."
+    )
+
+    class Meta:
+        model = ExportJob
+        fields = ["id", "status", "done", "total", "date_from", "date_to", "size", "error", "zip"]
+        read_only_fields = fields
+        extra_kwargs = {
+            "done": {"help_text": "Plans rendered so far."},
+            "total": {"help_text": "Plans in the range."},
+            "size": {"help_text": "The zip's size in bytes, once it is assembled."},
+        }
+
+    def get_error(self, job: ExportJob) -> str | None:
+        return job.error or None
+
+    def get_zip(self, job: ExportJob) -> str | None:
+        return f"/api/v1/exports/{job.pk}/zip" if job.status == ExportStatus.READY else None
 
 
 class ExportCreate(APIView):
     permission_classes = [CanExport]
 
-    @extend_schema(request=ExportRequestSerializer, responses={202: OpenApiTypes.OBJECT})
+    @extend_schema(
+        request=ExportRequestSerializer,
+        responses={202: OpenApiResponse(ExportSerializer, description="Queued; poll Location.")},
+        parameters=[location_header(202, "Where to follow the export's progress.")],
+    )
     def post(self, request: Request) -> Response:
         serializer = ExportRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -88,7 +104,7 @@ class ExportCreate(APIView):
             day_to=serializer.validated_data["date_to"],
         )
         return Response(
-            export_representation(job),
+            ExportSerializer(job).data,
             status=202,
             headers={"Location": f"/api/v1/exports/{job.pk}/"},
         )
@@ -104,9 +120,9 @@ def _job(request: Request, pk: str) -> ExportJob:
 class ExportDetail(APIView):
     permission_classes = [CanExport]
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=ExportSerializer)
     def get(self, request: Request, pk: str) -> Response:
-        return Response(export_representation(_job(request, pk)))
+        return Response(ExportSerializer(_job(request, pk)).data)
 
 
 class ExportZip(APIView):

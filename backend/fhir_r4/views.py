@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission
@@ -40,6 +40,7 @@ from smart.services import fhir_base, token_url
 from . import mapping, selectors
 from .access import Reader, reader_of
 from .models import BulkExport
+from .schema import FhirBundleSerializer, FhirOperationOutcomeSerializer, FhirResourceSerializer
 from .search import SearchError, parse_search
 
 logger = logging.getLogger(__name__)
@@ -105,6 +106,9 @@ class FhirView(APIView):
     permission_classes = [FhirRead]
     renderer_classes = [FhirJSONRenderer, JSONRenderer]
     content_negotiation_class = FhirNegotiation
+    # For the schema: errors are OperationOutcomes, always as FHIR JSON (see `outcome`).
+    error_serializer = FhirOperationOutcomeSerializer
+    error_media_type = FHIR_JSON
 
     def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
         if isinstance(exc, SearchError):
@@ -256,7 +260,10 @@ class CapabilityView(FhirView):
 
 
 class QuestionnaireView(FhirView):
-    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
+    @extend_schema(
+        operation_id="fhir_questionnaire_read",
+        responses={(200, FHIR_JSON): FhirResourceSerializer},
+    )
     def get(self, request: Request, pk: str) -> HttpResponse:
         if pk not in KINDS:
             raise Http404
@@ -267,7 +274,7 @@ class QuestionnaireView(FhirView):
 class ReadView(FhirView):
     """GET /fhir/{type}/{id}."""
 
-    @extend_schema(responses={(200, FHIR_JSON): OpenApiTypes.OBJECT})
+    @extend_schema(operation_id="fhir_read", responses={(200, FHIR_JSON): FhirResourceSerializer})
     def get(self, request: Request, resource_type: str, pk: str) -> HttpResponse:
         kind = RESOURCES.get(resource_type)
         if kind is None:
@@ -283,13 +290,14 @@ class SearchView(FhirView):
     """GET /fhir/{type}?patient=&_lastUpdated=&_count=&_offset= -> Bundle searchset."""
 
     @extend_schema(
+        operation_id="fhir_search",
         parameters=[
             OpenApiParameter("patient", str),
             OpenApiParameter("_lastUpdated", str, many=True),
             OpenApiParameter("_count", int),
             OpenApiParameter("_offset", int),
         ],
-        responses={(200, FHIR_JSON): OpenApiTypes.OBJECT},
+        responses={(200, FHIR_JSON): FhirBundleSerializer},
     )
     def get(self, request: Request, resource_type: str) -> HttpResponse:
         kind = RESOURCES.get(resource_type)

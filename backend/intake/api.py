@@ -1,10 +1,16 @@
 """/api/v1/forms/, /api/v1/intakes/: thin views over forms/ validation and intake services."""
 
-from typing import Any
+from typing import Any, get_args
 
 from django.conf import settings
 from django.utils import translation
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.request import Request
@@ -15,9 +21,11 @@ from clients.models import Client
 from clients.selectors import client_for_care
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
+from common.schema import RawSchemaSerializer
 from forms import KINDS, STEPS, STEPS_BY_NAME, form_kwargs
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
+from forms.spec import Audience, Field, FieldKind, Sensitivity, Step
 
 from .models import Intake, Status
 from .selectors import intake_get, intake_list, intake_steps, private_checks, step_answers
@@ -114,8 +122,95 @@ class CompletedSerializer(serializers.Serializer):
     plan = serializers.UUIDField(help_text="The draft plan, at /api/v1/plans/{plan}/.")
 
 
+_CONDITION = {"$ref": "#/components/schemas/FormCondition"}
+
+
+class FormConditionSerializer(RawSchemaSerializer):
+    """forms.spec's conditions as `describe()` writes them: recursive, so written as JSON Schema."""
+
+    json_schema = {
+        "type": "object",
+        "description": "When a step or field applies, over the intake kind and earlier "
+        "answers. One form per object: {field, in}, {field, not_in}, {field, has}, {kind}, "
+        "{all: [...]}, {by_kind: {kind: condition}} or {never: true}.",
+        "properties": {
+            "field": {"type": "string", "description": "step.field"},
+            "in": {"type": "array", "items": {"type": "string"}},
+            "not_in": {"type": "array", "items": {"type": "string"}},
+            "has": {"type": "string"},
+            "kind": {"type": "string"},
+            "all": {"type": "array", "items": _CONDITION},
+            "by_kind": {"type": "object", "additionalProperties": _CONDITION},
+            "never": {"type": "boolean"},
+        },
+        "additionalProperties": False,
+    }
+
+
+class FormChoiceSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+    general_label = serializers.CharField(
+        allow_null=True, help_text="The label when work is not a topic for this client."
+    )
+    plan_label = serializers.CharField(help_text="How the plan says it to the client.")
+    shows_term = serializers.BooleanField()
+    exclusive = serializers.BooleanField(help_text="Chosen on its own only.")
+
+
+class FormFieldSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    type = serializers.ChoiceField(choices=get_args(FieldKind))
+    label = serializers.CharField()  # type: ignore[assignment]
+    general_label = serializers.CharField(allow_null=True)
+    help = serializers.CharField(allow_blank=True)
+    why = serializers.CharField(allow_blank=True, help_text="Why this is asked.")
+    who_sees = serializers.CharField()
+    recorded_when = FormConditionSerializer(
+        allow_null=True, help_text="Stored only when this holds (the recording preference)."
+    )
+    required = serializers.BooleanField()  # type: ignore[assignment]
+    optional = serializers.BooleanField()
+    required_unless = serializers.CharField(allow_null=True)
+    enabled_when = FormConditionSerializer(allow_null=True)
+    kept_unless_sent = serializers.BooleanField()
+    sensitivity = serializers.ChoiceField(choices=get_args(Sensitivity))
+    own_words = serializers.BooleanField(help_text="The client's own words, kept verbatim.")
+    initial = serializers.JSONField(
+        allow_null=True, help_text="Always null: no answer is ever chosen in advance."
+    )
+    max_length = serializers.IntegerField(required=False, help_text="Text fields only.")
+    min_items = serializers.IntegerField(required=False, help_text="List fields only.")
+    max_items = serializers.IntegerField(required=False, help_text="List fields only.")
+    choices = FormChoiceSerializer(many=True, required=False)
+
+
+class FormStepSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    title = serializers.CharField()
+    intro = serializers.CharField(allow_blank=True)
+    clinician_only = serializers.BooleanField()
+    audience = serializers.ChoiceField(choices=get_args(Audience))
+    enabled_when = FormConditionSerializer(allow_null=True)
+    fields = FormFieldSerializer(many=True)  # type: ignore[assignment]
+
+
+class FormTermsSerializer(serializers.Serializer):
+    shows_term = serializers.CharField()
+
+
+class FormDefinitionSerializer(serializers.Serializer):
+    """GET /api/v1/forms/{kind}/: the intake as forms/ declares it (forms.describe)."""
+
+    kind = serializers.ChoiceField(choices=KINDS)
+    version = serializers.CharField()
+    terms = FormTermsSerializer()
+    steps = FormStepSerializer(many=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+
+
 class FormDefinition(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=FormDefinitionSerializer)
     def get(self, request: Request, kind: str) -> Response:
         if kind not in KINDS:
             raise NotFound(f"No form for kind {kind!r}; use one of {', '.join(KINDS)}.")
@@ -238,11 +333,51 @@ class IntakeStep(APIView):
         return Response(body)
 
 
+def _answer_field(spec: Field) -> serializers.Field:
+    """A stored answer to one forms/ field (blank answers are not stored)."""
+    if spec.kind == "bool":
+        return serializers.BooleanField(required=False)
+    if spec.kind == "choice":
+        return serializers.ChoiceField(
+            choices=spec.codes, required=False, allow_blank=spec.kept_unless_sent
+        )
+    if spec.kind == "multi":
+        return serializers.ListField(
+            child=serializers.ChoiceField(choices=spec.codes), required=False
+        )
+    if spec.kind == "text_list":
+        return serializers.ListField(child=serializers.CharField(), required=False)
+    return serializers.CharField(required=False, allow_blank=spec.kept_unless_sent)
+
+
+def _answers_serializer(step: Step) -> type[serializers.Serializer]:
+    """A step's stored answers, field by field, from its one definition in forms/."""
+    component = "".join(part.title() for part in step.name.split("_")) + "Answers"
+    fields = {spec.name: _answer_field(spec) for spec in step.fields}
+    cls = type(f"{component}Serializer", (serializers.Serializer,), fields)
+    return extend_schema_serializer(component_name=component)(cls)
+
+
+PrivateChecksSerializer = type(
+    "PrivateChecksSerializer",
+    (serializers.Serializer,),
+    {
+        "__doc__": "The couple private checks, each null until it is written.",
+        "intake": serializers.UUIDField(),
+        **{
+            step.name: _answers_serializer(step)(allow_null=True)
+            for step in STEPS
+            if step.audience == "care_team"
+        },
+    },
+)
+
+
 class IntakePrivateChecks(APIView):
     """The couple private checks: for the care team only, and never inside the intake's joint
     representation, so an integration that syncs intakes cannot carry them off by accident."""
 
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=PrivateChecksSerializer)
     def get(self, request: Request, pk: str) -> Response:
         membership, _actor = caller(request)
         intake = intake_get(membership=membership, intake_id=pk)

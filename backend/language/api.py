@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.conf import settings
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,8 +33,32 @@ class DismissSerializer(serializers.Serializer):
     reason = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
 
 
+class LanguageFindingSerializer(serializers.Serializer):
+    start = serializers.IntegerField(help_text="Where the term starts in the text sent.")
+    end = serializers.IntegerField()
+    term = serializers.CharField()
+    suggestion = serializers.CharField()
+    reason = serializers.CharField()
+    replacement = serializers.CharField(
+        allow_null=True, help_text="A safe one-click replacement, or null: rewrite instead."
+    )
+
+
+class LanguageCheckResultSerializer(serializers.Serializer):
+    findings = LanguageFindingSerializer(many=True)
+    language = serializers.ChoiceField(choices=settings.LANGUAGES)
+    checked = serializers.BooleanField(help_text="False when there is no lexicon for it.")
+    note = serializers.CharField(required=False, help_text="Present when checked is false.")
+
+
+class DismissalResultSerializer(serializers.Serializer):
+    consultation_suggested = serializers.BooleanField(
+        help_text="True when you keep dismissing the same term: a colleague's view may help."
+    )
+
+
 class LanguageCheck(APIView):
-    @extend_schema(request=CheckSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=CheckSerializer, responses=LanguageCheckResultSerializer)
     def post(self, request: Request) -> Response:
         serializer = CheckSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -57,7 +81,7 @@ class LanguageCheck(APIView):
 
 
 class LanguageDismissal(APIView):
-    @extend_schema(request=DismissSerializer, responses=OpenApiTypes.OBJECT)
+    @extend_schema(request=DismissSerializer, responses={201: DismissalResultSerializer})
     def post(self, request: Request) -> Response:
         serializer = DismissSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

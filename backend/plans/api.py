@@ -1,11 +1,20 @@
 """/api/v1/plans/: read and edit a plan (If-Match required), its reviews, and its HTML preview.
 
-The serializers are generated from plans/contract.py, the one definition of a plan edit."""
+The serializers are generated from plans/contract.py, the one definition of a plan edit: the
+request rows and the rows of the plan as it is read back come from the same field specs. The
+response itself is made by plans.selectors.plan_representation (its content is also hashed for
+an agreement); the output serializers describe it, and tests/api check that the two agree."""
 
 from typing import Any
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiTypes,
+    extend_schema,
+    extend_schema_serializer,
+    extend_schema_view,
+)
 from rest_framework import exceptions, generics, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -13,7 +22,7 @@ from rest_framework.views import APIView
 
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
-from common.schema import IF_MATCH
+from common.schema import IF_MATCH, etag_header
 from common.serializers import StrictCharField
 from documents.services import plan_html
 
@@ -179,6 +188,134 @@ ReviewSerializer = type(
 )
 
 
+# The plan as it is read back: the contract's rows plus read-only extras (labels, names, the
+# agreement's record, versions, timestamps). Output serializers describe plan_representation;
+# they do not produce it (its content is hashed for an agreement, so it has one producer).
+
+
+def _read_field(spec: PlanField, *, allow_null: bool = False) -> serializers.Field:
+    """One contract field as it is read back: the same kind and choices, always present."""
+    if spec.kind == "text":
+        return serializers.CharField(allow_blank=True, allow_null=allow_null)
+    if spec.kind == "date":
+        return serializers.DateField(allow_null=True)  # the contract's dates are optional
+    if spec.kind == "choice":
+        return serializers.ChoiceField(choices=list(spec.choices), allow_null=allow_null)
+    if spec.kind == "choices":
+        return serializers.ListField(child=serializers.ChoiceField(choices=list(spec.choices)))
+    if spec.kind == "int":
+        return serializers.IntegerField(min_value=PROGRESS_MIN, max_value=PROGRESS_MAX)
+    return serializers.UUIDField(allow_null=allow_null)
+
+
+def _output_serializer(
+    component: str,
+    specs: tuple[PlanField, ...],
+    extra: dict[str, serializers.Field] | None = None,
+    nullable: tuple[str, ...] = (),
+) -> type[serializers.Serializer]:
+    fields = {s.name: _read_field(s, allow_null=s.name in nullable) for s in specs}
+    cls = type(
+        f"{component}OutputSerializer", (serializers.Serializer,), {**fields, **(extra or {})}
+    )
+    return extend_schema_serializer(component_name=component)(cls)
+
+
+PlanStepOutputSerializer = _output_serializer("PlanStep", STEP_FIELDS)
+PlanGoalOutputSerializer = _output_serializer(
+    "PlanGoal", GOAL_FIELDS, {"steps": PlanStepOutputSerializer(many=True)}
+)
+PlanReferralOutputSerializer = _output_serializer(
+    "PlanReferral",
+    REFERRAL_FIELDS,
+    {"name": serializers.CharField(help_text="The agency's name in the directory.")},
+)
+PlanAgreementOutputSerializer = _output_serializer(
+    "PlanAgreement",
+    AGREEMENT_FIELDS,
+    {
+        "agreed_at": serializers.DateTimeField(
+            allow_null=True, help_text="When the client agreed; null unless they did."
+        ),
+        "version": serializers.IntegerField(
+            allow_null=True, help_text="The plan version the decision was given on."
+        ),
+        "content_sha256": serializers.CharField(
+            allow_null=True, help_text="The content_sha256 of the plan the client was shown."
+        ),
+        "recorded_at": serializers.DateTimeField(
+            allow_null=True, help_text="When the decision was recorded."
+        ),
+    },
+    # Unanswered until the client has read the plan and decided.
+    nullable=("client_decision",),
+)
+
+
+@extend_schema_serializer(component_name="PlanStrength")
+class PlanStrengthOutputSerializer(serializers.Serializer):
+    source = serializers.ChoiceField(choices=list(STRENGTH_FIELDS))  # type: ignore[assignment]
+    code = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+@extend_schema_serializer(component_name="PlanSupport")
+class PlanSupportOutputSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=SUPPORT_FIELD.codes)
+    label = serializers.CharField()  # type: ignore[assignment]
+
+
+@extend_schema_serializer(component_name="PlanVersion")
+class PlanVersionOutputSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    agreed_at = serializers.DateTimeField()
+
+
+@extend_schema_serializer(component_name="Plan")
+class PlanOutputSerializer(serializers.Serializer):
+    """One plan as GET and PATCH /api/v1/plans/{id}/ return it."""
+
+    id = serializers.UUIDField()
+    client = serializers.UUIDField()
+    intake = serializers.UUIDField()
+    version = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=PlanStatus.choices)
+    goals = PlanGoalOutputSerializer(many=True)
+    strengths = PlanStrengthOutputSerializer(many=True)
+    supports = PlanSupportOutputSerializer(many=True)
+    referrals = PlanReferralOutputSerializer(many=True)
+    agreement = PlanAgreementOutputSerializer()
+    versions = PlanVersionOutputSerializer(many=True, help_text="The agreed versions.")
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+    content_sha256 = serializers.CharField(
+        help_text="The fingerprint of the content as shown: send it with an agreement."
+    )
+
+    def get_fields(self) -> dict[str, Any]:
+        fields = super().get_fields()
+        fields.update({s.name: _read_field(s) for s in PLAN_FIELDS})
+        return fields
+
+
+PlanReviewGoalOutputSerializer = _output_serializer("PlanReviewGoal", REVIEW_GOAL_FIELDS)
+PlanReviewOutputSerializer = _output_serializer(
+    "PlanReview",
+    REVIEW_FIELDS,
+    {
+        "id": serializers.UUIDField(),
+        "plan_version": serializers.IntegerField(),
+        "created_at": serializers.DateTimeField(),
+        "goals": PlanReviewGoalOutputSerializer(many=True),
+    },
+)
+
+
+@extend_schema_serializer(component_name="PlanReviewList")
+class PlanReviewListOutputSerializer(serializers.Serializer):
+    results = PlanReviewOutputSerializer(many=True)
+
+
 def _invalid(exc: PlanInvalid) -> serializers.ValidationError:
     return serializers.ValidationError(exc.errors)
 
@@ -189,15 +326,17 @@ def _plan_response(membership: Any, pk: str) -> Response:
 
 
 class PlanDetail(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    error_statuses = {"PATCH": (412, 428)}  # If-Match: an edit only
+
+    @extend_schema(responses=PlanOutputSerializer, parameters=[etag_header(200)])
     def get(self, request: Request, pk: str) -> Response:
         membership, _ = caller(request)
         return _plan_response(membership, pk)
 
-    error_statuses = (412, 428)
-
     @extend_schema(
-        request=PlanPatchSerializer, responses=OpenApiTypes.OBJECT, parameters=[IF_MATCH]
+        request=PlanPatchSerializer,
+        responses=PlanOutputSerializer,
+        parameters=[IF_MATCH, etag_header(200)],
     )
     def patch(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
@@ -223,13 +362,13 @@ class PlanDetail(APIView):
 
 
 class PlanReviews(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=PlanReviewListOutputSerializer)
     def get(self, request: Request, pk: str) -> Response:
         membership, _actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
         return Response({"results": [review_representation(r) for r in reviews_for(plan)]})
 
-    @extend_schema(request=ReviewSerializer, responses={201: OpenApiTypes.OBJECT})
+    @extend_schema(request=ReviewSerializer, responses={201: PlanReviewOutputSerializer})
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)

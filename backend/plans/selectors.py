@@ -33,6 +33,7 @@ STRENGTH_FIELDS = {
     "coping": STEPS_BY_NAME["stigma_coping"].get_field("coping_strategies"),
 }
 SUPPORT_FIELD = STEPS_BY_NAME["supports"].get_field("current_supports")
+SUPPORT_CODES = SUPPORT_FIELD.codes  # one enum in the schema, for requests and responses
 
 
 def choice_label(field: Any, code: str) -> str:

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiTypes, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS
 from rest_framework.request import Request
@@ -106,8 +106,29 @@ class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
         instance.delete()
 
 
+class SuggestionSerializer(serializers.Serializer):
+    agency = serializers.UUIDField()
+    name = serializers.CharField()
+    matches = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERVICE_CODES), help_text="The needs it meets."
+    )
+    affirming = serializers.BooleanField()
+    peer_led = serializers.BooleanField()
+    reasons = serializers.ListField(
+        child=serializers.CharField(), help_text="Why it is placed where it is, in plain words."
+    )
+
+
+class SuggestionsSerializer(serializers.Serializer):
+    needs = serializers.ListField(
+        child=serializers.ChoiceField(choices=SERVICE_CODES),
+        help_text="The services the client asked about in the intake.",
+    )
+    suggestions = SuggestionSerializer(many=True)
+
+
 class ReferralSuggestions(APIView):
-    @extend_schema(responses=OpenApiTypes.OBJECT)
+    @extend_schema(responses=SuggestionsSerializer)
     def get(self, request: Request, pk: str) -> Response:
         membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)

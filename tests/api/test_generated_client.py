@@ -2,6 +2,7 @@
 openapi-python-client runs the whole flow, documented errors included, with no hand-written
 HTTP. If the schema stops describing what the API does, this test fails where a user would."""
 
+import datetime
 import importlib
 import os
 import shutil
@@ -128,6 +129,16 @@ def test_the_whole_flow_through_a_generated_client(generated, live_server, alice
     )
     assert (stale.status_code, stale.parsed.code) == (412, "precondition_failed")
 
+    # The plan is a typed model, rows and agreement included.
+    plan = api("api_v1_plans_retrieve").sync(plan_id, client=client)
+    assert isinstance(plan, models.Plan)
+    assert plan.goals[0].client_words == "Sleep through the night"
+    assert plan.goals[0].steps == []
+    assert plan.safety_plan == "Call Jo"
+    assert isinstance(plan.agreement, models.PlanAgreement)
+    assert plan.agreement.version is None
+    assert plan.status == models.PlanStatusEnum.DRAFT
+
     document = api("api_v1_plans_documents_create").sync(plan_id, client=client)
     deadline = time.monotonic() + 60
     while document.status != models.DocumentStatusEnum.READY:
@@ -144,3 +155,21 @@ def test_the_whole_flow_through_a_generated_client(generated, live_server, alice
     assert [str(p.id) for p in plans.results] == [plan_id]
     documents = api("api_v1_documents_list").sync(client=client, plan=uuid.UUID(plan_id))
     assert [d.id for d in documents.results] == [document.id]
+
+    # A bulk export, followed as a typed Export until its zip is ready.
+    today = datetime.date.today()  # noqa: DTZ011 - the export range is in days
+    job = api("api_v1_exports_create").sync(
+        client=client,
+        body=models.ExportRequestRequest(
+            date_from=today - datetime.timedelta(days=1), date_to=today + datetime.timedelta(days=1)
+        ),
+    )
+    assert isinstance(job, models.Export)
+    deadline = time.monotonic() + 60
+    while job.status != models.ExportStatusEnum.READY:
+        assert job.status != models.ExportStatusEnum.FAILED, job.error
+        assert time.monotonic() < deadline, "the export was never ready"
+        time.sleep(0.05)
+        job = api("api_v1_exports_retrieve").sync(str(job.id), client=client)
+    assert job.total == 1
+    assert job.zip_ == f"/api/v1/exports/{job.id}/zip"

@@ -324,32 +324,53 @@ def core_figures(persona, client, plan) -> None:
             median_ms(timed(lambda: document_request(plan=plan, actor=persona.user), 30)),
         )
 
-        start = time.perf_counter()
-        wait_ready(enqueue_fresh(plan, 40))
-        one = 40 / (time.perf_counter() - start)
-        emit("one_worker_docs_per_s", one)
-
+        # Throughput and CPU per document: one worker, two workers and bare WeasyPrint in one
+        # and two processes, interleaved over rounds on the same plan's HTML.
+        html = plan_html(plan)
         child = int(
             PlanDocument.objects.filter(status="ready")
             .order_by("-finished_at")
             .first()
             .claimed_by.rsplit(":", 1)[1]
         )
+        rates: dict[str, list[float]] = {"one": [], "two": [], "bare1": [], "bare2": []}
+        cpu_doc, cpu_bare = [], []
+        per = int(os.environ.get("BENCH_WORKER_DOCS", "30"))
+        for _ in range(int(os.environ.get("BENCH_WORKER_ROUNDS", "3"))):
+            rates["bare1"].append(bare_throughput(html, 1, per // 2))
+            before = cpu_seconds([child])
+            start = time.perf_counter()
+            wait_ready(enqueue_fresh(plan, per))
+            rates["one"].append(per / (time.perf_counter() - start))
+            cpu_doc.append((cpu_seconds([child]) - before) / per)
+            start = time.process_time()
+            for _ in range(10):
+                html_to_pdf(html)
+            cpu_bare.append((time.process_time() - start) / 10)
+            rates["bare2"].append(bare_throughput(html, 2, per // 2))
+            second = start_worker(concurrency=1, name="bench2", quiet=True)
+            try:
+                start = time.perf_counter()
+                wait_ready(enqueue_fresh(plan, 2 * per))
+                rates["two"].append(2 * per / (time.perf_counter() - start))
+            finally:
+                stop_worker(second)
+        one, two = statistics.median(rates["one"]), statistics.median(rates["two"])
+        emit("one_worker_docs_per_s", one)
+        emit("two_workers_docs_per_s", two)
+        emit("two_over_one_worker_ratio", two / one)
+        emit("one_worker_over_bare_1proc_ratio", one / statistics.median(rates["bare1"]))
+        emit("two_workers_over_bare_2proc_ratio", two / statistics.median(rates["bare2"]))
+        emit("worker_cpu_ms_per_document", statistics.median(cpu_doc) * 1000)
+        emit("bare_cpu_ms_per_render", statistics.median(cpu_bare) * 1000)
+        emit("worker_cpu_over_bare_ratio", statistics.median(cpu_doc) / statistics.median(cpu_bare))
+
         rss_before = rss_mib(child)
         renders = int(os.environ.get("BENCH_RSS_RENDERS", "1000"))
         wait_ready(enqueue_fresh(plan, renders), timeout=3600)
         rss_after = rss_mib(child)
         emit("worker_rss_mib", rss_after)
         emit(f"worker_rss_growth_mib_per_{renders}", rss_after - rss_before)
-        second = start_worker(concurrency=1, name="bench2", quiet=True)
-        try:
-            start = time.perf_counter()
-            wait_ready(enqueue_fresh(plan, 80))
-            two = 80 / (time.perf_counter() - start)
-        finally:
-            stop_worker(second)
-        emit("two_workers_docs_per_s", two)
-        emit("two_over_one_worker_ratio", two / one)
         if chromium:
             emit("two_workers_over_chromium_tabs_ratio", two / chromium[1])
     finally:

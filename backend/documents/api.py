@@ -16,7 +16,8 @@ from common.api import caller, caller_membership, uuid_param
 from common.errors import Conflict
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
-from plans.selectors import plan_get
+from plans.models import TreatmentPlan
+from plans.selectors import plan_get, with_contents
 
 from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
@@ -155,12 +156,15 @@ class PlanDocuments(APIView):
     )
     def post(self, request: Request, pk: str) -> Response:
         membership, actor = caller(request)
-        plan = plan_get(membership=membership, plan_id=pk)
+        # The plan row is all a request needs (the worker loads the contents to render).
+        plan = plan_get(membership=membership, plan_id=pk, contents=False)
         serializer = DocumentRequestSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         if not serializer.validated_data["wording_reviewed"]:
             # Like the web flow: the clinician sees the wording findings before any PDF.
-            findings = plan_findings_for_api(plan)
+            findings = plan_findings_for_api(
+                with_contents(TreatmentPlan.objects.all()).get(pk=plan.pk)
+            )
             if findings:
                 return Response(
                     {

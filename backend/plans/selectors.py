@@ -55,8 +55,17 @@ def with_contents(qs: QuerySet[TreatmentPlan]) -> QuerySet[TreatmentPlan]:
     )
 
 
-def plan_get(*, membership: Membership, plan_id: uuid.UUID | str) -> TreatmentPlan:
-    plan = get_or_404(with_contents(plans_for(membership=membership)), plan_id)
+def plan_get(
+    *, membership: Membership, plan_id: uuid.UUID | str, contents: bool = True
+) -> TreatmentPlan:
+    """The plan, audited as read. `contents=False`: the plan row with its client and intake rows
+    only (what a PDF request's content key needs), not its goals, steps and referrals."""
+    qs = plans_for(membership=membership)
+    if contents:
+        qs = with_contents(qs)
+    else:
+        qs = qs.select_related("client", "intake").defer("intake__answers")
+    plan = get_or_404(qs, plan_id)
     audit_read_by(membership=membership, obj=plan, client_id=plan.client_id)
     return plan
 

@@ -251,6 +251,7 @@ SPECTACULAR_SETTINGS = {
     # Stable names for the enums a generated client exposes as types.
     "ENUM_NAME_OVERRIDES": {
         "WebhookEventEnum": "webhooks.models.EVENTS",
+        "DeliveryEventEnum": "webhooks.models.DELIVERY_EVENTS",
         "IntakeStatusEnum": "intake.models.Status",
         "DocumentStatusEnum": "documents.models.DocStatus",
         "PlanStatusEnum": "plans.models.PlanStatus",

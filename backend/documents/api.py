@@ -12,7 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_read
-from common.api import caller, caller_membership, uuid_param
+from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
@@ -260,7 +260,14 @@ class DocumentPdf(APIView):
 
 @extend_schema_view(
     get=extend_schema(
-        parameters=[OpenApiParameter("plan", OpenApiTypes.UUID, description="Only this plan's.")]
+        parameters=[
+            OpenApiParameter("plan", OpenApiTypes.UUID, description="Only this plan's."),
+            OpenApiParameter(
+                "updated_since",
+                OpenApiTypes.DATETIME,
+                description="Changed at or after (a status change counts: queued, ready...).",
+            ),
+        ]
     )
 )
 class DocumentList(generics.ListAPIView):
@@ -273,4 +280,7 @@ class DocumentList(generics.ListAPIView):
         plan = uuid_param(self.request, "plan")
         if plan is not None:
             qs = qs.filter(plan_id=plan)
+        since = datetime_param(self.request, "updated_since")
+        if since is not None:
+            qs = qs.filter(updated_at__gte=since)
         return qs

@@ -190,6 +190,7 @@ def _fail(document_id: str, worker: str, message: str) -> None:
         status=DocStatus.FAILED,
         error=message,
         finished_at=timezone.now(),
+        updated_at=timezone.now(),
         lease_until=None,
         passphrase_token="",
     )
@@ -216,6 +217,7 @@ def _claim(document_id: str, worker: str) -> str | None:
         PlanDocument.objects.filter(pk=document_id, status=status).update(
             status=DocStatus.FAILED,
             finished_at=now,
+            updated_at=now,
             lease_until=None,
             passphrase_token="",
             error=f"Rendering was interrupted {row['attempts']} times; please try again.",
@@ -229,6 +231,7 @@ def _claim(document_id: str, worker: str) -> str | None:
         claimed_by=worker,
         lease_until=now + LEASE,
         started_at=now,
+        updated_at=now,
         attempts=F("attempts") + 1,
     )
     return None if claimed else "busy"
@@ -276,6 +279,7 @@ def document_render(*, document_id: str, worker: str) -> str:
         size=len(pdf),
         file=name,
         finished_at=timezone.now(),
+        updated_at=timezone.now(),
         lease_until=None,
         error="",
         passphrase_token="",  # used: wiped in the same update that makes it ready

@@ -12,7 +12,7 @@ from accounts.permissions import ClinicAdmin
 from common.api import caller_membership
 from common.selectors import get_or_404
 
-from .models import EVENTS, WebhookDelivery, WebhookEndpoint
+from .models import DELIVERY_EVENTS, EVENTS, WebhookDelivery, WebhookEndpoint
 from .services import UnsafeEndpoint, endpoint_create, endpoint_rotate_secret, webhook_ping
 
 
@@ -37,7 +37,7 @@ class EndpointCreatedSerializer(EndpointOutSerializer):
 
 class DeliverySerializer(serializers.Serializer):
     id = serializers.UUIDField()
-    event = serializers.ChoiceField(choices=EVENTS)
+    event = serializers.ChoiceField(choices=DELIVERY_EVENTS, help_text="An event, or a ping.")
     status = serializers.CharField()
     attempts = serializers.IntegerField()
     response_code = serializers.IntegerField(allow_null=True)

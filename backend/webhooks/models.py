@@ -7,6 +7,7 @@ from common.models import BaseModel
 
 EVENTS = ("document.ready", "plan.agreed", "plan.updated", "intake.completed", "client.erased")
 PING = "ping"  # sent on request only; nobody subscribes to it
+DELIVERY_EVENTS = (*EVENTS, PING)  # what a delivery can carry
 
 
 class WebhookEndpoint(BaseModel):

@@ -85,3 +85,58 @@ def test_an_unusual_but_valid_offset_is_not_a_server_error(alice, path) -> None:
     # Python accepts -18:16; PostgreSQL refuses offsets past 15:59 (seen as a 500 there).
     response = alice.api.get(path, {"updated_since": "2026-01-01T00:00:00-18:16"})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/intakes/", "/api/v1/plans/", "/api/v1/clients/", "/api/v1/documents/"]
+)
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "p=garbage",  # well-formed base64, a position that is no date
+        "p=2026-13-45T00:00:00+00:00",
+        "r=1&p=x",
+        "p=2026-01-01T00:00:00",  # no time zone
+        "p=2026-01-01T00:00:00-18:16",  # PostgreSQL refuses the offset as it is
+        "o=abc",
+    ],
+)
+def test_a_forged_cursor_is_a_400_naming_it(alice, path, raw) -> None:
+    import base64
+
+    cursor = base64.b64encode(raw.encode()).decode()
+    response = alice.api.get(path, {"cursor": cursor})
+    assert response.status_code in (200, 400), response.status_code
+    if "18:16" in raw:  # valid, if unusual: the page after that moment
+        assert response.status_code == 200
+        return
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["cursor"]
+    assert raw not in response.content.decode()
+
+
+def test_a_real_cursor_still_pages(alice, clinic_a) -> None:
+    for client in ClientFactory.create_batch(3, clinic=clinic_a):
+        client.care_team.add(alice.user)
+    first = alice.api.get("/api/v1/clients/", {"page_size": 2}).json()
+    assert len(first["results"]) == 2
+    second = alice.api.get(first["next"].split("testserver", 1)[-1]).json()
+    assert {c["id"] for c in second["results"]}.isdisjoint({c["id"] for c in first["results"]})
+
+
+def test_documents_list_by_updated_since_sees_a_status_change(alice, persona_plan) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from documents.models import PlanDocument
+    from documents.services import document_render
+
+    plan = persona_plan("continuing")
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", format="json").json()["id"]
+    mark = (timezone.now() + timedelta(milliseconds=1)).isoformat()
+    PlanDocument.objects.filter(pk=doc_id).update(updated_at=timezone.now() - timedelta(hours=1))
+    assert alice.api.get("/api/v1/documents/", {"updated_since": mark}).json()["results"] == []
+    assert document_render(document_id=doc_id, worker="test:1") == "ready"
+    listed = alice.api.get("/api/v1/documents/", {"updated_since": mark}).json()["results"]
+    assert [(d["id"], d["status"]) for d in listed] == [(doc_id, "ready")]

@@ -5,6 +5,7 @@ Validation errors name fields only; the values a client typed never appear in an
 
 import json
 import logging
+import re
 import sys
 from typing import Any
 
@@ -17,6 +18,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}(\.[a-z0-9_]{1,40}){0,4}")
 logger = logging.getLogger(__name__)
 
 # What each error status means in this API (also the descriptions in the OpenAPI schema).
@@ -102,7 +104,15 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return None
     if isinstance(exc, exceptions.ValidationError):
         errors = _as_field_errors(exc.detail)
-        logger.info("validation failed on fields: %s", ", ".join(sorted(errors)))
+        # Field names only, and only names that look like ours: a key the caller made up could
+        # be anything they typed.
+        named = sorted(n for n in errors if FIELD_NAME.fullmatch(n))
+        others = len(errors) - len(named)
+        logger.info(
+            "validation failed on fields: %s%s",
+            ", ".join(named),
+            f" (+{others} unknown)" if others else "",
+        )
         response.data = {
             "code": "invalid",
             "detail": "Some fields need another look.",

@@ -213,7 +213,7 @@ class FormDefinition(APIView):
     @extend_schema(responses=FormDefinitionSerializer)
     def get(self, request: Request, kind: str) -> Response:
         if kind not in KINDS:
-            raise NotFound(f"No form for kind {kind!r}; use one of {', '.join(KINDS)}.")
+            raise NotFound(f"No form for that kind; use one of {', '.join(KINDS)}.")
         # ?lang=: the labels in that language (DESIGN "Languages"); codes never change.
         lang = request.query_params.get("lang", settings.LANGUAGE_CODE)
         known = dict(settings.LANGUAGES)
@@ -312,7 +312,7 @@ class IntakeStep(APIView):
         intake = intake_get(membership=membership, intake_id=pk)
         spec = STEPS_BY_NAME.get(step)
         if spec is None:
-            raise NotFound(f"No step named {step[:40]!r}.")
+            raise NotFound("No step of that name: see GET /api/v1/forms/{kind}/ for the steps.")
         # Fields the stored recording preference leaves out are dropped unread, and named.
         skipped = spec.not_recorded(intake.kind, intake.answers)
         try:

@@ -1,0 +1,48 @@
+"""Errors name the field and never repeat what was sent: a value, or a key the caller made up,
+could be the client's own words."""
+
+import logging
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+MARK = "Wren said she sleeps at the shelter"
+
+
+def test_an_unknown_choice_is_not_repeated(alice, alices_client, persona_plan) -> None:
+    response = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": MARK}, format="json"
+    )
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["kind"]
+    assert MARK not in response.content.decode()
+    plan = persona_plan("continuing")
+    response = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"sections": [MARK]}, format="json"
+    )
+    assert response.status_code == 400
+    assert "sections" in str(response.json()["errors"])
+    assert MARK not in response.content.decode()
+
+
+def test_unknown_paths_are_not_repeated(alice, alices_client) -> None:
+    assert MARK not in alice.api.get(f"/api/v1/forms/{MARK}/").content.decode()
+    intake = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    ).json()
+    response = alice.api.put(f"/api/v1/intakes/{intake['id']}/steps/{MARK}/", {}, format="json")
+    assert response.status_code == 404
+    assert MARK not in response.content.decode()
+
+
+def test_a_made_up_field_name_is_not_logged(alice, alices_client, caplog) -> None:
+    intake = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    ).json()
+    with caplog.at_level(logging.INFO):
+        response = alice.api.put(
+            f"/api/v1/intakes/{intake['id']}/steps/about/", {MARK: "x"}, format="json"
+        )
+    assert response.status_code == 400
+    assert MARK not in caplog.text
+    assert "validation failed on fields" in caplog.text

@@ -10,6 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from common.api import caller, caller_membership, datetime_param
+from common.crypto import keyed_hashes
 from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
@@ -25,15 +26,21 @@ from .services import (
 CARE_TEAM_MAX = 100
 
 
+class CareTeamField(serializers.ListField):
+    """Usernames in, usernames out (prefetched in username order by the selector)."""
+
+    def get_attribute(self, instance: Client) -> list[str]:
+        return [user.username for user in instance.care_team.all()]
+
+
 class ClientSerializer(serializers.ModelSerializer):
     display_name = StrictCharField(max_length=DISPLAY_NAME_MAX)
     pronouns = StrictCharField(max_length=PRONOUNS_MAX, required=False, allow_blank=True)
     external_id = StrictCharField(max_length=EXTERNAL_ID_MAX, required=False, allow_blank=True)
-    care_team = serializers.ListField(
+    care_team = CareTeamField(
         child=StrictCharField(max_length=150),
         max_length=CARE_TEAM_MAX,
         required=False,
-        write_only=True,
         help_text="Usernames of the clinicians who work with the client. Only they read the "
         "client's clinical records. Clinic admins change it.",
     )
@@ -51,12 +58,6 @@ class ClientSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["id", "created_at", "updated_at"]
-
-    def to_representation(self, instance: Client) -> dict[str, Any]:
-        data: dict[str, Any] = super().to_representation(instance)
-        # Prefetched in username order by the selector.
-        data["care_team"] = [user.username for user in instance.care_team.all()]
-        return data
 
 
 @extend_schema_view(
@@ -90,11 +91,26 @@ class ClientListCreate(generics.ListCreateAPIView):
         membership, actor = caller(request)
         data = dict(serializer.validated_data)
         usernames = data.pop("care_team", None)
+        _external_id_free(membership=membership, external_id=data.get("external_id", ""))
         client = client_create(membership=membership, actor=actor, **data)
         if usernames is not None:
             _set_care_team(client=client, membership=membership, usernames=usernames)
         client = client_get(membership=membership, client_id=client.pk)
         return Response(ClientSerializer(client).data, status=201)
+
+
+def _external_id_free(*, membership: Any, external_id: str, client: Client | None = None) -> None:
+    """One client per EHR id in a clinic, so that a lookup by it finds one client."""
+    if not external_id:
+        return
+    taken = Client.objects.filter(
+        clinic_id=membership.clinic_id,
+        external_id_hash__in=keyed_hashes("external_id", external_id),
+    )
+    if client is not None:
+        taken = taken.exclude(pk=client.pk)
+    if taken.exists():
+        raise ValidationError({"external_id": ["Another client in this clinic has this EHR id."]})
 
 
 def _set_care_team(*, client: Client, membership: Any, usernames: list[str]) -> None:
@@ -128,6 +144,10 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
         usernames = changes.pop("care_team", None)
         if usernames is not None:
             _set_care_team(client=client, membership=membership, usernames=usernames)
+        if "external_id" in changes:
+            _external_id_free(
+                membership=membership, external_id=changes["external_id"], client=client
+            )
         if changes:
             client_update(client=client, actor=actor, **changes)
         client = client_get(membership=membership, client_id=client.pk)

@@ -103,3 +103,33 @@ def test_updated_since_filters_and_rejects_nonsense(alice, alices_client) -> Non
 def test_erase_removes_the_client(alice, alices_client) -> None:
     assert alice.api.delete(f"/api/v1/clients/{alices_client.pk}/").status_code == 204
     assert not Client.objects.filter(pk=alices_client.pk).exists()
+
+
+def test_an_ehr_id_belongs_to_one_client_in_a_clinic(alice, charlie) -> None:
+    body = {"display_name": "Wren", "external_id": "EHR-9"}
+    first = alice.api.post("/api/v1/clients/", body, format="json")
+    assert first.status_code == 201
+    again = alice.api.post("/api/v1/clients/", {**body, "display_name": "Ash"}, format="json")
+    assert again.status_code == 400
+    assert list(again.json()["errors"]) == ["external_id"]
+    assert "EHR-9" not in again.content.decode()
+    other = alice.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()
+    moved = alice.api.patch(
+        f"/api/v1/clients/{other['id']}/", {"external_id": "EHR-9"}, format="json"
+    )
+    assert moved.status_code == 400
+    # The client's own id again is no conflict, and another clinic may use the same EHR id.
+    same = alice.api.patch(
+        f"/api/v1/clients/{first.json()['id']}/", {"external_id": "EHR-9"}, format="json"
+    )
+    assert same.status_code == 200
+    assert charlie.api.post("/api/v1/clients/", body, format="json").status_code == 201
+    listed = alice.api.get("/api/v1/clients/", {"external_id": "EHR-9"}).json()["results"]
+    assert [c["id"] for c in listed] == [first.json()["id"]]
+
+
+def test_the_care_team_is_declared_where_it_is_returned(alice) -> None:
+    schema = alice.api.get("/api/v1/schema/?format=json").json()
+    assert "care_team" in schema["components"]["schemas"]["Client"]["properties"]
+    created = alice.api.post("/api/v1/clients/", {"display_name": "Wren"}, format="json").json()
+    assert created["care_team"] == [alice.user.username]

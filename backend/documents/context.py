@@ -96,6 +96,12 @@ def _copy_of(
     if options.discreet:
         # The page header (css) says the same neutral title: see base.html.
         context.update(title=DISCREET_TITLE, name="", pronouns="", people=[], discreet=True)
+        if context.get("agreement"):  # signatures are names too
+            context["agreement"] = {
+                **context["agreement"],
+                "client_signed_name": "",
+                "clinician_signed_name": "",
+            }
         shown = [r for r in plan.referrals.all() if not reveals_work(r.agency, term)]
         names = {r.agency.name for r in shown}
         context["referrals"] = [r for r in context["referrals"] if r["name"] in names]

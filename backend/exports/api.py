@@ -127,6 +127,7 @@ class ExportDetail(APIView):
 
 class ExportZip(APIView):
     permission_classes = [CanExport]
+    error_statuses = (409,)  # not ready yet
 
     @extend_schema(responses={(200, "application/zip"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: str) -> StreamingHttpResponse:

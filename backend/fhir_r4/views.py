@@ -18,7 +18,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission
@@ -259,10 +259,21 @@ class CapabilityView(FhirView):
         )
 
 
+NOT_MODIFIED = OpenApiResponse(description="Unchanged since the ETag sent in If-None-Match.")
+IF_NONE_MATCH = OpenApiParameter(
+    "If-None-Match",
+    str,
+    location=OpenApiParameter.HEADER,
+    required=False,
+    description='The ETag of your copy (W/"<versionId>"): 304 with no body if unchanged.',
+)
+
+
 class QuestionnaireView(FhirView):
     @extend_schema(
         operation_id="fhir_questionnaire_read",
-        responses={(200, FHIR_JSON): FhirResourceSerializer},
+        responses={(200, FHIR_JSON): FhirResourceSerializer, 304: NOT_MODIFIED},
+        parameters=[IF_NONE_MATCH],
     )
     def get(self, request: Request, pk: str) -> HttpResponse:
         if pk not in KINDS:
@@ -274,7 +285,11 @@ class QuestionnaireView(FhirView):
 class ReadView(FhirView):
     """GET /fhir/{type}/{id}."""
 
-    @extend_schema(operation_id="fhir_read", responses={(200, FHIR_JSON): FhirResourceSerializer})
+    @extend_schema(
+        operation_id="fhir_read",
+        responses={(200, FHIR_JSON): FhirResourceSerializer, 304: NOT_MODIFIED},
+        parameters=[IF_NONE_MATCH],
+    )
     def get(self, request: Request, resource_type: str, pk: str) -> HttpResponse:
         kind = RESOURCES.get(resource_type)
         if kind is None:

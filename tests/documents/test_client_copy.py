@@ -223,3 +223,29 @@ def test_a_passphrase_copy_opens_only_with_it_and_is_kept_nowhere(alice, plan, c
     assert passphrase not in database_rows()
     assert passphrase not in caplog.text
     assert alice.api.get(f"/api/v1/documents/{doc_id}/").json()["passphrase_protected"] is True
+
+
+def test_a_discreet_copy_leaves_out_the_signatures(alice, plan) -> None:
+    """Signed names are names: a discreet copy carries neither the client's nor the
+    clinician's, though it keeps the agreement itself."""
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    agreed = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/",
+        {
+            "agreement": {
+                "client_decision": "agrees",
+                "client_signed_name": "Wren Ashdown",
+                "clinician_signed_name": "Dana Okafor",
+            }
+        },
+        format="json",
+        HTTP_IF_MATCH=etag,
+    )
+    assert agreed.status_code == 200, agreed.json()
+    _, plain = request_pdf(alice, plan, {"wording_reviewed": True})
+    assert "Wren Ashdown" in squash(pdf_text(plain))  # the ordinary copy is signed
+    _, pdf = request_pdf(alice, plan, {"discreet": True, "wording_reviewed": True})
+    text = squash(pdf_text(pdf))
+    assert "Wren Ashdown" not in text
+    assert "Dana Okafor" not in text
+    assert "Decision given on version 1" in text  # the agreement itself stays

@@ -81,9 +81,12 @@ def audit_record(
     action: str,
     obj: models.Model,
     client_id: uuid.UUID | None = None,
+    seal_on_commit: bool = False,
     **detail: Any,
 ) -> AuditEvent:
-    """A change (or any event outside a request): appended, then sealed with whatever waits."""
+    """A change (or any event outside a request): appended, then sealed with whatever waits.
+    `seal_on_commit`: sealed once the caller's transaction commits, after the on-commit work
+    registered before this call (a PDF request sends its job to the workers first)."""
     event = audit_event_build(
         actor_id=actor.pk if actor is not None else None,
         clinic_id=clinic_id,
@@ -93,7 +96,10 @@ def audit_record(
         detail=detail,
     )
     audit_append([event])
-    audit_seal(clinic_id=clinic_id)
+    if seal_on_commit:
+        transaction.on_commit(lambda: audit_seal(clinic_id=clinic_id))
+    else:
+        audit_seal(clinic_id=clinic_id)
     return event
 
 

@@ -142,6 +142,31 @@ class WordingReviewSerializer(serializers.Serializer):
     findings = FindingSerializer(many=True)
 
 
+WAIT = OpenApiParameter(
+    "wait",
+    OpenApiTypes.NUMBER,
+    description="Seconds (at most 10) to wait for a queued or rendering document: the answer "
+    "comes as soon as it is ready or failed, or when the time is up with the status then. "
+    "Spares polling. When the server already has its share of waiting reads, it answers at "
+    "once; read the status again then.",
+)
+
+
+def wait_param(request: Request) -> float:
+    """`?wait=N`: seconds, from 0 to DOCUMENT_WAIT_MAX_SECONDS; anything else is a 400."""
+    raw = request.query_params.get("wait")
+    if raw is None:
+        return 0.0
+    limit = settings.DOCUMENT_WAIT_MAX_SECONDS
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not 0 <= seconds <= limit:  # also refuses nan and inf
+        raise serializers.ValidationError({"wait": [f"Use a number of seconds from 0 to {limit}."]})
+    return seconds
+
+
 class PlanDocuments(APIView):
     required_scope = "export"
 
@@ -150,11 +175,14 @@ class PlanDocuments(APIView):
     @extend_schema(
         request=DocumentRequestSerializer,
         responses={202: DocumentSerializer, 200: DocumentSerializer, 409: WordingReviewSerializer},
+        parameters=[WAIT],
         description="202 with Location while it renders; 200 when this content is ready; 409 "
         "`wording_review` with the findings while clinician-written text has unreviewed "
-        'language-check findings (send `"wording_reviewed": true` once reviewed).',
+        'language-check findings (send `"wording_reviewed": true` once reviewed). With '
+        "`?wait=N` the answer waits for the render (200 once ready).",
     )
     def post(self, request: Request, pk: str) -> Response:
+        seconds = wait_param(request)
         membership, actor = caller(request)
         # The plan row is all a request needs (the worker loads the contents to render).
         plan = plan_get(membership=membership, plan_id=pk, contents=False)
@@ -181,6 +209,9 @@ class PlanDocuments(APIView):
             options=serializer.options(plan),
             passphrase=serializer.validated_data.get("passphrase", ""),
         )
+        unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
+        if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
+            document.refresh_from_db()
         status = 200 if document.status == DocStatus.READY else 202
         return Response(
             document_representation(document),
@@ -194,35 +225,8 @@ def _document(request: Request, pk: str) -> PlanDocument:
     return document_get(membership=membership, document_id=pk)
 
 
-def wait_param(request: Request) -> float:
-    """`?wait=N`: seconds, from 0 to DOCUMENT_WAIT_MAX_SECONDS; anything else is a 400."""
-    raw = request.query_params.get("wait")
-    if raw is None:
-        return 0.0
-    limit = settings.DOCUMENT_WAIT_MAX_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= limit:  # also refuses nan and inf
-        raise serializers.ValidationError({"wait": [f"Use a number of seconds from 0 to {limit}."]})
-    return seconds
-
-
 class DocumentDetail(APIView):
-    @extend_schema(
-        responses=DocumentSerializer,
-        parameters=[
-            OpenApiParameter(
-                "wait",
-                OpenApiTypes.NUMBER,
-                description="Seconds (at most 10) to wait for a queued or rendering document: "
-                "the answer comes as soon as it is ready or failed, or when the time is up "
-                "with the status then. Spares polling. When the server already has its share "
-                "of waiting reads, it answers at once; poll again then.",
-            )
-        ],
-    )
+    @extend_schema(responses=DocumentSerializer, parameters=[WAIT])
     def get(self, request: Request, pk: str) -> Response:
         seconds = wait_param(request)
         document = _document(request, pk)
@@ -241,10 +245,11 @@ class DocumentPdf(APIView):
 
     @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
     def get(self, request: Request, pk: str) -> HttpResponse:
-        document = _document(request, pk)
+        membership, actor = caller(request)
+        # One audit event for a download: the export read below.
+        document = document_get(membership=membership, document_id=pk, audited=False)
         if document.status != DocStatus.READY:
             raise Conflict(f"The document is {document.status}; the PDF is not ready.")
-        _, actor = caller(request)
         audit_read(
             actor=actor,
             clinic_id=document.clinic_id,

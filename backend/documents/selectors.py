@@ -1,5 +1,6 @@
 """Reading documents, scoped to the caller's clinic and to the clients they may read."""
 
+import contextlib
 import threading
 import time
 import uuid
@@ -12,6 +13,7 @@ from audit.services import audit_read_by
 from clients.selectors import clinical_scope
 from common.selectors import get_or_404
 
+from . import wake
 from .models import DocStatus, PlanDocument
 
 
@@ -23,18 +25,27 @@ def documents_for(*, membership: Membership) -> QuerySet[PlanDocument]:
 
 
 def document_get(
-    *, membership: Membership, document_id: uuid.UUID | str, ready: bool = False
+    *,
+    membership: Membership,
+    document_id: uuid.UUID | str,
+    ready: bool = False,
+    audited: bool = True,
 ) -> PlanDocument:
+    """The document, audited as read (`audited=False`: the caller records the read itself,
+    as a download does, with its own action)."""
     qs = documents_for(membership=membership)
     document = get_or_404(qs.filter(status="ready") if ready else qs, document_id)
-    audit_read_by(membership=membership, obj=document, client_id=document.plan.client_id)
+    if audited:
+        audit_read_by(membership=membership, obj=document, client_id=document.plan.client_id)
     return document
 
 
 _waiters = threading.BoundedSemaphore(max(settings.DOCUMENT_WAITERS, 1))
-# How often a waiting read looks at the row: often at first (most renders finish within a
-# second), then less, so that a slow render costs the database little.
-_WAIT_FAST, _WAIT_FAST_FOR, _WAIT_SLOW = 0.005, 2.0, 0.05
+# Without Redis a waiting read looks at the row often at first (most renders finish within a
+# second), then less, so that a slow render costs the database little. With Redis it sleeps on
+# the document's channel and looks again only when woken, or every half second in case a
+# message was lost.
+_WAIT_FAST, _WAIT_FAST_FOR, _WAIT_SLOW, _WAIT_WOKEN = 0.005, 2.0, 0.05, 0.5
 
 
 def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
@@ -43,6 +54,7 @@ def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
     row by primary key, outside any transaction, so each look sees the latest commit."""
     if settings.DOCUMENT_WAITERS == 0 or not _waiters.acquire(blocking=False):
         return False
+    pubsub = wake.subscribe(str(document_id))  # before the first look: no wake-up is missed
     try:
         start = time.monotonic()
         deadline = start + seconds
@@ -52,7 +64,16 @@ def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
             now = time.monotonic()
             if status in (None, DocStatus.READY, DocStatus.FAILED) or now >= deadline:
                 return True
+            if pubsub is not None:
+                try:
+                    pubsub.get_message(timeout=min(_WAIT_WOKEN, deadline - now))
+                    continue
+                except Exception:  # Redis went away: look at the row instead
+                    pubsub = None
             pause = _WAIT_FAST if now - start < _WAIT_FAST_FOR else _WAIT_SLOW
             time.sleep(min(pause, deadline - now))
     finally:
+        if pubsub is not None:
+            with contextlib.suppress(Exception):  # closing a dead connection: nothing to do
+                pubsub.close()
         _waiters.release()

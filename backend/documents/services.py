@@ -26,6 +26,7 @@ from common.crypto import fernet
 from plans.models import TreatmentPlan
 from plans.selectors import with_contents
 
+from . import wake
 from .context import CLINIC_COPY, CopyOptions, plan_context
 from .models import DocStatus, PlanDocument
 from .render import html_to_pdf, render_html, template_for, templates_digest
@@ -136,16 +137,19 @@ def document_request(
                     fernet().encrypt(passphrase.encode()).decode() if passphrase else ""
                 ),
             )
+            document_id = str(document.pk)
+            # The job goes to the workers first; the audit event, appended now, is sealed
+            # into the chain right after (still before the response), while the PDF renders.
+            transaction.on_commit(lambda: _enqueue(document_id))
             audit_record(
                 actor=actor,
                 clinic_id=plan.clinic_id,
                 action="export",
                 obj=document,
                 client_id=plan.client_id,
+                seal_on_commit=True,
                 plan=str(plan.pk),
             )
-            document_id = str(document.pk)
-            transaction.on_commit(lambda: _enqueue(document_id))
     except IntegrityError:  # a concurrent request created it first
         return live.get(), False
     return document, True
@@ -286,6 +290,7 @@ def document_render(*, document_id: str, worker: str) -> str:
     )
     if not done:
         return "superseded"
+    _finished(document_id)  # first: a client may be waiting on it
     from webhooks.services import webhook_emit
 
     webhook_emit(
@@ -300,13 +305,15 @@ def document_render(*, document_id: str, worker: str) -> str:
             "fhir": f"/fhir/DocumentReference/{document_id}",
         },
     )
-    _finished(document_id)
     return DocStatus.READY
 
 
 def _finished(document_id: str) -> None:
-    """Tell the bulk exports waiting for this document (their progress, their zip)."""
+    """Tell the reads waiting for this document, and the bulk exports waiting for it (their
+    progress, their zip)."""
     from exports.services import exports_document_finished
+
+    wake.announce(document_id)
 
     exports_document_finished(document_id=document_id)
 

@@ -1,5 +1,6 @@
 """Django form classes generated from the step definitions: the one validator for wizard and API."""
 
+import re
 from collections.abc import Collection, Mapping
 from functools import cache
 from typing import Any
@@ -17,6 +18,9 @@ from .localize import tr
 from .spec import Field, Step
 
 LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
+
+# What our field names look like (forms/intake.py): lower-case identifiers.
+FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
 
 class StepInvalid(Exception):
@@ -289,9 +293,16 @@ def validate_payload(
     payload = {k: v for k, v in payload.items() if k not in not_recorded}
     errors: dict[str, list[str]] = {}
     known = {spec.name: spec for spec in step.fields_for(kind)}
-    for key in payload:
-        if key not in known:
-            errors[str(key)[:100]] = ["This step has no field by this name."]
+    unknown = [str(key) for key in payload if key not in known]
+    # A name shaped like ours (a typo, a field of another step) is named back; anything else
+    # could be something the client said, so it is only counted.
+    for key in filter(FIELD_NAME.fullmatch, unknown):
+        errors[key] = ["This step has no field by this name."]
+    unnamed = len([key for key in unknown if not FIELD_NAME.fullmatch(key)])
+    if unnamed:
+        errors["non_field_errors"] = [
+            f"{unnamed} name(s) sent are not fields of this step (see GET /api/v1/forms/)."
+        ]
     data: dict[str, list[str]] = {}
     for name, value in payload.items():
         spec = known.get(name)

@@ -46,3 +46,16 @@ def test_a_made_up_field_name_is_not_logged(alice, alices_client, caplog) -> Non
     assert response.status_code == 400
     assert MARK not in caplog.text
     assert "validation failed on fields" in caplog.text
+
+
+def test_a_made_up_field_name_is_not_sent_back_but_a_typo_is(alice, alices_client) -> None:
+    intake = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    ).json()
+    url = f"/api/v1/intakes/{intake['id']}/steps/about/"
+    response = alice.api.put(url, {MARK: "x", "work_focuss": "no"}, format="json")
+    assert response.status_code == 400
+    assert MARK not in response.content.decode()
+    errors = response.json()["errors"]
+    assert errors["work_focuss"] == ["This step has no field by this name."]
+    assert errors["non_field_errors"][0].startswith("1 name(s) sent are not fields")

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 from audit.services import audit_read
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
+from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
 from plans.models import TreatmentPlan
@@ -119,18 +120,13 @@ class DocumentRequestSerializer(serializers.Serializer):
         )
 
 
-class FindingSerializer(serializers.Serializer):
+class FindingSerializer(LanguageFindingSerializer):
+    """A language-check finding (the same fields as the language check's), with where in the
+    plan it is and the text it is in."""
+
     field = serializers.CharField(help_text="Where in the plan, e.g. goals.0.clinical_restatement.")
     where = serializers.CharField(help_text="The same, in words.")
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
-    term = serializers.CharField()
     text = serializers.CharField()
-    suggestion = serializers.CharField()
-    reason = serializers.CharField()
-    replacement = serializers.CharField(
-        allow_null=True, help_text="A safe one-click replacement, or null: rewrite instead."
-    )
 
 
 WORDING_REVIEW_CODES = ["wording_review"]  # the schema's CodeEnum (settings)

@@ -1,4 +1,5 @@
 import io
+import time
 
 from pypdf import PdfReader
 
@@ -10,3 +11,14 @@ def pdf_text(pdf: bytes) -> str:
 
 def pdf_metadata(pdf: bytes) -> dict:
     return dict(PdfReader(io.BytesIO(pdf)).metadata or {})
+
+
+def wait_for(predicate, timeout: float = 60, what: str = "condition"):
+    """Poll `predicate` until it returns something truthy (returned), or fail after `timeout`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")

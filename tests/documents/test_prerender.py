@@ -6,19 +6,9 @@ import time
 import pytest
 
 from documents.models import PlanDocument
-from tests.documents.helpers import pdf_text
+from tests.documents.helpers import pdf_text, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def patch(persona, plan_id, body):

@@ -2,26 +2,15 @@
 
 import os
 import signal
-import time
 
 import pytest
 
 from documents.models import PlanDocument
 from documents.services import documents_sweep
 from tests.conftest import start_worker, stop_worker
-from tests.documents.helpers import pdf_text
+from tests.documents.helpers import pdf_text, wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
-
-
-def wait_for(predicate, timeout: float = 60, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def status_of(doc_id: str) -> str:

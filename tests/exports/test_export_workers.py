@@ -17,7 +17,7 @@ from exports.services import exports_sweep
 from documents.models import PlanDocument
 from documents.services import documents_sweep
 from tests.conftest import make_persona, start_worker, stop_worker
-from tests.documents.test_worker import wait_for
+from tests.documents.helpers import wait_for
 
 pytestmark = [pytest.mark.worker, pytest.mark.django_db(transaction=True)]
 RANGE = {"date_from": "2020-01-01", "date_to": "2029-12-31"}

@@ -201,6 +201,11 @@ def run(connection) -> None:
             "safety_plan": "Call Jo; walk by the river; the peer line after 6pm.",
         },
     )
+    # As a worker does once warm (documents.render.warm_up), so that the bare renders below
+    # run with the worker's settings: the comparisons are the pipeline's cost, not the collector's.
+    import gc
+
+    gc.freeze()
     if wanted("core"):
         core_figures(persona, client, plan)
     if wanted("e2e"):
@@ -521,10 +526,10 @@ def api_figures(persona, plan) -> None:
 
 
 def client_e2e(persona, plan) -> None:
-    """What a client waits for: POST a PDF request over HTTP, get the status (the POST waiting
-    with `?wait=`, or polling every 10 ms), download the PDF. Each round renders fresh content,
-    timed
-    beside a bare WeasyPrint render of the same preview HTML in this process, interleaved."""
+    """What a client waits for: POST a PDF request over HTTP and have the PDF in hand, either
+    fetching it with `?wait=` (two requests) or polling the status every 10 ms and then
+    downloading. Each round renders fresh content, timed beside a bare WeasyPrint render of the
+    same preview HTML in this process, interleaved."""
     import http.client
     import json
 
@@ -552,21 +557,18 @@ def client_e2e(persona, plan) -> None:
             server's row timestamps are wall-clock too) for the stages."""
             marks = {"start": time.time()}
             start = time.perf_counter()
-            # Waiting: the POST itself waits for the render (`?wait=`), as a client would.
-            path = f"/api/v1/plans/{plan.pk}/documents/" + ("?wait=10" if wait else "")
-            status, raw = call("POST", path, body)
+            status, raw = call("POST", f"/api/v1/plans/{plan.pk}/documents/", body)
             marks["posted"] = time.time()
             if status not in (200, 202):
                 raise SystemExit(f"bench: documents POST answered {status}")
             doc = json.loads(raw)
-            while doc["status"] in ("queued", "rendering"):
-                if wait:
-                    doc = json.loads(call("GET", f"/api/v1/documents/{doc['id']}/?wait=10")[1])
-                else:
+            if wait:  # the download waits for the render (`?wait=`), as a client would
+                status, pdf = call("GET", f"/api/v1/documents/{doc['id']}/pdf?wait=10")
+            else:
+                while doc["status"] in ("queued", "rendering"):
                     time.sleep(0.01)
                     doc = json.loads(call("GET", f"/api/v1/documents/{doc['id']}/")[1])
-            marks["seen_ready"] = time.time()
-            status, pdf = call("GET", f"/api/v1/documents/{doc['id']}/pdf")
+                status, pdf = call("GET", f"/api/v1/documents/{doc['id']}/pdf")
             if status != 200 or not pdf.startswith(b"%PDF"):
                 raise SystemExit(f"bench: the PDF download answered {status}")
             marks["end"] = time.time()
@@ -578,8 +580,7 @@ def client_e2e(persona, plan) -> None:
                 "post": [],
                 "request_to_claim": [],
                 "claim_to_stored": [],
-                "stored_to_seen": [],
-                "download": [],
+                "stored_to_in_hand": [],
             }
             fetch(True)  # warm: the web processes and the worker child
             for i in range(int(os.environ.get("BENCH_E2E_ROUNDS", "15"))):
@@ -602,8 +603,7 @@ def client_e2e(persona, plan) -> None:
                         stages["post"].append(marks["posted"] - marks["start"])
                         stages["request_to_claim"].append(started - created)
                         stages["claim_to_stored"].append(finished - started)
-                        stages["stored_to_seen"].append(marks["seen_ready"] - finished)
-                        stages["download"].append(marks["end"] - marks["seen_ready"])
+                        stages["stored_to_in_hand"].append(marks["end"] - finished)
         finally:
             stop_worker(worker)
     bare = median_ms(samples["bare"])
@@ -613,7 +613,8 @@ def client_e2e(persona, plan) -> None:
     emit("client_e2e_wait_over_bare_ratio", median_ms(samples["wait"]) / bare)
     emit("client_e2e_poll_over_bare_ratio", median_ms(samples["poll"]) / bare)
     # Where the time goes, in the order it passes (the first two overlap: the row is created
-    # inside the POST, before its commit and the broker hop).
+    # inside the POST, before its commit and the broker hop; the download's request is made
+    # while the worker renders).
     for stage, values in stages.items():
         emit(f"client_e2e_stage_{stage}_ms", median_ms(values))
 

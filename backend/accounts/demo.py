@@ -15,12 +15,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractUser
 from django.db import transaction
-from knox.auth import TokenAuthentication
 from rest_framework.exceptions import AuthenticationFailed
 
 from common.crypto import fernet
 from config.env import local_secret
 
+from .authentication import ApiTokenAuthentication
 from .models import ApiToken, Clinic, Membership, Role
 from .services import ALL_SCOPES, api_token_create, generate_password
 
@@ -46,7 +46,7 @@ def _kept_token(user: AbstractUser) -> str | None:
     """The token saved by the last run, if it still signs in as the demo user."""
     try:
         raw = fernet().decrypt(_token_file().read_bytes()).decode()
-        found_user, token = TokenAuthentication().authenticate_credentials(raw.encode())
+        found_user, token = ApiTokenAuthentication().authenticate_credentials(raw.encode())
     except (FileNotFoundError, InvalidToken, AuthenticationFailed, UnicodeDecodeError):
         return None
     if found_user.pk != user.pk or token.name != DEMO_TOKEN_NAME:

@@ -73,7 +73,7 @@ def audit_append(events: list[AuditEvent]) -> None:
         AuditEvent.objects.bulk_create(events)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)  # inside a caller's transaction, it fails with it
 def audit_record(
     *,
     actor: User | None,
@@ -103,7 +103,7 @@ def audit_record(
     return event
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def audit_record_per_client(
     *,
     actor_id: int | None,

@@ -137,3 +137,13 @@ def decrypt_chunks(source: Any) -> Iterator[bytes]:
         return
     while size := source.read(4):
         yield fernet().decrypt(source.read(int.from_bytes(size, "big")))
+
+
+def encrypted_fields(model: type[models.Model], prefix: str = "") -> list[str]:
+    """The model's encrypted fields, as `defer()` names (after `prefix`, e.g. "plan__"): a
+    query that needs only a row's ids and dates leaves them out, and decrypts nothing."""
+    return [
+        prefix + field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedTextField | EncryptedJSONField)
+    ]

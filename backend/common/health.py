@@ -85,12 +85,13 @@ def _heartbeats() -> list[float] | None:
 def _has_token(request: HttpRequest) -> bool:
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return False
-    from knox.auth import TokenAuthentication
     from rest_framework.exceptions import AuthenticationFailed
     from rest_framework.request import Request
 
+    from accounts.authentication import ApiTokenAuthentication
+
     try:
-        return TokenAuthentication().authenticate(Request(request)) is not None
+        return ApiTokenAuthentication().authenticate(Request(request)) is not None
     except AuthenticationFailed:
         return False
 

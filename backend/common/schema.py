@@ -9,6 +9,7 @@ response components written as JSON Schema where a serializer cannot say the sha
 from typing import Any, ClassVar
 
 from django.conf import settings
+from drf_spectacular.contrib.knox_auth_token import KnoxTokenScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension, OpenApiSerializerExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter
@@ -97,6 +98,12 @@ class VerifiedSessionScheme(OpenApiAuthenticationExtension):
             "need the CSRF token in the X-CSRFToken header. Integrations use an API token "
             "instead.",
         }
+
+
+class ApiTokenScheme(KnoxTokenScheme):
+    """knox's bearer scheme (the same name and definition) for its subclass here."""
+
+    target_class = "accounts.authentication.ApiTokenAuthentication"
 
 
 class SmartTokenScheme(OpenApiAuthenticationExtension):

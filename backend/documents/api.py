@@ -26,6 +26,7 @@ from .selectors import document_get, document_wait, documents_for
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
+STATUS_FIELDS = [f.attname for f in PlanDocument._meta.concrete_fields if not f.is_relation]
 
 
 def document_representation(document: PlanDocument) -> dict[str, Any]:
@@ -205,9 +206,7 @@ class PlanDocuments(APIView):
             options=serializer.options(plan),
             passphrase=serializer.validated_data.get("passphrase", ""),
         )
-        unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
-        if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
-            document.refresh_from_db()
+        document = _waited(document, seconds)
         status = 200 if document.status == DocStatus.READY else 202
         return Response(
             document_representation(document),
@@ -221,17 +220,23 @@ def _document(request: Request, pk: str) -> PlanDocument:
     return document_get(membership=membership, document_id=pk)
 
 
+def _waited(document: PlanDocument, seconds: float) -> PlanDocument:
+    """The document as it is after waiting up to `seconds` for it to finish (`?wait=`)."""
+    unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
+    if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
+        try:
+            # Its own columns: the plan row selected with it stays (a refresh would drop it).
+            document.refresh_from_db(fields=STATUS_FIELDS)
+        except PlanDocument.DoesNotExist:  # erased while waiting
+            raise NotFound from None
+    return document
+
+
 class DocumentDetail(APIView):
     @extend_schema(responses=DocumentSerializer, parameters=[WAIT])
     def get(self, request: Request, pk: str) -> Response:
         seconds = wait_param(request)
-        document = _document(request, pk)
-        unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
-        if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
-            try:
-                document.refresh_from_db()
-            except PlanDocument.DoesNotExist:  # erased while waiting
-                raise NotFound from None
+        document = _waited(_document(request, pk), seconds)
         return Response(document_representation(document))
 
 
@@ -239,11 +244,21 @@ class DocumentPdf(APIView):
     required_scope = "export"
     error_statuses = (409,)
 
-    @extend_schema(responses={(200, "application/pdf"): OpenApiTypes.BINARY})
+    @extend_schema(
+        responses={(200, "application/pdf"): OpenApiTypes.BINARY},
+        parameters=[WAIT],
+        description="The PDF once ready; 409 while it is queued or rendering, or when it failed. "
+        "With `?wait=N` a queued or rendering document is waited for and the PDF comes as soon "
+        "as it is ready: a client can request the PDF and fetch it in two requests, without "
+        "reading the status.",
+    )
     def get(self, request: Request, pk: str) -> HttpResponse:
+        seconds = wait_param(request)
         membership, actor = caller(request)
-        # One audit event for a download: the export read below.
-        document = document_get(membership=membership, document_id=pk, audited=False)
+        # One audit event for a download: the export read below, once the PDF is sent.
+        document = _waited(
+            document_get(membership=membership, document_id=pk, audited=False), seconds
+        )
         if document.status != DocStatus.READY:
             raise Conflict(f"The document is {document.status}; the PDF is not ready.")
         audit_read(

@@ -11,17 +11,24 @@ from django.db.models import QuerySet
 from accounts.models import Membership
 from audit.services import audit_read_by
 from clients.selectors import clinical_scope
+from common.crypto import encrypted_fields
 from common.selectors import get_or_404
+from plans.models import TreatmentPlan
 
 from . import wake
 from .models import DocStatus, PlanDocument
 
 
 def documents_for(*, membership: Membership) -> QuerySet[PlanDocument]:
-    return PlanDocument.objects.filter(
-        clinical_scope(membership=membership, client_field="plan__client"),
-        clinic_id=membership.clinic_id,
-    ).select_related("plan")
+    """With each document's plan row (its client, for scope and audit), its text left out."""
+    return (
+        PlanDocument.objects.filter(
+            clinical_scope(membership=membership, client_field="plan__client"),
+            clinic_id=membership.clinic_id,
+        )
+        .select_related("plan")
+        .defer(*encrypted_fields(TreatmentPlan, "plan__"))
+    )
 
 
 def document_get(
@@ -66,7 +73,8 @@ def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
                 return True
             if pubsub is not None:
                 try:
-                    pubsub.get_message(timeout=min(_WAIT_WOKEN, deadline - now))
+                    if pubsub.get_message(timeout=min(_WAIT_WOKEN, deadline - now)):
+                        return True  # the worker's word: the document is ready or failed
                     continue
                 except Exception:  # Redis went away: look at the row instead
                     pubsub = None

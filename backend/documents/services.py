@@ -200,36 +200,32 @@ def _fail(document_id: str, worker: str, message: str) -> None:
     )
 
 
-def _claim(document_id: str, worker: str) -> str | None:
-    """Claim the row for this worker. Returns None when claimed, else why not."""
-    row = (
-        PlanDocument.objects.filter(pk=document_id)
-        .values("status", "claimed_by", "lease_until", "attempts")
-        .first()
-    )
-    if row is None:
-        return "missing"
+def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | None]:
+    """Claim the row for this worker: (None, the document) when claimed, else (why not, None)."""
+    document = PlanDocument.objects.filter(pk=document_id).first()
+    if document is None:
+        return "missing", None
     now = timezone.now()
-    status = row["status"]
+    status = document.status
     if status in (DocStatus.READY, DocStatus.FAILED):
-        return status
+        return status, None
     if status == DocStatus.RENDERING and not (
-        (row["lease_until"] and row["lease_until"] < now) or _claim_is_dead(row["claimed_by"])
+        (document.lease_until and document.lease_until < now) or _claim_is_dead(document.claimed_by)
     ):
-        return "busy"
-    if row["attempts"] >= settings.TASK_MAX_DELIVERIES:
+        return "busy", None
+    if document.attempts >= settings.TASK_MAX_DELIVERIES:
         PlanDocument.objects.filter(pk=document_id, status=status).update(
             status=DocStatus.FAILED,
             finished_at=now,
             updated_at=now,
             lease_until=None,
             passphrase_token="",
-            error=f"Rendering was interrupted {row['attempts']} times; please try again.",
+            error=f"Rendering was interrupted {document.attempts} times; please try again.",
         )
         _finished(document_id)
-        return "gave_up"
+        return "gave_up", None
     claimed = PlanDocument.objects.filter(
-        pk=document_id, status=status, claimed_by=row["claimed_by"]
+        pk=document_id, status=status, claimed_by=document.claimed_by
     ).update(
         status=DocStatus.RENDERING,
         claimed_by=worker,
@@ -238,16 +234,15 @@ def _claim(document_id: str, worker: str) -> str | None:
         updated_at=now,
         attempts=F("attempts") + 1,
     )
-    return None if claimed else "busy"
+    return (None, document) if claimed else ("busy", None)
 
 
 def document_render(*, document_id: str, worker: str) -> str:
     """Render one document. Safe to call any number of times for the same id."""
-    refused = _claim(document_id, worker)
-    if refused is not None:
-        return refused
+    refused, document = _claim(document_id, worker)
+    if document is None:
+        return refused or "missing"
     try:
-        document = PlanDocument.objects.get(pk=document_id)
         # The plan of the document's own clinic only, loaded in a fixed number of queries.
         plan = with_contents(TreatmentPlan.objects.filter(clinic_id=document.clinic_id)).get(
             pk=document.plan_id

@@ -13,9 +13,12 @@ from django.utils.translation import get_language
 
 from accounts.models import Membership
 from audit.services import audit_read_by
+from clients.models import Client
 from clients.selectors import clinical_scope
+from common.crypto import encrypted_fields
 from common.selectors import get_or_404
 from forms import STEPS_BY_NAME
+from intake.models import Intake
 from referrals.models import PlanReferral
 
 from .contract import PROGRESS_LABELS
@@ -59,12 +62,17 @@ def plan_get(
     *, membership: Membership, plan_id: uuid.UUID | str, contents: bool = True
 ) -> TreatmentPlan:
     """The plan, audited as read. `contents=False`: the plan row with its client and intake rows
-    only (what a PDF request's content key needs), not its goals, steps and referrals."""
+    and none of their text (what a PDF request's content key needs), not its goals, steps and
+    referrals."""
     qs = plans_for(membership=membership)
     if contents:
         qs = with_contents(qs)
     else:
-        qs = qs.select_related("client", "intake").defer("intake__answers")
+        qs = qs.select_related("client", "intake").defer(
+            *encrypted_fields(TreatmentPlan),
+            *encrypted_fields(Client, "client__"),
+            *encrypted_fields(Intake, "intake__"),
+        )
     plan = get_or_404(qs, plan_id)
     audit_read_by(membership=membership, obj=plan, client_id=plan.client_id)
     return plan

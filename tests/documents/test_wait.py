@@ -144,3 +144,57 @@ def test_with_redis_a_waiting_read_is_woken_not_polling(alice, plan, monkeypatch
     # The first look, a wake-up or two for the subscription itself, the look after the worker's
     # message: a handful, where polling every 5 ms would have looked about sixty times.
     assert len(looks) <= 5
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+def test_a_download_that_waits_sends_the_pdf_once_rendered(alice, plan) -> None:
+    """Request, then fetch with `?wait=`: two requests, no status reads. The download is
+    recorded once, as any download is."""
+    from audit.models import AuditEvent
+    from config.celery import app
+
+    app.control.purge()
+    worker = start_worker(slow_render=0.5)  # still rendering when the download starts
+    try:
+        posted = alice.api.post(
+            f"/api/v1/plans/{plan.pk}/documents/", {"wording_reviewed": True}, format="json"
+        ).json()
+        assert posted["status"] == "queued"
+        response = alice.api.get(f"/api/v1/documents/{posted['id']}/pdf?wait=10")
+    finally:
+        stop_worker(worker)
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "Feel less drained after shifts" in pdf_text(response.content)
+    downloads = AuditEvent.objects.filter(object_id=posted["id"], detail__download=True)
+    assert downloads.count() == 1
+
+
+@pytest.mark.django_db
+def test_a_download_still_rendering_when_the_wait_is_up_is_a_409(alice, plan) -> None:
+    from audit.models import AuditEvent
+
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=0.2")
+    assert response.status_code == 409
+    assert "queued" in response.json()["detail"]
+    assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("raw", ["soon", "-1", "11", "nan"])
+def test_a_download_with_a_bad_wait_is_a_400_naming_it(alice, plan, raw) -> None:
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait={raw}")
+    assert response.status_code == 400, raw
+    assert list(response.json()["errors"]) == ["wait"]
+
+
+@pytest.mark.django_db
+def test_another_clinics_download_is_a_404_before_any_wait(bob, alice, plan) -> None:
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    with CaptureQueriesContext(connection) as queries:
+        response = bob.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=10")
+    assert response.status_code == 404
+    assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]

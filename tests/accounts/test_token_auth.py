@@ -1,0 +1,59 @@
+"""Bearer tokens as an integration uses them: one query finds the token, its user and their
+clinic membership; a wrong, expired or membership-less token gets no data."""
+
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+from rest_framework.test import APIClient
+
+from accounts.models import ApiToken, Membership
+from accounts.services import api_token_create
+
+
+def client_with(token: str) -> APIClient:
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Bearer {token}")
+    return api
+
+
+@pytest.mark.django_db
+def test_a_request_finds_token_user_and_membership_in_one_query(alice) -> None:
+    alice.api.get("/api/v1/me")  # anything the first request sets up once
+    with CaptureQueriesContext(connection) as queries:
+        response = alice.api.get("/api/v1/me")
+    assert response.status_code == 200
+    assert response.json()["clinic"] == str(alice.clinic.pk)
+    token_queries = [q["sql"] for q in queries if "accounts_apitoken" in q["sql"]]
+    assert len(token_queries) == 1
+    assert "accounts_membership" in token_queries[0]
+    assert not [q for q in queries if q["sql"].startswith('SELECT "accounts_membership"')]
+
+
+@pytest.mark.django_db
+def test_a_wrong_token_is_refused(alice) -> None:
+    wrong = alice.token[:-4] + ("aaaa" if not alice.token.endswith("aaaa") else "bbbb")
+    response = client_with(wrong).get("/api/v1/me")
+    assert response.status_code == 401
+
+
+@pytest.mark.django_db
+def test_an_expired_token_is_refused_and_deleted(alice) -> None:
+    token = api_token_create(user=alice.user, scopes=["read"])
+    ApiToken.objects.filter(token_key=token[:15]).update(
+        expiry=timezone.now() - timedelta(minutes=1)
+    )
+    response = client_with(token).get("/api/v1/me")
+    assert response.status_code == 401
+    assert not ApiToken.objects.filter(token_key=token[:15]).exists()
+    assert client_with(alice.token).get("/api/v1/me").status_code == 200  # the others work
+
+
+@pytest.mark.django_db
+def test_a_token_whose_user_left_the_clinic_reads_nothing(alice, alices_client) -> None:
+    Membership.objects.filter(user=alice.user).delete()
+    response = client_with(alice.token).get(f"/api/v1/clients/{alices_client.pk}/")
+    assert response.status_code in (403, 404)
+    assert "display_name" not in response.content.decode()

@@ -18,20 +18,25 @@ def plan(persona_plan):
     return persona_plan("continuing")
 
 
+READS = ["", "pdf"]  # the status read and the download both wait
+
+
 @pytest.mark.django_db
+@pytest.mark.parametrize("read", READS)
 @pytest.mark.parametrize("raw", ["soon", "-1", "10.5", "nan", "inf", "1e9", ""])
-def test_a_wait_that_is_not_a_number_of_seconds_is_a_400_naming_it(alice, plan, raw) -> None:
+def test_a_wait_that_is_not_a_number_of_seconds_is_a_400_naming_it(alice, plan, read, raw) -> None:
     doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
-    response = alice.api.get(f"/api/v1/documents/{doc_id}/?wait={raw}")
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/{read}?wait={raw}")
     assert response.status_code == 400, raw
     assert list(response.json()["errors"]) == ["wait"]
 
 
 @pytest.mark.django_db
-def test_another_clinics_document_is_a_404_before_any_wait(bob, alice, plan) -> None:
+@pytest.mark.parametrize("read", READS)
+def test_another_clinics_document_is_a_404_before_any_wait(bob, alice, plan, read) -> None:
     doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     with CaptureQueriesContext(connection) as queries:
-        response = bob.api.get(f"/api/v1/documents/{doc_id}/?wait=10")
+        response = bob.api.get(f"/api/v1/documents/{doc_id}/{read}?wait=10")
     assert response.status_code == 404
     assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
 
@@ -86,9 +91,10 @@ def test_one_waiting_read_answers_when_the_worker_is_done(alice, plan) -> None:
 @pytest.mark.django_db
 def test_the_wait_parameter_is_in_the_schema(alice) -> None:
     schema = alice.api.get("/api/v1/schema/?format=json").json()
-    params = schema["paths"]["/api/v1/documents/{id}/"]["get"]["parameters"]
-    wait = next(p for p in params if p["name"] == "wait")
-    assert (wait["in"], wait["schema"]["type"]) == ("query", "number")
+    for path in ("/api/v1/documents/{id}/", "/api/v1/documents/{id}/pdf"):
+        params = schema["paths"][path]["get"]["parameters"]
+        wait = next(p for p in params if p["name"] == "wait")
+        assert (wait["in"], wait["schema"]["type"]) == ("query", "number")
 
 
 @pytest.mark.django_db
@@ -180,21 +186,3 @@ def test_a_download_still_rendering_when_the_wait_is_up_is_a_409(alice, plan) ->
     assert response.status_code == 409
     assert "queued" in response.json()["detail"]
     assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
-
-
-@pytest.mark.django_db
-@pytest.mark.parametrize("raw", ["soon", "-1", "11", "nan"])
-def test_a_download_with_a_bad_wait_is_a_400_naming_it(alice, plan, raw) -> None:
-    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
-    response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait={raw}")
-    assert response.status_code == 400, raw
-    assert list(response.json()["errors"]) == ["wait"]
-
-
-@pytest.mark.django_db
-def test_another_clinics_download_is_a_404_before_any_wait(bob, alice, plan) -> None:
-    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
-    with CaptureQueriesContext(connection) as queries:
-        response = bob.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=10")
-    assert response.status_code == 404
-    assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]

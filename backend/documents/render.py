@@ -170,6 +170,7 @@ def warm_up() -> None:
     _assets()
     render_pdf("individual.html", {"title": "Care plan", "goals": [], "kind": "individual"})
     # What is loaded by now lives as long as the worker: kept out of the collector's reach, so
-    # that a child's collections walk only what its renders make (about a tenth of a render's
-    # time here) and do not touch the pages it shares with this parent.
+    # that a child's collections walk only what its renders make and do not touch the pages it
+    # shares with this parent (in a process with a large heap, collections took about a tenth
+    # of a render's time here).
     gc.freeze()

@@ -5,10 +5,11 @@ from datetime import UTC, datetime
 
 from django.contrib.auth.models import User
 from django.utils.dateparse import parse_datetime
+from rest_framework import exceptions
 from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 
-from accounts.models import Membership
+from accounts.models import ApiToken, Membership
 from accounts.permissions import membership_of
 
 
@@ -17,6 +18,26 @@ def caller_membership(request: Request) -> Membership:
     membership = membership_of(request.user)
     if membership is None:  # unreachable behind ClinicMember; kept as a hard stop
         raise PermissionError("No clinic membership.")
+    return membership
+
+
+def caller_again(request: Request) -> Membership:
+    """The caller checked again from the database, after a request has waited: the token still
+    there (not revoked), the session still open, the user still active and a clinic member.
+    401 or 403 otherwise, as if the request had started now."""
+    token = request.auth
+    if isinstance(token, ApiToken):
+        if not ApiToken.objects.filter(pk=token.pk).exists():
+            raise exceptions.AuthenticationFailed()
+    elif not request.session.exists(request.session.session_key or ""):
+        raise exceptions.NotAuthenticated()
+    membership = (
+        Membership.objects.select_related("user")
+        .filter(user_id=getattr(request.user, "pk", None) or 0, user__is_active=True)
+        .first()
+    )
+    if membership is None:
+        raise exceptions.PermissionDenied()
     return membership
 
 

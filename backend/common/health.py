@@ -83,17 +83,20 @@ def _heartbeats() -> list[float] | None:
 
 
 def _has_token(request: HttpRequest) -> bool:
+    """A valid API token of a clinic member (not only of a user, who may have left)."""
     if not request.headers.get("Authorization", "").startswith("Bearer "):
         return False
     from rest_framework.exceptions import AuthenticationFailed
     from rest_framework.request import Request
 
     from accounts.authentication import ApiTokenAuthentication
+    from accounts.permissions import membership_of
 
     try:
-        return ApiTokenAuthentication().authenticate(Request(request)) is not None
+        found = ApiTokenAuthentication().authenticate(Request(request))
     except AuthenticationFailed:
         return False
+    return found is not None and membership_of(found[0]) is not None
 
 
 @require_GET

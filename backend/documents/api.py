@@ -1,18 +1,18 @@
 """/api/v1/plans/{id}/documents/ and /api/v1/documents/: request, poll and fetch plan PDFs."""
 
+import re
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
-from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.services import audit_read
-from common.api import caller, caller_membership, datetime_param, uuid_param
+from common.api import caller, caller_again, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
 from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
@@ -26,7 +26,6 @@ from .selectors import document_get, document_wait, documents_for
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
-STATUS_FIELDS = [f.attname for f in PlanDocument._meta.concrete_fields if not f.is_relation]
 
 
 def document_representation(document: PlanDocument) -> dict[str, Any]:
@@ -141,27 +140,31 @@ class WordingReviewSerializer(serializers.Serializer):
 
 WAIT = OpenApiParameter(
     "wait",
-    OpenApiTypes.NUMBER,
+    {"type": "number", "minimum": 0, "maximum": settings.DOCUMENT_WAIT_MAX_SECONDS},
     description="Seconds (at most 10) to wait for a queued or rendering document: the answer "
     "comes as soon as it is ready or failed, or when the time is up with the status then. "
-    "Spares polling. When the server already has its share of waiting reads, it answers at "
-    "once; read the status again then.",
+    "Spares polling. When the server already has its share of waiting requests (or you have "
+    "yours), it answers at once; an answer that is not ready carries `Retry-After`.",
 )
+SECONDS = re.compile(r"[0-9]+(\.[0-9]+)?|\.[0-9]+")
+RETRY_AFTER = {"Retry-After": "1"}
 
 
 def wait_param(request: Request) -> float:
-    """`?wait=N`: seconds, from 0 to DOCUMENT_WAIT_MAX_SECONDS; anything else is a 400."""
+    """`?wait=N`: seconds, from 0 to DOCUMENT_WAIT_MAX_SECONDS, written as plain decimal digits
+    (no sign, exponent, underscore or other script's digits); anything else is a 400."""
     raw = request.query_params.get("wait")
     if raw is None:
         return 0.0
     limit = settings.DOCUMENT_WAIT_MAX_SECONDS
-    try:
-        seconds = float(raw)
-    except ValueError:
-        seconds = -1.0
-    if not 0 <= seconds <= limit:  # also refuses nan and inf
+    if not SECONDS.fullmatch(raw) or float(raw) > limit:
         raise serializers.ValidationError({"wait": [f"Use a number of seconds from 0 to {limit}."]})
-    return seconds
+    return float(raw)
+
+
+def pdf_filename(document: PlanDocument) -> str:
+    """Neutral, never the client's name; a discreet copy's says no more than its title."""
+    return "my-plan.pdf" if document.discreet else PDF_FILENAME
 
 
 class PlanDocuments(APIView):
@@ -206,12 +209,12 @@ class PlanDocuments(APIView):
             options=serializer.options(plan),
             passphrase=serializer.validated_data.get("passphrase", ""),
         )
-        document = _waited(document, seconds)
+        document = _waited(request, document, seconds)
         status = 200 if document.status == DocStatus.READY else 202
         return Response(
             document_representation(document),
             status=status,
-            headers={"Location": f"/api/v1/documents/{document.pk}/"},
+            headers={"Location": f"/api/v1/documents/{document.pk}/", **_not_ready(document)},
         )
 
 
@@ -220,24 +223,30 @@ def _document(request: Request, pk: str) -> PlanDocument:
     return document_get(membership=membership, document_id=pk)
 
 
-def _waited(document: PlanDocument, seconds: float) -> PlanDocument:
-    """The document as it is after waiting up to `seconds` for it to finish (`?wait=`)."""
+def _waited(request: Request, document: PlanDocument, seconds: float) -> PlanDocument:
+    """The document as it is after waiting up to `seconds` for it to finish (`?wait=`). Who
+    waited may have lost access meanwhile (a token revoked, taken off the client's care team,
+    the client erased): asked again, as at the start, before anything is shown."""
     unfinished = document.status in (DocStatus.QUEUED, DocStatus.RENDERING)
-    if seconds and unfinished and document_wait(document_id=document.pk, seconds=seconds):
-        try:
-            # Its own columns: the plan row selected with it stays (a refresh would drop it).
-            document.refresh_from_db(fields=STATUS_FIELDS)
-        except PlanDocument.DoesNotExist:  # erased while waiting
-            raise NotFound from None
-    return document
+    if not (seconds and unfinished):
+        return document
+    caller_key = request.auth.pk if request.auth is not None else request.user.pk
+    if not document_wait(document_id=document.pk, seconds=seconds, caller=caller_key):
+        return document
+    return document_get(membership=caller_again(request), document_id=document.pk, audited=False)
+
+
+def _not_ready(document: PlanDocument) -> dict[str, str]:
+    """Headers for an answer whose document is still queued or rendering."""
+    return RETRY_AFTER if document.status in (DocStatus.QUEUED, DocStatus.RENDERING) else {}
 
 
 class DocumentDetail(APIView):
     @extend_schema(responses=DocumentSerializer, parameters=[WAIT])
     def get(self, request: Request, pk: str) -> Response:
         seconds = wait_param(request)
-        document = _waited(_document(request, pk), seconds)
-        return Response(document_representation(document))
+        document = _waited(request, _document(request, pk), seconds)
+        return Response(document_representation(document), headers=_not_ready(document))
 
 
 class DocumentPdf(APIView):
@@ -257,10 +266,13 @@ class DocumentPdf(APIView):
         membership, actor = caller(request)
         # One audit event for a download: the export read below, once the PDF is sent.
         document = _waited(
-            document_get(membership=membership, document_id=pk, audited=False), seconds
+            request, document_get(membership=membership, document_id=pk, audited=False), seconds
         )
         if document.status != DocStatus.READY:
-            raise Conflict(f"The document is {document.status}; the PDF is not ready.")
+            conflict = Conflict(f"The document is {document.status}; the PDF is not ready.")
+            if _not_ready(document):
+                conflict.wait = 1  # type: ignore[attr-defined]  # DRF sends it as Retry-After
+            raise conflict
         audit_read(
             actor=actor,
             clinic_id=document.clinic_id,
@@ -270,7 +282,7 @@ class DocumentPdf(APIView):
             download=True,
         )
         response = HttpResponse(document_pdf(document), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{PDF_FILENAME}"'
+        response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
         return response
 
 

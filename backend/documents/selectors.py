@@ -4,6 +4,7 @@ import contextlib
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -48,6 +49,32 @@ def document_get(
 
 
 _waiters = threading.BoundedSemaphore(max(settings.DOCUMENT_WAITERS, 1))
+# One caller may hold at most half of a process's waiting slots (at least one), so that no one
+# token, of this clinic or another, can take them all.
+_PER_CALLER = max(settings.DOCUMENT_WAITERS // 2, 1)
+_by_caller: dict[object, int] = {}
+_by_caller_lock = threading.Lock()
+
+
+@contextlib.contextmanager
+def _slot(caller: object) -> Iterator[bool]:
+    """A waiting slot for this caller: True when one is free, else False (answer at once)."""
+    with _by_caller_lock:
+        mine = _by_caller.get(caller, 0)
+        got = mine < _PER_CALLER and _waiters.acquire(blocking=False)
+        if got:
+            _by_caller[caller] = mine + 1
+    try:
+        yield got
+    finally:
+        if got:
+            with _by_caller_lock:
+                _by_caller[caller] -= 1
+                if not _by_caller[caller]:
+                    del _by_caller[caller]
+            _waiters.release()
+
+
 # Without Redis a waiting read looks at the row often at first (most renders finish within a
 # second), then less, so that a slow render costs the database little. With Redis it sleeps on
 # the document's channel and looks again only when woken, or every half second in case a
@@ -55,13 +82,19 @@ _waiters = threading.BoundedSemaphore(max(settings.DOCUMENT_WAITERS, 1))
 _WAIT_FAST, _WAIT_FAST_FOR, _WAIT_SLOW, _WAIT_WOKEN = 0.005, 2.0, 0.05, 0.5
 
 
-def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
+def document_wait(*, document_id: uuid.UUID | str, seconds: float, caller: object) -> bool:
     """Wait until the document is ready or failed, or `seconds` pass. Returns False without
-    waiting when the process already has DOCUMENT_WAITERS reads waiting. Reads one column of one
-    row by primary key, outside any transaction, so each look sees the latest commit."""
-    if settings.DOCUMENT_WAITERS == 0 or not _waiters.acquire(blocking=False):
+    waiting when the process already has DOCUMENT_WAITERS requests waiting, or this caller its
+    share of them. Reads one column of one row by primary key, outside any transaction, so each
+    look sees the latest commit."""
+    if settings.DOCUMENT_WAITERS == 0:
         return False
-    pubsub = wake.subscribe(str(document_id))  # before the first look: no wake-up is missed
+    with _slot(caller) as free:
+        return free and _wait(str(document_id), seconds)
+
+
+def _wait(document_id: str, seconds: float) -> bool:
+    pubsub = wake.subscribe(document_id)  # before the first look: no wake-up is missed
     try:
         start = time.monotonic()
         deadline = start + seconds
@@ -84,4 +117,3 @@ def document_wait(*, document_id: uuid.UUID | str, seconds: float) -> bool:
         if pubsub is not None:
             with contextlib.suppress(Exception):  # closing a dead connection: nothing to do
                 pubsub.close()
-        _waiters.release()

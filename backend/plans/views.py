@@ -13,7 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
 from audit.services import audit_read
-from documents.api import PDF_FILENAME, DocumentRequestSerializer
+from documents.api import DocumentRequestSerializer, pdf_filename
 from documents.models import PlanDocument
 from documents.selectors import document_get
 from documents.services import document_pdf, document_request
@@ -207,5 +207,5 @@ def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
         download=True,
     )
     response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{PDF_FILENAME}"'
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
     return response

@@ -55,6 +55,9 @@ def test_detail_needs_a_token(client, alice) -> None:
     assert 0 <= detailed["heartbeat_age_seconds"] < 5
     forged = client.get("/healthz", HTTP_AUTHORIZATION="Bearer cp_" + "0" * 64).json()
     assert "workers" not in forged
+    alice.membership.delete()  # a user who has left the clinic: their token shows nothing more
+    left = client.get("/healthz", HTTP_AUTHORIZATION=f"Bearer {alice.token}").json()
+    assert set(left) == {"status", "checks"}
 
 
 @pytest.mark.worker

@@ -147,6 +147,9 @@ def test_a_discreet_copy_is_neutral(alice, plan) -> None:
     for private in PRIVATE_TEXTS:
         assert private not in text
     assert PdfReader(io.BytesIO(pdf)).metadata.title == "My plan"
+    # Saved in the client's downloads, its name says no more than its title.
+    download = alice.api.get(f"/api/v1/documents/{doc['id']}/pdf")
+    assert download["Content-Disposition"] == 'attachment; filename="my-plan.pdf"'
 
 
 def test_same_options_same_document_and_different_options_different_documents(alice, plan) -> None:

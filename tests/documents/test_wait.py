@@ -2,6 +2,7 @@
 so a client need not poll, without letting waiting clients take the web server's threads."""
 
 import threading
+import time
 
 import pytest
 from django.db import connection
@@ -23,7 +24,9 @@ READS = ["", "pdf"]  # the status read and the download both wait
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("read", READS)
-@pytest.mark.parametrize("raw", ["soon", "-1", "10.5", "nan", "inf", "1e9", ""])
+@pytest.mark.parametrize(
+    "raw", ["soon", "-1", "10.5", "nan", "inf", "1e9", "", "1e1", "+5", "-0", "1_0", "\uff15", " 5"]
+)
 def test_a_wait_that_is_not_a_number_of_seconds_is_a_400_naming_it(alice, plan, read, raw) -> None:
     doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
     response = alice.api.get(f"/api/v1/documents/{doc_id}/{read}?wait={raw}")
@@ -64,7 +67,26 @@ def test_waiting_reads_are_bounded_per_process(alice, plan, monkeypatch) -> None
     finally:
         selectors._waiters.release()
     assert (response.status_code, response.json()["status"]) == (200, "queued")
+    assert response["Retry-After"] == "1"
     assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
+
+
+@pytest.mark.django_db
+def test_one_caller_cannot_take_every_waiting_slot(alice, bob, plan, monkeypatch) -> None:
+    """A token already holding its share of a process's waiting slots is answered at once;
+    another caller (here of another clinic) still gets to wait."""
+    from accounts.models import ApiToken
+
+    monkeypatch.setattr(selectors, "_PER_CALLER", 1)
+    doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    token = ApiToken.objects.get(token_key=alice.token[:15])
+    monkeypatch.setitem(selectors._by_caller, token.pk, 1)  # alice's token is waiting already
+    with CaptureQueriesContext(connection) as queries:
+        response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=10")
+    assert (response.status_code, response["Retry-After"]) == (409, "1")
+    assert not [q for q in queries if 'SELECT "documents_plandocument"."status"' in q["sql"]]
+    assert selectors._waiters.acquire(blocking=False)  # the process still has its slots
+    selectors._waiters.release()
 
 
 @pytest.mark.worker
@@ -95,6 +117,7 @@ def test_the_wait_parameter_is_in_the_schema(alice) -> None:
         params = schema["paths"][path]["get"]["parameters"]
         wait = next(p for p in params if p["name"] == "wait")
         assert (wait["in"], wait["schema"]["type"]) == ("query", "number")
+        assert (wait["schema"]["minimum"], wait["schema"]["maximum"]) == (0, 10)
 
 
 @pytest.mark.django_db
@@ -130,15 +153,11 @@ def test_with_redis_a_waiting_read_is_woken_not_polling(alice, plan, monkeypatch
     doc_id = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
 
     def finish_later() -> None:
-        import time
-
-        from django.db import connection as thread_connection
-
         time.sleep(0.3)
         try:
             services.document_render(document_id=doc_id, worker="test:1")
         finally:
-            thread_connection.close()
+            connection.close()  # this thread's own connection
 
     finisher = threading.Thread(target=finish_later)
     finisher.start()
@@ -185,4 +204,44 @@ def test_a_download_still_rendering_when_the_wait_is_up_is_a_409(alice, plan) ->
     response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=0.2")
     assert response.status_code == 409
     assert "queued" in response.json()["detail"]
+    assert response["Retry-After"] == "1"
+    assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
+
+
+@pytest.mark.worker
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("revoke", ["care_team", "token"])
+def test_access_lost_while_waiting_gets_no_pdf(alice, alices_client, plan, revoke) -> None:
+    """Taken off the client's care team, or the token revoked, while the download waits: when
+    the PDF is ready it is not sent, and no download is recorded."""
+    from accounts.models import ApiToken
+    from audit.models import AuditEvent
+    from config.celery import app
+
+    app.control.purge()
+    worker = start_worker(slow_render=1.0)
+    try:
+        doc_id = alice.api.post(
+            f"/api/v1/plans/{plan.pk}/documents/", {"wording_reviewed": True}, format="json"
+        ).json()["id"]
+
+        def revoke_soon() -> None:
+            time.sleep(0.3)
+            try:
+                if revoke == "care_team":
+                    alices_client.care_team.remove(alice.user)
+                else:
+                    ApiToken.objects.filter(token_key=alice.token[:15]).delete()
+            finally:
+                connection.close()  # this thread's own connection
+
+        revoker = threading.Thread(target=revoke_soon)
+        revoker.start()
+        response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf?wait=10")
+        revoker.join()
+    finally:
+        stop_worker(worker)
+    assert PlanDocument.objects.get(pk=doc_id).status == "ready"  # it did render meanwhile
+    assert response.status_code == (404 if revoke == "care_team" else 401)
+    assert not response.content.startswith(b"%PDF")
     assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()

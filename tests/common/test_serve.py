@@ -15,6 +15,7 @@ import urllib.request
 import pytest
 
 from tests.conftest import BACKEND, REPO
+from tests.documents.helpers import wait_for
 
 pytestmark = pytest.mark.worker
 
@@ -37,13 +38,7 @@ def healthz(port: int, timeout: float = 10) -> int:
 
 
 def wait_until(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.2)
-    raise AssertionError(f"timed out waiting for {what}")
+    return wait_for(predicate, timeout, what, every=0.2)  # each look is an HTTP request
 
 
 @pytest.fixture

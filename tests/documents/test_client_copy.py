@@ -6,6 +6,7 @@ import logging
 import re
 
 import pytest
+from django.test import Client
 from pypdf import PdfReader
 
 from documents import services
@@ -150,6 +151,11 @@ def test_a_discreet_copy_is_neutral(alice, plan) -> None:
     # Saved in the client's downloads, its name says no more than its title.
     download = alice.api.get(f"/api/v1/documents/{doc['id']}/pdf")
     assert download["Content-Disposition"] == 'attachment; filename="my-plan.pdf"'
+    browser = Client()
+    browser.force_login(alice.user)
+    page_download = browser.get(f"/documents/{doc['id']}/download/")
+    assert page_download["Content-Disposition"] == 'attachment; filename="my-plan.pdf"'
+    assert page_download.content == download.content
 
 
 def test_same_options_same_document_and_different_options_different_documents(alice, plan) -> None:

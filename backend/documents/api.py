@@ -11,6 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.models import ApiToken
 from audit.services import audit_read
 from common.api import caller, caller_again, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
@@ -22,7 +23,7 @@ from plans.selectors import plan_get, with_contents
 
 from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
-from .selectors import document_get, document_wait, documents_for
+from .selectors import document_again, document_get, document_wait, documents_for
 from .services import document_pdf, document_request
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
@@ -233,6 +234,12 @@ def _waited(request: Request, document: PlanDocument, seconds: float) -> PlanDoc
     caller_key = request.auth.pk if request.auth is not None else request.user.pk
     if not document_wait(document_id=document.pk, seconds=seconds, caller=caller_key):
         return document
+    if isinstance(request.auth, ApiToken):  # the usual case, checked again in one query
+        again = document_again(
+            membership=caller_membership(request), document_id=document.pk, token_id=request.auth.pk
+        )
+        if again is not None:
+            return again
     return document_get(membership=caller_again(request), document_id=document.pk, audited=False)
 
 

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Iterator
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Exists, QuerySet
 
-from accounts.models import Membership
+from accounts.models import ApiToken, Membership
 from audit.services import audit_read_by
 from clients.selectors import clinical_scope
 from common.crypto import encrypted_fields
@@ -46,6 +46,21 @@ def document_get(
     if audited:
         audit_read_by(membership=membership, obj=document, client_id=document.plan.client_id)
     return document
+
+
+def document_again(
+    *, membership: Membership, document_id: uuid.UUID | str, token_id: int
+) -> PlanDocument | None:
+    """The document as it is now, read again after a wait, in one query that also asks again
+    whether the caller may still see it: the token not revoked, the user active and still a
+    member, still on the client's care team. None when any of these fails (the caller is then
+    asked again step by step, to answer 401, 403 or 404 as at the start)."""
+    still = Exists(ApiToken.objects.filter(pk=token_id, user_id=membership.user_id)) & Exists(
+        Membership.objects.filter(
+            pk=membership.pk, clinic_id=membership.clinic_id, user__is_active=True
+        )
+    )
+    return documents_for(membership=membership).filter(still, pk=document_id).first()
 
 
 _waiters = threading.BoundedSemaphore(max(settings.DOCUMENT_WAITERS, 1))

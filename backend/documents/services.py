@@ -10,14 +10,15 @@ import logging
 import os
 import secrets
 import socket
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, InterfaceError, OperationalError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
@@ -200,12 +201,47 @@ def _fail(document_id: str, worker: str, message: str) -> None:
     )
 
 
+def _claim_queued(document_id: str, worker: str, now: datetime) -> PlanDocument | None:
+    """The usual claim, of a queued row, in one statement: UPDATE ... RETURNING the row as
+    claimed. None when the row is not queued (or has had its deliveries)."""
+    meta = PlanDocument._meta
+    fields = {f.name: f for f in meta.concrete_fields}
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column or f.attname) for f in fields.values())
+    when = fields["updated_at"].get_db_prep_value(now, connection)
+    # Table and column names from the model; every value bound.
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET status = %s, claimed_by = %s, lease_until = %s, "  # noqa: S608
+        "started_at = %s, updated_at = %s, attempts = attempts + 1 "
+        f"WHERE id = %s AND status = %s AND attempts < %s RETURNING {columns}"
+    )
+    params = [
+        DocStatus.RENDERING,
+        worker,
+        fields["lease_until"].get_db_prep_value(now + LEASE, connection),
+        when,
+        when,
+        fields["id"].get_db_prep_value(uuid.UUID(str(document_id)), connection),
+        DocStatus.QUEUED,
+        settings.TASK_MAX_DELIVERIES,
+    ]
+    claimed = list(PlanDocument.objects.raw(sql, params))
+    return claimed[0] if claimed else None
+
+
 def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | None]:
     """Claim the row for this worker: (None, the document) when claimed, else (why not, None)."""
+    now = timezone.now()
+    try:
+        document = _claim_queued(document_id, worker, now)
+    except ValueError:  # not a UUID
+        return "missing", None
+    if document is not None:
+        return None, document
+    # Not queued: already claimed (is the claim still alive?), finished, gone, or out of tries.
     document = PlanDocument.objects.filter(pk=document_id).first()
     if document is None:
         return "missing", None
-    now = timezone.now()
     status = document.status
     if status in (DocStatus.READY, DocStatus.FAILED):
         return status, None

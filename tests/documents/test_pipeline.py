@@ -67,6 +67,25 @@ def test_stored_pdf_is_encrypted_at_rest_and_decrypts(queued) -> None:
     assert "Your work (you call it \u201ccam work\u201d)" in pdf_text(pdf)
 
 
+def test_a_queued_document_is_claimed_in_one_statement(queued) -> None:
+    """The usual claim is one UPDATE ... RETURNING: what the worker needs comes back with it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        refused, document = services._claim(str(queued.pk), "w:1")
+    assert refused is None
+    assert len(queries) == 1, [q["sql"] for q in queries]
+    assert (document.pk, document.status, document.claimed_by) == (queued.pk, "rendering", "w:1")
+    assert (document.plan_id, document.attempts) == (queued.plan_id, 1)
+    stored = PlanDocument.objects.get(pk=queued.pk)
+    assert (stored.status, stored.claimed_by, stored.attempts) == ("rendering", "w:1", 1)
+    assert stored.lease_until > timezone.now()
+    # Claimed: a second worker's claim is refused, and changes nothing.
+    assert services._claim(str(queued.pk), "w:2") == ("busy", None)
+    assert PlanDocument.objects.get(pk=queued.pk).claimed_by == "w:1"
+
+
 def test_a_live_claim_is_not_taken_over(queued) -> None:
     PlanDocument.objects.filter(pk=queued.pk).update(
         status="rendering",

@@ -210,10 +210,12 @@ def test_a_download_still_rendering_when_the_wait_is_up_is_a_409(alice, plan) ->
 
 @pytest.mark.worker
 @pytest.mark.django_db(transaction=True)
-@pytest.mark.parametrize("revoke", ["care_team", "token"])
-def test_access_lost_while_waiting_gets_no_pdf(alice, alices_client, plan, revoke) -> None:
-    """Taken off the client's care team, or the token revoked, while the download waits: when
-    the PDF is ready it is not sent, and no download is recorded."""
+@pytest.mark.parametrize(
+    ("revoke", "status"), [("care_team", 404), ("token", 401), ("deactivated", 403)]
+)
+def test_access_lost_while_waiting_gets_no_pdf(alice, alices_client, plan, revoke, status) -> None:
+    """Taken off the client's care team, the token revoked or the account deactivated while the
+    download waits: when the PDF is ready it is not sent, and no download is recorded."""
     from accounts.models import ApiToken
     from audit.models import AuditEvent
     from config.celery import app
@@ -230,8 +232,10 @@ def test_access_lost_while_waiting_gets_no_pdf(alice, alices_client, plan, revok
             try:
                 if revoke == "care_team":
                     alices_client.care_team.remove(alice.user)
-                else:
+                elif revoke == "token":
                     ApiToken.objects.filter(token_key=alice.token[:15]).delete()
+                else:
+                    type(alice.user).objects.filter(pk=alice.user.pk).update(is_active=False)
             finally:
                 connection.close()  # this thread's own connection
 
@@ -242,6 +246,6 @@ def test_access_lost_while_waiting_gets_no_pdf(alice, alices_client, plan, revok
     finally:
         stop_worker(worker)
     assert PlanDocument.objects.get(pk=doc_id).status == "ready"  # it did render meanwhile
-    assert response.status_code == (404 if revoke == "care_team" else 401)
+    assert response.status_code == status
     assert not response.content.startswith(b"%PDF")
     assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()

@@ -168,6 +168,27 @@ def pdf_filename(document: PlanDocument) -> str:
     return "my-plan.pdf" if document.discreet else PDF_FILENAME
 
 
+def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpResponse:
+    """A ready document's PDF, as the API and the web page send it, the download recorded. A
+    HEAD request gets the same headers (the length included) and neither the file nor a record
+    of a download: nothing left."""
+    if request.method == "HEAD":
+        response = HttpResponse(content_type="application/pdf")
+        response["Content-Length"] = str(document.size or 0)
+    else:
+        audit_read(
+            actor=actor,
+            clinic_id=document.clinic_id,
+            action="export",
+            obj=document,
+            client_id=document.plan.client_id,
+            download=True,
+        )
+        response = HttpResponse(document_pdf(document), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
+    return response
+
+
 class PlanDocuments(APIView):
     required_scope = "export"
 
@@ -280,17 +301,7 @@ class DocumentPdf(APIView):
             if _not_ready(document):
                 conflict.wait = 1  # type: ignore[attr-defined]  # DRF sends it as Retry-After
             raise conflict
-        audit_read(
-            actor=actor,
-            clinic_id=document.clinic_id,
-            action="export",
-            obj=document,
-            client_id=document.plan.client_id,
-            download=True,
-        )
-        response = HttpResponse(document_pdf(document), content_type="application/pdf")
-        response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
-        return response
+        return pdf_response(request, document, actor)
 
 
 @extend_schema_view(

@@ -12,11 +12,10 @@ from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
-from audit.services import audit_read
-from documents.api import DocumentRequestSerializer, pdf_filename
+from documents.api import DocumentRequestSerializer, pdf_response
 from documents.models import PlanDocument
 from documents.selectors import document_get
-from documents.services import document_pdf, document_request
+from documents.services import document_request
 from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
@@ -198,14 +197,4 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     document = document_get(membership=membership, document_id=document_id, ready=True)
-    audit_read(
-        actor=membership.user,
-        clinic_id=document.clinic_id,
-        action="export",
-        obj=document,
-        client_id=document.plan.client_id,
-        download=True,
-    )
-    response = HttpResponse(document_pdf(document), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
-    return response
+    return pdf_response(request, document, membership.user)

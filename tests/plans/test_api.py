@@ -156,6 +156,37 @@ def test_ready_pdf_downloads_with_a_neutral_name(alice, charlie, plan, monkeypat
     assert alice.api.get(f"/api/v1/documents/{uuid.uuid4()}/").status_code == 404
 
 
+def test_a_head_on_the_pdf_sends_its_headers_and_records_no_download(
+    alice, plan, monkeypatch
+) -> None:
+    """A HEAD (a client checking the size, a link checker) on the API's or the web page's
+    download: the download's headers, no file, and no download in the audit; a GET records one."""
+    from django.test import Client
+
+    from audit.models import AuditEvent
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    size = PlanDocument.objects.get(pk=doc_id).size
+    browser = Client()
+    browser.force_login(alice.user)
+    downloads = AuditEvent.objects.filter(object_id=doc_id, detail__download=True)
+    for head in (
+        alice.api.head(f"/api/v1/documents/{doc_id}/pdf"),
+        browser.head(f"/documents/{doc_id}/download/"),
+    ):
+        assert head.status_code == 200
+        assert head["Content-Type"] == "application/pdf"
+        assert head["Content-Length"] == str(size)
+        assert head["Content-Disposition"] == 'attachment; filename="care-plan.pdf"'
+        assert head.content == b""
+    assert downloads.count() == 0
+    got = alice.api.get(f"/api/v1/documents/{doc_id}/pdf")
+    assert len(got.content) == size
+    assert downloads.count() == 1
+
+
 def test_a_token_without_export_scope_cannot_make_or_fetch_pdfs(alice, plan) -> None:
     from tests.conftest import make_persona
 

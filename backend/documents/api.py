@@ -292,9 +292,11 @@ class DocumentPdf(APIView):
     def get(self, request: Request, pk: str) -> HttpResponse:
         seconds = wait_param(request)
         membership, actor = caller(request)
-        # One audit event for a download: the export read below, once the PDF is sent.
+        # One audit event for a download: the export read below, once the PDF is sent. A HEAD
+        # sends no file and records a read, as a status read does.
+        head = request.method == "HEAD"
         document = _waited(
-            request, document_get(membership=membership, document_id=pk, audited=False), seconds
+            request, document_get(membership=membership, document_id=pk, audited=head), seconds
         )
         if document.status != DocStatus.READY:
             conflict = Conflict(f"The document is {document.status}; the PDF is not ready.")

@@ -245,8 +245,12 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
     status = document.status
     if status in (DocStatus.READY, DocStatus.FAILED):
         return status, None
+    # This very process's own claim is a retry of its own task (after a database error): the
+    # earlier attempt has ended, as a process runs one task at a time.
     if status == DocStatus.RENDERING and not (
-        (document.lease_until and document.lease_until < now) or _claim_is_dead(document.claimed_by)
+        (document.lease_until and document.lease_until < now)
+        or document.claimed_by == worker
+        or _claim_is_dead(document.claimed_by)
     ):
         return "busy", None
     if document.attempts >= settings.TASK_MAX_DELIVERIES:
@@ -320,6 +324,9 @@ def document_render(*, document_id: str, worker: str) -> str:
         passphrase_token="",  # used: wiped in the same update that makes it ready
     )
     if not done:
+        if not PlanDocument.objects.filter(pk=document_id).exists():
+            # Erased while it rendered (the client's erasure found no file to remove yet).
+            default_storage.delete(name)
         return "superseded"
     _finished(document_id)  # first: a client may be waiting on it
     from webhooks.services import webhook_emit

@@ -122,6 +122,40 @@ def test_an_expired_lease_is_taken_over(queued) -> None:
     assert document_render(document_id=str(queued.pk), worker="w:1") == "ready"
 
 
+def test_a_retry_after_a_database_error_renders_at_once(queued, monkeypatch) -> None:
+    """The task retries after a temporary database error in the same process: its own claim
+    does not make it wait out the lease."""
+    from django.db import OperationalError
+
+    real = services.html_to_pdf
+    calls = []
+
+    def flaky(html: str) -> bytes:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("connection lost")
+        return real(html)
+
+    monkeypatch.setattr(services, "html_to_pdf", flaky)
+    with pytest.raises(OperationalError):
+        document_render(document_id=str(queued.pk), worker="w:1")
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "ready"
+    queued.refresh_from_db()
+    assert (queued.status, queued.attempts) == ("ready", 2)
+
+
+def test_a_document_erased_while_rendering_leaves_no_file(queued, monkeypatch) -> None:
+    real = services.html_to_pdf
+
+    def erase_meanwhile(html: str) -> bytes:
+        PlanDocument.objects.filter(pk=queued.pk).delete()  # as the client's erasure does
+        return real(html)
+
+    monkeypatch.setattr(services, "html_to_pdf", erase_meanwhile)
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "superseded"
+    assert not default_storage.exists(f"documents/{queued.pk}.pdf.enc")
+
+
 def test_too_many_interruptions_end_failed_with_a_message(queued) -> None:
     PlanDocument.objects.filter(pk=queued.pk).update(
         status="rendering",

@@ -182,6 +182,9 @@ def test_a_head_on_the_pdf_sends_its_headers_and_records_no_download(
         assert head["Content-Disposition"] == 'attachment; filename="care-plan.pdf"'
         assert head.content == b""
     assert downloads.count() == 0
+    # Each HEAD is a read in the audit, as a status read is.
+    reads = AuditEvent.objects.filter(object_id=doc_id, action="read")
+    assert reads.count() == 2
     got = alice.api.get(f"/api/v1/documents/{doc_id}/pdf")
     assert len(got.content) == size
     assert downloads.count() == 1

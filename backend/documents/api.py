@@ -170,8 +170,8 @@ def pdf_filename(document: PlanDocument) -> str:
 
 def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpResponse:
     """A ready document's PDF, as the API and the web page send it, the download recorded. A
-    HEAD request gets the same headers (the length included) and neither the file nor a record
-    of a download: nothing left."""
+    HEAD request gets the same headers (the length included), no file and no download record
+    (the caller's read of the document is recorded, as a status read is)."""
     if request.method == "HEAD":
         response = HttpResponse(content_type="application/pdf")
         response["Content-Length"] = str(document.size or 0)

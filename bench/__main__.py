@@ -548,8 +548,6 @@ def client_e2e(persona, plan) -> None:
     body = json.dumps({"copy": "clinic", "wording_reviewed": True})
     headers = {**auth(persona), "Content-Type": "application/json"}
     samples: dict[str, list[float]] = {"bare": [], "wait": [], "poll": []}
-    # The rounds are shared among several worker starts, as one process can be a few per cent
-    # faster or slower than the next for its whole life (memory layout, hash seeds).
     stages: dict[str, list[float]] = {
         "post": [],
         "request_to_claim": [],
@@ -557,6 +555,8 @@ def client_e2e(persona, plan) -> None:
         "stored_to_in_hand": [],
     }
     rounds = int(os.environ.get("BENCH_E2E_ROUNDS", "24"))
+    # The rounds are shared among several worker starts, as one process can be a few per cent
+    # faster or slower than the next for its whole life (memory layout, hash seeds).
     starts = max(1, int(os.environ.get("BENCH_E2E_WORKER_STARTS", "3")))
     with web_server(persona) as (port, _master):
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)

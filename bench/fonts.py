@@ -45,7 +45,9 @@ def _rss_mib() -> float:
 
 def _child(variant: str) -> None:
     sys.path.insert(0, str(REPO / "backend"))
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # The test settings: no secrets needed (with DATABASE_URL set, production settings ask for
+    # a SECRET_KEY), and the same font configuration and templates.
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings_test")
     import django
 
     django.setup()

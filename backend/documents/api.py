@@ -24,7 +24,12 @@ from plans.selectors import plan_get, with_contents
 from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
 from .selectors import document_again, document_get, document_wait, documents_for
-from .services import document_pdf, document_request
+from .services import (
+    DocumentFileLost,
+    document_file_present,
+    document_pdf,
+    document_request,
+)
 
 PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
 
@@ -171,11 +176,15 @@ def pdf_filename(document: PlanDocument) -> str:
 def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpResponse:
     """A ready document's PDF, as the API and the web page send it, the download recorded. A
     HEAD request gets the same headers (the length included), no file and no download record
-    (the caller's read of the document is recorded, as a status read is)."""
+    (the caller's read of the document is recorded, as a status read is). DocumentFileLost
+    when the stored file is gone or unreadable: the document is then failed."""
     if request.method == "HEAD":
+        if not document_file_present(document):
+            raise DocumentFileLost
         response = HttpResponse(content_type="application/pdf")
         response["Content-Length"] = str(document.size or 0)
     else:
+        pdf = document_pdf(document)
         audit_read(
             actor=actor,
             clinic_id=document.clinic_id,
@@ -184,7 +193,7 @@ def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpRespon
             client_id=document.plan.client_id,
             download=True,
         )
-        response = HttpResponse(document_pdf(document), content_type="application/pdf")
+        response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
     return response
 
@@ -284,7 +293,9 @@ class DocumentPdf(APIView):
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         parameters=[WAIT],
-        description="The PDF once ready; 409 while it is queued or rendering, or when it failed. "
+        description="The PDF once ready; 409 while it is queued or rendering, or when it failed "
+        "(also when its stored file can no longer be read: the document is then failed, and "
+        "asking for the PDF again renders it anew). "
         "With `?wait=N` a queued or rendering document is waited for and the PDF comes as soon "
         "as it is ready: a client can request the PDF and fetch it in two requests, without "
         "reading the status.",
@@ -303,7 +314,10 @@ class DocumentPdf(APIView):
             if _not_ready(document):
                 conflict.wait = 1  # type: ignore[attr-defined]  # DRF sends it as Retry-After
             raise conflict
-        return pdf_response(request, document, actor)
+        try:
+            return pdf_response(request, document, actor)
+        except DocumentFileLost:
+            raise Conflict(document.error) from None
 
 
 @extend_schema_view(

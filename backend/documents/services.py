@@ -14,6 +14,7 @@ import uuid
 from datetime import datetime, timedelta
 
 from celery.exceptions import SoftTimeLimitExceeded
+from cryptography.fernet import InvalidToken
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
@@ -356,9 +357,43 @@ def _finished(document_id: str) -> None:
     exports_document_finished(document_id=document_id)
 
 
+FILE_LOST = "The stored PDF could not be read; please ask for it again."
+
+
+class DocumentFileLost(Exception):
+    """A ready document whose stored file is gone or unreadable. The document is now failed,
+    so that asking for the same content again renders a new one."""
+
+
 def document_pdf(document: PlanDocument) -> bytes:
-    with default_storage.open(document.file, "rb") as handle:
-        return fernet().decrypt(handle.read())
+    """The ready document's PDF, decrypted; DocumentFileLost when its file is gone or cannot
+    be decrypted (storage lost, a truncated copy)."""
+    try:
+        with default_storage.open(document.file, "rb") as handle:
+            return fernet().decrypt(handle.read())
+    except (FileNotFoundError, InvalidToken):
+        document_file_lost(document)
+        raise DocumentFileLost from None
+
+
+def document_file_present(document: PlanDocument) -> bool:
+    """Whether the ready document's file is still in storage (what a HEAD can promise without
+    reading it); marks the document failed when it is not."""
+    if document.file and default_storage.exists(document.file):
+        return True
+    document_file_lost(document)
+    return False
+
+
+def document_file_lost(document: PlanDocument) -> None:
+    """Mark a ready document whose file cannot be read as failed, with a message saying what
+    to do. The file (if any is left) stays for whoever looks into it; erasure removes it."""
+    now = timezone.now()
+    PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
+        status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
+    )
+    document.status, document.error = DocStatus.FAILED, FILE_LOST
+    logger.error("stored PDF of document %s is missing or unreadable; marked failed", document.pk)
 
 
 def documents_sweep() -> int:

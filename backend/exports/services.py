@@ -32,7 +32,7 @@ from accounts.models import Membership
 from audit.services import audit_read, audit_record, audit_record_per_client
 from common.crypto import EncryptingWriter, decrypt_chunks
 from documents.models import DocStatus, PlanDocument
-from documents.services import content_key, document_pdf
+from documents.services import DocumentFileLost, content_key, document_pdf
 from plans.models import TreatmentPlan
 from plans.selectors import plans_for
 
@@ -278,6 +278,10 @@ def export_assemble(*, job_id: str) -> str:
         return export_progress(job_id=job_id)
     try:
         name, size = _write_zip(job, items)
+    except DocumentFileLost:
+        # A stored PDF could not be read (its document is failed now): render it again.
+        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING)
+        return export_progress(job_id=job_id)
     except Exception as exc:
         logger.error("export %s failed: %s", job_id, type(exc).__name__)
         ExportJob.objects.filter(pk=job_id).update(

@@ -4,6 +4,7 @@ Thin views: who reads (access.py), what they may see (selectors.py), how it maps
 Every answer under /fhir/, errors included, is FHIR JSON; an error is an OperationOutcome.
 """
 
+import contextlib
 import json
 import logging
 import uuid
@@ -31,7 +32,7 @@ from accounts.permissions import ClinicMember
 from audit.services import audit_read
 from common.selectors import get_or_404, parse_uuid
 from documents.models import DocStatus
-from documents.services import document_pdf
+from documents.services import DocumentFileLost, document_pdf
 from forms import KINDS
 from smart.auth import SmartTokenAuthentication
 from smart.models import AccessToken
@@ -176,7 +177,11 @@ class ResourceKind:
 
 def _document(document: Any, base: str) -> Any:
     replaces, newer = selectors.document_neighbours(document)
-    pdf = document_pdf(document) if document.status == DocStatus.READY else None
+    pdf = None
+    if document.status == DocStatus.READY:
+        # A stored file that cannot be read leaves the document failed ("preliminary").
+        with contextlib.suppress(DocumentFileLost):
+            pdf = document_pdf(document)
     return mapping.document_reference(document, pdf, replaces, superseded=newer is not None)
 
 

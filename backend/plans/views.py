@@ -15,7 +15,7 @@ from accounts.permissions import membership_or_404
 from documents.api import DocumentRequestSerializer, pdf_response
 from documents.models import PlanDocument
 from documents.selectors import document_get
-from documents.services import document_request
+from documents.services import DocumentFileLost, document_request
 from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
@@ -197,4 +197,8 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     document = document_get(membership=membership, document_id=document_id, ready=True)
-    return pdf_response(request, document, membership.user)
+    try:
+        return pdf_response(request, document, membership.user)
+    except DocumentFileLost:
+        messages.error(request, document.error)
+        return redirect("plan-detail", plan_id=document.plan_id)

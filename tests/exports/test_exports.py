@@ -170,3 +170,29 @@ def test_starting_an_export_costs_the_same_queries_for_few_or_many_warm_plans(
     for name in ("not_a_topic", "continuing", "leaving", "couple", "continuing"):
         add_warm_plan(name)
     assert warm_export() == few
+
+
+def test_an_export_renders_again_a_pdf_whose_stored_file_was_lost(
+    alice, persona_plan, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    """A warm PDF the export would reuse has lost its stored file: the export renders that plan
+    again and finishes with every plan, instead of failing."""
+    from django.core.files.storage import default_storage
+
+    plan = persona_plan("continuing")
+    with django_capture_on_commit_callbacks(execute=True):
+        warm = alice.api.post(
+            f"/api/v1/plans/{plan.pk}/documents/", {"copy": "clinic"}, format="json"
+        ).json()
+    default_storage.delete(PlanDocument.objects.get(pk=warm["id"]).file)
+    with django_capture_on_commit_callbacks(execute=True):
+        job = alice.api.post(
+            "/api/v1/exports/", {"date_from": "2020-01-01", "date_to": "2029-12-31"}, format="json"
+        ).json()
+    job = alice.api.get(f"/api/v1/exports/{job['id']}/").json()
+    assert (job["status"], job["done"], job["total"]) == ("ready", 1, 1)
+    archive = zip_of(alice, job["zip"])
+    (entry,) = json.loads(archive.read("manifest.json"))["plans"]
+    assert entry["document"] != warm["id"]
+    assert archive.read(entry["file"]).startswith(b"%PDF")
+    assert PlanDocument.objects.get(pk=warm["id"]).status == "failed"

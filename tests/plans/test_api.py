@@ -190,6 +190,66 @@ def test_a_head_on_the_pdf_sends_its_headers_and_records_no_download(
     assert downloads.count() == 1
 
 
+@pytest.mark.parametrize("loss", ["deleted", "truncated"])
+def test_a_pdf_whose_stored_file_is_lost_answers_409_and_is_rendered_anew(
+    alice, plan, monkeypatch, loss
+) -> None:
+    """Storage lost or damaged under a ready document: no 500 anywhere (API GET and HEAD, the
+    web page's download, FHIR), the document says failed with what to do, no download is
+    recorded, and asking for the same PDF again renders a new one that downloads."""
+    from django.core.files.base import ContentFile
+    from django.core.files.storage import default_storage
+
+    from audit.models import AuditEvent
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    body = {"copy": "clinic", "wording_reviewed": True}
+    doc_id = alice.api.post(url(plan, "documents/"), body, format="json").json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    name = PlanDocument.objects.get(pk=doc_id).file
+    default_storage.delete(name)
+    if loss == "truncated":
+        default_storage.save(name, ContentFile(b"gAAAAAB-cut-short"))
+    pdf_path = f"/api/v1/documents/{doc_id}/pdf"
+    first = alice.api.head(pdf_path) if loss == "deleted" else alice.api.get(pdf_path)
+    assert first.status_code == 409
+    row = PlanDocument.objects.get(pk=doc_id)
+    assert row.status == "failed"
+    assert row.error == services.FILE_LOST
+    got = alice.api.get(pdf_path)
+    assert got.status_code == 409
+    status = alice.api.get(f"/api/v1/documents/{doc_id}/").json()
+    assert (status["status"], status["error"]) == ("failed", services.FILE_LOST)
+    fhir = alice.api.get(f"/fhir/DocumentReference/{doc_id}")
+    assert fhir.status_code == 200
+    assert fhir.json()["docStatus"] == "preliminary"
+    assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
+    # Asking again renders anew: a new document, ready, whose PDF downloads.
+    again = alice.api.post(url(plan, "documents/"), body, format="json").json()
+    assert again["id"] != doc_id
+    services.document_render(document_id=again["id"], worker="w:1")
+    pdf = alice.api.get(f"/api/v1/documents/{again['id']}/pdf")
+    assert pdf.status_code == 200
+    assert pdf.content.startswith(b"%PDF")
+
+
+def test_the_web_download_of_a_lost_file_says_so_on_the_plan_page(alice, plan, monkeypatch) -> None:
+    from django.core.files.storage import default_storage
+    from django.test import Client
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    default_storage.delete(PlanDocument.objects.get(pk=doc_id).file)
+    browser = Client()
+    browser.force_login(alice.user)
+    response = browser.get(f"/documents/{doc_id}/download/", follow=True)
+    assert response.status_code == 200
+    assert response.redirect_chain[-1][0] == f"/plans/{plan.pk}/"
+    assert services.FILE_LOST in response.content.decode()
+    assert PlanDocument.objects.get(pk=doc_id).status == "failed"
+
+
 def test_a_token_without_export_scope_cannot_make_or_fetch_pdfs(alice, plan) -> None:
     from tests.conftest import make_persona
 

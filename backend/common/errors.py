@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, RequestDataTooBig
+from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.views import defaults
@@ -128,35 +128,66 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     return response
 
 
+def _outside_drf(
+    request: HttpRequest, status: int, code: str, detail: str, fhir_code: str
+) -> HttpResponse | None:
+    """An error raised outside DRF on an API or FHIR path, in that path's own shape (None for
+    the web pages, which keep Django's pages)."""
+    if request.path.startswith("/fhir/"):
+        issue = {"severity": "error", "code": fhir_code, "diagnostics": detail}
+        return HttpResponse(
+            json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}),
+            status=status,
+            content_type="application/fhir+json; charset=utf-8",
+        )
+    if request.path.startswith(API_PATHS):
+        return JsonResponse({"code": code, "detail": detail, "errors": {}}, status=status)
+    return None
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler404: a path no route matches (e.g. a mistyped API path)."""
+    return _outside_drf(
+        request, 404, "not_found", "No such path in this API.", "not-found"
+    ) or defaults.page_not_found(request, exception or Http404())
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler400: e.g. a signed-in session ended (signed out elsewhere) while the request ran."""
+    detail = "This request could not be completed; if you were signed in, sign in again."
+    return _outside_drf(request, 400, "bad_request", detail, "invalid") or defaults.bad_request(
+        request, exception or BadRequest()
+    )
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """handler403: a permission refused outside DRF (by a middleware or a plain Django view)."""
+    detail = "This needs a permission the request does not have."
+    return _outside_drf(request, 403, "permission_denied", detail, "forbidden") or (
+        defaults.permission_denied(request, exception or PermissionDenied())
+    )
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     """handler500: errors raised outside DRF (middleware, sessions, templates). API paths get
     the JSON shape; a database outage is a 503, not a 500. Touches no database."""
-    exc = sys.exc_info()[1]
-    down = isinstance(exc, DATABASE_DOWN)
-    if request.path.startswith("/fhir/"):  # FHIR's own error shape: an OperationOutcome
-        issue = {
-            "severity": "error",
-            "code": "transient" if down else "exception",
-            "diagnostics": UNAVAILABLE["detail"] if down else "Something went wrong.",
-        }
+    down = isinstance(sys.exc_info()[1], DATABASE_DOWN)
+    body = UNAVAILABLE if down else SERVER_ERROR
+    response = _outside_drf(
+        request,
+        503 if down else 500,
+        body["code"],
+        body["detail"],
+        "transient" if down else "exception",
+    )
+    if response is None:
+        if not down:
+            return defaults.server_error(request)
         response = HttpResponse(
-            json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}),
-            status=503 if down else 500,
-            content_type="application/fhir+json; charset=utf-8",
-        )
-        if down:
-            response["Retry-After"] = "30"
-        return response
-    if request.path.startswith(API_PATHS):
-        if down:
-            response = JsonResponse(UNAVAILABLE, status=503)
-            response["Retry-After"] = "30"
-            return response
-        return JsonResponse(SERVER_ERROR, status=500)
-    if down:
-        return HttpResponse(
             "<!doctype html><title>Unavailable</title><p>The service is unavailable for a "
             "moment. Please try again shortly.</p>",
             status=503,
         )
-    return defaults.server_error(request)
+    if down:
+        response["Retry-After"] = "30"
+    return response

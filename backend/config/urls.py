@@ -95,4 +95,7 @@ urlpatterns = [
 ]
 
 # Errors outside DRF (e.g. the database down in middleware) keep the API's JSON shape.
+handler400 = "common.errors.bad_request"
+handler403 = "common.errors.permission_denied"
+handler404 = "common.errors.not_found"
 handler500 = "common.errors.server_error"

@@ -163,3 +163,34 @@ class _down:
         connection.close()
         connection.settings_dict.clear()
         connection.settings_dict.update(self.original)
+
+
+def test_errors_raised_outside_drf_keep_the_api_and_fhir_shapes(alice) -> None:
+    """A mistyped API path, a session that ended while its request ran (signed out in another
+    tab), a permission refused by plain Django: JSON on API paths, an OperationOutcome on FHIR
+    paths, Django's pages on the web pages."""
+    from django.contrib.sessions.exceptions import SessionInterrupted
+    from django.core.exceptions import PermissionDenied
+    from django.test import Client, RequestFactory
+    from django.urls import get_resolver
+
+    assert_shape(alice.api.get("/api/v1/no-such-thing/"), 404)
+    assert assert_shape(alice.api.get("/api/no-version/"), 404)["code"] == "not_found"
+    web = Client().get("/no-such-page/")
+    assert web.status_code == 404
+    assert web["Content-Type"].startswith("text/html")
+    # The handlers Django calls for a 400 (e.g. a session deleted while its request ran, which
+    # Django cannot save) and a 403 raised outside DRF.
+    resolver = get_resolver()
+    factory = RequestFactory()
+    for status, exc in ((400, SessionInterrupted()), (403, PermissionDenied())):
+        handler = resolver.resolve_error_handler(status)
+        api = handler(factory.get("/api/v1/me"), exception=exc)
+        assert (api.status_code, api["Content-Type"]) == (status, "application/json")
+        assert set(json.loads(api.content)) == SHAPE
+        fhir = handler(factory.get("/fhir/CarePlan/x"), exception=exc)
+        assert fhir.status_code == status
+        assert json.loads(fhir.content)["resourceType"] == "OperationOutcome"
+        page = handler(factory.get("/clients/"), exception=exc)
+        assert page.status_code == status
+        assert page["Content-Type"].startswith("text/html")

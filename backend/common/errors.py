@@ -176,8 +176,8 @@ def server_error(request: HttpRequest) -> HttpResponse:
     response = _outside_drf(
         request,
         503 if down else 500,
-        body["code"],
-        body["detail"],
+        str(body["code"]),
+        str(body["detail"]),
         "transient" if down else "exception",
     )
     if response is None:

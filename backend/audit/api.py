@@ -14,6 +14,11 @@ from .models import AuditEvent
 
 
 class AuditEventSerializer(serializers.ModelSerializer):
+    detail = serializers.DictField(
+        help_text="What else the event names, by id or code only (never client text): e.g. "
+        "`via` (the page or API operation), `download`, `plans`, `clients`. Keys vary by action."
+    )
+
     class Meta:
         model = AuditEvent
         fields = [

@@ -18,6 +18,13 @@ class CursorPagination(pagination.CursorPagination):
     page_size_query_param = "page_size"
     max_page_size = 200
 
+    def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
+        """Every page has `next` and `previous` (null at either end): required, for clients
+        generated from the schema."""
+        page: dict[str, Any] = super().get_paginated_response_schema(schema)
+        page["required"] = ["next", "previous", "results"]
+        return page
+
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> Any:
         self._model = queryset.model
         page: list[Any] | None = super().paginate_queryset(queryset, request, view)

@@ -124,7 +124,21 @@ class SmartTokenScheme(OpenApiAuthenticationExtension):
 
 
 class ApiAutoSchema(AutoSchema):
-    """Adds the documented error responses to every operation that does not declare its own."""
+    """Adds the documented error responses to every operation that does not declare its own,
+    and says which response fields are always there."""
+
+    def _map_basic_serializer(self, serializer: Any, direction: Any) -> dict[str, Any]:
+        schema: dict[str, Any] = super()._map_basic_serializer(serializer, direction)
+        # A model serializer writes every readable field of every object it is given (a field
+        # optional in a request, such as a client's pronouns, is still in each response): a
+        # generated client can then type them as always present.
+        if (
+            direction == "response"
+            and isinstance(serializer, serializers.ModelSerializer)
+            and type(serializer).to_representation is serializers.ModelSerializer.to_representation
+        ):
+            schema["required"] = list(schema.get("properties", {}))
+        return schema
 
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses: dict[str, Any] = super()._get_response_bodies(direction)

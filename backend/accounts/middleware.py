@@ -19,6 +19,11 @@ OPEN_PATHS = ("/account/two-factor/", "/logout/", "/away/", "/static/", "/health
 # Machine-facing paths: refused with the API's JSON error shape rather than a redirect.
 API_PATHS = ("/api/", "/fhir/")
 
+SESSION_ENDED = {
+    "code": "not_authenticated",
+    "detail": "The session ended after a period of inactivity; sign in again.",
+    "errors": {},
+}
 SECOND_FACTOR_NEEDED = {
     "code": "two_factor_required",
     "detail": "Finish two-factor sign-in first, or call the API with a token.",
@@ -45,6 +50,10 @@ class SessionPolicyMiddleware:
             absolute = settings.SESSION_ABSOLUTE_TIMEOUT.total_seconds()
             if now - last > idle or now - started > absolute:
                 logout(request)
+                if request.path.startswith(API_PATHS):
+                    if _bearer(request):  # the token authenticates this call, not the session
+                        return self.get_response(request)
+                    return JsonResponse(SESSION_ENDED, status=401)
                 messages.info(request, "You were signed out after a period of inactivity.")
                 return redirect("login")
             session[LAST_SEEN] = now

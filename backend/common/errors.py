@@ -10,9 +10,11 @@ import sys
 from typing import Any
 
 from django.conf import settings
+from django.contrib.sessions.exceptions import SessionInterrupted
 from django.core.exceptions import BadRequest, PermissionDenied, RequestDataTooBig
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -133,28 +135,41 @@ def _outside_drf(
 ) -> HttpResponse | None:
     """An error raised outside DRF on an API or FHIR path, in that path's own shape (None for
     the web pages, which keep Django's pages)."""
-    if request.path.startswith("/fhir/"):
+    if request.path.startswith("/fhir/") or request.path == "/fhir":
         issue = {"severity": "error", "code": fhir_code, "diagnostics": detail}
         return HttpResponse(
             json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}),
             status=status,
             content_type="application/fhir+json; charset=utf-8",
         )
-    if request.path.startswith(API_PATHS):
+    if request.path.startswith(API_PATHS) or request.path == "/api":
         return JsonResponse({"code": code, "detail": detail, "errors": {}}, status=status)
     return None
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler404: a path no route matches (e.g. a mistyped API path)."""
-    return _outside_drf(
-        request, 404, "not_found", "No such path in this API.", "not-found"
-    ) or defaults.page_not_found(request, exception or Http404())
+    """handler404: a path no route matches (e.g. a mistyped API path, or a write to a path
+    without its final slash, which common.middleware does not redirect)."""
+    detail = "No such path in this API."
+    if not request.path.endswith("/"):
+        try:
+            resolve(request.path + "/")
+            detail = "No such path in this API: the path ends with a slash (/)."
+        except Resolver404:
+            pass
+    return _outside_drf(request, 404, "not_found", detail, "not-found") or (
+        defaults.page_not_found(request, exception or Http404())
+    )
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """handler400: e.g. a signed-in session ended (signed out elsewhere) while the request ran."""
-    detail = "This request could not be completed; if you were signed in, sign in again."
+    """handler400: e.g. a signed-in session ended (signed out elsewhere) while the request ran,
+    or a Host header this service does not answer to."""
+    detail = (
+        "Your session ended while this request ran; sign in again."
+        if isinstance(exception, SessionInterrupted)
+        else "The request could not be understood."
+    )
     return _outside_drf(request, 400, "bad_request", detail, "invalid") or defaults.bad_request(
         request, exception or BadRequest()
     )

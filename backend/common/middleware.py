@@ -1,8 +1,10 @@
-"""Responses may carry client data: nothing is cached by browsers or proxies by default."""
+"""Responses may carry client data: nothing is cached by browsers or proxies by default. And
+the API's paths are never redirected to add a slash to a write."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
+from django.middleware import common
 
 
 class NoStoreMiddleware:
@@ -14,3 +16,16 @@ class NoStoreMiddleware:
         if not request.path.startswith("/static/"):
             response["Cache-Control"] = "no-store"
         return response
+
+
+class CommonMiddleware(common.CommonMiddleware):
+    """Django's, except that a POST, PUT, PATCH or DELETE to an API path missing its final
+    slash is not redirected: an HTTP client follows a 301 with a GET, so a create would
+    quietly become a read. It answers the API's JSON 404, which names the path to use."""
+
+    def should_redirect_with_slash(self, request: HttpRequest) -> bool:
+        if request.method not in ("GET", "HEAD") and request.path_info.startswith(
+            ("/api/", "/fhir/")
+        ):
+            return False
+        return bool(super().should_redirect_with_slash(request))

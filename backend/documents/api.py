@@ -7,6 +7,7 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
+from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -26,6 +27,7 @@ from .models import Copy, DocStatus, PlanDocument
 from .selectors import document_again, document_get, document_wait, documents_for
 from .services import (
     DocumentFileLost,
+    DocumentUnreadable,
     document_file_present,
     document_pdf,
     document_request,
@@ -177,7 +179,8 @@ def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpRespon
     """A ready document's PDF, as the API and the web page send it, the download recorded. A
     HEAD request gets the same headers (the length included), no file and no download record
     (the caller's read of the document is recorded, as a status read is). DocumentFileLost
-    when the stored file is gone or unreadable: the document is then failed."""
+    when the stored file is gone or damaged (the document is then failed), DocumentUnreadable
+    when this server's keys cannot open it."""
     if request.method == "HEAD":
         if not document_file_present(document):
             raise DocumentFileLost
@@ -294,8 +297,8 @@ class DocumentPdf(APIView):
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},
         parameters=[WAIT],
         description="The PDF once ready; 409 while it is queued or rendering, or when it failed "
-        "(also when its stored file can no longer be read: the document is then failed, and "
-        "asking for the PDF again renders it anew). "
+        "(also when its stored file is gone or damaged: code `file_lost`, the document is then "
+        "failed, and asking for the PDF again renders it anew). "
         "With `?wait=N` a queued or rendering document is waited for and the PDF comes as soon "
         "as it is ready: a client can request the PDF and fetch it in two requests, without "
         "reading the status.",
@@ -317,7 +320,15 @@ class DocumentPdf(APIView):
         try:
             return pdf_response(request, document, actor)
         except DocumentFileLost:
-            raise Conflict(document.error) from None
+            raise Conflict(document.error, code="file_lost") from None
+        except DocumentUnreadable:
+            raise Unreadable from None
+
+
+class Unreadable(APIException):
+    status_code = 503
+    default_detail = "The stored PDF cannot be read just now. Please try again later."
+    default_code = "unavailable"
 
 
 @extend_schema_view(

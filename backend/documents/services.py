@@ -4,6 +4,8 @@ A status row claims the work with a conditional update, so a redelivered message
 worker or the sweeper can never produce a second file or flip a finished document back.
 """
 
+import base64
+import binascii
 import hashlib
 import io
 import logging
@@ -361,17 +363,40 @@ FILE_LOST = "The stored PDF could not be read; please ask for it again."
 
 
 class DocumentFileLost(Exception):
-    """A ready document whose stored file is gone or unreadable. The document is now failed,
+    """A ready document whose stored file is gone or damaged. The document is now failed,
     so that asking for the same content again renders a new one."""
 
 
+class DocumentUnreadable(Exception):
+    """A stored PDF that is whole but cannot be decrypted with this server's keys (keys
+    misconfigured, or an old key removed too early): nothing is changed, as the file is fine."""
+
+
+def _whole_fernet_token(token: bytes) -> bool:
+    """Whether the bytes are shaped like a complete Fernet token (version byte, timestamp, IV,
+    whole AES blocks, HMAC): a token cut short or overwritten is not."""
+    try:
+        raw = base64.urlsafe_b64decode(token)
+    except (binascii.Error, ValueError):
+        return False
+    return len(raw) >= 73 and raw[0] == 0x80 and (len(raw) - 57) % 16 == 0
+
+
 def document_pdf(document: PlanDocument) -> bytes:
-    """The ready document's PDF, decrypted; DocumentFileLost when its file is gone or cannot
-    be decrypted (storage lost, a truncated copy)."""
+    """The ready document's PDF, decrypted. DocumentFileLost when its file is gone or damaged
+    (the document is then failed); DocumentUnreadable when the keys cannot open a whole file."""
     try:
         with default_storage.open(document.file, "rb") as handle:
-            return fernet().decrypt(handle.read())
-    except (FileNotFoundError, InvalidToken):
+            token = handle.read()
+    except FileNotFoundError:
+        document_file_lost(document)
+        raise DocumentFileLost from None
+    try:
+        return fernet().decrypt(token)
+    except InvalidToken:
+        if _whole_fernet_token(token):
+            logger.error("stored PDF of document %s cannot be decrypted with the keys", document.pk)
+            raise DocumentUnreadable from None
         document_file_lost(document)
         raise DocumentFileLost from None
 
@@ -386,14 +411,14 @@ def document_file_present(document: PlanDocument) -> bool:
 
 
 def document_file_lost(document: PlanDocument) -> None:
-    """Mark a ready document whose file cannot be read as failed, with a message saying what
-    to do. The file (if any is left) stays for whoever looks into it; erasure removes it."""
+    """Mark a ready document whose file is gone or damaged as failed, with a message saying what
+    to do. What is left of the file stays for whoever looks into it; erasure removes it."""
     now = timezone.now()
     PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
         status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
     )
-    document.status, document.error = DocStatus.FAILED, FILE_LOST
-    logger.error("stored PDF of document %s is missing or unreadable; marked failed", document.pk)
+    document.status, document.error, document.updated_at = DocStatus.FAILED, FILE_LOST, now
+    logger.error("stored PDF of document %s is missing or damaged", document.pk)
 
 
 def documents_sweep() -> int:

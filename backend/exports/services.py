@@ -32,7 +32,7 @@ from accounts.models import Membership
 from audit.services import audit_read, audit_record, audit_record_per_client
 from common.crypto import EncryptingWriter, decrypt_chunks
 from documents.models import DocStatus, PlanDocument
-from documents.services import DocumentFileLost, content_key, document_pdf
+from documents.services import DocumentFileLost, DocumentUnreadable, content_key, document_pdf
 from plans.models import TreatmentPlan
 from plans.selectors import plans_for
 
@@ -279,9 +279,12 @@ def export_assemble(*, job_id: str) -> str:
     try:
         name, size = _write_zip(job, items)
     except DocumentFileLost:
-        # A stored PDF could not be read (its document is failed now): render it again.
-        ExportJob.objects.filter(pk=job_id).update(status=ExportStatus.RUNNING)
-        return export_progress(job_id=job_id)
+        # A stored PDF is gone or damaged (its document is failed now): render it again.
+        if ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
+            status=ExportStatus.RUNNING
+        ):
+            return export_progress(job_id=job_id)
+        return "not assembling"
     except Exception as exc:
         logger.error("export %s failed: %s", job_id, type(exc).__name__)
         ExportJob.objects.filter(pk=job_id).update(
@@ -293,7 +296,7 @@ def export_assemble(*, job_id: str) -> str:
     )
     if done and {i.pk for i in _items(job_id)} != {i.pk for i in items}:
         # A client was erased while the zip was written: write it again without them.
-        _rewrite(job)
+        _rewrite_or_drop(job)
     if done:
         # Which clients' plans left in this export: it shows when the audit is read by client.
         exported: dict[Any, dict[str, Any]] = {}
@@ -371,6 +374,27 @@ def _rewrite(job: ExportJob) -> None:
     )
 
 
+UNWRITABLE = (
+    "A plan's PDF could not be read when this export had to be rewritten; please start the "
+    "export again."
+)
+
+
+def _rewrite_or_drop(job: ExportJob) -> None:
+    """Write the export again from its items; if one of their PDFs cannot be read (gone,
+    damaged, unreadable), delete the export's file instead and say so: either way nothing of an
+    erased client stays in it, and the erasure goes on. If even the delete fails, it raises."""
+    try:
+        _rewrite(job)
+    except (DocumentFileLost, DocumentUnreadable, OSError) as exc:
+        logger.error("export %s could not be rewritten: %s", job.pk, type(exc).__name__)
+        if job.file and default_storage.exists(job.file):
+            default_storage.delete(job.file)
+        ExportJob.objects.filter(pk=job.pk).update(
+            status=ExportStatus.FAILED, error=UNWRITABLE, file="", size=None
+        )
+
+
 def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[str]:
     """Rewrite every stored export of the clinic that holds one of these plans without them.
 
@@ -394,7 +418,7 @@ def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[s
     for job in jobs:
         ExportItem.objects.filter(job=job, plan_id__in=ids).delete()
         if job.status == ExportStatus.READY and job.file:
-            _rewrite(job)
+            _rewrite_or_drop(job)
         changed.append(str(job.pk))
     return changed
 

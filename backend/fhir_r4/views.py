@@ -32,7 +32,7 @@ from accounts.permissions import ClinicMember
 from audit.services import audit_read
 from common.selectors import get_or_404, parse_uuid
 from documents.models import DocStatus
-from documents.services import DocumentFileLost, document_pdf
+from documents.services import DocumentFileLost, DocumentUnreadable, document_pdf
 from forms import KINDS
 from smart.auth import SmartTokenAuthentication
 from smart.models import AccessToken
@@ -179,8 +179,9 @@ def _document(document: Any, base: str) -> Any:
     replaces, newer = selectors.document_neighbours(document)
     pdf = None
     if document.status == DocStatus.READY:
-        # A stored file that cannot be read leaves the document failed ("preliminary").
-        with contextlib.suppress(DocumentFileLost):
+        # A stored file gone or damaged leaves the document failed ("preliminary"); one the
+        # keys cannot open is described without its size and hash.
+        with contextlib.suppress(DocumentFileLost, DocumentUnreadable):
             pdf = document_pdf(document)
     return mapping.document_reference(document, pdf, replaces, superseded=newer is not None)
 

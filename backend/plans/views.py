@@ -13,9 +13,9 @@ from django.views.decorators.http import require_POST
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
 from documents.api import DocumentRequestSerializer, pdf_response
-from documents.models import PlanDocument
+from documents.models import DocStatus, PlanDocument
 from documents.selectors import document_get
-from documents.services import DocumentFileLost, document_request
+from documents.services import DocumentFileLost, DocumentUnreadable, document_request
 from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
@@ -196,9 +196,17 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
 @login_required
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
-    document = document_get(membership=membership, document_id=document_id, ready=True)
-    try:
-        return pdf_response(request, document, membership.user)
-    except DocumentFileLost:
-        messages.error(request, document.error)
-        return redirect("plan-detail", plan_id=document.plan_id)
+    document = document_get(membership=membership, document_id=document_id)
+    if document.status == DocStatus.READY:
+        try:
+            return pdf_response(request, document, membership.user)
+        except DocumentFileLost:
+            pass  # failed now, with what to do: said on the plan page below
+        except DocumentUnreadable:
+            document.error = "The stored PDF cannot be read just now. Please try again later."
+    if request.method != "HEAD":  # a link checker's HEAD leaves no message for later
+        if document.status in (DocStatus.QUEUED, DocStatus.RENDERING):
+            messages.info(request, "The PDF is still being prepared.")
+        else:
+            messages.error(request, document.error or "This PDF is not available.")
+    return redirect("plan-detail", plan_id=document.plan_id)

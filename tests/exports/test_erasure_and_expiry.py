@@ -68,6 +68,41 @@ def test_erasing_a_client_removes_them_from_every_stored_export(
     assert sorted(event.detail["exports_changed"]) == sorted([first, second])
 
 
+def test_an_erasure_goes_on_when_another_clients_pdf_in_an_export_is_lost(
+    alice, alices_client, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    """The export cannot be written again without the erased client (another plan's PDF is
+    gone from storage): its file is deleted and it says to start again; the erasure succeeds."""
+    from documents.models import PlanDocument
+    from tests.conftest import PERSONAS
+    from tests.factories import ClientFactory
+
+    other = ClientFactory(clinic=alice.clinic, display_name="Wren")
+    other.care_team.add(alice.user)
+    kind, steps = PERSONAS["continuing"]
+    completed_plan(alice, alices_client, kind, steps)
+    kept_plan = completed_plan(alice, other, kind, steps)
+    job_id = export(alice, django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get(pk=job_id)
+    assert job.status == ExportStatus.READY
+    lost = PlanDocument.objects.get(plan=kept_plan)
+    default_storage.delete(lost.file)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert alice.api.delete(f"/api/v1/clients/{alices_client.pk}/").status_code == 204
+
+    job.refresh_from_db()
+    assert (job.status, job.error, job.file) == (
+        ExportStatus.FAILED,
+        export_services.UNWRITABLE,
+        "",
+    )
+    assert not default_storage.exists(f"exports/{job_id}.zip.enc")
+    assert alice.api.get(f"/api/v1/exports/{job_id}/zip").status_code in (404, 409)
+    assert AuditEvent.objects.filter(action="erase", client_id=alices_client.pk).exists()
+    assert PlanDocument.objects.get(pk=lost.pk).status == "failed"
+
+
 def test_an_export_finishing_after_an_erasure_leaves_the_client_out(
     alice, alices_client, persona_plan, run_inline, monkeypatch, django_capture_on_commit_callbacks
 ) -> None:

@@ -213,6 +213,8 @@ def test_a_pdf_whose_stored_file_is_lost_answers_409_and_is_rendered_anew(
     pdf_path = f"/api/v1/documents/{doc_id}/pdf"
     first = alice.api.head(pdf_path) if loss == "deleted" else alice.api.get(pdf_path)
     assert first.status_code == 409
+    if loss == "truncated":  # (a HEAD's 409 has no body)
+        assert first.json()["code"] == "file_lost"
     row = PlanDocument.objects.get(pk=doc_id)
     assert row.status == "failed"
     assert row.error == services.FILE_LOST
@@ -243,11 +245,36 @@ def test_the_web_download_of_a_lost_file_says_so_on_the_plan_page(alice, plan, m
     default_storage.delete(PlanDocument.objects.get(pk=doc_id).file)
     browser = Client()
     browser.force_login(alice.user)
-    response = browser.get(f"/documents/{doc_id}/download/", follow=True)
-    assert response.status_code == 200
-    assert response.redirect_chain[-1][0] == f"/plans/{plan.pk}/"
-    assert services.FILE_LOST in response.content.decode()
+    for _ in range(2):  # and again: a second click (or another tab) is told the same
+        response = browser.get(f"/documents/{doc_id}/download/", follow=True)
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0] == f"/plans/{plan.pk}/"
+        assert services.FILE_LOST in response.content.decode()
     assert PlanDocument.objects.get(pk=doc_id).status == "failed"
+
+
+def test_a_whole_pdf_the_keys_cannot_open_is_503_and_left_ready(alice, plan, monkeypatch) -> None:
+    """A stored PDF that is whole but encrypted under a key this server no longer has (a key
+    removed too early in a rotation): a temporary 503, nothing marked failed, nothing recorded
+    as downloaded; with the key back, the same document downloads."""
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+    from django.test import override_settings
+
+    from audit.models import AuditEvent
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    pdf_path = f"/api/v1/documents/{doc_id}/pdf"
+    with override_settings(FIELD_ENCRYPTION_KEYS=[Fernet.generate_key().decode()]):
+        response = alice.api.get(pdf_path)
+    assert response.status_code == 503
+    assert response.json()["code"] == "unavailable"
+    assert PlanDocument.objects.get(pk=doc_id).status == "ready"
+    assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
+    assert settings.FIELD_ENCRYPTION_KEYS  # the server's own keys again
+    assert alice.api.get(pdf_path).content.startswith(b"%PDF")
 
 
 def test_a_token_without_export_scope_cannot_make_or_fetch_pdfs(alice, plan) -> None:

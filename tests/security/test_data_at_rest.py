@@ -143,3 +143,34 @@ def test_list_reads_and_wizard_views_are_audited(alice, alices_client) -> None:
     browser.get(f"/intakes/{intake.pk}/step/consent/")
     read = AuditEvent.objects.get(action="read", object_id=str(intake.pk))
     assert (read.detail["via"], read.detail["step"]) == ("intake-step", "consent")
+
+
+def test_key_rotation_passes_over_a_pdf_whose_file_is_gone(alice, persona_plan) -> None:
+    """A document whose stored file was lost (it fails when next read) does not stop a
+    rotation: the other PDFs are rotated and can be read under the new key alone."""
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+    from django.core.files.storage import default_storage
+    from django.test import override_settings
+
+    from documents import services
+    from documents.models import PlanDocument
+
+    plan = persona_plan("continuing")
+    kept, lost = (
+        services.document_request(
+            plan=plan,
+            actor=alice.user,
+            options=services.CopyOptions.of(copy=copy, discreet=False, sections=["goals"]),
+        )[0]
+        for copy in ("clinic", "client")
+    )
+    for document in (kept, lost):
+        services.document_render(document_id=str(document.pk), worker="w:1")
+    default_storage.delete(PlanDocument.objects.get(pk=lost.pk).file)
+    new_key = Fernet.generate_key().decode()
+    with override_settings(FIELD_ENCRYPTION_KEYS=[new_key, *settings.FIELD_ENCRYPTION_KEYS]):
+        call_command("reencrypt_fields", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(FIELD_ENCRYPTION_KEYS=[new_key]):
+        pdf = services.document_pdf(PlanDocument.objects.get(pk=kept.pk))
+    assert pdf.startswith(b"%PDF")

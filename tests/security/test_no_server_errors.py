@@ -176,6 +176,17 @@ def test_errors_raised_outside_drf_keep_the_api_and_fhir_shapes(alice) -> None:
 
     assert_shape(alice.api.get("/api/v1/no-such-thing/"), 404)
     assert assert_shape(alice.api.get("/api/no-version/"), 404)["code"] == "not_found"
+    assert assert_shape(alice.api.get("/api"), 404)["code"] == "not_found"
+    # A write to an API path without its final slash is not redirected (a client would follow
+    # a 301 with a GET, and a create would quietly read a list): a 404 saying so.
+    from clients.models import Client as ClinicClient
+
+    before = ClinicClient.objects.count()
+    for method in ("post", "patch", "delete"):
+        response = getattr(alice.api, method)("/api/v1/clients", {"display_name": "Wren"})
+        assert "ends with a slash" in assert_shape(response, 404)["detail"]
+    assert ClinicClient.objects.count() == before
+    assert alice.api.get("/api/v1/clients").status_code == 301  # a read may still be redirected
     web = Client().get("/no-such-page/")
     assert web.status_code == 404
     assert web["Content-Type"].startswith("text/html")

@@ -92,6 +92,26 @@ def test_idle_sessions_end_after_30_minutes(alice) -> None:
     assert browser.get("/").url.startswith("/login/")
 
 
+def test_an_idle_session_on_the_api_is_a_json_401_and_a_token_still_works(alice) -> None:
+    """A browser session gone idle beside a token call: the token authenticates the call (the
+    session is not used for it); without a token the API answers JSON, not a login redirect."""
+    for bearer in (True, False):
+        browser = Browser()
+        browser.force_login(alice.user)
+        assert browser.get("/").status_code == 200
+        session = browser.session
+        session[LAST_SEEN] = time.time() - 31 * 60
+        session.save()
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"} if bearer else {}
+        response = browser.get("/api/v1/me", **headers)
+        if bearer:
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 401
+            assert response.json()["code"] == "not_authenticated"
+        assert browser.get("/").url.startswith("/login/")  # the session itself has ended
+
+
 def test_sessions_end_12_hours_after_sign_in_even_when_active(alice) -> None:
     browser = Browser()
     browser.force_login(alice.user)

@@ -53,6 +53,8 @@ class Command(BaseCommand):
 
         count = 0
         for name in PlanDocument.objects.exclude(file="").values_list("file", flat=True):
+            if not default_storage.exists(name):  # lost: its document fails when next read
+                continue
             with default_storage.open(name, "rb") as handle:
                 rotated = fernet().rotate(handle.read())
             default_storage.delete(name)

@@ -80,13 +80,19 @@ def test_api_tokens_are_not_blocked_by_the_browser_second_step(alice) -> None:
     assert alice.api.get("/api/v1/clients/").status_code == 200
 
 
-def test_idle_sessions_end_after_30_minutes(alice) -> None:
+def idle_browser(persona) -> Browser:
+    """A browser signed in as the persona, its session last seen 31 minutes ago."""
     browser = Browser()
-    browser.force_login(alice.user)
+    browser.force_login(persona.user)
     assert browser.get("/").status_code == 200
     session = browser.session
     session[LAST_SEEN] = time.time() - 31 * 60
     session.save()
+    return browser
+
+
+def test_idle_sessions_end_after_30_minutes(alice) -> None:
+    browser = idle_browser(alice)
     response = browser.get("/")
     assert response.url == "/login/"
     assert browser.get("/").url.startswith("/login/")
@@ -96,12 +102,7 @@ def test_an_idle_session_on_the_api_is_a_json_401_and_a_token_still_works(alice)
     """A browser session gone idle beside a token call: the token authenticates the call (the
     session is not used for it); without a token the API answers JSON, not a login redirect."""
     for bearer in (True, False):
-        browser = Browser()
-        browser.force_login(alice.user)
-        assert browser.get("/").status_code == 200
-        session = browser.session
-        session[LAST_SEEN] = time.time() - 31 * 60
-        session.save()
+        browser = idle_browser(alice)
         headers = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"} if bearer else {}
         response = browser.get("/api/v1/me", **headers)
         if bearer:

@@ -6,6 +6,8 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.middleware import common
 
+from .errors import API_PATHS
+
 
 class NoStoreMiddleware:
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -24,8 +26,6 @@ class CommonMiddleware(common.CommonMiddleware):
     quietly become a read. It answers the API's JSON 404, which names the path to use."""
 
     def should_redirect_with_slash(self, request: HttpRequest) -> bool:
-        if request.method not in ("GET", "HEAD") and request.path_info.startswith(
-            ("/api/", "/fhir/")
-        ):
+        if request.method not in ("GET", "HEAD") and request.path_info.startswith(API_PATHS):
             return False
         return bool(super().should_redirect_with_slash(request))

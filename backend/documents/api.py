@@ -26,6 +26,7 @@ from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
 from .selectors import document_again, document_get, document_wait, documents_for
 from .services import (
+    FILE_UNREADABLE,
     DocumentFileLost,
     DocumentUnreadable,
     document_file_present,
@@ -289,6 +290,12 @@ class DocumentDetail(APIView):
         return Response(document_representation(document), headers=_not_ready(document))
 
 
+class Unreadable(APIException):
+    status_code = 503
+    default_detail = FILE_UNREADABLE
+    default_code = "unavailable"
+
+
 class DocumentPdf(APIView):
     required_scope = "export"
     error_statuses = (409,)
@@ -323,12 +330,6 @@ class DocumentPdf(APIView):
             raise Conflict(document.error, code="file_lost") from None
         except DocumentUnreadable:
             raise Unreadable from None
-
-
-class Unreadable(APIException):
-    status_code = 503
-    default_detail = "The stored PDF cannot be read just now. Please try again later."
-    default_code = "unavailable"
 
 
 @extend_schema_view(

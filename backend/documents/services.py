@@ -360,6 +360,7 @@ def _finished(document_id: str) -> None:
 
 
 FILE_LOST = "The stored PDF could not be read; please ask for it again."
+FILE_UNREADABLE = "The stored PDF cannot be read just now. Please try again later."
 
 
 class DocumentFileLost(Exception):

@@ -15,7 +15,12 @@ from accounts.permissions import membership_or_404
 from documents.api import DocumentRequestSerializer, pdf_response
 from documents.models import DocStatus, PlanDocument
 from documents.selectors import document_get
-from documents.services import DocumentFileLost, DocumentUnreadable, document_request
+from documents.services import (
+    FILE_UNREADABLE,
+    DocumentFileLost,
+    DocumentUnreadable,
+    document_request,
+)
 from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
@@ -203,7 +208,7 @@ def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
         except DocumentFileLost:
             pass  # failed now, with what to do: said on the plan page below
         except DocumentUnreadable:
-            document.error = "The stored PDF cannot be read just now. Please try again later."
+            document.error = FILE_UNREADABLE
     if request.method != "HEAD":  # a link checker's HEAD leaves no message for later
         if document.status in (DocStatus.QUEUED, DocStatus.RENDERING):
             messages.info(request, "The PDF is still being prepared.")

@@ -19,11 +19,6 @@ OPEN_PATHS = ("/account/two-factor/", "/logout/", "/away/", "/static/", "/health
 # Machine-facing paths: refused with the API's JSON error shape rather than a redirect.
 API_PATHS = ("/api/", "/fhir/")
 
-SESSION_ENDED = {
-    "code": "not_authenticated",
-    "detail": "The session ended after a period of inactivity; sign in again.",
-    "errors": {},
-}
 SECOND_FACTOR_NEEDED = {
     "code": "two_factor_required",
     "detail": "Finish two-factor sign-in first, or call the API with a token.",
@@ -51,9 +46,10 @@ class SessionPolicyMiddleware:
             if now - last > idle or now - started > absolute:
                 logout(request)
                 if request.path.startswith(API_PATHS):
-                    if _bearer(request):  # the token authenticates this call, not the session
-                        return self.get_response(request)
-                    return JsonResponse(SESSION_ENDED, status=401)
+                    # Signed out; the call goes on as one without a session: a token
+                    # authenticates it, a public path answers, anything else is the API's (or
+                    # FHIR's) own 401.
+                    return self.get_response(request)
                 messages.info(request, "You were signed out after a period of inactivity.")
                 return redirect("login")
             session[LAST_SEEN] = now

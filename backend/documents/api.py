@@ -26,6 +26,7 @@ from .context import CopyOptions
 from .models import Copy, DocStatus, PlanDocument
 from .selectors import document_again, document_get, document_wait, documents_for
 from .services import (
+    FILE_LOST,
     FILE_UNREADABLE,
     DocumentFileLost,
     DocumentUnreadable,
@@ -294,6 +295,7 @@ class Unreadable(APIException):
     status_code = 503
     default_detail = FILE_UNREADABLE
     default_code = "unavailable"
+    wait = 30  # DRF sends it as Retry-After
 
 
 class DocumentPdf(APIView):
@@ -319,6 +321,10 @@ class DocumentPdf(APIView):
         document = _waited(
             request, document_get(membership=membership, document_id=pk, audited=head), seconds
         )
+        if document.status == DocStatus.FAILED and document.error:  # what happened, what to do
+            raise Conflict(
+                document.error, code="file_lost" if document.error == FILE_LOST else None
+            )
         if document.status != DocStatus.READY:
             conflict = Conflict(f"The document is {document.status}; the PDF is not ready.")
             if _not_ready(document):

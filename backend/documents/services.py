@@ -4,8 +4,6 @@ A status row claims the work with a conditional update, so a redelivered message
 worker or the sweeper can never produce a second file or flip a finished document back.
 """
 
-import base64
-import binascii
 import hashlib
 import io
 import logging
@@ -369,23 +367,27 @@ class DocumentFileLost(Exception):
 
 
 class DocumentUnreadable(Exception):
-    """A stored PDF that is whole but cannot be decrypted with this server's keys (keys
-    misconfigured, or an old key removed too early): nothing is changed, as the file is fine."""
+    """This server's keys open no stored text (keys misconfigured, or an old key removed
+    before a rotation): nothing is changed, as the file may well be fine."""
 
 
-def _whole_fernet_token(token: bytes) -> bool:
-    """Whether the bytes are shaped like a complete Fernet token (version byte, timestamp, IV,
-    whole AES blocks, HMAC): a token cut short or overwritten is not."""
+def _keys_open_the_database(document: PlanDocument) -> bool:
+    """Whether this server's keys still open the document's client's stored text. PDFs and
+    rows are encrypted under the same keys and rotated together: when the row opens and the
+    file does not, the file is damaged; when neither opens, the keys are wrong."""
+    from clients.models import Client
+
     try:
-        raw = base64.urlsafe_b64decode(token)
-    except (binascii.Error, ValueError):
+        Client.objects.filter(pk=document.plan.client_id).values_list("display_name").first()
+    except ValueError:  # common.crypto: "cannot be decrypted with FIELD_ENCRYPTION_KEYS"
         return False
-    return len(raw) >= 73 and raw[0] == 0x80 and (len(raw) - 57) % 16 == 0
+    return True
 
 
 def document_pdf(document: PlanDocument) -> bytes:
-    """The ready document's PDF, decrypted. DocumentFileLost when its file is gone or damaged
-    (the document is then failed); DocumentUnreadable when the keys cannot open a whole file."""
+    """The ready document's PDF, decrypted and checked against the digest recorded when it was
+    rendered. DocumentFileLost when its file is gone, damaged or not this document's (the
+    document is then failed); DocumentUnreadable when this server's keys open nothing stored."""
     try:
         with default_storage.open(document.file, "rb") as handle:
             token = handle.read()
@@ -393,13 +395,16 @@ def document_pdf(document: PlanDocument) -> bytes:
         document_file_lost(document)
         raise DocumentFileLost from None
     try:
-        return fernet().decrypt(token)
+        pdf = fernet().decrypt(token)
     except InvalidToken:
-        if _whole_fernet_token(token):
-            logger.error("stored PDF of document %s cannot be decrypted with the keys", document.pk)
+        if not _keys_open_the_database(document):
+            logger.error("stored PDF of document %s: the keys open no stored text", document.pk)
             raise DocumentUnreadable from None
+        pdf = b""
+    if not pdf or (document.sha256 and hashlib.sha256(pdf).hexdigest() != document.sha256):
         document_file_lost(document)
-        raise DocumentFileLost from None
+        raise DocumentFileLost
+    return pdf
 
 
 def document_file_present(document: PlanDocument) -> bool:

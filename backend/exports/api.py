@@ -19,7 +19,13 @@ from common.schema import location_header
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import EARLIEST, LATEST, export_request, export_zip_chunks
+from .services import (
+    EARLIEST,
+    LATEST,
+    export_file_present,
+    export_request,
+    export_zip_chunks,
+)
 
 
 def _in_range(value: date) -> date:
@@ -134,6 +140,8 @@ class ExportZip(APIView):
         job = _job(request, pk)
         if job.status != ExportStatus.READY:
             raise Conflict(f"The export is {job.status}; the file is not ready.")
+        if not export_file_present(job):
+            raise Conflict(job.error, code="file_lost")
         response = StreamingHttpResponse(export_zip_chunks(job), content_type="application/zip")
         response["Content-Disposition"] = 'attachment; filename="care-plans-export.zip"'
         return response

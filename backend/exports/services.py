@@ -287,16 +287,17 @@ def export_assemble(*, job_id: str) -> str:
         return "not assembling"
     except Exception as exc:
         logger.error("export %s failed: %s", job_id, type(exc).__name__)
-        ExportJob.objects.filter(pk=job_id).update(
+        ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
             status=ExportStatus.FAILED, error="The export could not be completed."
         )
         return ExportStatus.FAILED
     done = ExportJob.objects.filter(pk=job_id, status=ExportStatus.ASSEMBLING).update(
         status=ExportStatus.READY, file=name, size=size, assembling_since=None
     )
-    if done and {i.pk for i in _items(job_id)} != {i.pk for i in items}:
-        # A client was erased while the zip was written: write it again without them.
-        _rewrite_or_drop(job)
+    # A client erased while the zip was written: write it again without them (or drop it).
+    erased_meanwhile = done and {i.pk for i in _items(job_id)} != {i.pk for i in items}
+    if erased_meanwhile and not _rewrite_or_drop(job):
+        return ExportStatus.FAILED
     if done:
         # Which clients' plans left in this export: it shows when the audit is read by client.
         exported: dict[Any, dict[str, Any]] = {}
@@ -380,7 +381,7 @@ UNWRITABLE = (
 )
 
 
-def _rewrite_or_drop(job: ExportJob) -> None:
+def _rewrite_or_drop(job: ExportJob) -> bool:
     """Write the export again from its items; if one of their PDFs cannot be read (gone,
     damaged, unreadable), delete the export's file instead and say so: either way nothing of an
     erased client stays in it, and the erasure goes on. If even the delete fails, it raises."""
@@ -393,6 +394,8 @@ def _rewrite_or_drop(job: ExportJob) -> None:
         ExportJob.objects.filter(pk=job.pk).update(
             status=ExportStatus.FAILED, error=UNWRITABLE, file="", size=None
         )
+        return False
+    return True
 
 
 def exports_without_plans(*, clinic_id: uuid.UUID, plan_ids: set[str]) -> list[str]:
@@ -446,6 +449,23 @@ def exports_expire(*, now: datetime | None = None) -> int:
 def _read(name: str) -> Iterator[bytes]:
     with default_storage.open(name, "rb") as handle:
         yield from decrypt_chunks(handle)
+
+
+EXPORT_FILE_LOST = "The export's file could not be found; please start the export again."
+
+
+def export_file_present(job: ExportJob) -> bool:
+    """Whether the ready export's file is in storage, checked before a download starts (a
+    stream that breaks half-way would leave a partial zip and a download in the audit). When it
+    is not, the export is failed with what to do."""
+    if job.file and default_storage.exists(job.file):
+        return True
+    ExportJob.objects.filter(pk=job.pk, status=ExportStatus.READY).update(
+        status=ExportStatus.FAILED, error=EXPORT_FILE_LOST, file="", size=None
+    )
+    job.status, job.error = ExportStatus.FAILED, EXPORT_FILE_LOST
+    logger.error("export %s: its stored file is missing", job.pk)
+    return False
 
 
 def export_zip_chunks(job: ExportJob) -> Iterator[bytes]:

@@ -3,6 +3,7 @@
 from datetime import date
 
 from django import forms
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
@@ -11,7 +12,13 @@ from accounts.permissions import membership_of
 from common.selectors import get_or_404
 
 from .models import ExportJob, ExportStatus
-from .services import EARLIEST, LATEST, export_request, export_zip_chunks
+from .services import (
+    EARLIEST,
+    LATEST,
+    export_file_present,
+    export_request,
+    export_zip_chunks,
+)
 
 
 class ExportForm(forms.Form):
@@ -60,7 +67,7 @@ def exports_page(request: HttpRequest) -> HttpResponse:
 
 
 @login_required
-def export_download(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
+def export_download(request: HttpRequest, job_id: str) -> HttpResponse | StreamingHttpResponse:
     membership = membership_of(request.user)
     if membership is None or not membership.is_admin:
         raise Http404
@@ -70,6 +77,9 @@ def export_download(request: HttpRequest, job_id: str) -> StreamingHttpResponse:
         ),
         job_id,
     )
+    if not export_file_present(job):
+        messages.error(request, job.error)
+        return redirect("exports")
     response = StreamingHttpResponse(export_zip_chunks(job), content_type="application/zip")
     response["Content-Disposition"] = 'attachment; filename="care-plans-export.zip"'
     return response

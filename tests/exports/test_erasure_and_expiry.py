@@ -1,5 +1,6 @@
 """Erasure reaches into stored exports; exports expire with their files (issue 11 item 3)."""
 
+import html
 import io
 import json
 import zipfile
@@ -157,3 +158,29 @@ def test_exports_expire_with_their_files(
     browser = Browser()
     browser.force_login(admin_ann.user)
     assert browser.get(f"/exports/{old}/download/").status_code == 404
+
+
+def test_a_ready_export_whose_file_is_gone_says_so_before_any_download(
+    alice, admin_ann, alices_client, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    """No zip that breaks half-way and no download in the audit: a 409 saying to start again
+    (the web page: back to the exports page with that message), and the export is failed."""
+    from tests.conftest import PERSONAS
+
+    alices_client.care_team.add(admin_ann.user)
+    kind, steps = PERSONAS["continuing"]
+    completed_plan(alice, alices_client, kind, steps)
+    job_id = export(admin_ann, django_capture_on_commit_callbacks)
+    job = ExportJob.objects.get(pk=job_id)
+    assert job.status == ExportStatus.READY
+    default_storage.delete(job.file)
+    browser = Browser()
+    browser.force_login(admin_ann.user)
+    page = browser.get(f"/exports/{job_id}/download/", follow=True)
+    assert page.status_code == 200
+    assert html.escape(export_services.EXPORT_FILE_LOST) in page.content.decode()
+    response = admin_ann.api.get(f"/api/v1/exports/{job_id}/zip")
+    assert response.status_code == 409
+    job.refresh_from_db()
+    assert (job.status, job.error) == (ExportStatus.FAILED, export_services.EXPORT_FILE_LOST)
+    assert not AuditEvent.objects.filter(object_id=job_id, detail__download=True).exists()

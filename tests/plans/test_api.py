@@ -190,7 +190,7 @@ def test_a_head_on_the_pdf_sends_its_headers_and_records_no_download(
     assert downloads.count() == 1
 
 
-@pytest.mark.parametrize("loss", ["deleted", "truncated"])
+@pytest.mark.parametrize("loss", ["deleted", "truncated", "bit_flipped", "swapped"])
 def test_a_pdf_whose_stored_file_is_lost_answers_409_and_is_rendered_anew(
     alice, plan, monkeypatch, loss
 ) -> None:
@@ -201,25 +201,35 @@ def test_a_pdf_whose_stored_file_is_lost_answers_409_and_is_rendered_anew(
     from django.core.files.storage import default_storage
 
     from audit.models import AuditEvent
+    from common.crypto import fernet
 
     monkeypatch.setattr(services, "_enqueue", lambda _id: None)
     body = {"copy": "clinic", "wording_reviewed": True}
     doc_id = alice.api.post(url(plan, "documents/"), body, format="json").json()["id"]
     services.document_render(document_id=doc_id, worker="w:1")
     name = PlanDocument.objects.get(pk=doc_id).file
+    with default_storage.open(name, "rb") as handle:
+        stored = handle.read()
     default_storage.delete(name)
     if loss == "truncated":
         default_storage.save(name, ContentFile(b"gAAAAAB-cut-short"))
+    elif loss == "bit_flipped":  # still a whole token, under the server's own key
+        token = bytearray(stored)
+        token[len(token) // 2] = ord("A") if token[len(token) // 2] != ord("A") else ord("B")
+        default_storage.save(name, ContentFile(bytes(token)))
+    elif loss == "swapped":  # a valid token, but not this document's PDF
+        default_storage.save(name, ContentFile(fernet().encrypt(b"%PDF-1.7 someone else's")))
     pdf_path = f"/api/v1/documents/{doc_id}/pdf"
     first = alice.api.head(pdf_path) if loss == "deleted" else alice.api.get(pdf_path)
     assert first.status_code == 409
-    if loss == "truncated":  # (a HEAD's 409 has no body)
+    if loss != "deleted":  # (a HEAD's 409 has no body)
         assert first.json()["code"] == "file_lost"
     row = PlanDocument.objects.get(pk=doc_id)
     assert row.status == "failed"
     assert row.error == services.FILE_LOST
     got = alice.api.get(pdf_path)
     assert got.status_code == 409
+    assert (got.json()["code"], got.json()["detail"]) == ("file_lost", services.FILE_LOST)
     status = alice.api.get(f"/api/v1/documents/{doc_id}/").json()
     assert (status["status"], status["error"]) == ("failed", services.FILE_LOST)
     fhir = alice.api.get(f"/fhir/DocumentReference/{doc_id}")
@@ -271,6 +281,7 @@ def test_a_whole_pdf_the_keys_cannot_open_is_503_and_left_ready(alice, plan, mon
         response = alice.api.get(pdf_path)
     assert response.status_code == 503
     assert response.json()["code"] == "unavailable"
+    assert response["Retry-After"]
     assert PlanDocument.objects.get(pk=doc_id).status == "ready"
     assert not AuditEvent.objects.filter(object_id=doc_id, detail__download=True).exists()
     assert settings.FIELD_ENCRYPTION_KEYS  # the server's own keys again

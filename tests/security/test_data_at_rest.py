@@ -145,9 +145,10 @@ def test_list_reads_and_wizard_views_are_audited(alice, alices_client) -> None:
     assert (read.detail["via"], read.detail["step"]) == ("intake-step", "consent")
 
 
-def test_key_rotation_passes_over_a_pdf_whose_file_is_gone(alice, persona_plan) -> None:
-    """A document whose stored file was lost (it fails when next read) does not stop a
-    rotation: the other PDFs are rotated and can be read under the new key alone."""
+@pytest.mark.parametrize("loss", ["deleted", "truncated"])
+def test_key_rotation_passes_over_a_pdf_whose_file_is_gone(alice, persona_plan, loss) -> None:
+    """A document whose stored file was lost or damaged (it fails when next read) does not stop
+    a rotation: the other PDFs are rotated and can be read under the new key alone."""
     from cryptography.fernet import Fernet
     from django.conf import settings
     from django.core.files.storage import default_storage
@@ -167,7 +168,12 @@ def test_key_rotation_passes_over_a_pdf_whose_file_is_gone(alice, persona_plan) 
     )
     for document in (kept, lost):
         services.document_render(document_id=str(document.pk), worker="w:1")
-    default_storage.delete(PlanDocument.objects.get(pk=lost.pk).file)
+    name = PlanDocument.objects.get(pk=lost.pk).file
+    default_storage.delete(name)
+    if loss == "truncated":
+        from django.core.files.base import ContentFile
+
+        default_storage.save(name, ContentFile(b"gAAAAAB-cut-short"))
     new_key = Fernet.generate_key().decode()
     with override_settings(FIELD_ENCRYPTION_KEYS=[new_key, *settings.FIELD_ENCRYPTION_KEYS]):
         call_command("reencrypt_fields", stdout=open("/dev/null", "w"))  # noqa: SIM115

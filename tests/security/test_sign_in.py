@@ -98,19 +98,27 @@ def test_idle_sessions_end_after_30_minutes(alice) -> None:
     assert browser.get("/").url.startswith("/login/")
 
 
-def test_an_idle_session_on_the_api_is_a_json_401_and_a_token_still_works(alice) -> None:
-    """A browser session gone idle beside a token call: the token authenticates the call (the
-    session is not used for it); without a token the API answers JSON, not a login redirect."""
-    for bearer in (True, False):
+def test_an_idle_session_on_the_api_is_signed_out_and_a_token_still_works(alice) -> None:
+    """A browser session gone idle, then an API or FHIR call: the session ends, and the call is
+    answered as one without a session — a token authenticates it, a public path answers, the
+    rest is the API's JSON 401 or FHIR's OperationOutcome, never a redirect to a login page."""
+    token = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"}
+    for path, headers, status in (
+        ("/api/v1/me", token, 200),
+        ("/api/v1/me", {}, 401),
+        ("/fhir/Patient", {}, 401),
+        ("/api/v1/schema/", {}, 200),
+        ("/api/v1/me", {"HTTP_AUTHORIZATION": "Bearer not-a-token"}, 401),
+    ):
         browser = idle_browser(alice)
-        headers = {"HTTP_AUTHORIZATION": f"Bearer {alice.token}"} if bearer else {}
-        response = browser.get("/api/v1/me", **headers)
-        if bearer:
-            assert response.status_code == 200
-        else:
-            assert response.status_code == 401
-            assert response.json()["code"] == "not_authenticated"
-        assert browser.get("/").url.startswith("/login/")  # the session itself has ended
+        response = browser.get(path, **headers)
+        assert response.status_code == status, path
+        if status == 401 and path.startswith("/fhir/"):
+            assert response.json()["resourceType"] == "OperationOutcome"
+            assert response["WWW-Authenticate"].startswith("Bearer")
+        elif status == 401:
+            assert response.json()["code"] in ("not_authenticated", "authentication_failed")
+        assert browser.get("/").url.startswith("/login/"), path  # the session itself ended
 
 
 def test_sessions_end_12_hours_after_sign_in_even_when_active(alice) -> None:

@@ -6,6 +6,7 @@ command, then removing the old key.
 
 from typing import Any
 
+from cryptography.fernet import InvalidToken
 from django.apps import apps
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -56,7 +57,10 @@ class Command(BaseCommand):
             if not default_storage.exists(name):  # lost: its document fails when next read
                 continue
             with default_storage.open(name, "rb") as handle:
-                rotated = fernet().rotate(handle.read())
+                try:
+                    rotated = fernet().rotate(handle.read())
+                except InvalidToken:  # damaged: its document fails when next read
+                    continue
             default_storage.delete(name)
             default_storage.save(name, ContentFile(rotated))
             count += 1

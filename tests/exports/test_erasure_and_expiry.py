@@ -184,3 +184,25 @@ def test_a_ready_export_whose_file_is_gone_says_so_before_any_download(
     job.refresh_from_db()
     assert (job.status, job.error) == (ExportStatus.FAILED, export_services.EXPORT_FILE_LOST)
     assert not AuditEvent.objects.filter(object_id=job_id, detail__download=True).exists()
+
+
+def test_key_rotation_re_encrypts_stored_exports(
+    admin_ann, alices_client, alice, run_inline, django_capture_on_commit_callbacks
+) -> None:
+    """After `reencrypt_fields` the old key can go: a stored export still downloads whole."""
+    from cryptography.fernet import Fernet
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.test import override_settings
+
+    from tests.conftest import PERSONAS
+
+    alices_client.care_team.add(admin_ann.user)
+    kind, steps = PERSONAS["continuing"]
+    plan = completed_plan(alice, alices_client, kind, steps)
+    job_id = export(admin_ann, django_capture_on_commit_callbacks)
+    new_key = Fernet.generate_key().decode()
+    with override_settings(FIELD_ENCRYPTION_KEYS=[new_key, *settings.FIELD_ENCRYPTION_KEYS]):
+        call_command("reencrypt_fields", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    with override_settings(FIELD_ENCRYPTION_KEYS=[new_key]):
+        assert plan_ids(zip_of(admin_ann, job_id)) == {str(plan.pk)}

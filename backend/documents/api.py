@@ -291,6 +291,12 @@ class DocumentDetail(APIView):
         return Response(document_representation(document), headers=_not_ready(document))
 
 
+def _failed(document: PlanDocument) -> Conflict:
+    """The 409 for a failed document: what happened and what to do (`file_lost` when its stored
+    file is gone or damaged)."""
+    return Conflict(document.error, code="file_lost" if document.error == FILE_LOST else None)
+
+
 class Unreadable(APIException):
     status_code = 503
     default_detail = FILE_UNREADABLE
@@ -322,9 +328,7 @@ class DocumentPdf(APIView):
             request, document_get(membership=membership, document_id=pk, audited=head), seconds
         )
         if document.status == DocStatus.FAILED and document.error:  # what happened, what to do
-            raise Conflict(
-                document.error, code="file_lost" if document.error == FILE_LOST else None
-            )
+            raise _failed(document)
         if document.status != DocStatus.READY:
             conflict = Conflict(f"The document is {document.status}; the PDF is not ready.")
             if _not_ready(document):
@@ -333,7 +337,7 @@ class DocumentPdf(APIView):
         try:
             return pdf_response(request, document, actor)
         except DocumentFileLost:
-            raise Conflict(document.error, code="file_lost") from None
+            raise _failed(document) from None
         except DocumentUnreadable:
             raise Unreadable from None
 

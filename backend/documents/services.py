@@ -189,9 +189,9 @@ def _claim_is_dead(claimed_by: str) -> bool:
     return False
 
 
-def _fail(document_id: str, worker: str, message: str) -> None:
-    PlanDocument.objects.filter(
-        pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
+def _fail(document: PlanDocument, worker: str, message: str) -> None:
+    failed = PlanDocument.objects.filter(
+        pk=document.pk, status=DocStatus.RENDERING, claimed_by=worker
     ).update(
         status=DocStatus.FAILED,
         error=message,
@@ -200,6 +200,27 @@ def _fail(document_id: str, worker: str, message: str) -> None:
         lease_until=None,
         passphrase_token="",
     )
+    _finished(str(document.pk))
+    if failed:
+        _document_event("document.failed", document)
+
+
+def _document_event(event: str, document: PlanDocument) -> None:
+    """The webhook for a document that is now ready or failed (sent once: only by whoever made
+    the change). Ids and links only; a failed one's message is at `url`."""
+    from webhooks.services import webhook_emit
+
+    document_id = str(document.pk)
+    data = {
+        "document": document_id,
+        "plan": str(document.plan_id),
+        "plan_version": document.plan_version,
+        "url": f"/api/v1/documents/{document_id}/",
+        "fhir": f"/fhir/DocumentReference/{document_id}",
+    }
+    if event == "document.ready":
+        data["pdf"] = f"/api/v1/documents/{document_id}/pdf"
+    webhook_emit(clinic_id=document.clinic_id, event=event, data=data)
 
 
 def _claim_queued(document_id: str, worker: str, now: datetime) -> PlanDocument | None:
@@ -255,7 +276,7 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
     ):
         return "busy", None
     if document.attempts >= settings.TASK_MAX_DELIVERIES:
-        PlanDocument.objects.filter(pk=document_id, status=status).update(
+        gave_up = PlanDocument.objects.filter(pk=document_id, status=status).update(
             status=DocStatus.FAILED,
             finished_at=now,
             updated_at=now,
@@ -264,6 +285,8 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
             error=f"Rendering was interrupted {document.attempts} times; please try again.",
         )
         _finished(document_id)
+        if gave_up:
+            _document_event("document.failed", document)
         return "gave_up", None
     claimed = PlanDocument.objects.filter(
         pk=document_id, status=status, claimed_by=document.claimed_by
@@ -294,8 +317,7 @@ def document_render(*, document_id: str, worker: str) -> str:
             pdf = protect_pdf(pdf, passphrase)
             del passphrase
     except SoftTimeLimitExceeded:
-        _fail(document_id, worker, "Rendering took too long.")
-        _finished(document_id)
+        _fail(document, worker, "Rendering took too long.")
         return DocStatus.FAILED
     except (PlanDocument.DoesNotExist, TreatmentPlan.DoesNotExist):
         return "missing"  # erased while queued
@@ -304,8 +326,7 @@ def document_render(*, document_id: str, worker: str) -> str:
     except Exception as exc:
         # The type only: a message could quote client text.
         logger.error("render failed for document %s: %s", document_id, type(exc).__name__)
-        _fail(document_id, worker, "Rendering failed.")
-        _finished(document_id)
+        _fail(document, worker, "Rendering failed.")
         return DocStatus.FAILED
     name = f"documents/{document_id}.pdf.enc"
     if default_storage.exists(name):  # a partial write by an interrupted attempt
@@ -330,20 +351,7 @@ def document_render(*, document_id: str, worker: str) -> str:
             default_storage.delete(name)
         return "superseded"
     _finished(document_id)  # first: a client may be waiting on it
-    from webhooks.services import webhook_emit
-
-    webhook_emit(
-        clinic_id=plan.clinic_id,
-        event="document.ready",
-        data={
-            "document": document_id,
-            "plan": str(plan.pk),
-            "plan_version": document.plan_version,
-            "url": f"/api/v1/documents/{document_id}/",
-            "pdf": f"/api/v1/documents/{document_id}/pdf",
-            "fhir": f"/fhir/DocumentReference/{document_id}",
-        },
-    )
+    _document_event("document.ready", document)
     return DocStatus.READY
 
 
@@ -417,11 +425,13 @@ def document_file_lost(document: PlanDocument) -> None:
     """Mark a ready document whose file is gone or damaged as failed, with a message saying what
     to do. What is left of the file stays for whoever looks into it; erasure removes it."""
     now = timezone.now()
-    PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
+    lost = PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
         status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
     )
     document.status, document.error, document.updated_at = DocStatus.FAILED, FILE_LOST, now
     logger.error("stored PDF of document %s is missing or damaged", document.pk)
+    if lost:
+        _document_event("document.failed", document)
 
 
 def documents_sweep() -> int:

@@ -5,7 +5,14 @@ from django.db import models
 from common.crypto import EncryptedTextField
 from common.models import BaseModel
 
-EVENTS = ("document.ready", "plan.agreed", "plan.updated", "intake.completed", "client.erased")
+EVENTS = (
+    "document.ready",
+    "document.failed",  # its PDF could not be made, or its stored file was lost: ask again
+    "plan.agreed",
+    "plan.updated",
+    "intake.completed",
+    "client.erased",
+)
 PING = "ping"  # sent on request only; nobody subscribes to it
 DELIVERY_EVENTS = (*EVENTS, PING)  # what a delivery can carry
 

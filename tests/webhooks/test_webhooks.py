@@ -125,6 +125,80 @@ def test_document_ready_is_delivered(
     )
 
 
+def _failed_deliveries(hook) -> list[dict]:
+    return [json.loads(body) for _, body in hook.received if b'"document.failed"' in body]
+
+
+def test_a_render_that_fails_is_delivered_once_as_document_failed(
+    admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit, monkeypatch
+) -> None:
+    """An integrator waiting for `document.ready` hears when it will never come."""
+    hook = receiver()
+    register(admin_ann, hook.url, ["document.ready", "document.failed"])
+    plan = persona_plan("continuing")
+    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+
+    def boom(html: str) -> bytes:
+        raise ValueError("client text in an exception")
+
+    monkeypatch.setattr(document_services, "html_to_pdf", boom)
+    assert document_services.document_render(document_id=doc, worker="w:1") == "failed"
+    # Again (a redelivered job): nothing changes, nothing is sent twice.
+    assert document_services.document_render(document_id=doc, worker="w:2") == "failed"
+    [delivery] = _failed_deliveries(hook)
+    assert delivery["event"] == "document.failed"
+    base = f"{settings.PUBLIC_BASE_URL}/api/v1/documents/{doc}/"
+    assert delivery["data"]["url"] == base
+    assert "pdf" not in delivery["data"]
+    assert "client text" not in json.dumps(delivery)
+    # What the link says: failed, with what to do.
+    shown = alice.api.get(f"/api/v1/documents/{doc}/").json()
+    assert (shown["status"], shown["error"]) == ("failed", "Rendering failed.")
+    assert len(hook.received) == 1  # no document.ready
+
+
+def test_a_stored_pdf_found_lost_is_delivered_once_as_document_failed(
+    admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit
+) -> None:
+    from django.core.files.storage import default_storage
+
+    hook = receiver()
+    register(admin_ann, hook.url, ["document.failed"])
+    plan = persona_plan("continuing")
+    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    assert document_services.document_render(document_id=doc, worker="w:1") == "ready"
+    default_storage.delete(f"documents/{doc}.pdf.enc")
+    assert alice.api.get(f"/api/v1/documents/{doc}/pdf").status_code == 409
+    assert alice.api.get(f"/api/v1/documents/{doc}/pdf").status_code == 409
+    [delivery] = _failed_deliveries(hook)
+    assert delivery["data"]["document"] == doc
+
+
+def test_a_render_given_up_after_interruptions_is_delivered_as_document_failed(
+    admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from documents.models import PlanDocument
+
+    hook = receiver()
+    register(admin_ann, hook.url, ["document.failed"])
+    plan = persona_plan("continuing")
+    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    PlanDocument.objects.filter(pk=doc).update(
+        status="rendering",
+        claimed_by="gone:1",
+        attempts=3,
+        lease_until=timezone.now() - timedelta(seconds=1),
+    )
+    assert document_services.document_render(document_id=doc, worker="w:1") == "gave_up"
+    assert document_services.document_render(document_id=doc, worker="w:2") == "failed"
+    [delivery] = _failed_deliveries(hook)
+    assert delivery["data"]["plan"] == str(plan.pk)
+
+
 def test_a_failing_receiver_is_retried_and_recorded(
     admin_ann, persona_plan, receiver, deliver_now
 ) -> None:

@@ -2,7 +2,6 @@
 
 from typing import Any
 
-from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -15,11 +14,11 @@ from audit.services import audit_record
 from common.api import caller, caller_membership
 from common.serializers import StrictCharField
 from forms import STEPS_BY_NAME
-from plans.models import TreatmentPlan
 from plans.selectors import plan_get
 
 from .models import EDITABLE_FIELDS, SAFETY_SERVICES, ReferralAgency, by_name
 from .selectors import agencies_for, agency_get, suggestions
+from .services import agency_create, agency_update
 
 SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
 
@@ -67,8 +66,11 @@ class AgencyListCreate(_AgencyPermissions, generics.ListCreateAPIView):
 
     def perform_create(self, serializer: Any) -> None:
         membership, actor = caller(self.request)
-        agency = serializer.save(clinic_id=membership.clinic_id)
-        audit_record(actor=actor, clinic_id=membership.clinic_id, action="create", obj=agency)
+        agency_create(
+            save=lambda: serializer.save(clinic_id=membership.clinic_id),
+            actor=actor,
+            clinic_id=membership.clinic_id,
+        )
 
 
 class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
@@ -80,16 +82,11 @@ class AgencyDetail(_AgencyPermissions, generics.RetrieveUpdateDestroyAPIView):
 
     def perform_update(self, serializer: Any) -> None:
         membership, actor = caller(self.request)
-        agency = serializer.save()
-        # Plans show the agency (by name, in the API and in PDFs): an edit changes their
-        # content, so their ETag, stored PDFs and read copies move on with it.
-        TreatmentPlan.objects.filter(referrals__agency=agency).update(updated_at=timezone.now())
-        audit_record(
+        agency_update(
+            save=serializer.save,
             actor=actor,
             clinic_id=membership.clinic_id,
-            action="update",
-            obj=agency,
-            fields=sorted(serializer.validated_data),
+            fields=list(serializer.validated_data),
         )
 
     def perform_destroy(self, instance: ReferralAgency) -> None:

@@ -9,7 +9,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from accounts.permissions import membership_or_404
-from audit.services import audit_record
 from forms import STEPS_BY_NAME
 
 from .models import (
@@ -21,6 +20,7 @@ from .models import (
     by_name,
 )
 from .selectors import agencies_for, agency_get, caution_lines
+from .services import agency_create, agency_update
 
 SERVICES = [
     (c.code, c.label) for c in STEPS_BY_NAME["supports"].get_field("referral_needs").choices
@@ -85,9 +85,8 @@ def directory(request: HttpRequest) -> HttpResponse:
             raise Http404
         form = AgencyForm(request.POST)
         if form.is_valid():
-            agency = form.save(commit=False)
-            agency.clinic_id = membership.clinic_id
-            agency.save()
+            form.instance.clinic_id = membership.clinic_id
+            agency_create(save=form.save, actor=membership.user, clinic_id=membership.clinic_id)
             messages.success(request, "Added to the directory.")
             return redirect("referral-directory")
     return render(
@@ -105,13 +104,11 @@ def agency_edit(request: HttpRequest, agency_id: str) -> HttpResponse:
     agency = agency_get(membership=membership, agency_id=agency_id)
     form = AgencyForm(request.POST or None, instance=agency)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        audit_record(
+        agency_update(
+            save=form.save,
             actor=membership.user,
             clinic_id=membership.clinic_id,
-            action="update",
-            obj=agency,
-            fields=sorted(form.changed_data),
+            fields=form.changed_data,
         )
         messages.success(request, "Saved.")
         return redirect("referral-directory")

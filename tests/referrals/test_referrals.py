@@ -377,3 +377,73 @@ def test_admin_records_access_in_the_browser(admin_ann) -> None:
     )
     assert saved.safety_services == ["bad_date_reporting"]
     assert "immigration authorities" in browser.get("/referrals/").content.decode()
+
+
+WEB_FORM = {
+    "services": ["legal"],
+    "requires_exit": "false",
+    "requires_faith_participation": "false",
+    "police_cooperation": "false",
+    "affirming_commitment": "true",
+    "vetted_on": "2026-11-01",
+    "vetted_by": "Ann",
+}
+
+
+def test_an_agency_renamed_on_the_web_page_moves_its_plans_on(
+    admin_ann, alice, persona_plan
+) -> None:
+    """The web page and the API change an agency through one service: plans that refer to it
+    show the new name at once (API, PDF), under a new ETag, and a PDF of the old wording is
+    not handed out again."""
+    from documents.models import PlanDocument
+    from documents.services import document_render
+    from tests.documents.helpers import pdf_text as text_of
+
+    plan = persona_plan("leaving")
+    peer = agency(alice.clinic, "Peer Line", services=["legal"])
+    url = f"/api/v1/plans/{plan.pk}/"
+    alice.api.patch(
+        url,
+        {"referrals": [{"agency": str(peer.pk), "client_decision": "accepted"}]},
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(url)["ETag"],
+    )
+    before = alice.api.get(url)  # builds the plan's read copy
+    old = alice.api.post(f"{url}documents/", {"wording_reviewed": True}, format="json").json()
+    assert document_render(document_id=old["id"], worker="w:1") == "ready"
+
+    browser = Browser()
+    browser.force_login(admin_ann.user)
+    edited = browser.post(f"/referrals/{peer.pk}/", {**WEB_FORM, "name": "Peer Line North"})
+    assert edited.status_code == 302
+
+    after = alice.api.get(url)
+    assert [r["name"] for r in after.json()["referrals"]] == ["Peer Line North"]
+    assert after["ETag"] != before["ETag"]
+    stale = alice.api.patch(
+        url, {"safety_plan": "Call Jo"}, format="json", HTTP_IF_MATCH=before["ETag"]
+    )
+    assert stale.status_code == 412
+    again = alice.api.post(f"{url}documents/", {"wording_reviewed": True}, format="json")
+    assert (again.status_code, again.json()["id"] != old["id"]) == (202, True)
+    assert document_render(document_id=again.json()["id"], worker="w:1") == "ready"
+    pdf = alice.api.get(f"/api/v1/documents/{again.json()['id']}/pdf").content
+    assert "Peer Line North" in " ".join(text_of(pdf).split())
+    assert PlanDocument.objects.count() == 2
+
+
+def test_agency_changes_on_the_web_page_are_audited_as_on_the_api(admin_ann) -> None:
+    from audit.models import AuditEvent
+
+    browser = Browser()
+    browser.force_login(admin_ann.user)
+    assert browser.post("/referrals/", {**WEB_FORM, "name": "Open Door"}).status_code == 302
+    door = ReferralAgency.objects.get()
+    assert (
+        browser.post(f"/referrals/{door.pk}/", {**WEB_FORM, "name": "Open Doors"}).status_code
+        == 302
+    )
+    events = AuditEvent.objects.filter(object_type="referralagency", object_id=str(door.pk))
+    assert sorted(events.values_list("action", flat=True)) == ["create", "update"]
+    assert events.get(action="update").detail["fields"] == ["name"]

@@ -190,24 +190,27 @@ def _claim_is_dead(claimed_by: str) -> bool:
 
 
 def _fail(document: PlanDocument, worker: str, message: str) -> None:
-    failed = PlanDocument.objects.filter(
-        pk=document.pk, status=DocStatus.RENDERING, claimed_by=worker
-    ).update(
-        status=DocStatus.FAILED,
-        error=message,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-        lease_until=None,
-        passphrase_token="",
-    )
+    with transaction.atomic():
+        failed = PlanDocument.objects.filter(
+            pk=document.pk, status=DocStatus.RENDERING, claimed_by=worker
+        ).update(
+            status=DocStatus.FAILED,
+            error=message,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            lease_until=None,
+            passphrase_token="",
+        )
+        if failed:
+            _document_event("document.failed", document)
     _finished(str(document.pk))
-    if failed:
-        _document_event("document.failed", document)
 
 
 def _document_event(event: str, document: PlanDocument) -> None:
-    """The webhook for a document that is now ready or failed (sent once: only by whoever made
-    the change). Ids and links only; a failed one's message is at `url`."""
+    """The webhook for a document that is now ready or failed: called in the transaction that
+    makes the change, and only when it changed the row, so that the delivery is recorded with
+    the change or not at all (a retry then makes both), and is never recorded twice. Ids and
+    links only; a failed one's message is at `url`."""
     from webhooks.services import webhook_emit
 
     document_id = str(document.pk)
@@ -276,17 +279,18 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
     ):
         return "busy", None
     if document.attempts >= settings.TASK_MAX_DELIVERIES:
-        gave_up = PlanDocument.objects.filter(pk=document_id, status=status).update(
-            status=DocStatus.FAILED,
-            finished_at=now,
-            updated_at=now,
-            lease_until=None,
-            passphrase_token="",
-            error=f"Rendering was interrupted {document.attempts} times; please try again.",
-        )
+        with transaction.atomic():
+            gave_up = PlanDocument.objects.filter(pk=document_id, status=status).update(
+                status=DocStatus.FAILED,
+                finished_at=now,
+                updated_at=now,
+                lease_until=None,
+                passphrase_token="",
+                error=f"Rendering was interrupted {document.attempts} times; please try again.",
+            )
+            if gave_up:
+                _document_event("document.failed", document)
         _finished(document_id)
-        if gave_up:
-            _document_event("document.failed", document)
         return "gave_up", None
     claimed = PlanDocument.objects.filter(
         pk=document_id, status=status, claimed_by=document.claimed_by
@@ -332,26 +336,28 @@ def document_render(*, document_id: str, worker: str) -> str:
     if default_storage.exists(name):  # a partial write by an interrupted attempt
         default_storage.delete(name)
     default_storage.save(name, ContentFile(fernet().encrypt(pdf)))
-    done = PlanDocument.objects.filter(
-        pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
-    ).update(
-        status=DocStatus.READY,
-        sha256=hashlib.sha256(pdf).hexdigest(),
-        size=len(pdf),
-        file=name,
-        finished_at=timezone.now(),
-        updated_at=timezone.now(),
-        lease_until=None,
-        error="",
-        passphrase_token="",  # used: wiped in the same update that makes it ready
-    )
+    with transaction.atomic():
+        done = PlanDocument.objects.filter(
+            pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
+        ).update(
+            status=DocStatus.READY,
+            sha256=hashlib.sha256(pdf).hexdigest(),
+            size=len(pdf),
+            file=name,
+            finished_at=timezone.now(),
+            updated_at=timezone.now(),
+            lease_until=None,
+            error="",
+            passphrase_token="",  # used: wiped in the same update that makes it ready
+        )
+        if done:
+            _document_event("document.ready", document)
     if not done:
         if not PlanDocument.objects.filter(pk=document_id).exists():
             # Erased while it rendered (the client's erasure found no file to remove yet).
             default_storage.delete(name)
         return "superseded"
-    _finished(document_id)  # first: a client may be waiting on it
-    _document_event("document.ready", document)
+    _finished(document_id)
     return DocStatus.READY
 
 
@@ -425,13 +431,14 @@ def document_file_lost(document: PlanDocument) -> None:
     """Mark a ready document whose file is gone or damaged as failed, with a message saying what
     to do. What is left of the file stays for whoever looks into it; erasure removes it."""
     now = timezone.now()
-    lost = PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
-        status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
-    )
+    with transaction.atomic():
+        lost = PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
+            status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
+        )
+        if lost:
+            _document_event("document.failed", document)
     document.status, document.error, document.updated_at = DocStatus.FAILED, FILE_LOST, now
     logger.error("stored PDF of document %s is missing or damaged", document.pk)
-    if lost:
-        _document_event("document.failed", document)
 
 
 def documents_sweep() -> int:

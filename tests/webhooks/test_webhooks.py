@@ -199,6 +199,44 @@ def test_a_render_given_up_after_interruptions_is_delivered_as_document_failed(
     assert delivery["data"]["plan"] == str(plan.pk)
 
 
+@pytest.mark.parametrize("outcome", ["ready", "failed"])
+def test_a_database_error_while_recording_the_event_leaves_it_for_the_retry(
+    admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit, monkeypatch, outcome
+) -> None:
+    """The status change and the delivery's record are one transaction: when the record cannot
+    be written, the document is not marked either, and the task's retry sends the event."""
+    from django.db import OperationalError
+
+    from documents.models import PlanDocument
+
+    hook = receiver()
+    register(admin_ann, hook.url, [f"document.{outcome}"])
+    plan = persona_plan("continuing")
+    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    if outcome == "failed":
+
+        def boom(html: str) -> bytes:
+            raise ValueError("no PDF")
+
+        monkeypatch.setattr(document_services, "html_to_pdf", boom)
+    real_emit = webhook_services.webhook_emit
+    calls = []
+
+    def emit_once_broken(**kwargs):
+        calls.append(kwargs["event"])
+        if len(calls) == 1:
+            raise OperationalError("database is locked")
+        return real_emit(**kwargs)
+
+    monkeypatch.setattr(webhook_services, "webhook_emit", emit_once_broken)
+    with pytest.raises(OperationalError):  # the task retries on this
+        document_services.document_render(document_id=doc, worker="w:1")
+    assert PlanDocument.objects.get(pk=doc).status == "rendering"
+    assert document_services.document_render(document_id=doc, worker="w:1") == outcome
+    [(headers, _)] = hook.received
+    assert headers["X-Care-Plans-Event"] == f"document.{outcome}"
+
+
 def test_a_failing_receiver_is_retried_and_recorded(
     admin_ann, persona_plan, receiver, deliver_now
 ) -> None:

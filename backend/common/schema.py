@@ -37,7 +37,8 @@ IF_MATCH = OpenApiParameter(
     str,
     location=OpenApiParameter.HEADER,
     required=True,
-    description="The ETag from the last read of this object; a stale one answers 412.",
+    description="The ETag from the last read of this object (or a comma-separated list of "
+    "them: one current one is enough); a stale one answers 412, a missing one or `*` 428.",
 )
 
 

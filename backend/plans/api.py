@@ -62,9 +62,18 @@ from .services import StalePlan, plan_review_record, plan_update
 class PreconditionRequired(exceptions.APIException):
     status_code = 428
     default_detail = (
-        "Send the plan's ETag in If-Match, so that an edit never overwrites one you have not seen."
+        "Send the plan's ETag in If-Match (not *), so that an edit never overwrites one you "
+        "have not seen."
     )
     default_code = "precondition_required"
+
+
+def entity_tags(header: str) -> list[str]:
+    """The ETags listed in an If-Match header (any one may match, as RFC 9110 says). `*` is not
+    taken: it would let an edit overwrite changes its sender has not seen, so it is answered
+    like a missing header. A weak tag (W/...) never matches an If-Match."""
+    tags = [tag.strip() for tag in header.split(",") if tag.strip()]
+    return [] if "*" in tags else tags
 
 
 def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
@@ -346,7 +355,7 @@ class PlanDetail(APIView):
         serializer = PlanPatchSerializer(
             data=request.data, context={"clinic_id": membership.clinic_id}
         )
-        if_match = request.headers.get("If-Match")
+        if_match = entity_tags(request.headers.get("If-Match", ""))
         if not if_match:
             raise PreconditionRequired
         serializer.is_valid(raise_exception=True)

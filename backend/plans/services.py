@@ -1,5 +1,6 @@
 """Writing plans. A draft starts from the client's own goals, verbatim, and their strengths."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -225,7 +226,11 @@ def _representation(plan: TreatmentPlan) -> dict[str, Any]:
 
 @transaction.atomic
 def plan_update(
-    *, plan: TreatmentPlan, actor: User, changes: dict[str, Any], if_match: str | None = None
+    *,
+    plan: TreatmentPlan,
+    actor: User,
+    changes: dict[str, Any],
+    if_match: Collection[str] | None = None,
 ) -> TreatmentPlan:
     """Apply an edit (only the fields given change) and, in the same save, the client's decision
     on the content as it is after the edit. Once a decision is recorded, any edit to the content
@@ -233,7 +238,9 @@ def plan_update(
     from .selectors import content_sha256
 
     plan = TreatmentPlan.objects.select_for_update().get(pk=plan.pk)
-    if if_match is not None and if_match != plan_etag(plan):
+    if isinstance(if_match, str):  # one ETag, not the characters of one
+        if_match = [if_match]
+    if if_match is not None and plan_etag(plan) not in if_match:  # the ETags the editor saw
         raise StalePlan
     errors = _check_references(plan, changes)
     if errors:

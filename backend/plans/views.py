@@ -124,7 +124,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     try:
         with transaction.atomic():
             if changes:
-                plan_update(plan=plan, actor=membership.user, changes=changes, if_match=if_match)
+                plan_update(plan=plan, actor=membership.user, changes=changes, if_match=[if_match])
             if ratings or review_note:
                 plan_review_record(
                     plan=plan, actor=membership.user, goals=ratings, note=review_note

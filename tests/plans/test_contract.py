@@ -53,6 +53,39 @@ def test_stale_if_match_is_412_and_changes_nothing(alice, bob, plan) -> None:
     assert plan.safety_plan == "Bob's"
 
 
+def test_if_match_may_list_etags_and_any_current_one_matches(alice, bob, plan) -> None:
+    """RFC 9110: If-Match lists entity tags; the edit goes ahead when one is current."""
+    plan.client.care_team.add(bob.user)
+    old = etag(alice, plan)
+    assert patch(bob, plan, {"safety_plan": "Bob's"}).status_code == 200
+    current = etag(alice, plan)
+    listed = alice.api.patch(
+        url(plan), {"safety_plan": "Alice's"}, format="json", HTTP_IF_MATCH=f"{old}, {current}"
+    )
+    assert listed.status_code == 200
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Alice's"
+    # A list of only stale or weak tags changes nothing.
+    weak = alice.api.patch(
+        url(plan),
+        {"safety_plan": "x"},
+        format="json",
+        HTTP_IF_MATCH=f"{old}, W/{etag(alice, plan)}",
+    )
+    assert weak.status_code == 412
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Alice's"
+
+
+def test_if_match_star_is_refused_as_no_etag_at_all(alice, plan) -> None:
+    """`*` would overwrite what its sender has not seen: asked for the ETag instead."""
+    response = alice.api.patch(url(plan), {"safety_plan": "x"}, format="json", HTTP_IF_MATCH="*")
+    assert response.status_code == 428
+    assert "not *" in response.json()["detail"]
+    plan.refresh_from_db()
+    assert plan.safety_plan == ""
+
+
 def test_a_goal_sent_with_only_its_id_and_one_field_keeps_everything_else(alice, plan) -> None:
     goal = plan.goals.get()
     for i in range(4):

@@ -12,6 +12,7 @@ import secrets
 import socket
 import uuid
 from datetime import datetime, timedelta
+from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
 from cryptography.fernet import InvalidToken
@@ -20,7 +21,7 @@ from django.contrib.auth.models import User
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone, translation
 
 from audit.services import audit_record
@@ -190,27 +191,33 @@ def _claim_is_dead(claimed_by: str) -> bool:
 
 
 def _fail(document: PlanDocument, worker: str, message: str) -> None:
-    with transaction.atomic():
-        failed = PlanDocument.objects.filter(
-            pk=document.pk, status=DocStatus.RENDERING, claimed_by=worker
-        ).update(
-            status=DocStatus.FAILED,
-            error=message,
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-            lease_until=None,
-            passphrase_token="",
-        )
-        if failed:
-            _document_event("document.failed", document)
+    _finish(
+        PlanDocument.objects.filter(pk=document.pk, status=DocStatus.RENDERING, claimed_by=worker),
+        document,
+        "document.failed",
+        error=message,
+        finished_at=timezone.now(),
+        lease_until=None,
+        passphrase_token="",
+    )
     _finished(str(document.pk))
 
 
+def _finish(rows: QuerySet[PlanDocument], document: PlanDocument, event: str, **change: Any) -> int:
+    """Marks the document ready or failed (`rows`: it, while still in the state the caller
+    expects) and, when that changed it, records the webhook in the same transaction: the
+    delivery is recorded with the change or not at all (a retry then makes both), never twice."""
+    status = DocStatus.READY if event == "document.ready" else DocStatus.FAILED
+    with transaction.atomic():
+        changed = rows.update(status=status, **{"updated_at": timezone.now(), **change})
+        if changed:
+            _document_event(event, document)
+    return changed
+
+
 def _document_event(event: str, document: PlanDocument) -> None:
-    """The webhook for a document that is now ready or failed: called in the transaction that
-    makes the change, and only when it changed the row, so that the delivery is recorded with
-    the change or not at all (a retry then makes both), and is never recorded twice. Ids and
-    links only; a failed one's message is at `url`."""
+    """The webhook for a document now ready or failed: ids and links only (a failed one's
+    message is at `url`)."""
     from webhooks.services import webhook_emit
 
     document_id = str(document.pk)
@@ -279,17 +286,15 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
     ):
         return "busy", None
     if document.attempts >= settings.TASK_MAX_DELIVERIES:
-        with transaction.atomic():
-            gave_up = PlanDocument.objects.filter(pk=document_id, status=status).update(
-                status=DocStatus.FAILED,
-                finished_at=now,
-                updated_at=now,
-                lease_until=None,
-                passphrase_token="",
-                error=f"Rendering was interrupted {document.attempts} times; please try again.",
-            )
-            if gave_up:
-                _document_event("document.failed", document)
+        _finish(
+            PlanDocument.objects.filter(pk=document_id, status=status),
+            document,
+            "document.failed",
+            finished_at=now,
+            lease_until=None,
+            passphrase_token="",
+            error=f"Rendering was interrupted {document.attempts} times; please try again.",
+        )
         _finished(document_id)
         return "gave_up", None
     claimed = PlanDocument.objects.filter(
@@ -336,22 +341,18 @@ def document_render(*, document_id: str, worker: str) -> str:
     if default_storage.exists(name):  # a partial write by an interrupted attempt
         default_storage.delete(name)
     default_storage.save(name, ContentFile(fernet().encrypt(pdf)))
-    with transaction.atomic():
-        done = PlanDocument.objects.filter(
-            pk=document_id, status=DocStatus.RENDERING, claimed_by=worker
-        ).update(
-            status=DocStatus.READY,
-            sha256=hashlib.sha256(pdf).hexdigest(),
-            size=len(pdf),
-            file=name,
-            finished_at=timezone.now(),
-            updated_at=timezone.now(),
-            lease_until=None,
-            error="",
-            passphrase_token="",  # used: wiped in the same update that makes it ready
-        )
-        if done:
-            _document_event("document.ready", document)
+    done = _finish(
+        PlanDocument.objects.filter(pk=document_id, status=DocStatus.RENDERING, claimed_by=worker),
+        document,
+        "document.ready",
+        sha256=hashlib.sha256(pdf).hexdigest(),
+        size=len(pdf),
+        file=name,
+        finished_at=timezone.now(),
+        lease_until=None,
+        error="",
+        passphrase_token="",  # used: wiped in the same update that makes it ready
+    )
     if not done:
         if not PlanDocument.objects.filter(pk=document_id).exists():
             # Erased while it rendered (the client's erasure found no file to remove yet).
@@ -431,12 +432,14 @@ def document_file_lost(document: PlanDocument) -> None:
     """Mark a ready document whose file is gone or damaged as failed, with a message saying what
     to do. What is left of the file stays for whoever looks into it; erasure removes it."""
     now = timezone.now()
-    with transaction.atomic():
-        lost = PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY).update(
-            status=DocStatus.FAILED, error=FILE_LOST, finished_at=now, updated_at=now
-        )
-        if lost:
-            _document_event("document.failed", document)
+    _finish(
+        PlanDocument.objects.filter(pk=document.pk, status=DocStatus.READY),
+        document,
+        "document.failed",
+        error=FILE_LOST,
+        finished_at=now,
+        updated_at=now,
+    )
     document.status, document.error, document.updated_at = DocStatus.FAILED, FILE_LOST, now
     logger.error("stored PDF of document %s is missing or damaged", document.pk)
 

@@ -113,16 +113,24 @@ def test_plan_agreed_is_delivered_signed_with_ids_only(
 def test_document_ready_is_delivered(
     admin_ann, alice, persona_plan, receiver, deliver_now, django_capture_on_commit_callbacks
 ) -> None:
-    hook = receiver()
-    register(admin_ann, hook.url, ["document.ready"])
-    plan = persona_plan("continuing")
-    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    hook, _plan, doc = requested_document(
+        admin_ann, alice, persona_plan, receiver, ["document.ready"]
+    )
     with django_capture_on_commit_callbacks(execute=True):
         document_services.document_render(document_id=doc, worker="w:1")
     [(_, body)] = hook.received
     assert (
         json.loads(body)["data"]["pdf"] == f"{settings.PUBLIC_BASE_URL}/api/v1/documents/{doc}/pdf"
     )
+
+
+def requested_document(admin, clinician, persona_plan, receiver, events: list[str]):
+    """A receiver subscribed to `events`, and a PDF requested of a plan: (hook, plan, id)."""
+    hook = receiver()
+    register(admin, hook.url, events)
+    plan = persona_plan("continuing")
+    doc = clinician.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    return hook, plan, doc
 
 
 def _failed_deliveries(hook) -> list[dict]:
@@ -133,10 +141,9 @@ def test_a_render_that_fails_is_delivered_once_as_document_failed(
     admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit, monkeypatch
 ) -> None:
     """An integrator waiting for `document.ready` hears when it will never come."""
-    hook = receiver()
-    register(admin_ann, hook.url, ["document.ready", "document.failed"])
-    plan = persona_plan("continuing")
-    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    hook, _plan, doc = requested_document(
+        admin_ann, alice, persona_plan, receiver, ["document.ready", "document.failed"]
+    )
 
     def boom(html: str) -> bytes:
         raise ValueError("client text in an exception")
@@ -162,10 +169,9 @@ def test_a_stored_pdf_found_lost_is_delivered_once_as_document_failed(
 ) -> None:
     from django.core.files.storage import default_storage
 
-    hook = receiver()
-    register(admin_ann, hook.url, ["document.failed"])
-    plan = persona_plan("continuing")
-    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    hook, _plan, doc = requested_document(
+        admin_ann, alice, persona_plan, receiver, ["document.failed"]
+    )
     assert document_services.document_render(document_id=doc, worker="w:1") == "ready"
     default_storage.delete(f"documents/{doc}.pdf.enc")
     assert alice.api.get(f"/api/v1/documents/{doc}/pdf").status_code == 409
@@ -183,10 +189,9 @@ def test_a_render_given_up_after_interruptions_is_delivered_as_document_failed(
 
     from documents.models import PlanDocument
 
-    hook = receiver()
-    register(admin_ann, hook.url, ["document.failed"])
-    plan = persona_plan("continuing")
-    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    hook, plan, doc = requested_document(
+        admin_ann, alice, persona_plan, receiver, ["document.failed"]
+    )
     PlanDocument.objects.filter(pk=doc).update(
         status="rendering",
         claimed_by="gone:1",
@@ -209,10 +214,9 @@ def test_a_database_error_while_recording_the_event_leaves_it_for_the_retry(
 
     from documents.models import PlanDocument
 
-    hook = receiver()
-    register(admin_ann, hook.url, [f"document.{outcome}"])
-    plan = persona_plan("continuing")
-    doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    hook, _plan, doc = requested_document(
+        admin_ann, alice, persona_plan, receiver, [f"document.{outcome}"]
+    )
     if outcome == "failed":
 
         def boom(html: str) -> bytes:

@@ -20,13 +20,13 @@ pytestmark = [
 
 def task_backends() -> set[tuple[int, object]]:
     """The connections that rendered a PDF last: (pid, when it connected). A render's last
-    query looks for the clinic's webhooks; the worker's heartbeat thread has a connection of
-    its own, which does not."""
+    query looks for bulk exports waiting on the document; the worker's heartbeat thread has a
+    connection of its own, which does not."""
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT pid, backend_start FROM pg_stat_activity WHERE datname = current_database()"
             " AND pid <> pg_backend_pid() AND query LIKE %s",
-            ["%webhooks_webhookendpoint%"],
+            ["%exports_exportitem%"],
         )
         return set(cursor.fetchall())
 

@@ -42,7 +42,7 @@ def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
 
 def care_team_clients(*, membership: Membership) -> QuerySet[Client]:
     """The clients whose care team the caller is on."""
-    return Client.objects.filter(clinic_id=membership.clinic_id, care_team=membership.user_id)
+    return Client.objects.filter(clinical_scope(membership=membership, client_field=""))
 
 
 def client_for_care(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
@@ -52,12 +52,9 @@ def client_for_care(*, membership: Membership, client_id: uuid.UUID | str) -> Cl
 
 def clinical_scope(*, membership: Membership, client_field: str = "client") -> Q:
     """Who may read clinical records (intakes, answers, plans, previews, PDFs, FHIR): the
-    client's care team only. Clinic admins too, only when they are on the team themselves."""
-    # A join rather than an IN (subquery): the same rows (a user is on a care team once), and
-    # cheaper to build on every read.
-    return Q(
-        **{
-            f"{client_field}__care_team": membership.user_id,
-            f"{client_field}__clinic_id": membership.clinic_id,
-        }
-    )
+    client's care team only. Clinic admins too, only when they are on the team themselves.
+    `client_field`: the path to the client from the rows filtered ("" for clients themselves).
+    A join rather than an IN (subquery): the same rows (a user is on a care team once), and
+    cheaper to build on every read."""
+    path = f"{client_field}__" if client_field else ""
+    return Q(**{f"{path}care_team": membership.user_id, f"{path}clinic_id": membership.clinic_id})

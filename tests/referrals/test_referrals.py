@@ -30,6 +30,17 @@ def agency(clinic, name="Harbour Housing", **approach) -> ReferralAgency:
     return ReferralAgency.objects.create(clinic=clinic, name=name, **values)
 
 
+def refer(persona, plan, to: ReferralAgency, decision: str = "accepted"):
+    """The plan refers the client to the agency (an API edit, with the plan's ETag)."""
+    url = f"/api/v1/plans/{plan.pk}/"
+    return persona.api.patch(
+        url,
+        {"referrals": [{"agency": str(to.pk), "client_decision": decision}]},
+        format="json",
+        HTTP_IF_MATCH=persona.api.get(url)["ETag"],
+    )
+
+
 def test_an_affirming_recently_vetted_agency_carries_no_caution(clinic_a) -> None:
     assert caution_lines(agency(clinic_a), work_topic=True, work_term="sex work", today=TODAY) == []
 
@@ -182,12 +193,7 @@ def test_plan_referrals_print_cautions_and_the_clients_decision(alice, persona_p
 def test_an_agency_from_another_clinic_cannot_be_referred(alice, charlie, persona_plan) -> None:
     plan = persona_plan("leaving")
     theirs = agency(charlie.clinic, "Elsewhere")
-    response = alice.api.patch(
-        f"/api/v1/plans/{plan.pk}/",
-        {"referrals": [{"agency": str(theirs.pk), "client_decision": "accepted"}]},
-        format="json",
-        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
-    )
+    response = refer(alice, plan, theirs)
     assert response.status_code == 400
     assert "referrals" in " ".join(response.json()["errors"])
 
@@ -196,12 +202,7 @@ def test_decisions_are_kept_across_plan_versions(alice, persona_plan) -> None:
     plan = persona_plan("leaving")
     legal = agency(alice.clinic, "Open Door Legal", services=["legal"])
     url = f"/api/v1/plans/{plan.pk}/"
-    alice.api.patch(
-        url,
-        {"referrals": [{"agency": str(legal.pk), "client_decision": "accepted"}]},
-        format="json",
-        HTTP_IF_MATCH=alice.api.get(url)["ETag"],
-    )
+    refer(alice, plan, legal)
     alice.api.patch(
         url,
         {"agreement": {"client_decision": "agrees"}},
@@ -398,17 +399,11 @@ def test_an_agency_renamed_on_the_web_page_moves_its_plans_on(
     not handed out again."""
     from documents.models import PlanDocument
     from documents.services import document_render
-    from tests.documents.helpers import pdf_text as text_of
 
     plan = persona_plan("leaving")
     peer = agency(alice.clinic, "Peer Line", services=["legal"])
     url = f"/api/v1/plans/{plan.pk}/"
-    alice.api.patch(
-        url,
-        {"referrals": [{"agency": str(peer.pk), "client_decision": "accepted"}]},
-        format="json",
-        HTTP_IF_MATCH=alice.api.get(url)["ETag"],
-    )
+    refer(alice, plan, peer)
     before = alice.api.get(url)  # builds the plan's read copy
     old = alice.api.post(f"{url}documents/", {"wording_reviewed": True}, format="json").json()
     assert document_render(document_id=old["id"], worker="w:1") == "ready"
@@ -429,7 +424,7 @@ def test_an_agency_renamed_on_the_web_page_moves_its_plans_on(
     assert (again.status_code, again.json()["id"] != old["id"]) == (202, True)
     assert document_render(document_id=again.json()["id"], worker="w:1") == "ready"
     pdf = alice.api.get(f"/api/v1/documents/{again.json()['id']}/pdf").content
-    assert "Peer Line North" in " ".join(text_of(pdf).split())
+    assert "Peer Line North" in " ".join(pdf_text(pdf).split())
     assert PlanDocument.objects.count() == 2
 
 

@@ -267,6 +267,10 @@ SPECTACULAR_SETTINGS = {
         "ServicesEnum": "referrals.api.SERVICE_CODES",
     },
     "SERVERS": [{"url": PUBLIC_BASE_URL, "description": "This service"}],
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "webhooks.api.delivery_headers",
+    ],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],

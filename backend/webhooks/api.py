@@ -2,7 +2,12 @@
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import (
+    OpenApiCallback,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -12,8 +17,25 @@ from accounts.permissions import ClinicAdmin
 from common.api import caller_membership
 from common.selectors import get_or_404
 
-from .models import DELIVERY_EVENTS, EVENTS, WebhookDelivery, WebhookEndpoint
-from .services import UnsafeEndpoint, endpoint_create, endpoint_rotate_secret, webhook_ping
+from .models import (
+    DELIVERY_EVENTS,
+    EVENT_DATA,
+    EVENTS,
+    PING,
+    PING_DATA,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from .services import (
+    DELIVERY_HEADER,
+    EVENT_HEADER,
+    MAX_ATTEMPTS,
+    SIGNATURE_HEADER,
+    UnsafeEndpoint,
+    endpoint_create,
+    endpoint_rotate_secret,
+    webhook_ping,
+)
 
 
 class EndpointSerializer(serializers.Serializer):
@@ -49,6 +71,117 @@ class EndpointDetailSerializer(EndpointOutSerializer):
     deliveries = DeliverySerializer(many=True, help_text="The 50 newest deliveries.")
 
 
+# The deliveries, described as callbacks of the registration (OpenAPI 3.0's way of describing
+# requests this service makes), one per event, built from the payload contract in models.
+
+EVENT_HELP = {
+    "document.ready": "A plan document's PDF is ready to download.",
+    "document.failed": "A plan document's PDF could not be made, or its stored file was found "
+    "lost: `url` says why. Ask for the PDF again.",
+    "plan.agreed": "A plan version was agreed with the client.",
+    "plan.updated": "A plan was edited.",
+    "intake.completed": "An intake was completed and its plan drafted.",
+    "client.erased": "A client's records were erased here: erase your copy too.",
+    PING: "A test delivery, sent when you ask for one (POST /api/v1/webhooks/{id}/ping).",
+}
+DATA_HELP = {
+    "document": "The plan document.",
+    "plan": "The treatment plan.",
+    "client": "The client record.",
+    "intake": "The intake.",
+    "endpoint": "This endpoint's registration.",
+    "version": "The plan's version.",
+    "plan_version": "The plan version the document shows.",
+    "url": "The object in this API (GET it with your token).",
+    "fhir": "The same object as a FHIR R4 resource.",
+    "pdf": "The PDF (GET it with a token that has the export scope).",
+}
+KIND_FIELDS = {
+    "id": serializers.UUIDField,
+    "number": serializers.IntegerField,
+    "link": serializers.URLField,
+}
+
+
+def _constant(value: str) -> serializers.Field:
+    @extend_schema_field({"type": "string", "enum": [value]})
+    class Constant(serializers.CharField):
+        pass
+
+    return Constant(help_text=f"Always `{value}` here; also in {EVENT_HEADER}.")
+
+
+def delivery_serializer(event: str, data: dict[str, str]) -> type[serializers.Serializer]:
+    """The body of a delivery of this event, as a serializer (named for the schema)."""
+    name = "".join(part.title() for part in event.replace("_", ".").split("."))
+    data_fields = {key: KIND_FIELDS[kind](help_text=DATA_HELP[key]) for key, kind in data.items()}
+    body = {
+        "id": serializers.UUIDField(
+            help_text=f"The delivery, also in {DELIVERY_HEADER}: a retry repeats it, so "
+            "deduplicate on it."
+        ),
+        "event": _constant(event),
+        "created_at": serializers.DateTimeField(help_text="When the event happened."),
+        "data": type(f"Webhook{name}DataSerializer", (serializers.Serializer,), data_fields)(
+            help_text="Ids and links only, never client text."
+        ),
+    }
+    return type(f"Webhook{name}Serializer", (serializers.Serializer,), body)
+
+
+DELIVERY_CALLBACKS = [
+    OpenApiCallback(
+        event,
+        "{$request.body#/url}",
+        extend_schema(
+            summary=event,
+            description=f"{EVENT_HELP[event]} Signed: verify {SIGNATURE_HEADER} against the raw "
+            "body with your secret (README, Webhooks).",
+            request=delivery_serializer(event, data),
+            responses={
+                200: OpenApiResponse(
+                    description="Any 2xx answer within 10 s acknowledges the delivery; "
+                    f"anything else is retried with backoff, {MAX_ATTEMPTS} attempts in all."
+                )
+            },
+        ),
+    )
+    for event, data in {**EVENT_DATA, PING: PING_DATA}.items()
+]
+DELIVERY_HEADERS = [
+    (EVENT_HEADER, "The event.", {"type": "string", "enum": list(DELIVERY_EVENTS)}),
+    (DELIVERY_HEADER, "The delivery's id (the body's `id`).", {"type": "string", "format": "uuid"}),
+    (
+        SIGNATURE_HEADER,
+        "`t=<unix time>,v1=<hex>[,v1=<hex>]`: HMAC-SHA256 of `<t>.<raw body>` under each live "
+        "secret. Refuse a delivery whose `t` is more than 300 s from your clock.",
+        {"type": "string"},
+    ),
+]
+
+
+def delivery_headers(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook, on each callback operation: the headers every
+    delivery carries (a callback's decorator cannot declare parameters), and only the receiver's
+    answer (not this API's own error responses, which the schema adds to every operation)."""
+    headers = [
+        {"name": name, "in": "header", "required": True, "description": text, "schema": schema}
+        for name, text, schema in DELIVERY_HEADERS
+    ]
+    for path in result.get("paths", {}).values():
+        for operation in path.values():
+            for callback in operation.get("callbacks", {}).values():
+                for item in callback.values():
+                    for delivery in item.values():
+                        delivery["parameters"] = headers
+                        delivery["responses"] = {
+                            code: answer
+                            for code, answer in delivery["responses"].items()
+                            if code.startswith("2")
+                        }
+    return result
+
+
 def _endpoint(e: WebhookEndpoint) -> dict[str, Any]:
     return {
         "id": str(e.pk),
@@ -67,7 +200,13 @@ class WebhookList(APIView):
         clinic = caller_membership(request).clinic_id
         return Response([_endpoint(e) for e in WebhookEndpoint.objects.filter(clinic_id=clinic)])
 
-    @extend_schema(request=EndpointSerializer, responses={201: EndpointCreatedSerializer})
+    @extend_schema(
+        request=EndpointSerializer,
+        responses={201: EndpointCreatedSerializer},
+        callbacks=DELIVERY_CALLBACKS,
+        description="Register an endpoint for some events. Each delivery is a signed POST to "
+        "`url`, described per event under this operation's callbacks.",
+    )
     def post(self, request: Request) -> Response:
         serializer = EndpointSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

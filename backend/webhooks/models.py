@@ -5,15 +5,36 @@ from django.db import models
 from common.crypto import EncryptedTextField
 from common.models import BaseModel
 
-EVENTS = (
-    "document.ready",
-    "document.failed",  # its PDF could not be made, or its stored file was lost: ask again
-    "plan.agreed",
-    "plan.updated",
-    "intake.completed",
-    "client.erased",
-)
+# What each event's `data` holds: ids and links, never client text. One definition for the
+# emitters (webhook_emit checks each payload against it) and the OpenAPI document (the
+# callbacks of POST /api/v1/webhooks/). Kinds: "id" a UUID, "number" an integer, "link" an
+# absolute URL under PUBLIC_BASE_URL.
+_PLAN = {"plan": "id", "client": "id", "version": "number", "url": "link", "fhir": "link"}
+_DOCUMENT = {
+    "document": "id",
+    "plan": "id",
+    "plan_version": "number",
+    "url": "link",
+    "fhir": "link",
+}
+EVENT_DATA: dict[str, dict[str, str]] = {
+    "document.ready": {**_DOCUMENT, "pdf": "link"},
+    # Its PDF could not be made, or its stored file was lost: `url` says why; ask again.
+    "document.failed": _DOCUMENT,
+    "plan.agreed": _PLAN,
+    "plan.updated": _PLAN,
+    "intake.completed": {
+        "intake": "id",
+        "client": "id",
+        "plan": "id",
+        "url": "link",
+        "fhir": "link",
+    },
+    "client.erased": {"client": "id"},
+}
+EVENTS = tuple(EVENT_DATA)
 PING = "ping"  # sent on request only; nobody subscribes to it
+PING_DATA = {"endpoint": "id"}
 DELIVERY_EVENTS = (*EVENTS, PING)  # what a delivery can carry
 
 

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from audit.services import audit_record
 
-from .models import EVENTS, PING, DeliveryStatus, WebhookDelivery, WebhookEndpoint
+from .models import EVENT_DATA, EVENTS, PING, DeliveryStatus, WebhookDelivery, WebhookEndpoint
 
 logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Care-Plans-Signature"
@@ -118,7 +118,9 @@ def _record(endpoint: WebhookEndpoint, event: str, data: dict[str, Any]) -> Webh
 def webhook_emit(*, clinic_id: uuid.UUID, event: str, data: dict[str, Any]) -> int:
     """Record a delivery for each endpoint subscribed to the event; send after commit.
     `data` holds ids and links only, never client text; links are made absolute here."""
-    assert event in EVENTS  # noqa: S101 - a programming error, not input
+    # Programming errors, not input: an event or a payload the contract does not describe.
+    assert event in EVENTS  # noqa: S101
+    assert set(data) == set(EVENT_DATA[event]), event  # noqa: S101
     count = 0
     for endpoint in WebhookEndpoint.objects.filter(clinic_id=clinic_id, active=True):
         if event in endpoint.events:

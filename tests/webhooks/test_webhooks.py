@@ -248,7 +248,15 @@ def test_a_failing_receiver_is_retried_and_recorded(
     register(admin_ann, hook.url, ["plan.agreed"])
     plan = persona_plan("continuing")
     webhook_services.webhook_emit(
-        clinic_id=plan.clinic_id, event="plan.agreed", data={"plan": str(plan.pk)}
+        clinic_id=plan.clinic_id,
+        event="plan.agreed",
+        data={
+            "plan": str(plan.pk),
+            "client": str(plan.client_id),
+            "version": plan.version,
+            "url": f"/api/v1/plans/{plan.pk}/",
+            "fhir": f"/fhir/CarePlan/{plan.pk}",
+        },
     )
     delivery = WebhookDelivery.objects.get()
     assert webhook_services.webhook_deliver(delivery_id=str(delivery.pk)) is False
@@ -412,3 +420,70 @@ def test_the_readme_receiver_verifies_a_real_delivery(
     assert check(headers["X-Care-Plans-Signature"], body + b" ", created["secret"]) is False
     stale = headers["X-Care-Plans-Signature"]
     assert check(stale, body, created["secret"], now=time.time() + 3600) is False
+
+
+def test_every_delivery_is_what_the_openapi_callbacks_say(
+    admin_ann, alice, persona_plan, receiver, deliver_now, now_on_commit, monkeypatch
+) -> None:
+    """An integrator generates their receiver from the schema: each event's real delivery (body
+    and headers) must be exactly what its callback under POST /api/v1/webhooks/ describes, with
+    no key it does not declare, and every event must have one."""
+    from drf_spectacular.generators import SchemaGenerator
+    from jsonschema import Draft7Validator, FormatChecker
+    from webhooks.models import DELIVERY_EVENTS, EVENTS
+
+    from tests.api.test_response_schemas import undeclared
+
+    hook = receiver()
+    created = register(admin_ann, hook.url, list(EVENTS)).json()
+    plan = persona_plan("continuing")  # intake.completed
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    edited = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", {"safety_plan": "Call Jo"}, format="json", HTTP_IF_MATCH=etag
+    )
+    alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/",
+        {"agreement": {"client_decision": "agrees"}},
+        format="json",
+        HTTP_IF_MATCH=edited["ETag"],
+    )
+    ready = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/").json()["id"]
+    assert document_services.document_render(document_id=ready, worker="w:1") == "ready"
+
+    def boom(html: str) -> bytes:
+        raise ValueError("no PDF")
+
+    monkeypatch.setattr(document_services, "html_to_pdf", boom)
+    failed = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"copy": "clinic"}, format="json"
+    ).json()["id"]
+    assert document_services.document_render(document_id=failed, worker="w:1") == "failed"
+    assert admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping").status_code == 202
+    assert alice.api.delete(f"/api/v1/clients/{plan.client_id}/").status_code == 204
+
+    schema = json.loads(
+        json.dumps(SchemaGenerator().get_schema(request=None, public=True), default=str)
+    )
+    components = schema["components"]["schemas"]
+    callbacks = schema["paths"]["/api/v1/webhooks/"]["post"]["callbacks"]
+    seen = set()
+    for headers, body in hook.received:
+        event = headers["X-Care-Plans-Event"]
+        seen.add(event)
+        [operation] = callbacks[event].values()
+        described = operation["post"]
+        for parameter in described["parameters"]:
+            assert parameter["in"] == "header"
+            assert parameter["name"] in headers, (event, parameter["name"])
+            Draft7Validator(parameter["schema"], format_checker=FormatChecker()).validate(
+                headers[parameter["name"]]
+            )
+        payload = json.loads(body)
+        body_schema = described["requestBody"]["content"]["application/json"]["schema"]
+        validator = Draft7Validator(
+            {**body_schema, "components": schema["components"]}, format_checker=FormatChecker()
+        )
+        assert not [e.message for e in validator.iter_errors(payload)], event
+        assert not undeclared(payload, body_schema, components), event
+        assert "Call Jo" not in body.decode()
+    assert seen == set(DELIVERY_EVENTS)

@@ -382,8 +382,9 @@ class DocumentFileLost(Exception):
 
 
 class DocumentUnreadable(Exception):
-    """This server's keys open no stored text (keys misconfigured, or an old key removed
-    before a rotation): nothing is changed, as the file may well be fine."""
+    """The stored file cannot be read just now: storage refuses it (permissions, a disk error),
+    or this server's keys open no stored text (keys misconfigured, or an old key removed before
+    a rotation). Nothing is changed, as the file may well be fine."""
 
 
 def _keys_open_the_database(document: PlanDocument) -> bool:
@@ -408,6 +409,11 @@ def document_pdf(document: PlanDocument) -> bytes:
             pdf = fernet().decrypt(handle.read())
     except FileNotFoundError:
         pdf = b""
+    except OSError as exc:  # storage trouble (permissions, a disk error): the file may be fine
+        logger.error(
+            "stored PDF of document %s cannot be read: %s", document.pk, type(exc).__name__
+        )
+        raise DocumentUnreadable from None
     except InvalidToken:
         if not _keys_open_the_database(document):
             logger.error("stored PDF of document %s: the keys open no stored text", document.pk)

@@ -288,6 +288,40 @@ def test_a_whole_pdf_the_keys_cannot_open_is_503_and_left_ready(alice, plan, mon
     assert alice.api.get(pdf_path).content.startswith(b"%PDF")
 
 
+def test_a_stored_pdf_storage_refuses_is_503_and_left_ready(alice, plan, monkeypatch) -> None:
+    """Storage that refuses a stored PDF (here its path is a directory: a real OSError, even as
+    root) is a temporary 503 on the API and a message on the web page, never a 500; the document
+    is not marked lost and, once storage reads again, downloads."""
+    from pathlib import Path
+
+    from django.core.files.storage import default_storage
+    from django.test import Client
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    doc_id = alice.api.post(url(plan, "documents/")).json()["id"]
+    services.document_render(document_id=doc_id, worker="w:1")
+    stored = Path(default_storage.path(PlanDocument.objects.get(pk=doc_id).file))
+    kept = stored.read_bytes()
+    stored.unlink()
+    stored.mkdir()
+    response = alice.api.get(f"/api/v1/documents/{doc_id}/pdf")
+    assert response.status_code == 503
+    assert (response.json()["code"], response.json()["detail"]) == (
+        "unavailable",
+        services.FILE_UNREADABLE,
+    )
+    assert response["Retry-After"]
+    browser = Client()
+    browser.force_login(alice.user)
+    page = browser.get(f"/documents/{doc_id}/download/", follow=True)
+    assert page.status_code == 200
+    assert services.FILE_UNREADABLE in page.content.decode()
+    assert PlanDocument.objects.get(pk=doc_id).status == "ready"
+    stored.rmdir()
+    stored.write_bytes(kept)
+    assert alice.api.get(f"/api/v1/documents/{doc_id}/pdf").content.startswith(b"%PDF")
+
+
 def test_a_token_without_export_scope_cannot_make_or_fetch_pdfs(alice, plan) -> None:
     from tests.conftest import make_persona
 

@@ -67,7 +67,7 @@ def _as_field_errors(detail: Any) -> dict[str, list[str]]:
 
 
 # Paths that speak JSON: their errors use the shape above, never an HTML page.
-API_PATHS = ("/api/", "/fhir/")
+API_PATHS = ("/api/", "/fhir/", "/oauth/")
 UNAVAILABLE = {
     "code": "unavailable",
     "detail": "The service cannot reach its database just now. Try again in a minute.",
@@ -151,12 +151,20 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     """handler404: a path no route matches (e.g. a mistyped API path, or a write to a path
     without its final slash, which common.middleware does not redirect)."""
     detail = "No such path in this API."
-    if not request.path.endswith("/"):
-        try:
-            resolve(request.path + "/")
-            detail = "No such path in this API: the path ends with a slash (/)."
-        except Resolver404:
-            pass
+    # The same path with or without its final slash: say which (e.g. /api/v1/clients/ but
+    # /api/v1/me and /oauth/token).
+    path = request.path
+    other, hint = (
+        (path.rstrip("/"), "the path has no final slash (/)")
+        if path.endswith("/")
+        else (path + "/", "the path ends with a slash (/)")
+    )
+    try:
+        if other and other != path:
+            resolve(other)
+            detail = f"No such path in this API: {hint}."
+    except Resolver404:
+        pass
     return _outside_drf(request, 404, "not_found", detail, "not-found") or (
         defaults.page_not_found(request, exception or Http404())
     )

@@ -187,6 +187,11 @@ def test_errors_raised_outside_drf_keep_the_api_and_fhir_shapes(alice) -> None:
         assert "ends with a slash" in assert_shape(response, 404)["detail"]
     assert ClinicClient.objects.count() == before
     assert alice.api.get("/api/v1/clients").status_code == 301  # a read may still be redirected
+    # And the other way round: a path that has no final slash, asked with one (a token
+    # endpoint of an OAuth client included).
+    assert "has no final slash" in assert_shape(alice.api.get("/api/v1/me/"), 404)["detail"]
+    token = Client().post("/oauth/token/", {"grant_type": "client_credentials"})
+    assert "has no final slash" in assert_shape(token, 404)["detail"]
     web = Client().get("/no-such-page/")
     assert web.status_code == 404
     assert web["Content-Type"].startswith("text/html")

@@ -11,12 +11,34 @@ from rest_framework.exceptions import NotFound, ValidationError
 from audit.services import audit_listed, client_linked
 
 BAD_CURSOR = "Use the cursor from a page's next or previous link, unchanged."
+MAX_PAGE_SIZE = 200
+BAD_PAGE_SIZE = f"Use a whole number from 1 to {MAX_PAGE_SIZE}."
 
 
 class CursorPagination(pagination.CursorPagination):
     ordering = "-created_at"
     page_size_query_param = "page_size"
-    max_page_size = 200
+    max_page_size = MAX_PAGE_SIZE
+
+    def get_page_size(self, request: Any) -> int:
+        """`page_size`, when given, is a whole number from 1 to MAX_PAGE_SIZE; anything else
+        is a 400 naming it (DRF would quietly use the default, or cap it)."""
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return int(self.page_size)
+        if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
+            raise ValidationError({self.page_size_query_param: [BAD_PAGE_SIZE]})
+        return int(raw)
+
+    def get_schema_operation_parameters(self, view: Any) -> list[dict[str, Any]]:
+        parameters: list[dict[str, Any]] = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_size_query_param:
+                parameter["schema"].update(minimum=1, maximum=MAX_PAGE_SIZE)
+                parameter["description"] = (
+                    f"Results per page, 1 to {MAX_PAGE_SIZE} (default {self.page_size})."
+                )
+        return parameters
 
     def get_paginated_response_schema(self, schema: dict[str, Any]) -> dict[str, Any]:
         """Every page has `next` and `previous` (null at either end): required, for clients

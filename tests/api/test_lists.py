@@ -124,6 +124,30 @@ def test_a_real_cursor_still_pages(alice, clinic_a) -> None:
     assert {c["id"] for c in second["results"]}.isdisjoint({c["id"] for c in first["results"]})
 
 
+@pytest.mark.parametrize("size", ["abc", "0", "-1", "201", "1.5", "", "\uff12", "2 "])
+def test_a_page_size_out_of_range_or_not_a_number_is_a_400_naming_it(alice, size) -> None:
+    """Not quietly the default page, nor quietly capped: the caller learns the range."""
+    response = alice.api.get("/api/v1/clients/", {"page_size": size})
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"page_size": ["Use a whole number from 1 to 200."]}
+
+
+def test_page_sizes_in_range_are_given_and_the_schema_says_the_range(alice, clinic_a) -> None:
+    from drf_spectacular.generators import SchemaGenerator
+
+    for client in ClientFactory.create_batch(3, clinic=clinic_a):
+        client.care_team.add(alice.user)
+    for size, rows in (("1", 1), ("200", 3)):
+        assert len(alice.api.get("/api/v1/clients/", {"page_size": size}).json()["results"]) == rows
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    [parameter] = [
+        p
+        for p in schema["paths"]["/api/v1/clients/"]["get"]["parameters"]
+        if p["name"] == "page_size"
+    ]
+    assert (parameter["schema"]["minimum"], parameter["schema"]["maximum"]) == (1, 200)
+
+
 def test_documents_list_by_updated_since_sees_a_status_change(alice, persona_plan) -> None:
     from datetime import timedelta
 

@@ -25,7 +25,7 @@ class CursorPagination(pagination.CursorPagination):
         is a 400 naming it (DRF would quietly use the default, or cap it)."""
         raw = request.query_params.get(self.page_size_query_param)
         if raw is None:
-            return int(self.page_size)
+            return int(self.page_size or MAX_PAGE_SIZE)
         if not (raw.isascii() and raw.isdigit()) or not 1 <= int(raw) <= MAX_PAGE_SIZE:
             raise ValidationError({self.page_size_query_param: [BAD_PAGE_SIZE]})
         return int(raw)

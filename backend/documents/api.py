@@ -30,7 +30,6 @@ from .services import (
     FILE_UNREADABLE,
     DocumentFileLost,
     DocumentUnreadable,
-    document_file_present,
     document_pdf,
     document_request,
 )
@@ -183,13 +182,13 @@ def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpRespon
     (the caller's read of the document is recorded, as a status read is). DocumentFileLost
     when the stored file is gone or damaged (the document is then failed), DocumentUnreadable
     when this server's keys cannot open it."""
+    # A HEAD reads and checks the stored file as a download does, so that it never promises
+    # a PDF the download could not give.
+    pdf = document_pdf(document)
     if request.method == "HEAD":
-        if not document_file_present(document):
-            raise DocumentFileLost
         response = HttpResponse(content_type="application/pdf")
-        response["Content-Length"] = str(document.size or 0)
+        response["Content-Length"] = str(len(pdf))
     else:
-        pdf = document_pdf(document)
         audit_read(
             actor=actor,
             clinic_id=document.clinic_id,

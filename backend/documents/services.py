@@ -425,15 +425,6 @@ def document_pdf(document: PlanDocument) -> bytes:
     return pdf
 
 
-def document_file_present(document: PlanDocument) -> bool:
-    """Whether the ready document's file is still in storage (what a HEAD can promise without
-    reading it); marks the document failed when it is not."""
-    if document.file and default_storage.exists(document.file):
-        return True
-    document_file_lost(document)
-    return False
-
-
 def document_file_lost(document: PlanDocument) -> None:
     """Mark a ready document whose file is gone or damaged as failed, with a message saying what
     to do. What is left of the file stays for whoever looks into it; erasure removes it."""

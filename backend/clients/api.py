@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import transaction
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
@@ -14,7 +15,7 @@ from common.crypto import keyed_hashes
 from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
-from .selectors import client_get, client_list
+from .selectors import client_for_erasure, client_get, client_list
 from .services import (
     CareTeamError,
     client_care_team_set,
@@ -154,6 +155,10 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
         return Response(ClientSerializer(client).data)
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        _, actor = caller(request)
-        client_erase(client=self.get_object(), actor=actor)
+        membership, actor = caller(request)
+        try:
+            client = client_for_erasure(membership=membership, client_id=self.kwargs["pk"])
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+        client_erase(client=client, actor=actor)
         return Response(status=204)

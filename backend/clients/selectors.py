@@ -6,6 +6,7 @@ read only by the client's care team (`clinical_scope`)."""
 import uuid
 from datetime import datetime
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
 
 from accounts.models import Membership
@@ -37,6 +38,26 @@ def client_list(
 def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
     client = get_or_404(client_list(membership=membership), client_id)
     audit_read_by(membership=membership, obj=client, client_id=client.pk)
+    return client
+
+
+ERASE_REFUSED = (
+    "Only a clinic admin or someone on the client's care team can erase the client's records."
+)
+
+
+def may_erase(*, membership: Membership, client: Client) -> bool:
+    """Erasure destroys the clinical records that only the care team may read: clinic admins
+    (who handle erasure requests) and the care team may erase; other colleagues may not."""
+    return membership.is_admin or client.care_team.filter(pk=membership.user_id).exists()
+
+
+def client_for_erasure(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
+    """The client, to erase: 404 outside the clinic, PermissionDenied for a colleague who is
+    neither a clinic admin nor on the care team."""
+    client = client_get(membership=membership, client_id=client_id)
+    if not may_erase(membership=membership, client=client):
+        raise PermissionDenied(ERASE_REFUSED)
     return client
 
 

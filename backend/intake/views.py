@@ -12,6 +12,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -22,7 +23,12 @@ from accounts.models import Membership
 from accounts.permissions import membership_or_404
 from audit.services import audit_listed
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
-from clients.selectors import care_team_clients, client_for_care, client_get, client_list
+from clients.selectors import (
+    care_team_clients,
+    client_for_care,
+    client_for_erasure,
+    client_list,
+)
 from clients.services import client_create, client_erase
 from forms import KINDS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.django_forms import answers_to_data, form_class
@@ -284,7 +290,11 @@ def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpRespons
 def client_erase_view(request: HttpRequest, client_id: str) -> HttpResponse:
     """Erasure from the web, behind an explicit confirmation."""
     membership = membership_or_404(request)
-    client = client_get(membership=membership, client_id=client_id)
+    try:
+        client = client_for_erasure(membership=membership, client_id=client_id)
+    except PermissionDenied as refused:
+        messages.error(request, str(refused))
+        return redirect("home")
     error = ""
     if request.method == "POST":
         if request.POST.get("confirm", "").strip() == "ERASE":

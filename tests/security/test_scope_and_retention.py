@@ -49,6 +49,42 @@ def test_erasing_from_the_web_needs_explicit_confirmation(alice, persona_plan) -
     assert not TreatmentPlan.objects.exists()
 
 
+def test_only_admins_and_the_care_team_may_erase_a_client(
+    alice, bob, admin_ann, persona_plan
+) -> None:
+    """Erasure destroys the clinical records only the care team may read: a colleague off the
+    team (not an admin) sees no erase link and is refused on the web and the API, with nothing
+    erased; an admin (off the team) and the care team may erase."""
+    plan = persona_plan("continuing")  # alice's client
+    client_id = plan.client_id
+    browser = Browser()
+    browser.force_login(bob.user)
+    home = browser.get("/").content.decode()
+    assert "River" in home  # the list is clinic-wide
+    assert f"/clients/{client_id}/erase/" not in home
+    url = f"/clients/{client_id}/erase/"
+    for response in (
+        browser.get(url, follow=True),
+        browser.post(url, {"confirm": "ERASE"}, follow=True),
+    ):
+        assert response.redirect_chain[-1][0] == "/"
+        assert "care team can erase" in response.content.decode()
+    refused = bob.api.delete(f"/api/v1/clients/{client_id}/")
+    assert refused.status_code == 403
+    assert "care team" in refused.json()["detail"]
+    assert Client.objects.filter(pk=client_id).exists()
+    assert TreatmentPlan.objects.filter(pk=plan.pk).exists()
+    # An admin handles erasure requests for the whole clinic, on the team or not.
+    admin = Browser()
+    admin.force_login(admin_ann.user)
+    assert f"/clients/{client_id}/erase/" in admin.get("/").content.decode()
+    assert admin_ann.api.delete(f"/api/v1/clients/{client_id}/").status_code == 204
+    assert not Client.objects.filter(pk=client_id).exists()
+    # The care team: alice erases a client of hers from the web (the test above) and the API.
+    own = alice.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()["id"]
+    assert alice.api.delete(f"/api/v1/clients/{own}/").status_code == 204
+
+
 def test_retention_erases_closed_records_past_the_period_only(alice, settings) -> None:
     settings.RETENTION_DAYS = 30
     old = timezone.now() - timedelta(days=40)

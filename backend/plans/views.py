@@ -50,8 +50,13 @@ def _render(
     *,
     status: int = 200,
     conflict: dict[str, Any] | None = None,
+    started_from: tuple[str, str] | None = None,
 ) -> HttpResponse:
+    """The plan page. `started_from`: the (version, base) an edit refused for a fix began from,
+    kept on the page so that the corrected save is still checked against what its editor saw
+    (the plan as it is now would make someone else's change since look like this editor's)."""
     rep = plan_representation(plan)
+    version, base = started_from or (plan_etag(plan), base_token(plan_etag(plan), _editable(rep)))
     answers = plan.intake.answers
     topic, term = work_is_a_topic(answers), work_term(answers)
     needs = answers.get("supports", {}).get("referral_needs", [])
@@ -72,8 +77,8 @@ def _render(
             "plan": plan,
             "rep": rep,
             "editor": editor,
-            "etag": plan_etag(plan),
-            "base": base_token(plan_etag(plan), _editable(rep)),
+            "etag": version,
+            "base": base,
             "client_terms": _client_terms(plan),
             "errors": editor.error_summary() if status == 400 else [],
             "conflict": conflict,
@@ -113,12 +118,13 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
         )
         return _render(request, membership, plan, editor, status=400)
     editor = PlanEditor(base=base["rep"], agencies=agencies, data=request.POST)
+    if_match = request.POST.get("version") or base["etag"]
+    started_from = (if_match, request.POST["base"])
     if not editor.is_valid():
-        return _render(request, membership, plan, editor, status=400)
+        return _render(request, membership, plan, editor, status=400, started_from=started_from)
     changes = editor.changes()
     ratings, review_note = editor.review()
     current = _editable(plan_representation(plan))
-    if_match = request.POST.get("version") or base["etag"]
     if if_match != plan_etag(plan) and not plan_diff(base["rep"], current):
         if_match = plan_etag(plan)  # saved since, but nothing this page shows changed
     try:
@@ -145,7 +151,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
         )
     except PlanInvalid as exc:
         editor.add_service_errors(exc.errors)
-        return _render(request, membership, plan, editor, status=400)
+        return _render(request, membership, plan, editor, status=400, started_from=started_from)
     if not changes and not ratings and not review_note:
         messages.info(request, "Nothing was changed, so nothing needed saving.")
     else:

@@ -79,7 +79,10 @@ class _FormReader(HTMLParser):
 
 
 def shown_form(browser, plan) -> dict[str, str]:
-    page = browser.get(f"/plans/{plan.pk}/")
+    return read_form(browser.get(f"/plans/{plan.pk}/"))
+
+
+def read_form(page) -> dict[str, str]:
     reader = _FormReader()
     reader.feed(page.content.decode())
     # Django renders a newline after <textarea>; browsers drop it.
@@ -223,6 +226,28 @@ def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, pl
     assert "Bob&#x27;s plan" in page  # their own edit, kept to re-apply
     plan.refresh_from_db()
     assert plan.safety_plan == "Alice's plan"
+
+
+def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(
+    alice, bob, plan
+) -> None:
+    """The out-of-date check survives a save refused for a missing field: the page that asks for
+    the fix still carries the version its editor started from, so the corrected save is told
+    what changed instead of quietly putting back the other editor's goal words."""
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    saved = save(first, plan, form_a, **{"goal-0-client_words": "Sleep through, my way"})
+    assert saved.status_code == 302
+    step = {"goal-0-step-0-description": "Rest day", "goal-0-step-0-frequency": "weekly"}
+    needs_fix = save(second, plan, form_b, **step)  # "who does it" left empty
+    assert needs_fix.status_code == 400
+    fixed = save(second, plan, read_form(needs_fix), **{"goal-0-step-0-who": "client"})
+    assert fixed.status_code == 409
+    assert "Someone else saved this plan" in fixed.content.decode()
+    plan.refresh_from_db()
+    assert plan.goals.get().client_words == "Sleep through, my way"
+    assert not plan.goals.get().steps.exists()
 
 
 def test_recording_agreement_freezes_the_version(alice, plan) -> None:

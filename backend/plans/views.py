@@ -159,6 +159,12 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     return redirect("plan-detail", plan_id=plan.pk)
 
 
+RETYPE_MESSAGE = (
+    "Type the passphrase again: this copy was asked for with one, and it is not made without "
+    "it. To make a copy without a passphrase, go back to the plan."
+)
+
+
 @login_required
 @require_POST
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
@@ -180,7 +186,10 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
         return redirect("plan-detail", plan_id=plan.pk)
     options = serializer.options(plan)
     findings = plan_findings(plan)
-    if findings and "proceed" not in request.POST:
+    # A copy asked for with a passphrase is never made without one: the passphrase is not kept
+    # while the wording is reviewed, so going ahead needs it typed again.
+    passphrase_missing = bool(request.POST.get("passphrase_wanted")) and "passphrase" not in body
+    if findings and ("proceed" not in request.POST or passphrase_missing):
         # Show the wording suggestions first; the clinician may still go ahead.
         return render(
             request,
@@ -189,8 +198,10 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
                 "plan": plan,
                 "findings": findings,
                 "pdf_options": options,
-                "pdf_passphrase_given": "passphrase" in body,
+                "pdf_passphrase_given": "passphrase" in body or passphrase_missing,
+                "passphrase_error": RETYPE_MESSAGE if passphrase_missing else "",
             },
+            status=400 if passphrase_missing else 200,
         )
     _document, created = document_request(
         plan=plan,

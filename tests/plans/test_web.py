@@ -1,5 +1,6 @@
 """The plan page in the browser's terms: edit with the client, agree, and ask for the PDF."""
 
+import re
 from html.parser import HTMLParser
 
 import pytest
@@ -228,9 +229,7 @@ def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, pl
     assert plan.safety_plan == "Alice's plan"
 
 
-def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(
-    alice, bob, plan
-) -> None:
+def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(alice, bob, plan) -> None:
     """The out-of-date check survives a save refused for a missing field: the page that asks for
     the fix still carries the version its editor started from, so the corrected save is told
     what changed instead of quietly putting back the other editor's goal words."""
@@ -280,6 +279,39 @@ def test_wording_findings_are_shown_before_the_pdf_and_can_be_overridden(
     response = browser.post(f"/plans/{plan.pk}/pdf/", {"proceed": "1"})
     assert response.status_code == 302
     assert PlanDocument.objects.count() == 1
+
+
+def test_a_copy_asked_for_with_a_passphrase_is_never_made_without_it(
+    alice, plan, monkeypatch
+) -> None:
+    """The wording review drops the passphrase (it is not kept): going ahead with its field left
+    empty is refused at the field, nothing is made; typed again, the copy is protected."""
+    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
+    browser = signed_in(alice)
+    save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{"goal-0-clinical_restatement": "Client refuses to rest"},
+    )
+    review = browser.post(f"/plans/{plan.pk}/pdf/", {"copy": "client", "passphrase": "kestrel-7"})
+    assert "Type the passphrase again" in review.content.decode()
+    form = dict(
+        re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', review.content.decode())
+    )
+    assert form["passphrase_wanted"] == "1"
+    assert "kestrel" not in review.content.decode()
+    refused = browser.post(f"/plans/{plan.pk}/pdf/", {**form, "passphrase": "", "proceed": "1"})
+    assert refused.status_code == 400
+    page = refused.content.decode()
+    assert "it is not made without it" in page
+    assert 'aria-describedby="pdf-passphrase-error"' in page
+    assert PlanDocument.objects.count() == 0
+    made = browser.post(
+        f"/plans/{plan.pk}/pdf/", {**form, "passphrase": "kestrel-7", "proceed": "1"}
+    )
+    assert made.status_code == 302
+    assert PlanDocument.objects.get().protected
 
 
 def test_the_clients_own_words_never_block_the_pdf(alice, plan, monkeypatch) -> None:

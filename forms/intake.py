@@ -41,7 +41,8 @@ PNTS = Choice(PREFER_NOT_TO_SAY, _("I'd rather not say"), exclusive=True)
 # Work is a topic when the client says so (`work_focus`), or, for a couple, when they chose it
 # together (`couple_topics` includes `sex_work`; unticked by default, couples guideline 4).
 WORK_FOCUS_IS_WORK = AnswerIn("about", "work_focus", frozenset({"central", "part"}))
-COUPLE_CHOSE_WORK = AnswerHas("partner", "couple_topics", "sex_work")
+COUPLE_WORK_TOPIC = "sex_work"
+COUPLE_CHOSE_WORK = AnswerHas("partner", "couple_topics", COUPLE_WORK_TOPIC)
 WORK_IS_A_TOPIC = ByKind((("individual", WORK_FOCUS_IS_WORK), ("couple", COUPLE_CHOSE_WORK)))
 WORK_DETAILS_WANTED = AllOf(
     (
@@ -855,7 +856,7 @@ PARTNER = Step(
                 Choice("intimacy", _("Intimacy")),
                 Choice("stigma", _("How others see us"), _("How others see you")),
                 Choice("family", _("Family")),
-                Choice("sex_work", _("Sex work"), shows_term=True),
+                Choice(COUPLE_WORK_TOPIC, _("Sex work"), shows_term=True),
                 Choice("other", _("Something else")),
             ),
         ),

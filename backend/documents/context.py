@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
 from forms.flow import choice_text
+from forms.intake import COUPLE_WORK_TOPIC
 from plans.contract import PRIVATE_SECTIONS, SECTION_CODES
 from plans.models import PlanStatus, StepOwner, TreatmentPlan
 from plans.selectors import goal_progress, plan_representation
@@ -383,11 +384,19 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
         }
     if plan.intake.kind == "couple":
         partner = answers.get("partner", {})
+        # The relationship section says nothing about work unless "Your work" goes in too: the
+        # work topic (with the couple's word for it) and the worker's own account stay out.
+        work_in = topic and "work" in options.sections
+        topics = [
+            code
+            for code in partner.get("couple_topics", [])
+            if work_in or code != COUPLE_WORK_TOPIC
+        ]
         context["couple"] = {
             "structure": _labels(
                 "partner", "relationship_structure", partner.get("relationship_structure", []), term
             ),
-            "topics": _labels("partner", "couple_topics", partner.get("couple_topics", []), term),
+            "topics": _labels("partner", "couple_topics", topics, term),
             "partner_words": partner.get("partner_concerns", ""),
             "partner_stigma": _labels(
                 "partner", "partner_stigma", partner.get("partner_stigma", []), term
@@ -396,7 +405,7 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
                 "partner", "partner_support_needs", partner.get("partner_support_needs", []), term
             ),
             # The worker's account only when the couple chose work as a topic (guideline 4).
-            "worker_words": partner.get("worker_description", "") if topic else "",
+            "worker_words": partner.get("worker_description", "") if work_in else "",
         }
     if options == CLINIC_COPY:
         return context

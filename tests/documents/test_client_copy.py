@@ -258,3 +258,28 @@ def test_a_discreet_copy_leaves_out_the_signatures(alice, plan) -> None:
     assert "Wren Ashdown" not in text
     assert "Dana Okafor" not in text
     assert "Decision given on version 1" in text  # the agreement itself stays
+
+
+def test_a_couples_relationship_section_says_nothing_about_work_unless_work_goes_in(
+    alice, alices_client
+) -> None:
+    """Ticking "Your relationship" alone does not bring the work in with it: not the work topic
+    (with the couple's word for it), not the worker's own account. With "Your work" ticked too,
+    both go home, as the clinic's copy has them."""
+    from tests.conftest import PERSONAS
+
+    kind, steps = PERSONAS["couple_work"]
+    plan = completed_plan(alice, alices_client, kind, steps)
+    _, pdf = request_pdf(alice, plan, {"sections": ["goals", "couple"], "wording_reviewed": True})
+    text = squash(pdf_text(pdf))
+    assert "I want us to be honest" in text  # the relationship goes home ...
+    assert "Communication" in text
+    for work in ("It is a job I am good at", "the life", "Sex work", "your work"):
+        assert work not in text, work  # ... the work does not
+    body = {"sections": ["goals", "work", "couple"], "wording_reviewed": True}
+    _, pdf = request_pdf(alice, plan, body)
+    text = squash(pdf_text(pdf))
+    assert "It is a job I am good at" in text
+    assert "the life" in text
+    _, pdf = request_pdf(alice, plan, {"copy": "clinic", "wording_reviewed": True})
+    assert "It is a job I am good at" in squash(pdf_text(pdf))

@@ -15,7 +15,7 @@ from common.crypto import keyed_hashes
 from common.serializers import StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
-from .selectors import client_for_erasure, client_get, client_list
+from .selectors import client_for_change, client_get, client_list
 from .services import (
     CareTeamError,
     client_care_team_set,
@@ -135,10 +135,16 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
         client = self.get_object()
         return Response(ClientSerializer(client).data)
 
+    def _for_change(self, membership: Any) -> Client:
+        try:
+            return client_for_change(membership=membership, client_id=self.kwargs["pk"])
+        except DjangoPermissionDenied as refused:
+            raise PermissionDenied(str(refused)) from None
+
     @transaction.atomic
     def partial_update(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        client = self.get_object()
         membership, actor = caller(request)
+        client = self._for_change(membership)
         serializer = self.get_serializer(client, data=request.data, partial=True)
         serializer.is_valid(raise_exception=True)
         changes = dict(serializer.validated_data)
@@ -156,9 +162,5 @@ class ClientDetail(generics.RetrieveUpdateDestroyAPIView):
 
     def destroy(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         membership, actor = caller(request)
-        try:
-            client = client_for_erasure(membership=membership, client_id=self.kwargs["pk"])
-        except DjangoPermissionDenied as refused:
-            raise PermissionDenied(str(refused)) from None
-        client_erase(client=client, actor=actor)
+        client_erase(client=self._for_change(membership), actor=actor)
         return Response(status=204)

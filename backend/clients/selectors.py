@@ -41,23 +41,25 @@ def client_get(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
     return client
 
 
-ERASE_REFUSED = (
-    "Only a clinic admin or someone on the client's care team can erase the client's records."
+CHANGE_REFUSED = (
+    "Only a clinic admin or someone on the client's care team can change or erase the "
+    "client's record."
 )
 
 
-def may_erase(*, membership: Membership, client: Client) -> bool:
-    """Erasure destroys the clinical records that only the care team may read: clinic admins
-    (who handle erasure requests) and the care team may erase; other colleagues may not."""
+def may_change(*, membership: Membership, client: Client) -> bool:
+    """Who may change a client's record (alias, pronouns, language, the EHR id that shares the
+    record with a connected system) or erase it: clinic admins, who manage the list and handle
+    erasure requests, and the client's care team. Other colleagues see the alias only."""
     return membership.is_admin or client.care_team.filter(pk=membership.user_id).exists()
 
 
-def client_for_erasure(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
-    """The client, to erase: 404 outside the clinic, PermissionDenied for a colleague who is
-    neither a clinic admin nor on the care team."""
+def client_for_change(*, membership: Membership, client_id: uuid.UUID | str) -> Client:
+    """The client, to change or erase: 404 outside the clinic, PermissionDenied for a colleague
+    who is neither a clinic admin nor on the care team."""
     client = client_get(membership=membership, client_id=client_id)
-    if not may_erase(membership=membership, client=client):
-        raise PermissionDenied(ERASE_REFUSED)
+    if not may_change(membership=membership, client=client):
+        raise PermissionDenied(CHANGE_REFUSED)
     return client
 
 

@@ -26,7 +26,7 @@ from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import (
     care_team_clients,
     client_for_care,
-    client_for_erasure,
+    client_for_change,
     client_list,
 )
 from clients.services import client_create, client_erase
@@ -291,7 +291,7 @@ def client_erase_view(request: HttpRequest, client_id: str) -> HttpResponse:
     """Erasure from the web, behind an explicit confirmation."""
     membership = membership_or_404(request)
     try:
-        client = client_for_erasure(membership=membership, client_id=client_id)
+        client = client_for_change(membership=membership, client_id=client_id)
     except PermissionDenied as refused:
         messages.error(request, str(refused))
         return redirect("home")

@@ -215,6 +215,7 @@ def test_patient_search_by_ehr_identifier(alice, plan, charlie) -> None:
 
 def test_clients_api_filters_by_external_id_through_a_keyed_hash(alice, charlie) -> None:
     mine = ClientFactory(clinic=alice.clinic, external_id="MRN-7")
+    mine.care_team.add(alice.user)  # who may change the record (and its EHR id)
     ClientFactory(clinic=alice.clinic, external_id="MRN-70")
     ClientFactory(clinic=alice.clinic)
     ClientFactory(clinic=charlie.clinic, external_id="MRN-7")

@@ -49,12 +49,13 @@ def test_erasing_from_the_web_needs_explicit_confirmation(alice, persona_plan) -
     assert not TreatmentPlan.objects.exists()
 
 
-def test_only_admins_and_the_care_team_may_erase_a_client(
+def test_only_admins_and_the_care_team_may_change_or_erase_a_client(
     alice, bob, admin_ann, persona_plan
 ) -> None:
-    """Erasure destroys the clinical records only the care team may read: a colleague off the
-    team (not an admin) sees no erase link and is refused on the web and the API, with nothing
-    erased; an admin (off the team) and the care team may erase."""
+    """Erasure destroys the clinical records only the care team may read, and a changed EHR id
+    shares them with a connected system: a colleague off the team (not an admin) sees no erase
+    link and is refused on the web and the API, with nothing changed; an admin (off the team)
+    and the care team may do both."""
     plan = persona_plan("continuing")  # alice's client
     client_id = plan.client_id
     browser = Browser()
@@ -68,11 +69,28 @@ def test_only_admins_and_the_care_team_may_erase_a_client(
         browser.post(url, {"confirm": "ERASE"}, follow=True),
     ):
         assert response.redirect_chain[-1][0] == "/"
-        assert "care team can erase" in response.content.decode()
+        assert "care team can change or erase" in response.content.decode()
     refused = bob.api.delete(f"/api/v1/clients/{client_id}/")
     assert refused.status_code == 403
     assert "care team" in refused.json()["detail"]
     assert Client.objects.filter(pk=client_id).exists()
+    # Nor may they change the record: its EHR id would share it with a connected system.
+    for change in ({"external_id": "EHR-77"}, {"language": "es"}, {"display_name": "X"}):
+        edit = bob.api.patch(f"/api/v1/clients/{client_id}/", change, format="json")
+        assert edit.status_code == 403
+    assert Client.objects.get(pk=client_id).external_id == ""
+    assert (
+        alice.api.patch(
+            f"/api/v1/clients/{client_id}/", {"pronouns": "she/her"}, format="json"
+        ).status_code
+        == 200
+    )
+    assert (
+        admin_ann.api.patch(
+            f"/api/v1/clients/{client_id}/", {"pronouns": "they/them"}, format="json"
+        ).status_code
+        == 200
+    )
     assert TreatmentPlan.objects.filter(pk=plan.pk).exists()
     # An admin handles erasure requests for the whole clinic, on the team or not.
     admin = Browser()

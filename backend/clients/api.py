@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from common.api import caller, caller_membership, datetime_param
 from common.crypto import keyed_hashes
-from common.serializers import StrictCharField
+from common.serializers import RefusesUnknownFields, StrictCharField
 
 from .models import DISPLAY_NAME_MAX, EXTERNAL_ID_MAX, PRONOUNS_MAX, Client
 from .selectors import client_for_change, client_get, client_list
@@ -34,7 +34,7 @@ class CareTeamField(serializers.ListField):
         return [user.username for user in instance.care_team.all()]
 
 
-class ClientSerializer(serializers.ModelSerializer):
+class ClientSerializer(RefusesUnknownFields, serializers.ModelSerializer):
     display_name = StrictCharField(max_length=DISPLAY_NAME_MAX)
     pronouns = StrictCharField(max_length=PRONOUNS_MAX, required=False, allow_blank=True)
     external_id = StrictCharField(max_length=EXTERNAL_ID_MAX, required=False, allow_blank=True)

@@ -14,3 +14,18 @@ class StrictCharField(serializers.CharField):
         if not isinstance(data, str):
             self.fail("not_a_string")
         return super().to_internal_value(data)  # type: ignore[no-any-return]
+
+
+class RefusesUnknownFields(serializers.Serializer):
+    """A request body holds only this serializer's fields: a misspelt one (`pasphrase`) is a 400
+    naming it, never quietly dropped (a PDF would be made without what was asked for). Read-only
+    fields sent back from a response are not unknown, and stay ignored."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {name: ["Not a field of this request; check its spelling."] for name in unknown}
+                )
+        return super().to_internal_value(data)

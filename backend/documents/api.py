@@ -16,6 +16,7 @@ from accounts.models import ApiToken
 from audit.services import audit_read
 from common.api import caller, caller_again, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
+from common.serializers import RefusesUnknownFields
 from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
@@ -88,7 +89,7 @@ class StrictBooleanField(serializers.BooleanField):
         return data
 
 
-class DocumentRequestSerializer(serializers.Serializer):
+class DocumentRequestSerializer(RefusesUnknownFields, serializers.Serializer):
     """The optional body of a PDF request (DESIGN, "The client's copy")."""
 
     wording_reviewed = StrictBooleanField(required=False, default=False)

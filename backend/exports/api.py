@@ -17,6 +17,7 @@ from common.api import caller
 from common.errors import Conflict
 from common.schema import location_header
 from common.selectors import get_or_404
+from common.serializers import RefusesUnknownFields
 
 from .models import ExportJob, ExportStatus
 from .services import (
@@ -48,7 +49,7 @@ class CanExport(BasePermission):
         return membership.is_admin
 
 
-class ExportRequestSerializer(serializers.Serializer):
+class ExportRequestSerializer(RefusesUnknownFields, serializers.Serializer):
     date_from = serializers.DateField()
     date_to = serializers.DateField()
 

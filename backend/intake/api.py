@@ -22,6 +22,7 @@ from clients.selectors import client_for_care
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
 from common.schema import RawSchemaSerializer
+from common.serializers import RefusesUnknownFields
 from forms import KINDS, STEPS, STEPS_BY_NAME, form_kwargs
 from forms.describe import describe_form
 from forms.django_forms import StepInvalid, validate_payload
@@ -223,7 +224,7 @@ class FormDefinition(APIView):
             return Response({**describe_form(kind), "language": lang})
 
 
-class IntakeStartSerializer(serializers.Serializer):
+class IntakeStartSerializer(RefusesUnknownFields, serializers.Serializer):
     client = serializers.UUIDField()
     kind = serializers.ChoiceField(choices=KINDS)
 

@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from common.api import caller
-from common.serializers import StrictCharField
+from common.serializers import RefusesUnknownFields, StrictCharField
 
 from .services import NOT_CHECKED, checks_language, dismissal_record, language_check
 
@@ -18,7 +18,7 @@ TEXT_LIMIT = 20_000
 TERM_LIMIT = 4_000  # a client term may be a whole goal or intake answer in their words
 
 
-class CheckSerializer(serializers.Serializer):
+class CheckSerializer(RefusesUnknownFields, serializers.Serializer):
     text = StrictCharField(max_length=TEXT_LIMIT, allow_blank=True, trim_whitespace=False)
     client_terms = serializers.ListField(
         child=StrictCharField(max_length=TERM_LIMIT), required=False, max_length=50, default=list
@@ -28,7 +28,7 @@ class CheckSerializer(serializers.Serializer):
     language = serializers.ChoiceField(choices=settings.LANGUAGES, required=False, default="en")
 
 
-class DismissSerializer(serializers.Serializer):
+class DismissSerializer(RefusesUnknownFields, serializers.Serializer):
     term = StrictCharField(max_length=60)
     reason = StrictCharField(max_length=200, allow_blank=True, required=False, default="")
 

@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
 from common.schema import IF_MATCH, etag_header
-from common.serializers import StrictCharField
+from common.serializers import RefusesUnknownFields, StrictCharField
 from documents.services import plan_html
 
 from .contract import (
@@ -189,7 +189,7 @@ class PlanPatchSerializer(serializers.Serializer):
 ReviewGoalSerializer = _row_serializer("ReviewGoalSerializer", REVIEW_GOAL_FIELDS)
 ReviewSerializer = type(
     "ReviewSerializer",
-    (serializers.Serializer,),
+    (RefusesUnknownFields,),
     {
         "goals": ReviewGoalSerializer(many=True, max_length=GOALS_MAX),  # type: ignore[call-arg]
         **{s.name: _drf_field(s) for s in REVIEW_FIELDS},

@@ -12,7 +12,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ClinicAdmin, ClinicMember
 from audit.services import audit_record
 from common.api import caller, caller_membership
-from common.serializers import StrictCharField
+from common.serializers import RefusesUnknownFields, StrictCharField
 from forms import STEPS_BY_NAME
 from plans.selectors import plan_get
 
@@ -23,7 +23,7 @@ from .services import agency_create, agency_update
 SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
 
 
-class AgencySerializer(serializers.ModelSerializer):
+class AgencySerializer(RefusesUnknownFields, serializers.ModelSerializer):
     name = StrictCharField(max_length=200)
     services = serializers.ListField(
         child=serializers.ChoiceField(choices=SERVICE_CODES),

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ClinicAdmin
 from common.api import caller_membership
 from common.selectors import get_or_404
+from common.serializers import RefusesUnknownFields
 
 from .models import (
     DELIVERY_EVENTS,
@@ -38,7 +39,7 @@ from .services import (
 )
 
 
-class EndpointSerializer(serializers.Serializer):
+class EndpointSerializer(RefusesUnknownFields, serializers.Serializer):
     url = serializers.URLField(max_length=500)
     events = serializers.ListField(
         child=serializers.ChoiceField(choices=EVENTS), min_length=1, max_length=len(EVENTS)

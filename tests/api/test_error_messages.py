@@ -59,3 +59,36 @@ def test_a_made_up_field_name_is_not_sent_back_but_a_typo_is(alice, alices_clien
     errors = response.json()["errors"]
     assert errors["work_focuss"] == ["This step has no field by this name."]
     assert errors["non_field_errors"][0].startswith("1 name(s) sent are not fields")
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/clients/", {"display_name": "Wren", "pronuns": "she/her"}),
+        ("/api/v1/language-check/", {"text": "hello", "txt": "x"}),
+    ],
+)
+def test_a_misspelt_field_is_a_400_naming_it_not_quietly_dropped(alice, path, body) -> None:
+    response = alice.api.post(path, body, format="json")
+    assert response.status_code == 400
+    [misspelt] = set(body) - {"display_name", "text"}
+    assert response.json()["errors"] == {
+        misspelt: ["Not a field of this request; check its spelling."]
+    }
+
+
+def test_a_misspelt_passphrase_makes_no_unprotected_pdf(alice, persona_plan) -> None:
+    from documents.models import PlanDocument
+
+    plan = persona_plan("continuing")
+    body = {"pasphrase": "kestrel-7", "wording_reviewed": True}
+    response = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["pasphrase"]
+    assert "kestrel" not in response.content.decode()
+    assert not PlanDocument.objects.exists()
+    # A response's read-only fields sent back are not unknown (a client round-trips an object).
+    client = alice.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()
+    client.pop("care_team")  # (writable by clinic admins only)
+    again = alice.api.patch(f"/api/v1/clients/{client['id']}/", client, format="json")
+    assert again.status_code == 200

@@ -170,6 +170,16 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     )
 
 
+LENGTH_REQUIRED = "Send the body with a Content-Length header; a chunked body is not read."
+
+
+def length_required(request: HttpRequest) -> HttpResponse:
+    """411 for a body sent without a length (common.middleware.LengthRequiredMiddleware)."""
+    return _outside_drf(request, 411, "length_required", LENGTH_REQUIRED, "invalid") or (
+        HttpResponse(LENGTH_REQUIRED, status=411, content_type="text/plain; charset=utf-8")
+    )
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """handler400: e.g. a signed-in session ended (signed out elsewhere) while the request ran,
     or a Host header this service does not answer to."""

@@ -1,12 +1,12 @@
-"""Responses may carry client data: nothing is cached by browsers or proxies by default. And
-the API's paths are never redirected to add a slash to a write."""
+"""Responses may carry client data: nothing is cached by browsers or proxies by default. The
+API's paths are never redirected to add a slash to a write. A body without a length is refused."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 from django.middleware import common
 
-from .errors import API_PATHS
+from .errors import API_PATHS, length_required
 
 
 class NoStoreMiddleware:
@@ -29,3 +29,17 @@ class CommonMiddleware(common.CommonMiddleware):
         if request.method not in ("GET", "HEAD") and request.path_info.startswith(API_PATHS):
             return False
         return bool(super().should_redirect_with_slash(request))
+
+
+class LengthRequiredMiddleware:
+    """A body sent chunked (Transfer-Encoding, no Content-Length) is answered 411: Django reads a
+    request body by its Content-Length only, so it would otherwise be read as empty, and an
+    empty body is valid for some requests (a PDF asked for without its passphrase)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.META.get("HTTP_TRANSFER_ENCODING") and not request.META.get("CONTENT_LENGTH"):
+            return length_required(request)
+        return self.get_response(request)

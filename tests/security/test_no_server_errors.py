@@ -210,3 +210,38 @@ def test_errors_raised_outside_drf_keep_the_api_and_fhir_shapes(alice) -> None:
         page = handler(factory.get("/clients/"), exception=exc)
         assert page.status_code == status
         assert page["Content-Type"].startswith("text/html")
+
+
+def test_a_body_sent_chunked_is_refused_411_not_read_as_empty(alice, persona_plan) -> None:
+    """As gunicorn hands Django a chunked request: a Transfer-Encoding header, no Content-Length,
+    the body on wsgi.input. Read by its (absent) length it would be empty, and an empty PDF
+    request is valid: a copy without the asked-for passphrase. A 411 instead, nothing made."""
+    import io
+    import json
+
+    from django.test.client import ClientHandler
+
+    from documents.models import PlanDocument
+
+    plan = persona_plan("continuing")
+    body = json.dumps({"passphrase": "kestrel-7", "wording_reviewed": True}).encode()
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": f"/api/v1/plans/{plan.pk}/documents/",
+        "SERVER_NAME": "testserver",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "CONTENT_TYPE": "application/json",
+        "HTTP_TRANSFER_ENCODING": "chunked",
+        "HTTP_AUTHORIZATION": f"Bearer {alice.token}",
+        "wsgi.input": io.BytesIO(body),
+        "wsgi.url_scheme": "http",
+        "wsgi.errors": io.StringIO(),
+    }
+    # The test client's handler: Django's WSGI handling, without closing the test's database.
+    response = ClientHandler(enforce_csrf_checks=False)(environ)
+    assert response.status_code == 411
+    answer = json.loads(response.content)
+    assert answer["code"] == "length_required"
+    assert "Content-Length" in answer["detail"]
+    assert not PlanDocument.objects.exists()

@@ -63,7 +63,10 @@ def intake_submit_step(
     """Store one step's validated answers. Returns the steps whose answers a changed answer
     switched off: those answers are deleted, never kept hidden."""
     intake = _locked(intake)
-    if intake.status != Status.IN_PROGRESS:
+    # The joint answers close with the intake (its plan was drafted from them). The reflection
+    # and the couple's private checks are kept apart from them and stay open: a check taken
+    # with a partner alone after the joint session is never turned away.
+    if intake.status != Status.IN_PROGRESS and not step.clinician_only:
         raise IntakeClosed("This intake is completed; its answers can no longer change.")
     if not step.enabled(intake.kind, intake.answers):
         raise StepNotEnabled(
@@ -96,7 +99,8 @@ def intake_submit_step(
         intake.answers, removed = prune_answers(intake.kind, merged)
     if not step.clinician_only:  # the wizard resumes on client steps only
         intake.current_step = step.name
-    intake.save(update_fields=["answers", "current_step", "updated_at"])
+    if intake.status == Status.IN_PROGRESS:  # a completed intake's row (and its PDFs) unchanged
+        intake.save(update_fields=["answers", "current_step", "updated_at"])
     audit_record(
         actor=actor,
         clinic_id=intake.clinic_id,

@@ -30,6 +30,7 @@ from clients.selectors import (
     client_list,
 )
 from clients.services import client_create, client_erase
+from common.crypto import encrypted_fields
 from forms import KINDS, STEPS_BY_NAME, work_is_a_topic, work_term
 from forms.django_forms import answers_to_data, form_class
 from forms.who_sees import who_sees
@@ -113,7 +114,10 @@ def home(request: HttpRequest) -> HttpResponse:
         .order_by("-updated_at")[:50]
     )
     plans = list(
-        plans_for(membership=membership).select_related("client").order_by("-updated_at")[:50]
+        plans_for(membership=membership)
+        .select_related("client", "intake")
+        .defer(*encrypted_fields(Intake, "intake__"))  # its kind only, for the private links
+        .order_by("-updated_at")[:50]
     )
     # Guideline 10: the clinician's own prompts, shown to them alone.
     consultation = list(

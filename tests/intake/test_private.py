@@ -218,3 +218,45 @@ def test_every_wizard_page_has_a_neutral_title(alice, couple, step) -> None:
     page = signed_in(alice).get(step_url(couple, step)).content.decode()
     title = page.split("<title>", 1)[1].split("</title>", 1)[0]
     assert title == "Notes"
+
+
+def test_private_checks_and_the_reflection_stay_open_after_the_intake_is_completed(
+    alice, alices_client
+) -> None:
+    """A partner's check taken alone after the joint session is kept, with its safety prompt,
+    and nothing joint changes: the joint answers stay closed and the plan's PDF content is the
+    same. The home page links to these pages for completed intakes too."""
+    from documents.services import content_key
+    from tests.conftest import PERSONAS
+
+    kind, steps = PERSONAS["couple"]
+    plan = completed_plan(alice, alices_client, kind, steps)
+    intake = plan.intake
+    key = content_key(plan)
+    answers = dict(intake.answers)
+    browser = signed_in(alice)
+    home = browser.get("/").content.decode()
+    for step in ("private_check_a", "private_check_b", "reflection"):
+        assert private_url(intake, step) in home
+    saved = take_private_check(browser, intake, private_notes="他控制我的钱")
+    assert saved.status_code == 302
+    assert "can no longer change" not in browser.get(saved.url).content.decode()
+    check = PrivateCheck.objects.get(intake=intake, step="private_check_a")
+    assert check.answers["private_notes"] == "他控制我的钱"
+    assert check.safety_prompt
+    assert (
+        browser.post(
+            private_url(intake, "reflection"), {"reflection_notes": REFLECTION_MARK}
+        ).status_code
+        == 302
+    )
+    assert intake.reflections.get().notes == REFLECTION_MARK
+    intake.refresh_from_db()
+    assert (intake.status, intake.answers) == ("completed", answers)
+    plan.refresh_from_db()
+    assert content_key(plan) == key
+    # The joint steps stay closed.
+    joint = post_step(browser, intake, "goals", {"client_goals": "Something else"})
+    intake.refresh_from_db()
+    assert intake.answers == answers
+    assert joint.status_code in (302, 400, 409)

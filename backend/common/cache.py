@@ -8,7 +8,9 @@ not applied for that moment and a warning is logged, instead of every request fa
 import logging
 from typing import Any
 
+from django.core.cache.backends.db import DatabaseCache
 from django.core.cache.backends.redis import RedisCache, RedisCacheClient
+from django.db import connections, router, transaction
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -67,3 +69,25 @@ class FailOpenRedisCache(RedisCache):
         except RedisError as exc:
             self._unavailable(exc)
             return False
+
+
+class AtomicDatabaseCache(DatabaseCache):
+    """Django's database cache (the embedded default's shared cache) with an incr that counts
+    every call: Django's reads the value and writes it back, so two requests at once count once
+    and a rate limit grows with concurrency. Here the row is locked first, in the same
+    transaction, so a concurrent incr waits for this one (SQLite's immediate transactions
+    serialise writers anyway; PostgreSQL holds the row lock until commit)."""
+
+    def incr(self, key: Any, delta: int = 1, version: int | None = None) -> int:
+        db = router.db_for_write(self.cache_model_class)
+        connection = connections[db]
+        table = connection.ops.quote_name(self._table)
+        column = connection.ops.quote_name("cache_key")
+        cache_key = self.make_and_validate_key(key, version=version)
+        with transaction.atomic(using=db), connection.cursor() as cursor:
+            # Table and column names from Django's cache model; the key is bound.
+            cursor.execute(
+                f"UPDATE {table} SET expires = expires WHERE {column} = %s",  # noqa: S608
+                [cache_key],
+            )
+            return int(super().incr(key, delta, version))

@@ -242,7 +242,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "common.errors.api_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "common.schema.ApiAutoSchema",
-    "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.UserRateThrottle"],
+    "DEFAULT_THROTTLE_CLASSES": ["common.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE", "600/min")},
     "UNAUTHENTICATED_USER": None,
 }
@@ -339,7 +339,7 @@ if CACHE_URL.startswith(("redis://", "rediss://")):
 elif CACHE_URL == "db://":
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "BACKEND": "common.cache.AtomicDatabaseCache",
             "LOCATION": "django_cache",
         }
     }

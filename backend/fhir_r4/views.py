@@ -129,7 +129,10 @@ class FhirView(APIView):
             response["Allow"] = ", ".join(self.allowed_methods)
             return response
         if isinstance(exc, exceptions.Throttled):
-            return outcome(429, "throttled", "Too many requests; try again later.")
+            response = outcome(429, "throttled", "Too many requests; try again later.")
+            if exc.wait is not None:  # as the REST API says it: when to try again
+                response["Retry-After"] = str(max(int(exc.wait), 1))
+            return response
         if isinstance(exc, exceptions.APIException):
             return outcome(exc.status_code, "invalid", "The request cannot be processed.")
         if isinstance(exc, OperationalError | InterfaceError):

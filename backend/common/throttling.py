@@ -18,16 +18,19 @@ class UserRateThrottle(throttling.UserRateThrottle):
         self.key = self.get_cache_key(request, view)
         if self.key is None:
             return True
-        window = int(self.timer() // self.duration)
-        self.window_ends = (window + 1) * self.duration
+        limit, duration = self.parse_rate(self.rate)
+        if limit is None or duration is None:
+            return True
+        window = int(self.timer() // duration)
+        self.window_ends = (window + 1) * duration
         key = f"{self.key}:{window}"
-        self.cache.add(key, 0, self.duration + 5)
+        self.cache.add(key, 0, duration + 5)
         try:
             count = self.cache.incr(key)
         except ValueError:  # expired between add and incr (a window's last moment)
-            self.cache.add(key, 1, self.duration + 5)
+            self.cache.add(key, 1, duration + 5)
             count = 1
-        return bool(count <= self.num_requests)
+        return bool(count <= limit)
 
     def wait(self) -> float:
         return max(self.window_ends - self.timer(), 1.0)

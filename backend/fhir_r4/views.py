@@ -130,8 +130,9 @@ class FhirView(APIView):
             return response
         if isinstance(exc, exceptions.Throttled):
             response = outcome(429, "throttled", "Too many requests; try again later.")
-            if exc.wait is not None:  # as the REST API says it: when to try again
-                response["Retry-After"] = str(max(int(exc.wait), 1))
+            wait = getattr(exc, "wait", None)
+            if wait is not None:  # as the REST API says it: when to try again
+                response["Retry-After"] = str(max(int(wait), 1))
             return response
         if isinstance(exc, exceptions.APIException):
             return outcome(exc.status_code, "invalid", "The request cannot be processed.")

@@ -201,6 +201,11 @@
     if (!typed) { row.remove(); }
   });
   prepare(editor);
+})();
+
+// Any page answered with what to fix (the wizard, the plan editor) or a conflict: focus moves
+// to that summary, so a keyboard or screen-reader user starts there.
+(function () {
   var alert = document.getElementById("error-summary") || document.getElementById("conflict");
   if (alert) { alert.focus(); }
 })();

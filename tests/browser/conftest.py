@@ -80,3 +80,14 @@ def strict_page(chromium, live_server) -> Iterator[object]:
     page.csp_errors = errors
     yield page
     context.close()
+
+
+def assert_descriptions_resolve(page) -> None:
+    """Every aria-describedby on the page points at an element that is there (a help text or
+    an error a screen reader would otherwise never read out with its field)."""
+    described = page.evaluate(
+        """() => [...document.querySelectorAll('[aria-describedby]')].flatMap(
+            el => el.getAttribute('aria-describedby').split(/\\s+/).filter(Boolean))"""
+    )
+    missing = [t for t in described if page.locator(f"[id='{t}']").count() != 1]
+    assert not missing, missing

@@ -5,7 +5,7 @@ import pytest
 
 from plans.models import PlanStep, TreatmentPlan
 from plans.selectors import content_sha256, plan_representation, with_contents
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, assert_descriptions_resolve
 from tests.browser.test_wizard_browser import sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,6 +37,7 @@ def save(page) -> None:
 def test_editing_one_field_saves_it_and_nothing_else(page, alice, plan) -> None:
     open_plan(page, alice, plan)
     assert_accessible(page)
+    assert_descriptions_resolve(page)  # the goals' help texts included
     # Nothing that records a decision is preselected; saved steps show their own choice.
     whos = page.locator("[data-goal='0'] select[name$='-who']")
     assert [whos.nth(i).input_value() for i in range(whos.count())] == [
@@ -113,6 +114,7 @@ def test_an_error_is_shown_at_the_field_and_in_a_summary(page, alice, plan) -> N
         "A new step, no one chosen yet"
     )
     assert_accessible(page)
+    assert_descriptions_resolve(page)
     assert fresh(plan).goals.get().steps.count() == 3
 
 

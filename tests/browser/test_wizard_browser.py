@@ -4,7 +4,7 @@ import pytest
 
 from intake.models import Intake
 from plans.models import TreatmentPlan
-from tests.browser.conftest import assert_accessible
+from tests.browser.conftest import assert_accessible, assert_descriptions_resolve
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -108,7 +108,8 @@ def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     page.get_by_label("Only if you chose work as a topic").fill("It's just a job to me.")
     page.get_by_role("button", name="Save and continue").click()
     page.wait_for_url("**/step/partner/")
-    assert page.get_by_text("only to the topics you chose").is_visible()
+    # (at the field, and in the summary at the top)
+    assert page.locator(".field .errors").get_by_text("only to the topics you chose").is_visible()
     page.get_by_label("Only if you chose work as a topic").fill("")
     next_step(page, "stigma_coping")
     main = page.locator("main").inner_text().lower()
@@ -148,3 +149,27 @@ def test_escape_twice_is_a_quick_exit_with_the_csp_enforced(strict_page, alice) 
     assert not [e for e in page.csp_errors if "Content Security Policy" in e]
     page.go_back()
     assert "/step/" not in page.url or page.get_by_role("button", name="Sign in").is_visible()
+
+
+def test_a_step_with_something_to_fix_says_what_where_focus_lands(page, alice) -> None:
+    """Sent without what it needs, a step answers with a summary naming each field, focus on
+    that summary (a keyboard or screen-reader user starts there), each link going to its
+    field, and each field described by its own message."""
+    sign_in(page, alice)
+    start(page, "Wren", "individual")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_load_state()
+    summary = page.locator("#error-summary")
+    assert summary.is_visible()
+    assert page.evaluate("document.activeElement.id") == "error-summary"
+    assert "Nothing on this page was saved yet" in summary.inner_text()
+    links = summary.get_by_role("link")
+    assert links.count() >= 1
+    first = links.first
+    assert first.inner_text().split(":")[0].strip()  # names the field
+    first.click()
+    focused = page.evaluate("document.activeElement.id")
+    assert focused == first.get_attribute("href").lstrip("#")
+    assert page.locator("[aria-describedby$='_error']").count() >= 1
+    assert_descriptions_resolve(page)
+    assert_accessible(page)

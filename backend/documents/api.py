@@ -35,8 +35,6 @@ from .services import (
     document_request,
 )
 
-PDF_FILENAME = "care-plan.pdf"  # neutral: never the client's name
-
 
 def document_representation(document: PlanDocument) -> dict[str, Any]:
     return {
@@ -172,11 +170,6 @@ def wait_param(request: Request) -> float:
     return float(raw)
 
 
-def pdf_filename(document: PlanDocument) -> str:
-    """Neutral, never the client's name; a discreet copy's says no more than its title."""
-    return "my-plan.pdf" if document.discreet else PDF_FILENAME
-
-
 def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpResponse:
     """A ready document's PDF, as the API and the web page send it, the download recorded. A
     HEAD request gets the same headers (the length included), no file and no download record
@@ -199,7 +192,7 @@ def pdf_response(request: Any, document: PlanDocument, actor: Any) -> HttpRespon
             download=True,
         )
         response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{pdf_filename(document)}"'
+    response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
     return response
 
 

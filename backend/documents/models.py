@@ -61,3 +61,8 @@ class PlanDocument(BaseModel):
 
     def __str__(self) -> str:
         return f"Document {self.pk} ({self.status})"
+
+    @property
+    def filename(self) -> str:
+        """Neutral, never the client's name; a discreet copy's says no more than its title."""
+        return "my-plan.pdf" if self.discreet else "care-plan.pdf"

@@ -716,6 +716,21 @@ def care_plan(plan: TreatmentPlan) -> CarePlan:
     return CarePlan.model_validate(data)
 
 
+def copy_description(document: PlanDocument) -> str:
+    """Which copy a document is, for a system that keeps several (the clinic's complete copy,
+    the client's with the sections they chose, discreet, protected)."""
+    if document.copy == "clinic":
+        words = "The clinic's copy: complete"
+    else:
+        sections = ", ".join(document.sections) or "none"
+        words = f"The client's copy, with the sections they chose: {sections}"
+    if document.discreet:
+        words += "; discreet (neutral title and headings)"
+    if document.protected:
+        words += "; opens only with a passphrase"
+    return words + "."
+
+
 def document_reference(
     document: PlanDocument,
     pdf: bytes | None,
@@ -724,7 +739,7 @@ def document_reference(
 ) -> DocumentReference:
     attachment: dict[str, Any] = {
         "contentType": "application/pdf",
-        "title": "care-plan.pdf",
+        "title": document.filename,
         "url": f"/api/v1/documents/{document.pk}/pdf",
     }
     if pdf is not None:
@@ -734,8 +749,16 @@ def document_reference(
         "resourceType": "DocumentReference",
         "id": str(document.pk),
         "meta": {"security": security_labels(document.plan.intake.answers)},
-        "status": "superseded" if superseded else "current",
+        # A document that failed (or whose stored file was lost) is no document at all.
+        "status": (
+            "entered-in-error"
+            if document.status == DocStatus.FAILED
+            else "superseded"
+            if superseded
+            else "current"
+        ),
         "docStatus": "final" if document.status == DocStatus.READY else "preliminary",
+        "description": copy_description(document),
         "type": {
             "coding": [
                 {"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}

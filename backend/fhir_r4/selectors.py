@@ -73,15 +73,23 @@ def documents(reader: Reader) -> QuerySet[PlanDocument]:
 def document_neighbours(
     document: PlanDocument,
 ) -> tuple[list[PlanDocument], PlanDocument | None]:
-    """The ready document this one replaced, and the newer ready one that replaces it, if any."""
-    ready = PlanDocument.objects.filter(plan_id=document.plan_id, status=DocStatus.READY)
-    replaces = list(ready.filter(created_at__lt=document.created_at).order_by("-created_at")[:1])
-    newer = (
-        ready.filter(created_at__gt=document.created_at).order_by("created_at").first()
-        if document.status == DocStatus.READY
-        else None
+    """The ready document this ready one replaced, and the newer ready one that replaces it, if
+    any: among copies made with the same options only (the client's copy never replaces the
+    clinic's, nor a discreet or protected copy an ordinary one). A document not ready (or
+    failed) replaces nothing and is replaced by nothing."""
+    if document.status != DocStatus.READY:
+        return [], None
+    same_copy = PlanDocument.objects.filter(
+        plan_id=document.plan_id,
+        status=DocStatus.READY,
+        copy=document.copy,
+        discreet=document.discreet,
+        protected=document.protected,
     )
-    return replaces, newer
+    ready = [d for d in same_copy.order_by("created_at") if d.sections == document.sections]
+    older = [d for d in ready if d.created_at < document.created_at]
+    newer = [d for d in ready if d.created_at > document.created_at]
+    return older[-1:], (newer[0] if newer else None)
 
 
 def updated_filter(model: type, bounds: list[tuple[str, datetime]]) -> Q:

@@ -142,6 +142,55 @@ def test_superseded_document_reference(alice, persona_plan, monkeypatch) -> None
     assert get(alice, f"/fhir/DocumentReference/{second}")["status"] == "current"
 
 
+def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are_in_error(
+    alice, persona_plan, monkeypatch
+) -> None:
+    """An EHR keeping only `current` documents keeps one of each copy: the client's copy, the
+    clinic's and a discreet one of the same version are all current, each saying which copy it
+    is; only the same copy made again replaces one. A document whose file was lost is
+    entered-in-error and replaces nothing."""
+    from django.core.files.storage import default_storage
+
+    from documents.models import PlanDocument
+
+    plan = persona_plan("not_a_topic")
+    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
+
+    def made(body: dict) -> str:
+        doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", body, format="json").json()
+        document_services.document_render(document_id=doc["id"], worker="w:1")
+        return doc["id"]
+
+    client = made({"wording_reviewed": True})
+    clinic = made({"copy": "clinic", "wording_reviewed": True})
+    discreet = made({"discreet": True, "wording_reviewed": True})
+    shown = {d: get(alice, f"/fhir/DocumentReference/{d}") for d in (client, clinic, discreet)}
+    assert {d: r["status"] for d, r in shown.items()} == dict.fromkeys(shown, "current")
+    assert not any("relatesTo" in r for r in shown.values())
+    assert shown[clinic]["description"].startswith("The clinic's copy")
+    assert shown[client]["description"].startswith("The client's copy")
+    assert "discreet" in shown[discreet]["description"]
+    assert shown[discreet]["content"][0]["attachment"]["title"] == "my-plan.pdf"
+    # The same copy again, after an edit, replaces the earlier one of its kind only.
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", {"safety_plan": "new"}, format="json", HTTP_IF_MATCH=etag
+    )
+    again = made({"copy": "clinic", "wording_reviewed": True})
+    assert get(alice, f"/fhir/DocumentReference/{clinic}")["status"] == "superseded"
+    assert get(alice, f"/fhir/DocumentReference/{again}")["relatesTo"] == [
+        {"code": "replaces", "target": {"reference": f"DocumentReference/{clinic}"}}
+    ]
+    assert get(alice, f"/fhir/DocumentReference/{client}")["status"] == "current"
+    # A lost file: the document is failed, entered-in-error, and replaces nothing.
+    default_storage.delete(PlanDocument.objects.get(pk=again).file)
+    assert alice.api.get(f"/api/v1/documents/{again}/pdf").status_code == 409
+    lost = get(alice, f"/fhir/DocumentReference/{again}")
+    assert (lost["status"], lost["docStatus"]) == ("entered-in-error", "preliminary")
+    assert "relatesTo" not in lost
+    assert get(alice, f"/fhir/DocumentReference/{clinic}")["status"] == "current"
+
+
 def test_care_plan_is_us_core_shaped_with_goals_steps_notes_and_referrals(
     alice, persona_plan
 ) -> None:

@@ -24,12 +24,13 @@ class UserRateThrottle(throttling.UserRateThrottle):
         window = int(self.timer() // duration)
         self.window_ends = (window + 1) * duration
         key = f"{self.key}:{window}"
-        self.cache.add(key, 0, duration + 5)
         try:
             count = self.cache.incr(key)
-        except ValueError:  # expired between add and incr (a window's last moment)
-            self.cache.add(key, 1, duration + 5)
-            count = 1
+        except ValueError:  # the window's first request
+            if self.cache.add(key, 1, duration + 5):
+                count = 1
+            else:  # another request began the window meanwhile
+                count = self.cache.incr(key)
         return bool(count <= limit)
 
     def wait(self) -> float:

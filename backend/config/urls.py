@@ -70,6 +70,7 @@ api_v1 = [
 fhir_paths = [
     path("metadata", fhir.CapabilityView.as_view(), name="fhir-metadata"),
     path("Questionnaire/<str:pk>", fhir.QuestionnaireView.as_view()),
+    path("Binary/<str:pk>", fhir.BinaryView.as_view(), name="fhir-binary"),
     path("$export", fhir.ExportKickOffView.as_view(), name="fhir-export"),
     path("Patient/$export", fhir.ExportKickOffView.as_view(), name="fhir-patient-export"),
     path("$export-poll/<str:pk>", fhir.ExportStatusView.as_view(), name="fhir-export-status"),

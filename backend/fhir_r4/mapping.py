@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils.html import escape
+from fhir.resources.R4B.binary import Binary
 from fhir.resources.R4B.capabilitystatement import CapabilityStatement
 from fhir.resources.R4B.careplan import CarePlan
 from fhir.resources.R4B.consent import Consent
@@ -736,11 +737,14 @@ def document_reference(
     pdf: bytes | None,
     replaces: list[PlanDocument],
     superseded: bool = False,
+    base: str | None = None,
 ) -> DocumentReference:
     attachment: dict[str, Any] = {
         "contentType": "application/pdf",
         "title": document.filename,
-        "url": f"/api/v1/documents/{document.pk}/pdf",
+        # Absolute, and fetchable with the same token that read this (a SMART backend client's
+        # too): the PDF as a Binary on this FHIR server.
+        "url": f"{base or default_base()}/Binary/{document.pk}",
     }
     if pdf is not None:
         attachment["size"] = len(pdf)
@@ -775,6 +779,18 @@ def document_reference(
             for d in replaces
         ]
     return DocumentReference.model_validate(data)
+
+
+def binary(document: PlanDocument, pdf: bytes) -> dict[str, Any]:
+    """The PDF as a FHIR Binary, for a client that asks for FHIR JSON."""
+    return Binary.model_validate(
+        {
+            "resourceType": "Binary",
+            "id": str(document.pk),
+            "contentType": "application/pdf",
+            "data": base64.b64encode(pdf).decode(),
+        }
+    ).model_dump(mode="json", exclude_none=True)
 
 
 def consent(intake: Intake, base: str | None = None) -> Consent:
@@ -944,6 +960,11 @@ def capability_statement(
                 "resource": [
                     {
                         "type": "Questionnaire",
+                        "interaction": [{"code": "read"}],
+                    },
+                    {
+                        # A ready DocumentReference's PDF (its attachment.url).
+                        "type": "Binary",
                         "interaction": [{"code": "read"}],
                     },
                     *(

@@ -187,7 +187,9 @@ def _document(document: Any, base: str) -> Any:
         # keys cannot open is described without its size and hash.
         with contextlib.suppress(DocumentFileLost, DocumentUnreadable):
             pdf = document_pdf(document)
-    return mapping.document_reference(document, pdf, replaces, superseded=newer is not None)
+    return mapping.document_reference(
+        document, pdf, replaces, superseded=newer is not None, base=base
+    )
 
 
 RESOURCES: dict[str, ResourceKind] = {
@@ -309,6 +311,52 @@ class ReadView(FhirView):
         _audit(reader, "read", obj, kind.client_id(obj))
         body = mapping.as_json(kind.build(obj, fhir_base(request)), kind.last_updated(obj))
         return self.read(body)
+
+
+class AnyAccept(DefaultContentNegotiation):
+    """Binary answers in its own content type whatever is asked (FHIR: a Binary is served in
+    its native type unless FHIR JSON is asked for), so nothing is refused here."""
+
+    def select_renderer(
+        self,
+        request: Request,
+        renderers: Iterable[BaseRenderer],
+        format_suffix: str | None = None,
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
+
+
+class BinaryView(FhirView):
+    """GET /fhir/Binary/{document}: a ready DocumentReference's PDF (its attachment.url), for
+    whoever may read the DocumentReference with the right to export: a SMART backend client
+    with its read scope, or a person whose token has the export scope. The PDF itself, or a
+    FHIR Binary (base64) when FHIR JSON is asked for. Each fetch is a download in the audit."""
+
+    required_scope = "export"
+    content_negotiation_class = AnyAccept
+
+    @extend_schema(exclude=True)
+    def get(self, request: Request, pk: str) -> HttpResponse:
+        reader = reader_of(request)
+        document = get_or_404(
+            RESOURCES["DocumentReference"].queryset(reader).filter(status=DocStatus.READY), pk
+        )
+        try:
+            pdf = document_pdf(document)
+        except DocumentFileLost:
+            return outcome(404, "not-found", "The stored PDF could not be read; ask for it again.")
+        except DocumentUnreadable:
+            response = outcome(503, "transient", "The stored PDF cannot be read just now.")
+            response["Retry-After"] = "30"
+            return response
+        _audit(reader, "export", document, document.plan.client_id, download=True)
+        accept = request.META.get("HTTP_ACCEPT", "") + request.query_params.get("_format", "")
+        if "fhir+json" in accept or "json" in request.query_params.get("_format", ""):
+            return self.respond(mapping.binary(document, pdf))
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+        return response
 
 
 class SearchView(FhirView):

@@ -76,6 +76,7 @@ def reads(w: dict) -> dict[str, Read | None]:
     doc, job = w["document"], w["job"]
     return {
         "fhir/Questionnaire/<str:pk>": None,  # the form, no answers
+        "fhir/Binary/<str:pk>": Read(f"/fhir/Binary/{doc}"),  # the PDF: a download
         "fhir/metadata": None,  # the CapabilityStatement
         "fhir/$export": None,  # kick-off: nothing but an address comes back
         "fhir/Patient/$export": None,

@@ -246,3 +246,44 @@ def test_registration_refuses_private_keys_unknown_clinics_and_scopes(tmp_path, 
         register(tmp_path, clinic_a, {"keys": [jwk]}, "patient/*.read")
     with pytest.raises(CommandError, match="keys"):
         register(tmp_path, clinic_a, {"keys": []})
+
+
+def test_a_backend_client_fetches_a_listed_pdf_by_its_attachment_url(
+    client, backend, linked_plan, alice, monkeypatch
+) -> None:
+    """A system that lists the client's documents can fetch each one: attachment.url is an
+    absolute link on this FHIR server that the same token opens (the PDF itself, or a FHIR
+    Binary when FHIR JSON is asked for), each fetch a download in the audit. A person needs the
+    export scope, as on the REST path; another clinic's id is a 404."""
+    import base64
+    from urllib.parse import urlsplit
+
+    from documents import services as document_services
+    from tests.conftest import make_persona
+
+    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
+    doc = alice.api.post(f"/api/v1/plans/{linked_plan.pk}/documents/").json()["id"]
+    document_services.document_render(document_id=doc, worker="w:1")
+    api = bearer(token_request(client, backend.assertion()).json()["access_token"])
+    listed = api.get(f"/fhir/DocumentReference?patient={linked_plan.client_id}").json()
+    [reference] = [e["resource"] for e in listed["entry"]]
+    url = reference["content"][0]["attachment"]["url"]
+    assert url.startswith(("http://", "https://"))
+    path = urlsplit(url).path
+    assert path == f"/fhir/Binary/{doc}"
+    pdf = api.get(path, HTTP_ACCEPT="application/pdf")
+    assert pdf.status_code == 200, pdf.content[:200]
+    assert pdf["Content-Type"] == "application/pdf"
+    assert pdf.content.startswith(b"%PDF")
+    assert len(pdf.content) == reference["content"][0]["attachment"]["size"]
+    as_fhir = api.get(path, HTTP_ACCEPT="application/fhir+json").json()
+    assert as_fhir["resourceType"] == "Binary"
+    assert base64.b64decode(as_fhir["data"]) == pdf.content
+    downloads = AuditEvent.objects.filter(object_id=doc, detail__download=True)
+    assert downloads.count() == 2
+    assert downloads.last().detail["backend_client"] == backend.client_id
+    reader = make_persona(alice.clinic, scopes=["read"])
+    linked_plan.client.care_team.add(reader.user)
+    assert reader.api.get(path).status_code == 403
+    assert alice.api.get(path).content.startswith(b"%PDF")
+    assert api.get(f"/fhir/Binary/{linked_plan.pk}").status_code == 404

@@ -26,11 +26,8 @@ class UserRateThrottle(throttling.UserRateThrottle):
         key = f"{self.key}:{window}"
         try:
             count = self.cache.incr(key)
-        except ValueError:  # the window's first request
-            if self.cache.add(key, 1, duration + 5):
-                count = 1
-            else:  # another request began the window meanwhile
-                count = self.cache.incr(key)
+        except ValueError:  # the window's first request (or, failing that, one begun meanwhile)
+            count = 1 if self.cache.add(key, 1, duration + 5) else self.cache.incr(key)
         return bool(count <= limit)
 
     def wait(self) -> float:

@@ -56,6 +56,11 @@ api_v1 = [
     path("webhooks/<str:pk>/", webhooks_api.WebhookDetail.as_view(), name="webhook-detail"),
     path("webhooks/<str:pk>/ping", webhooks_api.WebhookPing.as_view(), name="webhook-ping"),
     path(
+        "webhooks/<str:pk>/deliveries/<str:delivery>/redeliver",
+        webhooks_api.WebhookRedeliver.as_view(),
+        name="webhook-redeliver",
+    ),
+    path(
         "webhooks/<str:pk>/rotate-secret",
         webhooks_api.WebhookRotateSecret.as_view(),
         name="webhook-rotate-secret",

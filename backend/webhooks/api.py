@@ -15,6 +15,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import ClinicAdmin
 from common.api import caller_membership
+from common.errors import Conflict
 from common.selectors import get_or_404
 from common.serializers import RefusesUnknownFields
 
@@ -32,7 +33,9 @@ from .services import (
     EVENT_HEADER,
     MAX_ATTEMPTS,
     SIGNATURE_HEADER,
+    NotRedeliverable,
     UnsafeEndpoint,
+    delivery_redeliver,
     endpoint_create,
     endpoint_rotate_secret,
     webhook_ping,
@@ -142,7 +145,8 @@ DELIVERY_CALLBACKS = [
             responses={
                 200: OpenApiResponse(
                     description="Any 2xx answer within 10 s acknowledges the delivery; "
-                    f"anything else is retried with backoff, {MAX_ATTEMPTS} attempts in all."
+                    f"anything else is retried, {MAX_ATTEMPTS} attempts over about two days "
+                    "(README, Webhooks); a failed one can be sent again (`redeliver`)."
                 )
             },
         ),
@@ -274,6 +278,24 @@ class WebhookPing(APIView):
         endpoint = get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
         delivery = webhook_ping(endpoint=endpoint)
         return Response({"delivery": str(delivery.pk), "status": delivery.status}, status=202)
+
+
+class WebhookRedeliver(APIView):
+    permission_classes = [ClinicAdmin]
+    error_statuses = (409,)
+
+    @extend_schema(request=None, responses={202: DeliveryQueuedSerializer})
+    def post(self, request: Request, pk: str, delivery: str) -> Response:
+        """Send a failed delivery again (same id, attempts from the first); 409 for one still
+        being tried or delivered."""
+        clinic = caller_membership(request).clinic_id
+        endpoint = get_or_404(WebhookEndpoint.objects.filter(clinic_id=clinic), pk)
+        found = get_or_404(WebhookDelivery.objects.filter(endpoint=endpoint), delivery)
+        try:
+            sent = delivery_redeliver(delivery=found, actor=caller_membership(request).user)
+        except NotRedeliverable as exc:
+            raise Conflict(str(exc)) from None
+        return Response({"delivery": str(sent.pk), "status": sent.status}, status=202)
 
 
 class SecretRotatedSerializer(serializers.Serializer):

@@ -13,7 +13,7 @@ import socket
 import ssl
 import time
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 from urllib.parse import urlsplit
@@ -31,7 +31,13 @@ logger = logging.getLogger(__name__)
 SIGNATURE_HEADER = "X-Care-Plans-Signature"
 EVENT_HEADER = "X-Care-Plans-Event"
 DELIVERY_HEADER = "X-Care-Plans-Delivery"
-MAX_ATTEMPTS = 6
+# Seconds to wait after each failed attempt: spread over about two days, so that a receiver
+# down for a deploy, a night or a weekend's first day still gets every event (client.erased
+# above all). The short waits are the worker's own retries; the sweeper sends the long ones
+# when they are due (a worker does not hold a message for hours).
+RETRY_AFTER = (10, 60, 300, 1800, 7200, 21600, 43200, 86400)
+MAX_ATTEMPTS = len(RETRY_AFTER) + 1
+WORKER_RETRY_MAX = 300  # longer waits are left to webhooks_sweep
 # Receivers should refuse a delivery whose signed timestamp is further than this from their
 # clock (each attempt is signed afresh, so a retry is never too old).
 SIGNATURE_TOLERANCE_SECONDS = 300
@@ -127,6 +133,38 @@ def webhook_emit(*, clinic_id: uuid.UUID, event: str, data: dict[str, Any]) -> i
             _record(endpoint, event, data)
             count += 1
     return count
+
+
+class NotRedeliverable(ValueError):
+    pass
+
+
+def delivery_redeliver(*, delivery: WebhookDelivery, actor: User) -> WebhookDelivery:
+    """Send a failed delivery again, from its first attempt, with the same id (a receiver that
+    did get it after all deduplicates on it). One still being tried, or delivered, is refused."""
+    with transaction.atomic():
+        reset = WebhookDelivery.objects.filter(pk=delivery.pk, status=DeliveryStatus.FAILED).update(
+            status=DeliveryStatus.PENDING,
+            attempts=0,
+            error="",
+            response_code=None,
+            updated_at=timezone.now(),
+        )
+        if not reset:
+            raise NotRedeliverable(
+                "Only a failed delivery can be sent again; this one is "
+                f"{WebhookDelivery.objects.get(pk=delivery.pk).status}."
+            )
+        audit_record(
+            actor=actor,
+            clinic_id=delivery.endpoint.clinic_id,
+            action="update",
+            obj=delivery.endpoint,
+            redelivered=str(delivery.pk),
+        )
+        transaction.on_commit(partial(_enqueue, str(delivery.pk)))
+    delivery.refresh_from_db()
+    return delivery
 
 
 def webhook_ping(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
@@ -251,21 +289,34 @@ def webhook_deliver(*, delivery_id: str) -> bool:
     return ok or status == DeliveryStatus.FAILED
 
 
-# Attempts are at most 32 s apart (plus a 10 s timeout); a delivery still pending with no attempt
-# for 10 minutes has lost its message (a killed worker, a broker restart). Receivers must expect
-# a rare repeat: deliveries are at least once, each with its id.
+# A delivery with no attempt yet, or whose short retry is overdue by this much, has lost its
+# message (a killed worker, a broker restart). Receivers must expect a rare repeat: deliveries
+# are at least once, each with its id.
 DELIVERY_STUCK_AFTER = timedelta(minutes=10)
 
 
-def webhooks_sweep() -> int:
-    """Re-enqueue pending deliveries whose message was lost; the attempt count in the row
-    still bounds them. A re-enqueued delivery is left alone for another full period."""
-    cutoff = timezone.now() - DELIVERY_STUCK_AFTER
-    stuck = list(
-        WebhookDelivery.objects.filter(
-            status=DeliveryStatus.PENDING, updated_at__lt=cutoff
-        ).values_list("pk", flat=True)[:500]
+def retry_due(attempts: int, last_attempt: datetime) -> datetime:
+    """When the next attempt is due after `attempts` failed ones (the last at `last_attempt`);
+    a short retry is the worker's, so the sweeper looks only once it is overdue."""
+    if attempts == 0:
+        return last_attempt + DELIVERY_STUCK_AFTER
+    wait = timedelta(seconds=RETRY_AFTER[min(attempts, len(RETRY_AFTER)) - 1])
+    return (
+        last_attempt
+        + wait
+        + (DELIVERY_STUCK_AFTER if wait.total_seconds() <= WORKER_RETRY_MAX else timedelta(0))
     )
+
+
+def webhooks_sweep() -> int:
+    """Send the pending deliveries that are due: a long retry whose time has come, or one whose
+    message was lost. The attempt count in the row still bounds them. A delivery sent is left
+    alone for another full period."""
+    now = timezone.now()
+    pending = WebhookDelivery.objects.filter(status=DeliveryStatus.PENDING).values_list(
+        "pk", "attempts", "updated_at"
+    )
+    stuck = [pk for pk, attempts, last in pending[:5000] if retry_due(attempts, last) <= now][:500]
     for delivery_id in stuck:
         WebhookDelivery.objects.filter(pk=delivery_id).update(updated_at=timezone.now())
         _enqueue(str(delivery_id))

@@ -2,7 +2,8 @@
 
 from celery import shared_task
 
-from .services import MAX_ATTEMPTS, webhook_deliver, webhooks_sweep
+from .models import WebhookDelivery
+from .services import MAX_ATTEMPTS, RETRY_AFTER, WORKER_RETRY_MAX, webhook_deliver, webhooks_sweep
 
 
 class DeliveryNotYet(Exception):
@@ -13,8 +14,12 @@ class DeliveryNotYet(Exception):
 def deliver_webhook(self, delivery_id: str) -> bool:  # type: ignore[no-untyped-def]
     if webhook_deliver(delivery_id=delivery_id):
         return True
-    # 2, 4, 8, 16, 32 seconds ... then the delivery is recorded as failed.
-    raise self.retry(exc=DeliveryNotYet(), countdown=2 ** (self.request.retries + 1))
+    # The row counts the attempts (a sweep's sending included): the wait after the last one.
+    attempts = WebhookDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
+    wait = RETRY_AFTER[min(max(attempts.first() or 1, 1), len(RETRY_AFTER)) - 1]
+    if wait > WORKER_RETRY_MAX:
+        return False  # pending: webhooks_sweep sends it when it is due
+    raise self.retry(exc=DeliveryNotYet(), countdown=wait)
 
 
 @shared_task

@@ -131,6 +131,7 @@ def reads(w: dict) -> dict[str, Read | None]:
         "api/v1/audit-events/": None,  # ids of events, for admins
         "api/v1/webhooks/": None,
         "api/v1/webhooks/<str:pk>/": None,
+        "api/v1/webhooks/<str:pk>/deliveries/<str:delivery>/redeliver": None,  # POST only
         "api/v1/exports/": None,  # POST only
         "api/v1/exports/<str:pk>/": None,  # progress counts only
         "api/v1/exports/<str:pk>/zip": Read(f"/api/v1/exports/{job}/zip"),

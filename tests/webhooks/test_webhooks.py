@@ -487,3 +487,56 @@ def test_every_delivery_is_what_the_openapi_callbacks_say(
         assert not undeclared(payload, body_schema, components), event
         assert "Call Jo" not in body.decode()
     assert seen == set(DELIVERY_EVENTS)
+
+
+def test_retries_spread_over_two_days_and_the_long_ones_are_sent_by_the_sweeper(
+    admin_ann, receiver, monkeypatch
+) -> None:
+    """A receiver down for longer than a minute still gets the event: the waits grow to a day,
+    the short ones retried by the worker, the long ones sent by the sweeper once due."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    sent: list[str] = []
+    monkeypatch.setattr(webhook_services, "_enqueue", sent.append)
+    assert sum(webhook_services.RETRY_AFTER) >= 40 * 3600
+    hook = receiver()
+    endpoint = register(admin_ann, hook.url, ["plan.agreed"]).json()["id"]
+    delivery = WebhookDelivery.objects.create(
+        endpoint_id=endpoint, event="plan.agreed", payload={"plan": "p"}
+    )
+    # Five failed attempts: the next waits two hours.
+    hour_ago = timezone.now() - timedelta(hours=1)
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(attempts=5, updated_at=hour_ago)
+    assert webhook_services.webhooks_sweep() == 0
+    assert sent == []
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(
+        updated_at=timezone.now() - timedelta(hours=2, minutes=1)
+    )
+    assert webhook_services.webhooks_sweep() == 1
+    assert sent == [str(delivery.pk)]
+    assert webhook_services.webhook_deliver(delivery_id=sent[0]) is True
+    assert WebhookDelivery.objects.get(pk=delivery.pk).status == "delivered"
+
+
+def test_a_failed_delivery_can_be_sent_again_by_an_admin(
+    alice, admin_ann, charlie, receiver, deliver_now, now_on_commit
+) -> None:
+    hook = receiver([500] * 20)
+    created = register(admin_ann, hook.url, ["plan.agreed"]).json()
+    admin_ann.api.post(f"/api/v1/webhooks/{created['id']}/ping")
+    delivery = WebhookDelivery.objects.get()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(status="failed", attempts=9)
+    hook.statuses.clear()  # the receiver is back
+    path = f"/api/v1/webhooks/{created['id']}/deliveries/{delivery.pk}/redeliver"
+    assert alice.api.post(path).status_code == 403  # clinic admins only
+    assert charlie.api.post(path).status_code in (403, 404)
+    again = admin_ann.api.post(path)
+    assert again.status_code == 202
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts) == ("delivered", 1)
+    assert hook.received[-1][0]["X-Care-Plans-Delivery"] == str(delivery.pk)  # the same id
+    refused = admin_ann.api.post(path)
+    assert refused.status_code == 409
+    assert "Only a failed delivery" in refused.json()["detail"]

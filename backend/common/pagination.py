@@ -63,7 +63,13 @@ class CursorPagination(pagination.CursorPagination):
             cursor = super().decode_cursor(request)
         except NotFound:
             raise ValidationError({"cursor": [BAD_CURSOR]}) from None
-        if cursor is None or cursor.position is None:
+        if cursor is None:
+            return cursor
+        if cursor.position is None and not cursor.offset and not cursor.reverse:
+            # What a damaged cursor decodes to (base64 drops what it cannot read): the first
+            # page, which is never linked with a cursor. Not quietly the first page again.
+            raise ValidationError({"cursor": [BAD_CURSOR]})
+        if cursor.position is None:
             return cursor
         ordering = self.ordering[0] if isinstance(self.ordering, list | tuple) else self.ordering
         field = self._model._meta.get_field(ordering.lstrip("-"))

@@ -115,13 +115,28 @@ def test_a_forged_cursor_is_a_400_naming_it(alice, path, raw) -> None:
     assert raw not in response.content.decode()
 
 
+@pytest.mark.parametrize("cursor", ["\x00", "!!!", "", "Zm9v"])  # "Zm9v": "foo"
+def test_a_damaged_cursor_is_a_400_not_the_first_page_again(alice, cursor) -> None:
+    response = alice.api.get("/api/v1/clients/", {"cursor": cursor})
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["cursor"]
+
+
 def test_a_real_cursor_still_pages(alice, clinic_a) -> None:
-    for client in ClientFactory.create_batch(3, clinic=clinic_a):
+    for client in ClientFactory.create_batch(5, clinic=clinic_a):
         client.care_team.add(alice.user)
     first = alice.api.get("/api/v1/clients/", {"page_size": 2}).json()
     assert len(first["results"]) == 2
     second = alice.api.get(first["next"].split("testserver", 1)[-1]).json()
     assert {c["id"] for c in second["results"]}.isdisjoint({c["id"] for c in first["results"]})
+    # Forward and back again: every link the API gives is taken.
+    third = alice.api.get(second["next"].split("testserver", 1)[-1]).json()
+    back = alice.api.get(third["previous"].split("testserver", 1)[-1])
+    assert back.status_code == 200
+    assert [c["id"] for c in back.json()["results"]] == [c["id"] for c in second["results"]]
+    start = alice.api.get(second["previous"].split("testserver", 1)[-1])
+    assert start.status_code == 200
+    assert [c["id"] for c in start.json()["results"]] == [c["id"] for c in first["results"]]
 
 
 @pytest.mark.parametrize("size", ["abc", "0", "-1", "201", "1.5", "", "\uff12", "2 "])

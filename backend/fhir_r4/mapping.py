@@ -578,7 +578,7 @@ def agreement_provenance(agreement: Any, plan: TreatmentPlan) -> Provenance:
         }
     ]
     if agreement.recorded_by_id:
-        clinician = {"reference": f"Practitioner/{agreement.recorded_by_id}"}
+        clinician = practitioner(agreement.recorded_by)
         agents.append(
             {
                 "type": {
@@ -607,7 +607,9 @@ def agreement_provenance(agreement: Any, plan: TreatmentPlan) -> Provenance:
         "resourceType": "Provenance",
         "id": "agreement",
         "meta": {"security": security_labels()},
-        "target": [{"reference": f"CarePlan/{plan.pk}/_history/{agreement.version}"}],
+        # The plan as it is read here, which is the version agreed while this is contained in
+        # it (this server has no version history to point into).
+        "target": [{"reference": f"CarePlan/{plan.pk}", "display": f"Version {agreement.version}"}],
         "recorded": when,
         "activity": {
             "coding": [
@@ -700,14 +702,19 @@ def care_plan(plan: TreatmentPlan) -> CarePlan:
     if referrals:
         data["contained"] = referrals
     if plan.created_by_id:
-        data["author"] = {"reference": f"Practitioner/{plan.created_by_id}"}
-        data["contributor"].append({"reference": f"Practitioner/{plan.created_by_id}"})
+        data["author"] = practitioner(plan.created_by)
+        data["contributor"].append(practitioner(plan.created_by))
     if activities:
         data["activity"] = activities
     notes = _plan_notes(plan)
     if notes:
         data["note"] = notes
-    agreement = plan.agreements.filter(version=plan.version).order_by("-created_at").first()
+    agreement = (
+        plan.agreements.filter(version=plan.version)
+        .select_related("recorded_by")
+        .order_by("-created_at")
+        .first()
+    )
     if agreement is not None:
         # The client's decision, with the signatures, on exactly this version and content.
         data.setdefault("contained", []).append(
@@ -730,6 +737,12 @@ def copy_description(document: PlanDocument) -> str:
     if document.protected:
         words += "; opens only with a passphrase"
     return words + "."
+
+
+def practitioner(user: Any) -> dict[str, Any]:
+    """A clinician, named: this server has no Practitioner resources to point to (and a user's
+    row number is nobody's business), so the reference is its type and the name only."""
+    return {"type": "Practitioner", "display": user.get_full_name() or user.username}
 
 
 def document_reference(

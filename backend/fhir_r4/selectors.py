@@ -51,7 +51,7 @@ def plans(reader: Reader) -> QuerySet[TreatmentPlan]:
         qs = plans_for(membership=reader.membership)
     else:
         qs = TreatmentPlan.objects.filter(linked_to_ehr(), clinic_id=reader.clinic_id)
-    return with_contents(qs)
+    return with_contents(qs).select_related("created_by")
 
 
 def goals(reader: Reader) -> QuerySet[PlanGoal]:

@@ -250,7 +250,14 @@ def test_care_plan_is_us_core_shaped_with_goals_steps_notes_and_referrals(
     assert refs == [f"#{r['id']}" for r in service_requests]
     # The agreement is there too, as a Provenance with the decision on this version.
     provenance = next(r for r in body["contained"] if r["resourceType"] == "Provenance")
-    assert provenance["target"][0]["reference"].endswith(f"/_history/{plan.version}")
+    assert provenance["target"][0] == {
+        "reference": f"CarePlan/{plan.pk}",
+        "display": f"Version {plan.version}",
+    }
+    # Every reference resolves on this server, or is a name only (no Practitioner resources).
+    assert "Practitioner/" not in json.dumps(body)
+    assert body["author"] == {"type": "Practitioner", "display": alice.user.username}
+    assert get(alice, f"/fhir/CarePlan/{plan.pk}")["id"] == str(plan.pk)
 
 
 def test_security_labels_follow_the_content(alice, persona_plan) -> None:

@@ -31,9 +31,13 @@ ERROR_STATUSES = {
     404: "Not found, or outside the caller's clinic or care team.",
     409: "Conflicts with the object's current state (e.g. not ready, not enabled).",
     412: "If-Match is stale: the object changed since it was read.",
+    411: "The body was sent without a Content-Length (chunked): send its length.",
     413: "The request body is over the size limit.",
+    415: "The body is not JSON: send Content-Type application/json.",
     428: "If-Match is required for this change.",
     429: "Too many requests; retry after the time in Retry-After.",
+    503: "Briefly unavailable (the database, or a stored file that cannot be read just now); "
+    "retry after the time in Retry-After.",
 }
 
 

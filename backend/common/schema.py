@@ -147,6 +147,8 @@ class ApiAutoSchema(AutoSchema):
         codes = ["401", "403", "429"]
         if method != "DELETE":  # bodies, and query parameters such as updated_since
             codes.append("400")
+        if method in ("POST", "PUT", "PATCH"):  # a body too large, not JSON, or sent chunked
+            codes += ["411", "413", "415"]
         if "{" in self.path:
             codes.append("404")
         # A view's own error statuses: for all its methods, or {method: statuses}.

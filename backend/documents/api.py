@@ -299,7 +299,7 @@ class Unreadable(APIException):
 
 class DocumentPdf(APIView):
     required_scope = "export"
-    error_statuses = (409,)
+    error_statuses = (409, 503)
 
     @extend_schema(
         responses={(200, "application/pdf"): OpenApiTypes.BINARY},

@@ -365,10 +365,15 @@ class SearchView(FhirView):
     @extend_schema(
         operation_id="fhir_search",
         parameters=[
-            OpenApiParameter("patient", str),
+            OpenApiParameter("patient", str, description="Client id (not on Patient)."),
+            OpenApiParameter("_id", str, description="Patient only: by id."),
+            OpenApiParameter(
+                "identifier", str, description="Patient only: [system|]EHR id (external_id)."
+            ),
             OpenApiParameter("_lastUpdated", str, many=True),
             OpenApiParameter("_count", int),
             OpenApiParameter("_offset", int),
+            OpenApiParameter("_format", str, description="json or application/fhir+json."),
         ],
         responses={(200, FHIR_JSON): FhirBundleSerializer},
     )

@@ -211,7 +211,17 @@ class FormDefinitionSerializer(serializers.Serializer):
 
 
 class FormDefinition(APIView):
-    @extend_schema(responses=FormDefinitionSerializer)
+    @extend_schema(
+        responses=FormDefinitionSerializer,
+        parameters=[
+            OpenApiParameter(
+                "lang",
+                {"type": "string", "enum": [code for code, _ in settings.LANGUAGES]},
+                description="The labels, help and choices in this language (codes never "
+                f"change). Default {settings.LANGUAGE_CODE}.",
+            )
+        ],
+    )
     def get(self, request: Request, kind: str) -> Response:
         if kind not in KINDS:
             raise NotFound(f"No form for that kind; use one of {', '.join(KINDS)}.")

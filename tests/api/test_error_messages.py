@@ -109,3 +109,17 @@ def test_body_errors_are_declared_for_every_write_and_answered_in_that_shape(ali
     for response, status in ((not_json, 415), (too_big, 413)):
         assert response.status_code == status
         assert set(response.json()) == {"code", "detail", "errors"}
+
+
+def test_query_parameters_the_api_reads_are_in_the_schema() -> None:
+    """A generated client can pass what the API takes: the form's language, a FHIR search by
+    EHR id or by id, and the FHIR format."""
+    from drf_spectacular.generators import SchemaGenerator
+
+    paths = SchemaGenerator().get_schema(request=None, public=True)["paths"]
+
+    def names(path: str) -> set[str]:
+        return {p["name"] for p in paths[path]["get"].get("parameters", [])}
+
+    assert "lang" in names("/api/v1/forms/{kind}/")
+    assert {"identifier", "_id", "_format", "patient"} <= names("/fhir/{resource_type}")

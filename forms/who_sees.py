@@ -29,6 +29,14 @@ TEXTS = {
     ),
     "joint_one": _("You and your clinician{names}."),
     "joint_many": _("You and the clinicians on your care team{names}."),
+    # A couple's joint questions: answered together, so each partner sees the other's answer.
+    "couple_one": _(
+        "You both (each of you sees what the other answers) and your clinician{names}."
+    ),
+    "couple_many": _(
+        "You both (each of you sees what the other answers) and the clinicians on your care "
+        "team{names}."
+    ),
     "connected": _(
         " Your clinic also connects other systems, such as its records system, "
         "that can receive your answers."
@@ -43,6 +51,7 @@ class Sharing:
 
     readers: tuple[str, ...]
     connected: bool
+    couple: bool = False  # a couple's intake: its joint answers are seen by both partners
 
 
 def _names(readers: tuple[str, ...]) -> str:
@@ -62,7 +71,9 @@ def who_sees(step: Step, sharing: Sharing) -> str:
     names = _names(sharing.readers)
     if step.audience == "care_team":
         return tr(TEXTS["care_team"]).format(names=names)
-    key = "joint_one" if len(sharing.readers) <= 1 else "joint_many"
+    key = ("couple" if sharing.couple else "joint") + (
+        "_one" if len(sharing.readers) <= 1 else "_many"
+    )
     text = tr(TEXTS[key]).format(names=names)
     if sharing.connected:
         text += tr(TEXTS["connected"])

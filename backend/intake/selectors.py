@@ -131,7 +131,7 @@ def intake_sharing(*, intake: Intake) -> Sharing:
             qs = qs.filter(active=True)
         connected = qs.exists()
     names = tuple(sorted(u.get_full_name() or u.get_username() for u in readers))
-    return Sharing(readers=names, connected=connected)
+    return Sharing(readers=names, connected=connected, couple=intake.kind == "couple")
 
 
 def intake_in_progress(*, membership: Membership) -> QuerySet[Intake]:

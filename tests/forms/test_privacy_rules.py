@@ -98,6 +98,12 @@ def test_a_not_recorded_field_is_not_in_the_form_and_dropped_from_a_payload() ->
             Sharing(("Ann", "Bo", "Cy"), False),
             "You and the clinicians on your care team (Ann, Bo and Cy).",
         ),
+        (
+            "partner",
+            Sharing(("Ann",), False, couple=True),
+            "You both (each of you sees what the other answers) and your clinician (Ann).",
+        ),
+        ("private_check_a", Sharing(("Ann",), False, couple=True), "Only the clinicians"),
         ("reflection", Sharing(("Ann", "Bo"), True), "Only you."),
         ("private_check_a", Sharing(("Ann", "Bo"), True), "Only the clinicians"),
     ],

@@ -52,7 +52,11 @@ def test_the_text_names_exactly_who_can_read_the_answers(alice, bob, admin_ann, 
 def test_no_connected_systems_are_claimed_when_there_are_none(alice, intake) -> None:
     ApiToken.objects.all().delete()
     text = who_sees_on(alice, f"/intakes/{intake.pk}/step/about/").pop()
-    assert text == f"You and your clinician ({alice.user.username})."
+    # (a couple's intake: each partner sees the other's joint answers, and is told so)
+    assert text == (
+        "You both (each of you sees what the other answers) and your clinician "
+        f"({alice.user.username})."
+    )
     WebhookEndpoint.objects.create(clinic=alice.clinic, url="https://ehr.example/hook", secret="s")
     text = who_sees_on(alice, f"/intakes/{intake.pk}/step/about/").pop()
     assert "connects other systems" in text

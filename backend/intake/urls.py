@@ -30,6 +30,12 @@ urlpatterns = [
     path("intakes/<uuid:intake_id>/paused/", views.intake_paused, name="intake-paused"),
     path("intakes/<uuid:intake_id>/private/<str:step>/", views.private_step, name="intake-private"),
     path("plans/<uuid:plan_id>/", plan_views.plan_detail, name="plan-detail"),
+    path("plans/away/save/", plan_views.plan_quick_save, name="plan-quick-save"),
+    path(
+        "plans/<uuid:plan_id>/draft/discard/",
+        plan_views.plan_draft_discard,
+        name="plan-draft-discard",
+    ),
     path("plans/<uuid:plan_id>/pdf/", plan_views.plan_request_pdf, name="plan-request-pdf"),
     path(
         "documents/<uuid:document_id>/download/",

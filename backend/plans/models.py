@@ -190,3 +190,20 @@ class PlanReadCopy(models.Model):
 
     def __str__(self) -> str:
         return f"Read copy of plan {self.pk}"
+
+
+class PlanDraft(BaseModel):
+    """What a clinician had typed in the plan editor, unsaved, when they left with quick exit:
+    kept for them alone and offered back the next time they open the plan (nothing is saved to
+    the plan until they press Save). The form as sent, with the version it began from, so a
+    save from it is checked for others' changes like any other. Encrypted; erased with the
+    plan, on their next save or when they discard it."""
+
+    plan = models.ForeignKey(TreatmentPlan, on_delete=models.CASCADE, related_name="drafts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    form = EncryptedJSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["plan", "author"], name="one_draft_per_plan_author")
+        ]

@@ -1,17 +1,22 @@
 """Web pages for a plan: view and edit it with the client, agree, and ask for the PDF."""
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core import signing
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
 from accounts.permissions import membership_or_404
+from audit.services import audit_record
 from documents.api import DocumentRequestSerializer, pdf_response
 from documents.models import DocStatus, PlanDocument
 from documents.selectors import document_get
@@ -26,7 +31,7 @@ from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
 
 from .contract import COPY_SECTIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
-from .models import ClientDecision
+from .models import ClientDecision, PlanDraft
 from .selectors import goal_progress, plan_diff, plan_get, plan_representation
 from .services import StalePlan, plan_etag, plan_review_record, plan_update
 from .web_forms import PlanEditor, base_from_token, base_token
@@ -51,6 +56,7 @@ def _render(
     status: int = 200,
     conflict: dict[str, Any] | None = None,
     started_from: tuple[str, str] | None = None,
+    draft: PlanDraft | None = None,
 ) -> HttpResponse:
     """The plan page. `started_from`: the (version, base) an edit refused for a fix began from,
     kept on the page so that the corrected save is still checked against what its editor saw
@@ -79,6 +85,10 @@ def _render(
             "editor": editor,
             "etag": version,
             "base": base,
+            "quick_save_token": signing.dumps(
+                {"p": str(plan.pk), "u": request.user.pk}, salt=QUICK_SAVE_SALT
+            ),
+            "draft": draft,
             "client_terms": _client_terms(plan),
             "errors": editor.error_summary() if status == 400 else [],
             "conflict": conflict,
@@ -108,8 +118,11 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = plan_get(membership=membership, plan_id=plan_id)
     agencies = _agencies(membership)
     if request.method != "POST":
+        draft = _draft(request, plan)
+        if draft is not None and request.GET.get("draft") == "1":
+            return _render_draft(request, membership, plan, draft, agencies)
         editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
-        return _render(request, membership, plan, editor)
+        return _render(request, membership, plan, editor, draft=draft)
     base = base_from_token(request.POST.get("base", ""))
     if base is None:
         editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
@@ -152,10 +165,95 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     except PlanInvalid as exc:
         editor.add_service_errors(exc.errors)
         return _render(request, membership, plan, editor, status=400, started_from=started_from)
+    PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()  # saved, or let go
     if not changes and not ratings and not review_note:
         messages.info(request, "Nothing was changed, so nothing needed saving.")
     else:
         messages.success(request, "Saved.")
+    return redirect("plan-detail", plan_id=plan.pk)
+
+
+QUICK_SAVE_SALT = "plans.quick-save"
+QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
+DRAFT_KEPT = timedelta(days=7)
+NOT_FORM_DATA = ("csrfmiddlewaretoken", "quick_save_token")
+
+
+def _draft(request: HttpRequest, plan: Any) -> PlanDraft | None:
+    """The caller's unsaved edits of this plan from a quick exit, if recent (older ones go)."""
+    drafts = PlanDraft.objects.filter(plan=plan, author_id=request.user.pk)
+    drafts.filter(updated_at__lt=timezone.now() - DRAFT_KEPT).delete()
+    return drafts.first()
+
+
+def _render_draft(
+    request: HttpRequest,
+    membership: Membership,
+    plan: Any,
+    draft: PlanDraft,
+    agencies: list[tuple[str, str]],
+) -> HttpResponse:
+    """The editor as it was left: the edits typed, on the version they began from, so that
+    saving them is checked against anyone else's changes since, as any save is."""
+    data = QueryDict(mutable=True)
+    for name, values in draft.form.items():
+        data.setlist(name, values)
+    base = base_from_token(data.get("base", ""))
+    if base is None:  # from an older page, or damaged: nothing to show it on
+        draft.delete()
+        messages.info(request, "The changes left unsaved could not be shown again.")
+        return redirect("plan-detail", plan_id=plan.pk)
+    editor = PlanEditor(base=base["rep"], agencies=agencies, data=data)
+    editor.is_valid()
+    started_from = (str(data.get("version") or base["etag"]), str(data["base"]))
+    messages.info(
+        request,
+        "These are the changes you had not saved when you left. Nothing is saved until you "
+        "press Save; if someone else saved the plan meanwhile, you will be shown what changed.",
+    )
+    return _render(request, membership, plan, editor, started_from=started_from)
+
+
+@csrf_exempt  # authenticated by the signed token in the body, not by the session cookie
+@require_POST
+def plan_quick_save(request: HttpRequest) -> HttpResponse:
+    """Quick exit from the plan editor keeps what was typed and not saved (sent with
+    sendBeacon, which outlives the page), for its author alone, as a draft offered back on
+    their next visit: nothing is written to the plan itself."""
+    try:
+        claim = signing.loads(
+            request.POST.get("quick_save_token", ""),
+            salt=QUICK_SAVE_SALT,
+            max_age=QUICK_SAVE_MAX_AGE,
+        )
+        membership = Membership.objects.select_related("user").get(user_id=claim["u"])
+    except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
+        return HttpResponse(status=403)
+    if not membership.user.is_active:
+        return HttpResponse(status=403)
+    plan = plan_get(membership=membership, plan_id=claim["p"], contents=False)
+    form = {k: request.POST.getlist(k) for k in request.POST if k not in NOT_FORM_DATA}
+    with transaction.atomic():
+        PlanDraft.objects.update_or_create(
+            plan=plan, author=membership.user, defaults={"form": form}
+        )
+        audit_record(
+            actor=membership.user,
+            clinic_id=plan.clinic_id,
+            action="update",
+            obj=plan,
+            client_id=plan.client_id,
+            draft=True,
+        )
+    return HttpResponse(status=204)
+
+
+@login_required
+@require_POST
+def plan_draft_discard(request: HttpRequest, plan_id: str) -> HttpResponse:
+    plan = plan_get(membership=membership_or_404(request), plan_id=plan_id, contents=False)
+    PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()
+    messages.info(request, "The changes left unsaved were let go.")
     return redirect("plan-detail", plan_id=plan.pk)
 
 

@@ -1,11 +1,18 @@
 // Quick exit: pressing Escape twice (or the link) leaves at once, replacing this page in the
-// history. On a wizard page, what was typed is sent first (sendBeacon, which outlives the page),
-// with a signed token, so it is saved even if the sign-out reaches the server first.
+// history. On a wizard page or the plan editor, what was typed is sent first (sendBeacon, which
+// outlives the page), with a signed token, so it is kept even if the sign-out lands first.
 (function () {
   var last = 0;
+  // The plan editor sends only when something was typed since the page was shown (it keeps
+  // a draft for later); a wizard page always (it saves the page).
+  document.addEventListener("input", function (event) {
+    var form = event.target.closest && event.target.closest("form[data-plan-editor]");
+    if (form) { form.setAttribute("data-typed", "1"); }
+  });
   function saveTyped() {
-    var form = document.getElementById("wizard-form");
-    if (!form || !form.getAttribute("data-quick-save")) { return; }
+    var form = document.querySelector("form[data-quick-save]");
+    if (!form) { return; }
+    if (form.hasAttribute("data-plan-editor") && !form.hasAttribute("data-typed")) { return; }
     var url = form.getAttribute("data-quick-save");
     var data = new FormData(form);
     try {

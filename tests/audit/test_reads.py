@@ -153,6 +153,8 @@ def reads(w: dict) -> dict[str, Read | None]:
         "intakes/<uuid:intake_id>/step/<str:step>/": None,  # completed: see the wizard test
         "plans/<uuid:plan_id>/": Read(f"/plans/{plan}/", browser=True),
         "plans/<uuid:plan_id>/pdf/": None,  # POST only
+        "plans/away/save/": None,  # POST only (quick exit's draft)
+        "plans/<uuid:plan_id>/draft/discard/": None,  # POST only
         "documents/<uuid:document_id>/download/": Read(f"/documents/{doc}/download/", browser=True),
     }
 

@@ -144,3 +144,24 @@ def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alic
     assert fresh(plan).safety_plan == "Alice's words"
     for page in pages:
         page.context.close()
+
+
+def test_quick_exit_from_the_editor_keeps_what_was_typed_for_later(page, alice, plan) -> None:
+    """Typing in the editor, then Escape twice on a shared screen: the page is gone at once,
+    and what was typed is offered back on the next visit, saved only by the clinician's Save."""
+    open_plan(page, alice, plan)
+    page.locator("[name='safety_plan']").fill("Text Jo; the peer line after 6pm")
+    page.keyboard.press("Escape")
+    page.keyboard.press("Escape")
+    page.wait_for_url("**/away/")
+    assert fresh(plan).safety_plan != "Text Jo; the peer line after 6pm"
+    open_plan(page, alice, plan)
+    notice = page.get_by_role("region", name="You left this plan with changes not saved")
+    assert notice.is_visible()
+    assert_accessible(page)
+    notice.get_by_role("link", name="Show my unsaved changes").click()
+    page.wait_for_load_state()
+    assert page.locator("[name='safety_plan']").input_value() == "Text Jo; the peer line after 6pm"
+    save(page)
+    assert fresh(plan).safety_plan == "Text Jo; the peer line after 6pm"
+    assert not page.get_by_text("You left this plan with changes not saved").is_visible()

@@ -208,7 +208,7 @@ def test_fhir_care_plan_carries_the_agreement_as_a_provenance(alice, plan) -> No
     assert body["supportingInfo"] == [
         {"reference": "#agreement", "display": "The client's decision"}
     ]
-    assert provenance["target"] == [{"reference": f"CarePlan/{plan.pk}/_history/1"}]
+    assert provenance["target"] == [{"reference": f"CarePlan/{plan.pk}", "display": "Version 1"}]
     assert provenance["activity"]["coding"][0]["code"] == "agrees"
     assert provenance["signature"][0]["who"]["display"] == "River R."
     digest = content_sha256(

@@ -249,6 +249,64 @@ def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(alice,
     assert not plan.goals.get().steps.exists()
 
 
+def test_quick_exit_keeps_unsaved_edits_as_a_draft_for_their_author_alone(alice, bob, plan) -> None:
+    """What was typed and not saved when quick exit was pressed is kept (encrypted) for its
+    author, offered back on the next visit, written to the plan only by their Save, and
+    checked then against others' changes like any save; nobody else sees it."""
+    from django.db import connection
+
+    from plans.models import PlanDraft
+
+    plan.client.care_team.add(bob.user)
+    browser = signed_in(alice)
+    form = shown_form(browser, plan)
+    typed = {**form, "safety_plan": "Call Jo, then the peer line"}
+    browser.logout()  # quick exit signs out; the beacon may land after it
+    assert Browser().post("/plans/away/save/", typed).status_code == 204
+    assert (
+        Browser().post("/plans/away/save/", {**typed, "quick_save_token": "x"}).status_code == 403
+    )
+    plan.refresh_from_db()
+    assert plan.safety_plan != "Call Jo, then the peer line"  # nothing written to the plan
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT form FROM plans_plandraft")
+        assert "peer line" not in str(cursor.fetchall())  # encrypted at rest
+    browser = signed_in(alice)
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "You left this plan with changes not saved" in page
+    assert "peer line" not in page  # not shown until asked for
+    assert "You left this plan" not in signed_in(bob).get(f"/plans/{plan.pk}/").content.decode()
+    restored = browser.get(f"/plans/{plan.pk}/?draft=1")
+    assert "Call Jo, then the peer line" in restored.content.decode()
+    assert save(browser, plan, read_form(restored)).status_code == 302
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Call Jo, then the peer line"
+    assert not PlanDraft.objects.exists()
+
+
+def test_a_draft_saved_after_someone_else_saved_is_told_what_changed(alice, bob, plan) -> None:
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a = shown_form(first, plan)
+    Browser().post("/plans/away/save/", {**form_a, "safety_plan": "Alice's draft"})
+    assert save(second, plan, shown_form(second, plan), safety_plan="Bob's").status_code == 302
+    restored = first.get(f"/plans/{plan.pk}/?draft=1")
+    response = save(first, plan, read_form(restored))
+    assert response.status_code == 409
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Bob's"
+
+
+def test_a_draft_can_be_let_go(alice, plan) -> None:
+    from plans.models import PlanDraft
+
+    browser = signed_in(alice)
+    Browser().post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    assert PlanDraft.objects.count() == 1
+    assert browser.post(f"/plans/{plan.pk}/draft/discard/").status_code == 302
+    assert not PlanDraft.objects.exists()
+
+
 def test_recording_agreement_freezes_the_version(alice, plan) -> None:
     browser = signed_in(alice)
     save(

@@ -2,6 +2,7 @@
 
 from typing import TYPE_CHECKING, Any
 
+from django.core import signing
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 if TYPE_CHECKING:
@@ -58,3 +59,28 @@ def membership_or_404(request: Any) -> Membership:
     if membership is None:
         raise Http404
     return membership
+
+
+QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
+
+
+def quick_save_token(*, salt: str, user: Any, **claim: str) -> str:
+    """A token on a page that lets quick exit keep what was typed there even if the sign-out
+    lands first: it names the user and what the page is (ids only, no client data)."""
+    return signing.dumps({**claim, "u": user.pk}, salt=salt)
+
+
+def quick_save_caller(request: Any, *, salt: str) -> tuple[dict[str, Any], Membership] | None:
+    """The claim of a quick exit's signed token (sent in the body) and the active member it
+    names, or None (forged, expired, or the member gone or inactive). The caller then applies
+    the same access rules as to any request of that member."""
+    try:
+        claim = signing.loads(
+            request.POST.get("quick_save_token", ""), salt=salt, max_age=QUICK_SAVE_MAX_AGE
+        )
+        membership = Membership.objects.select_related("user").get(user_id=claim["u"])
+    except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
+        return None
+    if not membership.user.is_active:
+        return None
+    return claim, membership

@@ -11,7 +11,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
@@ -19,8 +18,8 @@ from django.urls import reverse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from accounts.models import Membership
-from accounts.permissions import membership_or_404
+from accounts.permissions import membership_or_404, quick_save_caller
+from accounts.permissions import quick_save_token as signed_token
 from audit.services import audit_listed
 from clients.models import DISPLAY_NAME_MAX, PRONOUNS_MAX
 from clients.selectors import (
@@ -49,7 +48,6 @@ from .selectors import (
 from .services import IntakeError, intake_start, intake_submit_step
 
 QUICK_SAVE_SALT = "intake.quick-save"
-QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
 
 
 def neutral_exit() -> HttpResponse:
@@ -71,10 +69,9 @@ def intake_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
 
 
 def quick_save_token(*, intake: Intake, user: Any, step: str) -> str:
-    """Lets quick exit save the page being typed even if the sign-out lands first: it names
-    the intake, the user and the step on screen (no client data), and is checked against the
-    same access rules. It can save that one step of that one intake, nothing else."""
-    return signing.dumps({"i": str(intake.pk), "u": user.pk, "s": step}, salt=QUICK_SAVE_SALT)
+    """Names the intake and the step on screen: it can save that one step of that one intake,
+    nothing else, under the same access rules."""
+    return signed_token(salt=QUICK_SAVE_SALT, user=user, i=str(intake.pk), s=step)
 
 
 class StartIntakeForm(forms.Form):
@@ -208,17 +205,10 @@ def quick_save(request: HttpRequest) -> HttpResponse:
     """Quick exit saves what was typed on the current wizard page (sent with sendBeacon).
 
     Valid fields are saved; a field that does not validate keeps its stored answer."""
-    try:
-        claim = signing.loads(
-            request.POST.get("quick_save_token", ""),
-            salt=QUICK_SAVE_SALT,
-            max_age=QUICK_SAVE_MAX_AGE,
-        )
-        membership = Membership.objects.select_related("user").get(user_id=claim["u"])
-    except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
+    caller = quick_save_caller(request, salt=QUICK_SAVE_SALT)
+    if caller is None:
         return HttpResponse(status=403)
-    if not membership.user.is_active:
-        return HttpResponse(status=403)
+    claim, membership = caller
     intake = intake_get(membership=membership, intake_id=claim["i"])
     step = STEPS_BY_NAME.get(claim["s"])
     if step is None or step.clinician_only or intake.status != Status.IN_PROGRESS:

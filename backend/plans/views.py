@@ -6,7 +6,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -15,7 +14,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from accounts.models import Membership
-from accounts.permissions import membership_or_404
+from accounts.permissions import membership_or_404, quick_save_caller, quick_save_token
 from audit.services import audit_record
 from documents.api import DocumentRequestSerializer, pdf_response
 from documents.models import DocStatus, PlanDocument
@@ -85,8 +84,8 @@ def _render(
             "editor": editor,
             "etag": version,
             "base": base,
-            "quick_save_token": signing.dumps(
-                {"p": str(plan.pk), "u": request.user.pk}, salt=QUICK_SAVE_SALT
+            "quick_save_token": quick_save_token(
+                salt=QUICK_SAVE_SALT, user=request.user, p=str(plan.pk)
             ),
             "draft": draft,
             "client_terms": _client_terms(plan),
@@ -174,7 +173,6 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 
 QUICK_SAVE_SALT = "plans.quick-save"
-QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
 DRAFT_KEPT = timedelta(days=7)
 NOT_FORM_DATA = ("csrfmiddlewaretoken", "quick_save_token")
 
@@ -220,17 +218,10 @@ def plan_quick_save(request: HttpRequest) -> HttpResponse:
     """Quick exit from the plan editor keeps what was typed and not saved (sent with
     sendBeacon, which outlives the page), for its author alone, as a draft offered back on
     their next visit: nothing is written to the plan itself."""
-    try:
-        claim = signing.loads(
-            request.POST.get("quick_save_token", ""),
-            salt=QUICK_SAVE_SALT,
-            max_age=QUICK_SAVE_MAX_AGE,
-        )
-        membership = Membership.objects.select_related("user").get(user_id=claim["u"])
-    except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
+    caller = quick_save_caller(request, salt=QUICK_SAVE_SALT)
+    if caller is None:
         return HttpResponse(status=403)
-    if not membership.user.is_active:
-        return HttpResponse(status=403)
+    claim, membership = caller
     plan = plan_get(membership=membership, plan_id=claim["p"], contents=False)
     form = {k: request.POST.getlist(k) for k in request.POST if k not in NOT_FORM_DATA}
     with transaction.atomic():

@@ -407,6 +407,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 24 * 3600.0,
     },
     "expire-exports": {"task": "exports.tasks.expire_exports", "schedule": 3600.0},
+    "purge-plan-drafts": {"task": "plans.tasks.purge_plan_drafts", "schedule": 3600.0},
     # Re-enqueue documents whose message was lost to a killed worker or a restarted broker.
     "sweep-documents": {"task": "documents.tasks.sweep_documents", "schedule": 60.0},
     # The same for webhook deliveries left pending, and exports left queued, running or

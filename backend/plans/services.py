@@ -1,6 +1,7 @@
 """Writing plans. A draft starts from the client's own goals, verbatim, and their strengths."""
 
 from collections.abc import Collection
+from datetime import timedelta
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -414,3 +415,16 @@ def plan_review_record(
         goals=len(goals),
     )
     return review
+
+
+# A draft left by quick exit is kept this long for its author to take up, then erased.
+DRAFT_KEPT = timedelta(days=7)
+
+
+def plan_drafts_purge() -> int:
+    """Erase quick-exit drafts older than DRAFT_KEPT (run hourly): unsaved text is not kept for
+    a clinician who never comes back to it."""
+    from .models import PlanDraft
+
+    deleted, _ = PlanDraft.objects.filter(updated_at__lt=timezone.now() - DRAFT_KEPT).delete()
+    return deleted

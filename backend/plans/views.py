@@ -1,7 +1,6 @@
 """Web pages for a plan: view and edit it with the client, agree, and ask for the PDF."""
 
 import json
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -32,7 +31,7 @@ from referrals.selectors import agencies_for, caution_lines, suggestions
 from .contract import COPY_SECTIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
 from .models import ClientDecision, PlanDraft
 from .selectors import goal_progress, plan_diff, plan_get, plan_representation
-from .services import StalePlan, plan_etag, plan_review_record, plan_update
+from .services import DRAFT_KEPT, StalePlan, plan_etag, plan_review_record, plan_update
 from .web_forms import PlanEditor, base_from_token, base_token
 
 
@@ -173,15 +172,16 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
 
 
 QUICK_SAVE_SALT = "plans.quick-save"
-DRAFT_KEPT = timedelta(days=7)
 NOT_FORM_DATA = ("csrfmiddlewaretoken", "quick_save_token")
 
 
 def _draft(request: HttpRequest, plan: Any) -> PlanDraft | None:
-    """The caller's unsaved edits of this plan from a quick exit, if recent (older ones go)."""
-    drafts = PlanDraft.objects.filter(plan=plan, author_id=request.user.pk)
-    drafts.filter(updated_at__lt=timezone.now() - DRAFT_KEPT).delete()
-    return drafts.first()
+    """The caller's unsaved edits of this plan from a quick exit, unless past DRAFT_KEPT (the
+    hourly purge erases those)."""
+    draft = PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).first()
+    if draft is None or draft.updated_at < timezone.now() - DRAFT_KEPT:
+        return None
+    return draft
 
 
 def _render_draft(

@@ -297,6 +297,26 @@ def test_a_draft_saved_after_someone_else_saved_is_told_what_changed(alice, bob,
     assert plan.safety_plan == "Bob's"
 
 
+def test_drafts_nobody_came_back_to_are_erased_after_a_week(alice, plan) -> None:
+    from datetime import timedelta
+
+    from django.conf import settings
+    from django.utils import timezone
+
+    from plans.models import PlanDraft
+    from plans.services import plan_drafts_purge
+
+    tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
+    assert "plans.tasks.purge_plan_drafts" in tasks
+    browser = signed_in(alice)
+    Browser().post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    assert plan_drafts_purge() == 0
+    PlanDraft.objects.update(updated_at=timezone.now() - timedelta(days=8))
+    assert "You left this plan" not in browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert plan_drafts_purge() == 1
+    assert not PlanDraft.objects.exists()
+
+
 def test_a_draft_can_be_let_go(alice, plan) -> None:
     from plans.models import PlanDraft
 

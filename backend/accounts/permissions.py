@@ -1,7 +1,10 @@
 """Who may call the API: a member of a clinic, with the token scope the method needs."""
 
+import hashlib
+import hmac
 from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.core import signing
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -64,20 +67,30 @@ def membership_or_404(request: Any) -> Membership:
 QUICK_SAVE_MAX_AGE = 12 * 60 * 60  # the session's absolute limit
 
 
-def quick_save_token(*, salt: str, user: Any, **claim: str) -> str:
+def _session_digest(session_key: str) -> str:
+    return hashlib.sha256(f"quick-save|{session_key}".encode()).hexdigest()[:32]
+
+
+def quick_save_token(*, salt: str, request: Any, **claim: str) -> str:
     """A token on a page that lets quick exit keep what was typed there even if the sign-out
-    lands first: it names the user and what the page is (ids only, no client data)."""
-    return signing.dumps({**claim, "u": user.pk}, salt=salt)
+    lands first: it names the user and what the page is (ids only, no client data), and is
+    bound to this browser's session cookie, so it is worth nothing without that cookie (the
+    beacon sent on quick exit carries it, even when the sign-out has ended the session)."""
+    digest = _session_digest(request.session.session_key or "")
+    return signing.dumps({**claim, "u": request.user.pk, "k": digest}, salt=salt)
 
 
 def quick_save_caller(request: Any, *, salt: str) -> tuple[dict[str, Any], Membership] | None:
     """The claim of a quick exit's signed token (sent in the body) and the active member it
-    names, or None (forged, expired, or the member gone or inactive). The caller then applies
-    the same access rules as to any request of that member."""
+    names, or None (forged, expired, from another browser's session, or the member gone or
+    inactive). The caller then applies the same access rules as to any request of that member."""
+    cookie = request.COOKIES.get(settings.SESSION_COOKIE_NAME, "")
     try:
         claim = signing.loads(
             request.POST.get("quick_save_token", ""), salt=salt, max_age=QUICK_SAVE_MAX_AGE
         )
+        if not cookie or not hmac.compare_digest(str(claim["k"]), _session_digest(cookie)):
+            return None
         membership = Membership.objects.select_related("user").get(user_id=claim["u"])
     except (signing.BadSignature, Membership.DoesNotExist, KeyError, TypeError):
         return None

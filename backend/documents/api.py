@@ -211,6 +211,16 @@ class PlanDocuments(APIView):
         "`?wait=N` the answer waits for the render (200 once ready).",
     )
     def post(self, request: Request, pk: str) -> Response:
+        # The options go in the body: one in the address (a passphrase!) is refused, never
+        # quietly left out of the copy made.
+        unknown = sorted(set(request.query_params) - {"wait"})
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    name: ["Not a parameter of this request; send it in the JSON body."]
+                    for name in unknown
+                }
+            )
         seconds = wait_param(request)
         membership, actor = caller(request)
         # The plan row is all a request needs (the worker loads the contents to render).

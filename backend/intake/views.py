@@ -68,10 +68,10 @@ def intake_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse
     return wrapper
 
 
-def quick_save_token(*, intake: Intake, user: Any, step: str) -> str:
+def quick_save_token(*, intake: Intake, request: Any, step: str) -> str:
     """Names the intake and the step on screen: it can save that one step of that one intake,
-    nothing else, under the same access rules."""
-    return signed_token(salt=QUICK_SAVE_SALT, user=user, i=str(intake.pk), s=step)
+    nothing else, under the same access rules, from this browser's session only."""
+    return signed_token(salt=QUICK_SAVE_SALT, request=request, i=str(intake.pk), s=step)
 
 
 class StartIntakeForm(forms.Form):

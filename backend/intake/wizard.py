@@ -233,7 +233,9 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
-            quick_save_token=quick_save_token(intake=self.intake, user=self.actor, step=current),
+            quick_save_token=quick_save_token(
+                intake=self.intake, request=self.request, step=current
+            ),
         )
         return context
 

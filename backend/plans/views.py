@@ -84,7 +84,7 @@ def _render(
             "etag": version,
             "base": base,
             "quick_save_token": quick_save_token(
-                salt=QUICK_SAVE_SALT, user=request.user, p=str(plan.pk)
+                salt=QUICK_SAVE_SALT, request=request, p=str(plan.pk)
             ),
             "draft": draft,
             "client_terms": _client_terms(plan),

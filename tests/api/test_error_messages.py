@@ -87,6 +87,16 @@ def test_a_misspelt_passphrase_makes_no_unprotected_pdf(alice, persona_plan) -> 
     assert list(response.json()["errors"]) == ["pasphrase"]
     assert "kestrel" not in response.content.decode()
     assert not PlanDocument.objects.exists()
+    # Nor one sent in the address instead of the body.
+    in_url = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/?passphrase=kestrel-7",
+        {"copy": "client"},
+        format="json",
+    )
+    assert in_url.status_code == 400
+    assert list(in_url.json()["errors"]) == ["passphrase"]
+    assert "kestrel" not in in_url.content.decode()
+    assert not PlanDocument.objects.exists()
     # A response's read-only fields sent back are not unknown (a client round-trips an object).
     client = alice.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()
     client.pop("care_team")  # (writable by clinic admins only)

@@ -3,12 +3,31 @@ first), the exit address is configurable, and signed-out intake addresses lead t
 page, never to the sign-in page with the step in its address."""
 
 import re
+from types import SimpleNamespace
 
 import pytest
+from django.conf import settings
 from django.test import Client as Browser
 
-from intake.views import quick_save_token
+from intake.views import quick_save_token as page_token
 from tests.factories import IntakeFactory
+
+SESSION = "a-session-key-of-this-browser"
+
+
+def quick_save_token(*, intake, user, step: str, session: str = SESSION) -> str:
+    """The token a wizard page of this browser's session carries."""
+    request = SimpleNamespace(session=SimpleNamespace(session_key=session), user=user)
+    return page_token(intake=intake, request=request, step=step)
+
+
+def beacon(session: str = SESSION) -> Browser:
+    """What quick exit's sendBeacon sends with: the browser's session cookie, still there even
+    when the sign-out has already ended the session."""
+    sender = Browser()
+    sender.cookies[settings.SESSION_COOKIE_NAME] = session
+    return sender
+
 
 pytestmark = pytest.mark.django_db
 
@@ -32,8 +51,9 @@ def token_on_page(browser, intake, step: str) -> str:
 def test_typed_text_is_saved_even_after_the_sign_out(alice, intake) -> None:
     browser = signed_in(alice)
     token = token_on_page(browser, intake, "goals")
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
     assert browser.get("/away/").status_code == 200  # signed out first
-    response = Browser().post(
+    response = beacon(cookie).post(
         "/away/save/",
         {
             "quick_save_token": token,
@@ -53,7 +73,7 @@ def test_typed_text_is_saved_even_after_the_sign_out(alice, intake) -> None:
 def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
     intake.answers = {"goals": {"client_goals": ["Kept"], "what_brings_you": "Old"}}
     intake.save()
-    Browser().post(
+    beacon().post(
         "/away/save/",
         {
             "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
@@ -68,23 +88,30 @@ def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
 
 def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, intake) -> None:
     body = {f"intake_{intake.pk}-current_step": "goals", "goals-client_goals": ["x"]}
-    assert Browser().post("/away/save/", body).status_code == 403
+    assert beacon().post("/away/save/", body).status_code == 403
+    # A token copied from the page is worth nothing without the browser's session cookie.
+    copied = {
+        **body,
+        "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+    }
+    assert Browser().post("/away/save/", copied).status_code == 403
+    assert beacon("another-browser").post("/away/save/", copied).status_code == 403
     forged = {
         **body,
         "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals") + "x",
     }
-    assert Browser().post("/away/save/", forged).status_code == 403
+    assert beacon().post("/away/save/", forged).status_code == 403
     outsider = {
         **body,
         "quick_save_token": quick_save_token(intake=intake, user=charlie.user, step="goals"),
     }
-    assert Browser().post("/away/save/", outsider).status_code == 404
+    assert beacon().post("/away/save/", outsider).status_code == 404
     reflection = {
         "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="reflection"),
         f"intake_{intake.pk}-current_step": "reflection",
         "reflection-reflection_notes": "x",
     }
-    assert Browser().post("/away/save/", reflection).status_code == 204
+    assert beacon().post("/away/save/", reflection).status_code == 204
     intake.refresh_from_db()
     assert intake.answers == {}
     assert not intake.reflections.exists()
@@ -95,7 +122,7 @@ def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, inta
         "supports-safety_plan": "x",
         "goals-client_goals": ["From the goals page"],
     }
-    assert Browser().post("/away/save/", other_step).status_code == 204
+    assert beacon().post("/away/save/", other_step).status_code == 204
     intake.refresh_from_db()
     assert intake.answers == {"goals": {"client_goals": ["From the goals page"]}}
 

@@ -4,6 +4,7 @@ import re
 from html.parser import HTMLParser
 
 import pytest
+from django.conf import settings
 from django.test import Client as Browser
 
 from documents import services as document_services
@@ -19,6 +20,14 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def plan(persona_plan):
     return persona_plan("continuing")
+
+
+def beacon(session_cookie: str) -> Browser:
+    """What quick exit's sendBeacon sends with: the browser's session cookie, still there even
+    when the sign-out has already ended the session."""
+    sender = Browser()
+    sender.cookies[settings.SESSION_COOKIE_NAME] = session_cookie
+    return sender
 
 
 def signed_in(persona) -> Browser:
@@ -261,11 +270,13 @@ def test_quick_exit_keeps_unsaved_edits_as_a_draft_for_their_author_alone(alice,
     browser = signed_in(alice)
     form = shown_form(browser, plan)
     typed = {**form, "safety_plan": "Call Jo, then the peer line"}
+    cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
     browser.logout()  # quick exit signs out; the beacon may land after it
-    assert Browser().post("/plans/away/save/", typed).status_code == 204
-    assert (
-        Browser().post("/plans/away/save/", {**typed, "quick_save_token": "x"}).status_code == 403
-    )
+    # Without the browser's session cookie (a token copied from the page) it is refused.
+    assert Browser().post("/plans/away/save/", typed).status_code == 403
+    forged = {**typed, "quick_save_token": "x"}
+    assert beacon(cookie).post("/plans/away/save/", forged).status_code == 403
+    assert beacon(cookie).post("/plans/away/save/", typed).status_code == 204
     plan.refresh_from_db()
     assert plan.safety_plan != "Call Jo, then the peer line"  # nothing written to the plan
     with connection.cursor() as cursor:
@@ -288,7 +299,8 @@ def test_a_draft_saved_after_someone_else_saved_is_told_what_changed(alice, bob,
     plan.client.care_team.add(bob.user)
     first, second = signed_in(alice), signed_in(bob)
     form_a = shown_form(first, plan)
-    Browser().post("/plans/away/save/", {**form_a, "safety_plan": "Alice's draft"})
+    left = beacon(first.cookies[settings.SESSION_COOKIE_NAME].value)
+    assert left.post("/plans/away/save/", {**form_a, "safety_plan": "A's"}).status_code == 204
     assert save(second, plan, shown_form(second, plan), safety_plan="Bob's").status_code == 302
     restored = first.get(f"/plans/{plan.pk}/?draft=1")
     response = save(first, plan, read_form(restored))
@@ -309,7 +321,8 @@ def test_drafts_nobody_came_back_to_are_erased_after_a_week(alice, plan) -> None
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "plans.tasks.purge_plan_drafts" in tasks
     browser = signed_in(alice)
-    Browser().post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    left = beacon(browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    left.post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
     assert plan_drafts_purge() == 0
     PlanDraft.objects.update(updated_at=timezone.now() - timedelta(days=8))
     assert "You left this plan" not in browser.get(f"/plans/{plan.pk}/").content.decode()
@@ -321,7 +334,8 @@ def test_a_draft_can_be_let_go(alice, plan) -> None:
     from plans.models import PlanDraft
 
     browser = signed_in(alice)
-    Browser().post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    left = beacon(browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    left.post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
     assert PlanDraft.objects.count() == 1
     assert browser.post(f"/plans/{plan.pk}/draft/discard/").status_code == 302
     assert not PlanDraft.objects.exists()

@@ -351,8 +351,8 @@ class BinaryView(FhirView):
             response["Retry-After"] = "30"
             return response
         _audit(reader, "export", document, document.plan.client_id, download=True)
-        accept = request.META.get("HTTP_ACCEPT", "") + request.query_params.get("_format", "")
-        if "fhir+json" in accept or "json" in request.query_params.get("_format", ""):
+        wanted = request.META.get("HTTP_ACCEPT", "") + request.query_params.get("_format", "")
+        if "json" in wanted and "application/pdf" not in wanted:  # FHIR JSON asked for
             return self.respond(mapping.binary(document, pdf))
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'

@@ -30,6 +30,12 @@ def beacon(session_cookie: str) -> Browser:
     return sender
 
 
+def leave_a_draft(browser, plan, **edits: str):
+    """Quick exit from the plan editor with these edits typed: the beacon's post."""
+    left = beacon(browser.cookies[settings.SESSION_COOKIE_NAME].value)
+    return left.post("/plans/away/save/", {**shown_form(browser, plan), **edits})
+
+
 def signed_in(persona) -> Browser:
     browser = Browser()
     browser.force_login(persona.user)
@@ -321,8 +327,7 @@ def test_drafts_nobody_came_back_to_are_erased_after_a_week(alice, plan) -> None
     tasks = {entry["task"] for entry in settings.CELERY_BEAT_SCHEDULE.values()}
     assert "plans.tasks.purge_plan_drafts" in tasks
     browser = signed_in(alice)
-    left = beacon(browser.cookies[settings.SESSION_COOKIE_NAME].value)
-    left.post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    leave_a_draft(browser, plan, safety_plan="x y")
     assert plan_drafts_purge() == 0
     PlanDraft.objects.update(updated_at=timezone.now() - timedelta(days=8))
     assert "You left this plan" not in browser.get(f"/plans/{plan.pk}/").content.decode()
@@ -334,8 +339,7 @@ def test_a_draft_can_be_let_go(alice, plan) -> None:
     from plans.models import PlanDraft
 
     browser = signed_in(alice)
-    left = beacon(browser.cookies[settings.SESSION_COOKIE_NAME].value)
-    left.post("/plans/away/save/", {**shown_form(browser, plan), "safety_plan": "x y"})
+    leave_a_draft(browser, plan, safety_plan="x y")
     assert PlanDraft.objects.count() == 1
     assert browser.post(f"/plans/{plan.pk}/draft/discard/").status_code == 302
     assert not PlanDraft.objects.exists()
@@ -354,17 +358,23 @@ def test_recording_agreement_freezes_the_version(alice, plan) -> None:
     assert plan.versions.count() == 1
 
 
-def test_wording_findings_are_shown_before_the_pdf_and_can_be_overridden(
-    alice, plan, monkeypatch
-) -> None:
+def with_a_wording_finding(persona, plan, monkeypatch) -> Browser:
+    """Signed in, no broker, and a restatement the language check flags ("refuses")."""
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
-    browser = signed_in(alice)
+    browser = signed_in(persona)
     save(
         browser,
         plan,
         shown_form(browser, plan),
         **{"goal-0-clinical_restatement": "Client refuses to rest"},
     )
+    return browser
+
+
+def test_wording_findings_are_shown_before_the_pdf_and_can_be_overridden(
+    alice, plan, monkeypatch
+) -> None:
+    browser = with_a_wording_finding(alice, plan, monkeypatch)
     page = browser.post(f"/plans/{plan.pk}/pdf/").content.decode()
     assert "Try: declines" in page
     assert PlanDocument.objects.count() == 0
@@ -378,14 +388,7 @@ def test_a_copy_asked_for_with_a_passphrase_is_never_made_without_it(
 ) -> None:
     """The wording review drops the passphrase (it is not kept): going ahead with its field left
     empty is refused at the field, nothing is made; typed again, the copy is protected."""
-    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
-    browser = signed_in(alice)
-    save(
-        browser,
-        plan,
-        shown_form(browser, plan),
-        **{"goal-0-clinical_restatement": "Client refuses to rest"},
-    )
+    browser = with_a_wording_finding(alice, plan, monkeypatch)
     review = browser.post(f"/plans/{plan.pk}/pdf/", {"copy": "client", "passphrase": "kestrel-7"})
     assert "Type the passphrase again" in review.content.decode()
     form = dict(

@@ -295,17 +295,19 @@ def webhook_deliver(*, delivery_id: str) -> bool:
 DELIVERY_STUCK_AFTER = timedelta(minutes=10)
 
 
+def retry_wait(attempts: int) -> int:
+    """Seconds to wait after `attempts` failed attempts (at least one)."""
+    return RETRY_AFTER[min(max(attempts, 1), len(RETRY_AFTER)) - 1]
+
+
 def retry_due(attempts: int, last_attempt: datetime) -> datetime:
     """When the next attempt is due after `attempts` failed ones (the last at `last_attempt`);
     a short retry is the worker's, so the sweeper looks only once it is overdue."""
     if attempts == 0:
         return last_attempt + DELIVERY_STUCK_AFTER
-    wait = timedelta(seconds=RETRY_AFTER[min(attempts, len(RETRY_AFTER)) - 1])
-    return (
-        last_attempt
-        + wait
-        + (DELIVERY_STUCK_AFTER if wait.total_seconds() <= WORKER_RETRY_MAX else timedelta(0))
-    )
+    wait = retry_wait(attempts)
+    overdue = DELIVERY_STUCK_AFTER if wait <= WORKER_RETRY_MAX else timedelta(0)
+    return last_attempt + timedelta(seconds=wait) + overdue
 
 
 def webhooks_sweep() -> int:

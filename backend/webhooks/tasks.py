@@ -3,7 +3,7 @@
 from celery import shared_task
 
 from .models import WebhookDelivery
-from .services import MAX_ATTEMPTS, RETRY_AFTER, WORKER_RETRY_MAX, webhook_deliver, webhooks_sweep
+from .services import MAX_ATTEMPTS, WORKER_RETRY_MAX, retry_wait, webhook_deliver, webhooks_sweep
 
 
 class DeliveryNotYet(Exception):
@@ -16,7 +16,7 @@ def deliver_webhook(self, delivery_id: str) -> bool:  # type: ignore[no-untyped-
         return True
     # The row counts the attempts (a sweep's sending included): the wait after the last one.
     attempts = WebhookDelivery.objects.filter(pk=delivery_id).values_list("attempts", flat=True)
-    wait = RETRY_AFTER[min(max(attempts.first() or 1, 1), len(RETRY_AFTER)) - 1]
+    wait = retry_wait(attempts.first() or 1)
     if wait > WORKER_RETRY_MAX:
         return False  # pending: webhooks_sweep sends it when it is due
     raise self.retry(exc=DeliveryNotYet(), countdown=wait)

@@ -225,3 +225,19 @@ def test_who_sees_this_on_screen_matches_who_can_read(page, alice, bob, admin_an
     for persona in (alice, bob, admin_ann):
         can_read = persona.api.get(f"/api/v1/intakes/{intake.pk}/").status_code == 200
         assert (persona.user.username in text) is can_read
+
+
+def test_a_couple_is_told_each_partner_sees_the_joint_answers(page, alice) -> None:
+    """On a couple's joint page, "who sees this" names the other partner too (they read the
+    joint answers on the shared screen, the review and the plan); a private check's says never."""
+    sign_in(page, alice)
+    intake = start(page, "Ash and Kit", "couple")
+    page.get_by_text("Why we ask").first.click()
+    joint = page.locator("details.why").first.inner_text()
+    assert "You both (each of you sees what the other answers)" in joint
+    assert alice.user.username in joint
+    page.goto(f"/intakes/{intake.pk}/private/private_check_a/")
+    page.get_by_text("Why we ask").first.click()
+    private = page.locator("details.why").first.inner_text()
+    assert "Never the partner" in private
+    assert "You both" not in private

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .flow import DEFAULT_WORK_TERM, choice_text
 from .intake import STEPS_BY_NAME
 from .localize import tr
-from .spec import Field, Step
+from .spec import Field, Step, condition_steps
 
 LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
 
@@ -163,6 +163,7 @@ class StepForm(forms.Form):
         work_term: str = DEFAULT_WORK_TERM,
         work_topic: bool = True,
         not_recorded: Collection[str] = (),
+        not_asked: Collection[str] = (),
         who_sees: str | None = None,
         kind: str = "individual",
         findings: bool = False,
@@ -174,6 +175,7 @@ class StepForm(forms.Form):
         for spec in self.step.fields:
             if (
                 spec.name in not_recorded  # not stored, so not asked (recording_preference)
+                or spec.name in not_asked  # an earlier answer switched it off
                 or not spec.applies(kind)
                 or (spec.only_with_findings and not findings)
             ):
@@ -209,8 +211,9 @@ class StepForm(forms.Form):
                         gettext("Please write at least one, or tick “%(label)s”.")
                         % {"label": self.fields[other.name].label},
                     )
-            if (
+            if (  # a condition on this page's own answers (one on earlier pages: not_asked)
                 spec.enabled_when is not None
+                and self.step.name in condition_steps(spec.enabled_when)
                 and cleaned.get(spec.name)
                 and not spec.enabled_when(self.kind, {self.step.name: cleaned})
             ):
@@ -282,12 +285,15 @@ def validate_payload(
     work_term: str = DEFAULT_WORK_TERM,
     work_topic: bool = True,
     not_recorded: Collection[str] = (),
+    not_asked: Collection[str] = (),
     kind: str = "individual",
     findings: bool = False,
 ) -> dict[str, Any]:
     """Validate a JSON step body with the same form the wizard uses. Raises StepInvalid.
 
-    Fields in `not_recorded` (the recording preference) are dropped unread, never stored."""
+    Fields in `not_recorded` (the recording preference) are dropped unread, never stored. A
+    field in `not_asked` (switched off by an earlier answer) sent with an answer is an error
+    naming it; sent blank, it is let go."""
     if not isinstance(payload, dict):
         raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})
     payload = {k: v for k, v in payload.items() if k not in not_recorded}
@@ -307,6 +313,13 @@ def validate_payload(
     for name, value in payload.items():
         spec = known.get(name)
         if spec is None or value is None:
+            continue
+        if name in not_asked:
+            if value not in ("", [], False):
+                errors[name] = [
+                    "Not asked for these answers: an answer on an earlier step switches it off "
+                    "(see its enabled_when in GET /api/v1/forms/)."
+                ]
             continue
         if spec.kind in ("multi", "text_list"):
             if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -330,6 +343,7 @@ def validate_payload(
         work_term=work_term,
         work_topic=work_topic,
         not_recorded=not_recorded,
+        not_asked=not_asked,
         kind=kind,
         findings=findings,
     )

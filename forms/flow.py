@@ -102,11 +102,15 @@ def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: boo
     return tr(choice.for_plan(work_topic) if plan else choice.for_screen(work_topic))
 
 
-def form_kwargs(kind: str, answers: Answers, *, findings: bool = False) -> dict[str, Any]:
-    """What a step form needs to know about its intake, for the wizard and the step API."""
+def form_kwargs(
+    kind: str, answers: Answers, *, step: Step | None = None, findings: bool = False
+) -> dict[str, Any]:
+    """What a step form needs to know about its intake, for the wizard and the step API: with
+    `step`, also which of its fields an earlier answer switches off."""
     return {
         "kind": kind,
         "work_term": work_term(answers),
         "work_topic": work_is_a_topic(answers),
         "findings": findings,
+        "not_asked": step.not_asked(kind, answers) if step is not None else [],
     }

@@ -56,6 +56,11 @@ CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "re
 KEEPING_ON = AnswerIn(
     "work_plans", "work_direction", frozenset({"continue", "change_conditions", "undecided"})
 )
+# "Anything you'd like to change about how or where you work?" is asked of whoever chose to
+# change how or where they work, or has not decided; never after "keep going as I am" (G6).
+OPEN_TO_CHANGING_HOW = AnswerIn(
+    "work_plans", "work_direction", frozenset({"change_conditions", "undecided"})
+)
 WORKER = _("For the partner whose work this is: ")
 
 
@@ -630,6 +635,7 @@ HARM_REDUCTION = Step(
             why=_("Only if you'd like to. Your words are kept as you write them."),
             own_words=True,
             sensitivity="restricted",
+            enabled_when=OPEN_TO_CHANGING_HOW,
         ),
     ),
 )

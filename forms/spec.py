@@ -71,8 +71,9 @@ class Field:
     couple_label: str | None = None
     # The only kind of intake that asks this field; None: every kind.
     only_kind: str | None = None
-    # A field-level condition over the answers saved with it (it may read its own step);
-    # when false the field is not kept.
+    # A field-level condition over the answers: when false the field is not kept. One that
+    # reads only earlier steps decides whether the field is asked at all (Step.not_asked); one
+    # that reads its own step is checked against the answers saved with it.
     enabled_when: "Condition | None" = None
     # Only a save that sends this field changes it: a save that leaves it out keeps it
     # (the worker's own account, couples guideline 3).
@@ -209,6 +210,17 @@ def condition_for_kind(condition: Condition, kind: str) -> Condition | None:
     return condition
 
 
+def condition_steps(condition: Condition) -> frozenset[str]:
+    """The steps whose answers a condition reads."""
+    if isinstance(condition, AllOf):
+        return frozenset().union(*(condition_steps(c) for c in condition.conditions))
+    if isinstance(condition, ByKind):
+        return frozenset().union(*(condition_steps(c) for _, c in condition.by_kind))
+    if isinstance(condition, KindIs):
+        return frozenset()
+    return frozenset({condition.step})
+
+
 def always(kind: str, answers: Answers) -> bool:
     return True
 
@@ -231,6 +243,18 @@ class Step:
 
     def enabled(self, kind: str, answers: Answers) -> bool:
         return self.enabled_when is None or self.enabled_when(kind, answers)
+
+    def not_asked(self, kind: str, answers: Answers) -> list[str]:
+        """The fields of this step that an earlier answer switches off: a field whose condition
+        reads only other steps, false for these answers (not "what would you like to change
+        about how you work" after "keep going as I am")."""
+        return [
+            f.name
+            for f in self.fields
+            if f.enabled_when is not None
+            and self.name not in condition_steps(f.enabled_when)
+            and not f.enabled_when(kind, answers)
+        ]
 
     def not_recorded(self, kind: str, answers: Answers) -> list[str]:
         """The fields of this step that the recording preference says are not stored."""

@@ -199,7 +199,9 @@ def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     )
     for name, payload in steps.items():
         answers = validate_payload(
-            STEPS_BY_NAME[name], payload, **form_kwargs(kind, intake.answers)
+            STEPS_BY_NAME[name],
+            payload,
+            **form_kwargs(kind, intake.answers, step=STEPS_BY_NAME[name]),
         )
         intake_submit_step(
             intake=intake, step=STEPS_BY_NAME[name], answers=answers, actor=persona.user

@@ -244,8 +244,15 @@ def _question(field: Field, base: str, kind: str) -> dict[str, Any]:
         children.append(_display(f"{field.name}.why", text))
     if children:
         item["item"] = children
-    # Recorded only under some recording preferences: asked only then (forms/ recorded_when).
-    enable = _enable_when(field.recorded_when, base) if field.recorded_when else []
+    # Recorded only under some recording preferences, and asked only when its own condition
+    # holds (forms/ recorded_when, enabled_when): asked only then.
+    enabled = condition_for_kind(field.enabled_when, kind) if field.enabled_when else None
+    enable = [
+        item
+        for condition in (field.recorded_when, enabled)
+        if condition is not None
+        for item in _enable_when(condition, base)
+    ]
     if enable:
         item["enableWhen"] = enable
         item["enableBehavior"] = "all"

@@ -330,7 +330,7 @@ class IntakeStep(APIView):
             answers = validate_payload(
                 spec,
                 request.data,
-                **form_kwargs(intake.kind, intake.answers),
+                **form_kwargs(intake.kind, intake.answers, step=spec),
                 not_recorded=skipped,
             )
             intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)

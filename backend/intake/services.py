@@ -60,8 +60,9 @@ def _locked(intake: Intake) -> Intake:
 def intake_submit_step(
     *, intake: Intake, step: Step, answers: dict[str, Any], actor: User
 ) -> list[str]:
-    """Store one step's validated answers. Returns the steps whose answers a changed answer
-    switched off: those answers are deleted, never kept hidden."""
+    """Store one step's validated answers. Returns the steps some or all of whose answers a
+    changed answer switched off: those answers are deleted, never kept hidden (and the client
+    is told, by the wizard)."""
     intake = _locked(intake)
     # The joint answers close with the intake (its plan was drafted from them). The reflection
     # and the couple's private checks are kept apart from them and stay open: a check taken
@@ -74,6 +75,7 @@ def intake_submit_step(
             "Nothing on it was saved."
         )
     removed: list[str] = []
+    removed_fields: list[str] = []
     if step.audience == "author":
         Reflection.objects.update_or_create(
             intake=intake,
@@ -97,6 +99,15 @@ def intake_submit_step(
     else:
         merged = {**intake.answers, step.name: _keep_unsent(step, intake.answers, answers)}
         intake.answers, removed = prune_answers(intake.kind, merged)
+        # Answers of other steps that the change switched off one by one (a step this save
+        # wrote is not counted: a field it switched off was never asked of its page).
+        removed_fields = [
+            f"{name}.{field}"
+            for name, kept in intake.answers.items()
+            if name != step.name
+            for field in merged.get(name, {})
+            if field not in kept
+        ]
     if not step.clinician_only:  # the wizard resumes on client steps only
         intake.current_step = step.name
     if intake.status == Status.IN_PROGRESS:  # a completed intake's row (and its PDFs) unchanged
@@ -109,9 +120,10 @@ def intake_submit_step(
         client_id=intake.client_id,
         step=step.name,
         removed_steps=removed,
+        removed_fields=removed_fields,
         fields=sorted(answers),
     )
-    return removed
+    return removed + sorted({name.split(".")[0] for name in removed_fields})
 
 
 def _keep_unsent(step: Step, saved: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:

@@ -135,16 +135,30 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def get_form_kwargs(self, step: str | None = None) -> dict[str, Any]:
         spec = STEPS_BY_NAME[step or self.steps.current]
         return {
-            **form_kwargs(self.intake.kind, self.intake.answers),
+            **form_kwargs(self.intake.kind, self.intake.answers, step=spec),
             "not_recorded": spec.not_recorded(self.intake.kind, self.intake.answers),
             # Lazy: worked out only when a page shows it, not on every validated post.
             "who_sees": lazy(lambda: who_sees(spec, self.sharing), str)(),
         }
 
-    def process_step(self, form: StepForm) -> Any:
-        intake_submit_step(
+    def _submit(self, form: StepForm) -> None:
+        """Save the page's answers, and say so when the change let earlier answers go. Said
+        without naming them: the screen may be shared, and a title can name the work a
+        client has just taken off the table."""
+        removed = intake_submit_step(
             intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
         )
+        if removed:
+            messages.info(
+                self.request,
+                gettext(
+                    "Because of the answer you changed, some answers you gave on other pages "
+                    "no longer apply, so they were removed."
+                ),
+            )
+
+    def process_step(self, form: StepForm) -> Any:
+        self._submit(form)
         return form.data
 
     def post(self, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -172,9 +186,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         """Going back or jumping keeps what was typed on this page, when it is valid (#284)."""
         form = self._posted_form()
         if form.is_valid():
-            intake_submit_step(
-                intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
-            )
+            self._submit(form)
             self.__dict__.pop("_resolved_form_list", None)
         if goto_step not in self.get_form_list():  # the jump target was just switched off
             goto_step = self.steps.current
@@ -184,9 +196,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         form = self._posted_form()
         if not form.is_valid():  # never drop typed answers silently
             return self.render(form)
-        intake_submit_step(
-            intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
-        )
+        self._submit(form)
         # A page about this intake only: never the home page, which lists other clients.
         return redirect("intake-paused", intake_id=self.intake.pk)
 

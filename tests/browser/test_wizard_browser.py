@@ -63,6 +63,8 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     page.get_by_label("Keep going as I am").check()
     # harm reduction, not exit planning: the client did not choose to leave
     next_step(page, "harm_reduction")
+    # nor asked what they would change about how or where they work: they keep going as they are
+    assert "change about how or where you work" not in page.locator("main").inner_text()
     page.get_by_label("Keeping the boundaries I want").check()
     page.get_by_role("button", name="Back").click()
     page.wait_for_url("**/step/work_plans/")
@@ -86,6 +88,36 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     assert intake.answers["work_context"] == {"work_types": ["dancing"]}
     assert intake.answers["harm_reduction"] == {"occupational_health": ["boundaries"]}
     assert "exit_planning" not in intake.answers
+
+
+def test_changing_to_keep_going_lets_the_change_they_named_go_and_says_so(page, alice) -> None:
+    sign_in(page, alice)
+    start(page, "Rue", "individual")
+    give_consent(page)
+    page.get_by_label("It's part of it").check()
+    next_step(page, "goals")
+    page.get_by_label("Item 1").fill("Sleep better")
+    for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
+        next_step(page, step)
+    page.get_by_label("Change how or where I work").check()
+    next_step(page, "harm_reduction")
+    question = "Is there anything you'd like to change about how or where you work, and how?"
+    page.get_by_label(question).fill("Work from a shared flat")
+    page.get_by_label("With the police").check()
+    next_step(page, "supports")
+    change_what = Intake.objects.get().answers["harm_reduction"]["change_what"]
+    assert change_what == "Work from a shared flat"
+
+    page.get_by_role("button", name="Your plans for your work").click()
+    page.wait_for_url("**/step/work_plans/")
+    page.get_by_label("Keep going as I am").check()
+    next_step(page, "harm_reduction")
+    status = page.get_by_role("status").inner_text()
+    assert "some answers you gave on other pages no longer apply, so they were removed" in status
+    assert "shared flat" not in status  # said without repeating what was said
+    assert page.get_by_label(question).count() == 0
+    assert page.get_by_label("With the police").is_checked()  # the rest of the page is kept
+    assert Intake.objects.get().answers["harm_reduction"] == {"rights": ["police"]}
 
 
 def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:

@@ -199,3 +199,46 @@ def test_goals_are_kept_verbatim_apart_from_surrounding_space() -> None:
     words = ["i wanna  feel less alone", "Sleep — properly!!", "ÉCRIRE: mon histoire"]
     answers = validate_payload(STEPS_BY_NAME["goals"], {"client_goals": [f" {w} " for w in words]})
     assert answers["client_goals"] == words
+
+
+HARM_REDUCTION = STEPS_BY_NAME["harm_reduction"]
+
+
+@pytest.mark.parametrize(
+    ("direction", "asked"),
+    [("continue", False), ("change_conditions", True), ("undecided", True)],
+)
+def test_what_to_change_about_work_is_asked_only_of_whoever_is_open_to_it(direction, asked) -> None:
+    # After "keep going as I am", asking what they would change about how or where they work
+    # assumes a change they did not choose (G6). The rest of the step is asked all the same.
+    from forms import form_kwargs
+
+    answers = {**WORK, "work_plans": {"work_direction": direction}}
+    form = form_class("harm_reduction")(**form_kwargs("individual", answers, step=HARM_REDUCTION))
+    assert ("change_what" in form.fields) is asked
+    assert "occupational_health" in form.fields
+
+
+def test_choosing_keep_going_after_naming_a_change_removes_that_answer_only() -> None:
+    answers = {
+        **WORK,
+        "work_plans": {"work_direction": "continue"},
+        "harm_reduction": {"rights": ["police"], "change_what": "Work with a friend"},
+    }
+    kept, removed = prune_answers("individual", answers)
+    assert removed == []
+    assert kept["harm_reduction"] == {"rights": ["police"]}
+
+
+def test_an_answer_to_a_question_an_earlier_answer_switched_off_is_refused_by_name() -> None:
+    from forms import form_kwargs
+
+    answers = {**WORK, "work_plans": {"work_direction": "continue"}}
+    kwargs = form_kwargs("individual", answers, step=HARM_REDUCTION)
+    with pytest.raises(StepInvalid) as refused:
+        validate_payload(HARM_REDUCTION, {"change_what": "Work with a friend"}, **kwargs)
+    assert list(refused.value.errors) == ["change_what"]
+    # Sent blank, as a generated client sends every field, it is simply not stored.
+    assert validate_payload(
+        HARM_REDUCTION, {"change_what": "", "rights": ["police"]}, **kwargs
+    ) == {"rights": ["police"]}

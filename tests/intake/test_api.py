@@ -172,6 +172,31 @@ def test_turning_work_off_deletes_work_answers(alice, intake_id) -> None:
     assert set(stored) == {"about"}
 
 
+def test_a_question_an_earlier_answer_switched_off_is_refused_by_name(alice, intake_id) -> None:
+    # "Keep going as I am": what they would change about how or where they work is not asked.
+    put(alice, intake_id, "about", {"work_focus": "part"})
+    assert put(alice, intake_id, "work_plans", {"work_direction": "continue"}).status_code == 200
+    refused = put(alice, intake_id, "harm_reduction", {"change_what": "Work with a friend"})
+    assert refused.status_code == 400
+    assert list(refused.json()["errors"]) == ["change_what"]
+    assert "harm_reduction" not in Intake.objects.get(pk=intake_id).answers
+    # The form definition says when it is asked, as the wizard and FHIR do.
+    steps = alice.api.get("/api/v1/forms/individual/").json()["steps"]
+    fields = next(s for s in steps if s["name"] == "harm_reduction")["fields"]
+    change_what = next(f for f in fields if f["name"] == "change_what")
+    assert change_what["enabled_when"] == {
+        "field": "work_plans.work_direction",
+        "in": ["change_conditions", "undecided"],
+    }
+    # Asked once they choose to change how or where they work; let go if they choose to keep
+    # going as they are after all, with the rest of the step kept.
+    put(alice, intake_id, "work_plans", {"work_direction": "change_conditions"})
+    body = {"change_what": "Work with a friend", "rights": ["police"]}
+    assert put(alice, intake_id, "harm_reduction", body).status_code == 200
+    put(alice, intake_id, "work_plans", {"work_direction": "continue"})
+    assert Intake.objects.get(pk=intake_id).answers["harm_reduction"] == {"rights": ["police"]}
+
+
 def test_complete_lists_what_is_still_needed(alice, intake_id) -> None:
     response = alice.api.post(f"/api/v1/intakes/{intake_id}/complete/")
     assert response.status_code == 400

@@ -66,7 +66,8 @@ class CareTeamError(ValueError):
 @transaction.atomic
 def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -> Client:
     """Replace the care team. Every name must belong to an active member of the client's clinic;
-    the audit keeps who was added and removed (user ids only)."""
+    the audit keeps who was added and removed (user ids only). Whoever is taken off loses, with
+    the client, the plan changes they had left unsaved (quick exit) on the client's plans."""
     wanted = set(usernames)
     members = {
         user.username: user
@@ -80,6 +81,9 @@ def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -
     before = set(client.care_team.values_list("pk", flat=True))
     after = {user.pk for user in members.values()}
     client.care_team.set(after)
+    from plans.models import PlanDraft
+
+    PlanDraft.objects.filter(plan__client=client, author_id__in=before - after).delete()
     audit_record(
         actor=actor,
         clinic_id=client.clinic_id,

@@ -345,6 +345,22 @@ def test_a_draft_can_be_let_go(alice, plan) -> None:
     assert not PlanDraft.objects.exists()
 
 
+def test_taken_off_the_care_team_their_unsaved_changes_go_with_the_client(alice, bob, plan) -> None:
+    """A clinician taken off a client's care team keeps nothing of the client's: the plan
+    changes they left unsaved (quick exit) are erased then, not kept until they expire."""
+    from clients.services import client_care_team_set
+    from plans.models import PlanDraft
+
+    plan.client.care_team.add(bob.user)
+    leave_a_draft(signed_in(alice), plan, safety_plan="Alice's words")
+    leave_a_draft(signed_in(bob), plan, safety_plan="Bob's words")
+    client_care_team_set(client=plan.client, actor=alice.user, usernames=[alice.user.username])
+    assert list(PlanDraft.objects.values_list("author_id", flat=True)) == [alice.user.pk]
+    # Put back on the team, there is nothing of theirs to be offered.
+    plan.client.care_team.add(bob.user)
+    assert "You left this plan" not in signed_in(bob).get(f"/plans/{plan.pk}/").content.decode()
+
+
 def test_recording_agreement_freezes_the_version(alice, plan) -> None:
     browser = signed_in(alice)
     save(

@@ -5,6 +5,7 @@ their work; nothing about work when it is not a topic; nothing about change of w
 client chose to leave or reduce; never the clinician's reflection (it is not even read here).
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -77,6 +78,52 @@ def reveals_work(agency: Any, term: str | None) -> bool:
     return any(word in name for word in words)
 
 
+def names_work(text: str, term: str | None) -> bool:
+    """Free text that would tell a reader of a discreet copy about the work: a revealing word,
+    or the client's own word for their work (as a whole word: "it" is not in "with")."""
+    lowered = (text or "").lower()
+    if any(word in lowered for word in REVEALING_WORDS):
+        return True
+    if not term:
+        return False
+    return re.search(rf"(?<!\w){re.escape(term.lower().strip())}(?!\w)", lowered) is not None
+
+
+def _discreet_text(context: dict[str, Any], term: str | None) -> bool:
+    """Leave out of a discreet copy each piece of free text that names the work: a goal (its
+    words or its restatement) with its steps, a step, a note or a comment. The clinic's copy
+    keeps them all. True when something was left out (the copy then says so, neutrally)."""
+    goals, withheld = [], False
+    for goal in context["goals"]:
+        if names_work(goal["client_words"], term) or names_work(
+            goal.get("clinical_restatement", ""), term
+        ):
+            withheld = True
+            continue
+        steps = [
+            s
+            for s in goal["steps"]
+            if not (names_work(s["description"], term) or names_work(s.get("frequency", ""), term))
+        ]
+        progress = [
+            {**p, "client_note": ""} if names_work(p.get("client_note", ""), term) else p
+            for p in goal.get("progress", [])
+        ]
+        withheld |= len(steps) < len(goal["steps"]) or progress != goal.get("progress", [])
+        goals.append({**goal, "steps": steps, "progress": progress})
+    context["goals"] = goals
+    for key in ("supports_notes",):
+        if names_work(context[key], term):
+            context[key], withheld = "", True
+    for referral in context["referrals"]:
+        if names_work(referral["note"], term):
+            referral["note"], withheld = "", True
+    agreement = context.get("agreement")
+    if agreement and names_work(agreement.get("client_comment", ""), term):
+        context["agreement"], withheld = {**agreement, "client_comment": ""}, True
+    return withheld
+
+
 def _empty(value: Any) -> Any:
     if isinstance(value, list):
         return []
@@ -105,7 +152,8 @@ def _copy_of(
             }
         shown = [r for r in plan.referrals.all() if not reveals_work(r.agency, term)]
         names = {r.agency.name for r in shown}
-        context["referrals"] = [r for r in context["referrals"] if r["name"] in names]
+        context["referrals"] = [dict(r) for r in context["referrals"] if r["name"] in names]
+        context["withheld"] = _discreet_text(context, term)
     return context
 
 

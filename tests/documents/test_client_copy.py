@@ -283,3 +283,44 @@ def test_a_couples_relationship_section_says_nothing_about_work_unless_work_goes
     assert "the life" in text
     _, pdf = request_pdf(alice, plan, {"copy": "clinic", "wording_reviewed": True})
     assert "It is a job I am good at" in squash(pdf_text(pdf))
+
+
+def test_a_discreet_copy_leaves_out_free_text_that_names_the_work(alice, plan) -> None:
+    """A goal, a step, a note or a comment in anyone's words that names the work (a revealing
+    word, or the client's own word for it) stays out of a discreet copy, which says neutrally
+    that some of it is kept at the clinic; every other copy keeps it, verbatim."""
+    from plans.services import plan_update
+
+    plan = plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={
+            "goals": [
+                {
+                    "client_words": "Sleep through the night",
+                    "steps": [
+                        {"description": "Walk after dinner", "who": "client"},
+                        {"description": "Ask about the sex worker clinic", "who": "clinician"},
+                    ],
+                },
+                {"client_words": "Keep Dancing, on my own terms"},  # their word, any case
+                {"client_words": "Save more", "clinical_restatement": "Budget escort income"},
+                {"client_words": "Visit my sister"},
+            ],
+            "supports_notes": "Met Jo at the dancing school",
+        },
+    )
+    _, pdf = request_pdf(alice, plan, {"discreet": True, "wording_reviewed": True})
+    text = squash(pdf_text(pdf))
+    for kept in ("Sleep through the night", "Walk after dinner", "Visit my sister"):
+        assert kept in text
+    for left_out in ("sex worker clinic", "Keep Dancing", "Save more", "escort", "dancing school"):
+        assert left_out not in text
+    assert TERM not in text.lower()
+    assert "Some of what was written down is kept only in the copy at your clinic." in text
+    # The clinic's copy keeps every word, as written.
+    _, clinic = request_pdf(alice, plan, {"copy": "clinic", "wording_reviewed": True})
+    clinic_text = squash(pdf_text(clinic))
+    for words in ("Ask about the sex worker clinic", "Keep Dancing, on my own terms", "Save more"):
+        assert words in clinic_text
+    assert "kept only in the copy at your clinic" not in clinic_text

@@ -36,6 +36,12 @@ class PlanDocument(BaseModel):
     # The passphrase, Fernet-encrypted, from the request until the worker has used it; wiped
     # (set to "") in the same update that marks the document ready or failed.
     passphrase_token = models.TextField(blank=True, default="")
+    # The HTML the PDF is made from, fixed when it was asked for (the plan as it was then, held
+    # still while read): a save made while it waits to render never changes it. A Fernet token,
+    # as the passphrase's, so reads of the row decrypt nothing; wiped ("") in the same update
+    # that marks the document ready or failed. Empty for documents queued without it (bulk
+    # exports): the worker then makes it from the plan.
+    html_token = models.TextField(blank=True, default="")
     sha256 = models.CharField(max_length=64, blank=True)  # of the PDF the client receives
     size = models.PositiveIntegerField(null=True, blank=True)
     file = models.CharField(max_length=200, blank=True)  # storage name; encrypted at rest

@@ -116,21 +116,31 @@ def document_request(
 ) -> tuple[PlanDocument, bool]:
     """The document for the plan as it is now, in the copy asked for: the existing one when the
     content and options are unchanged, else a new one, queued once the transaction commits.
+    A new one's HTML is made here, from the plan held still while it is read, so the PDF shows
+    exactly the content its key and version name, whatever is saved before it renders.
     A passphrase is kept only Fernet-encrypted on the row until the worker has used it."""
     digest = content_key(plan, options, protected=bool(passphrase))
-    live = PlanDocument.objects.filter(plan=plan, content_hash=digest).exclude(
-        status=DocStatus.FAILED
-    )
-    existing = live.first()
+    existing = _live(plan.pk, digest)
     if existing is not None:
         return existing, False
     try:
         with transaction.atomic():
+            # Saves take the same row lock (plans.services), so every part read below is of
+            # one saved state; the key is that state's (a save may have come in meanwhile).
+            current = with_contents(
+                TreatmentPlan.objects.select_for_update(of=("self",)).filter(pk=plan.pk)
+            ).get()
+            if not passphrase:
+                digest = content_key(current, options)
+                existing = _live(plan.pk, digest)
+                if existing is not None:
+                    return existing, False
             document = PlanDocument.objects.create(
-                clinic_id=plan.clinic_id,
-                plan=plan,
-                plan_version=plan.version,
+                clinic_id=current.clinic_id,
+                plan=current,
+                plan_version=current.version,
                 content_hash=digest,
+                html_token=fernet().encrypt(plan_html(current, options).encode()).decode(),
                 created_by=actor,
                 copy=options.copy,
                 discreet=options.discreet,
@@ -154,8 +164,18 @@ def document_request(
                 plan=str(plan.pk),
             )
     except IntegrityError:  # a concurrent request created it first
-        return live.get(), False
+        return PlanDocument.objects.exclude(status=DocStatus.FAILED).get(
+            plan_id=plan.pk, content_hash=digest
+        ), False
     return document, True
+
+
+def _live(plan_id: Any, digest: str) -> PlanDocument | None:
+    return (
+        PlanDocument.objects.filter(plan_id=plan_id, content_hash=digest)
+        .exclude(status=DocStatus.FAILED)
+        .first()
+    )
 
 
 def documents_prerender(*, plan_id: str, actor: User | None) -> list[PlanDocument]:
@@ -199,6 +219,7 @@ def _fail(document: PlanDocument, worker: str, message: str) -> None:
         finished_at=timezone.now(),
         lease_until=None,
         passphrase_token="",
+        html_token="",
     )
     _finished(str(document.pk))
 
@@ -293,6 +314,7 @@ def _claim(document_id: str, worker: str) -> tuple[str | None, PlanDocument | No
             finished_at=now,
             lease_until=None,
             passphrase_token="",
+            html_token="",
             error=f"Rendering was interrupted {document.attempts} times; please try again.",
         )
         _finished(document_id)
@@ -316,11 +338,11 @@ def document_render(*, document_id: str, worker: str) -> str:
     if document is None:
         return refused or "missing"
     try:
-        # The plan of the document's own clinic only, loaded in a fixed number of queries.
-        plan = with_contents(TreatmentPlan.objects.filter(clinic_id=document.clinic_id)).get(
-            pk=document.plan_id
-        )
-        pdf = html_to_pdf(plan_html(plan, document_options(document)))
+        if document.html_token:
+            html = fernet().decrypt(document.html_token.encode()).decode()
+        else:
+            html = _html_now(document)
+        pdf = html_to_pdf(html)
         if document.passphrase_token:
             passphrase = fernet().decrypt(document.passphrase_token.encode()).decode()
             pdf = protect_pdf(pdf, passphrase)
@@ -352,6 +374,7 @@ def document_render(*, document_id: str, worker: str) -> str:
         lease_until=None,
         error="",
         passphrase_token="",  # used: wiped in the same update that makes it ready
+        html_token="",
     )
     if not done:
         if not PlanDocument.objects.filter(pk=document_id).exists():
@@ -360,6 +383,15 @@ def document_render(*, document_id: str, worker: str) -> str:
         return "superseded"
     _finished(document_id)
     return DocStatus.READY
+
+
+def _html_now(document: PlanDocument) -> str:
+    """The HTML of a document queued without it (a bulk export's): the plan of the document's
+    own clinic as it is now, loaded in a fixed number of queries."""
+    plan = with_contents(TreatmentPlan.objects.filter(clinic_id=document.clinic_id)).get(
+        pk=document.plan_id
+    )
+    return plan_html(plan, document_options(document))
 
 
 def _finished(document_id: str) -> None:

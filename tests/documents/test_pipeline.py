@@ -46,6 +46,40 @@ def test_changed_content_makes_a_new_document(alice, plan, queued, monkeypatch) 
     assert second.pk != queued.pk
 
 
+def test_a_pdf_shows_the_plan_as_it_was_asked_for_not_a_later_save(
+    alice, plan, queued, monkeypatch
+) -> None:
+    """The document is named for a version and a content key: a save made while it waits for a
+    worker (a busy queue, an edit right after agreement) never changes what it prints. Its HTML
+    is fixed at the request, encrypted on the row, and wiped once it is rendered."""
+    from django.db import connection
+
+    from plans.services import plan_update
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    version = queued.plan_version
+    saved = plan_update(
+        plan=plan, actor=alice.user, changes={"safety_plan": "Saved after the request"}
+    )
+    with connection.cursor() as cursor:  # nothing of the plan readable in the row meanwhile
+        cursor.execute("SELECT html_token FROM documents_plandocument")
+        stored = cursor.fetchone()[0]
+    assert stored.startswith("gAAAAA")  # a Fernet token
+    assert "<html" not in stored
+    assert document_render(document_id=str(queued.pk), worker="w:1") == "ready"
+    queued.refresh_from_db()
+    text = pdf_text(services.document_pdf(queued))
+    assert "Saved after the request" not in text
+    assert f"Version {version}" in text
+    assert queued.html_token == ""  # used: wiped with the update that made it ready
+    # Asked for again, the plan as saved now is a document of its own, with the new words.
+    fresh, created = document_request(plan=saved, actor=alice.user)
+    assert created
+    document_render(document_id=str(fresh.pk), worker="w:1")
+    fresh.refresh_from_db()
+    assert "Saved after the request" in pdf_text(services.document_pdf(fresh))
+
+
 def test_render_once_then_every_redelivery_is_a_no_op(queued) -> None:
     assert document_render(document_id=str(queued.pk), worker="host-a:1") == "ready"
     assert document_render(document_id=str(queued.pk), worker="host-b:2") == "ready"

@@ -18,6 +18,8 @@ PLAINTEXT_ALLOWED = {
     "documents.PlanDocument.sections": CODES,
     "documents.PlanDocument.passphrase_token": "a Fernet token of the passphrase (encrypted "
     "under FIELD_ENCRYPTION_KEYS in code), wiped when the render ends",
+    "documents.PlanDocument.html_token": "a Fernet token of the HTML to render (encrypted "
+    "under FIELD_ENCRYPTION_KEYS in code), wiped when the render ends",
     "plans.TreatmentPlan.client_copy_sections": CODES,
     "audit.AuditChainHead.mac": "an HMAC of the chain head",
     "audit.AuditEvent.mac": "an HMAC of the event",

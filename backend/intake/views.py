@@ -30,7 +30,7 @@ from clients.selectors import (
 )
 from clients.services import client_create, client_erase
 from common.crypto import encrypted_fields
-from forms import KINDS, STEPS_BY_NAME, work_is_a_topic, work_term
+from forms import KINDS, STEPS_BY_NAME, Step, work_is_a_topic, work_term
 from forms.django_forms import answers_to_data, form_class
 from forms.who_sees import who_sees
 from language.services import consultation_prompts
@@ -240,6 +240,23 @@ def intake_paused(request: HttpRequest, intake_id: str) -> HttpResponse:
     return render(request, "intake/paused.html", {"intake": intake})
 
 
+# Which person of a couple each private check is with, by the name they gave on the first page.
+PRIVATE_CHECK_PERSON = {
+    "private_check_a": ("partner_a_name", "the first person"),
+    "private_check_b": ("partner_b_name", "the second person"),
+}
+
+
+def private_title(step: Step, answers: dict[str, Any]) -> str:
+    """A private check named for the person it is taken with ("Private check with Ash (the
+    first person)"), as the couple asked to be called; the step's own title otherwise."""
+    if step.name not in PRIVATE_CHECK_PERSON:
+        return str(step.title)
+    field, person = PRIVATE_CHECK_PERSON[step.name]
+    name = answers.get("about", {}).get(field, "")
+    return f"Private check with {name} ({person})" if name else f"Private check with {person}"
+
+
 @intake_page
 def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpResponse:
     """A clinician-only step (reflection, couple private checks) on a page of its own."""
@@ -268,14 +285,20 @@ def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpRespons
         saved = step_answers(intake=intake, step=spec, viewer=membership.user)
         form = form_cls(answers_to_data(spec, saved, prefix=None) if saved else None, **kwargs)
     others = [
-        s
+        {"name": s.name, "title": private_title(s, intake.answers)}
         for s in STEPS_BY_NAME.values()
         if s.clinician_only and s.enabled(intake.kind, intake.answers)
     ]
     return render(
         request,
         "intake/private.html",
-        {"intake": intake, "step_spec": spec, "form": form, "private_steps": others},
+        {
+            "intake": intake,
+            "step_spec": spec,
+            "title": private_title(spec, intake.answers),
+            "form": form,
+            "private_steps": others,
+        },
         status=status,
     )
 

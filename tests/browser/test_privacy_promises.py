@@ -236,7 +236,15 @@ def test_a_couple_is_told_each_partner_sees_the_joint_answers(page, alice) -> No
     joint = page.locator("details.why").first.inner_text()
     assert "You both (each of you sees what the other answers)" in joint
     assert alice.user.username in joint
+    intake.answers = {**intake.answers, "about": {"partner_a_name": "Ash", "partner_b_name": "Kit"}}
+    intake.save()
     page.goto(f"/intakes/{intake.pk}/private/private_check_a/")
+    # Named as the couple asked to be called, so the clinician knows who to take it with.
+    assert (
+        page.get_by_role("heading", level=1).inner_text()
+        == "Private check with Ash (the first person)"
+    )
+    assert page.get_by_role("link", name="Private check with Kit (the second person)").is_visible()
     page.get_by_text("Why we ask").first.click()
     private = page.locator("details.why").first.inner_text()
     assert "Never the partner" in private

@@ -260,3 +260,15 @@ def test_private_checks_and_the_reflection_stay_open_after_the_intake_is_complet
     intake.refresh_from_db()
     assert intake.answers == answers
     assert joint.status_code in (302, 400, 409)
+
+
+def test_a_private_check_is_named_for_the_person_it_is_taken_with(alice, couple) -> None:
+    browser = signed_in(alice)
+    unnamed = browser.get(private_url(couple, "private_check_b")).content.decode()
+    assert "<h1>Private check with the second person</h1>" in unnamed
+    couple.answers = {"about": {"partner_a_name": "Ash", "partner_b_name": "Kit"}}
+    couple.save()
+    page = browser.get(private_url(couple, "private_check_b")).content.decode()
+    assert "<h1>Private check with Kit (the second person)</h1>" in page
+    assert "Private check with Ash (the first person)</a>" in page  # the other check, named
+    assert "partner B" not in page

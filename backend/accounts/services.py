@@ -73,7 +73,11 @@ def parse_scopes(raw: str) -> list[str]:
     return scopes
 
 
-def api_token_create(*, user: AbstractUser, scopes: list[str], name: str = "") -> str:
-    """A new token for the user; only its digest is stored, so the raw token is returned once."""
-    _, raw = ApiToken.objects.create(user=user, scopes=scopes, name=name)
+def api_token_create(
+    *, user: AbstractUser, scopes: list[str], name: str = "", expires_in: timedelta | None = None
+) -> str:
+    """A new token for the user; only its digest is stored, so the raw token is returned once.
+    With `expires_in` it stops working after that long (refused, then deleted, when presented);
+    without, it lives until revoked."""
+    _, raw = ApiToken.objects.create(user=user, scopes=scopes, name=name, expiry=expires_in)
     return raw

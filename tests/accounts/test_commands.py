@@ -54,6 +54,30 @@ def test_create_api_token_prints_once_and_stores_only_a_digest(alice) -> None:
 
 
 @pytest.mark.django_db
+def test_an_api_token_made_to_expire_works_until_then_and_not_after(alice) -> None:
+    from datetime import timedelta
+
+    from django.test import Client as HttpClient
+    from django.utils import timezone
+
+    output = run("create_api_token", "--user", alice.user.username, "--expires-in-days", "30")
+    token = re.fullmatch(r"API_TOKEN=(\S+)\n", output).group(1)
+    stored = ApiToken.objects.get(token_key=token[:15])
+    assert timedelta(days=29) < stored.expiry - timezone.now() <= timedelta(days=30)
+    http = HttpClient(HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert http.get("/api/v1/me").status_code == 200
+    ApiToken.objects.filter(pk=stored.pk).update(expiry=timezone.now() - timedelta(seconds=1))
+    refused = http.get("/api/v1/me")
+    assert refused.status_code == 401
+    assert not ApiToken.objects.filter(pk=stored.pk).exists()  # deleted when presented
+    # Without the option it lives until revoked; a nonsense lifetime is refused.
+    lasting = re.search(r"API_TOKEN=(\S+)", run("create_api_token", "--user", alice.user.username))
+    assert ApiToken.objects.get(token_key=lasting.group(1)[:15]).expiry is None
+    with pytest.raises(CommandError, match="from 1 to 3650"):
+        run("create_api_token", "--user", alice.user.username, "--expires-in-days", "0")
+
+
+@pytest.mark.django_db
 def test_create_api_token_rejects_unknown_scope(alice) -> None:
     with pytest.raises(CommandError, match="Scopes must be"):
         run("create_api_token", "--user", alice.user.username, "--scopes", "read,admin")

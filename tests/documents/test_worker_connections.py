@@ -53,10 +53,12 @@ def test_the_worker_keeps_its_connection_and_replaces_a_dropped_one(alice, perso
     worker = start_worker()
     try:
         render(alice, plan, "Call Jo")
-        before = task_backends()
-        assert before, "the worker's connection was closed after its task"
+        # The render's last query (for waiting exports) comes just after the document is
+        # marked ready: looked for until it shows, within a few seconds.
+        before = wait_for(task_backends, 10, "the worker's connection after its task")
         render(alice, plan, "Call Sam")
-        assert before <= task_backends()  # the same connection served the next task
+        # the same connection served the next task
+        wait_for(lambda: before <= task_backends(), 10, "the same connection")
 
         with connection.cursor() as cursor:  # the database drops every other connection
             cursor.execute(
@@ -66,6 +68,6 @@ def test_the_worker_keeps_its_connection_and_replaces_a_dropped_one(alice, perso
             )
         third = render(alice, plan, "Call Ash")
         assert PlanDocument.objects.get(pk=third).attempts == 1  # no failed try, no retry
-        assert not before & task_backends()
+        wait_for(lambda: task_backends() and not before & task_backends(), 10, "a new connection")
     finally:
         stop_worker(worker)

@@ -112,9 +112,8 @@ def _discreet_text(context: dict[str, Any], term: str | None) -> bool:
         withheld |= len(steps) < len(goal["steps"]) or progress != goal.get("progress", [])
         goals.append({**goal, "steps": steps, "progress": progress})
     context["goals"] = goals
-    for key in ("supports_notes",):
-        if names_work(context[key], term):
-            context[key], withheld = "", True
+    if names_work(context["supports_notes"], term):
+        context["supports_notes"], withheld = "", True
     for referral in context["referrals"]:
         if names_work(referral["note"], term):
             referral["note"], withheld = "", True

@@ -63,8 +63,6 @@ SECTION_KEYS = {
     "couple": ("couple",),
 }
 DISCREET_TITLE = _("My plan")
-# Words in a service's name that say what the plan is about.
-REVEALING_WORDS = ("sex", "escort", "strip", "erotic", "brothel", "red light", "adult work")
 
 
 def reveals_work(agency: Any, term: str | None) -> bool:
@@ -73,20 +71,34 @@ def reveals_work(agency: Any, term: str | None) -> bool:
         return True
     if "bad_date_reporting" in (agency.safety_services or []):
         return True
-    name = agency.name.lower()
-    words = REVEALING_WORDS + ((term.lower(),) if term else ())
-    return any(word in name for word in words)
+    return names_work(agency.name, term)
+
+
+# Words in free text that say what the plan is about, each from the start of a word (so not
+# "Essex", "bisexual" or "sexual health"), in English and Spanish; a stem ending in \w* takes
+# its other forms ("escorting", "prostitución").
+WORK_WORDS = re.compile(
+    r"(?<!\w)(?:sex(?!\w)|sex[\s-]?work\w*|sex[\s-]?trade|escort\w*|strip(?:per|pers|ping)\b"
+    r"|strip[\s-]?club\w*|erotic\w*|brothel\w*|red[\s-]light|adult[\s-]work|prostitu\w*"
+    r"|hook(?:er|ers|ing)\b|pimp\w*|porn\w*|onlyfans|only[\s-]fans|webcam\w*|cam[\s-]?(?:work|"
+    r"girl|boy|model|site)\w*|camming|sugar[\s-](?:daddy|daddies|baby|babies|dating)"
+    r"|massage[\s-]parlou?r\w*|punter\w*|trabajo[\s-]sexual|trabajador\w*[\s-]sexual\w*"
+    r"|put[ao]s?\b)",
+    re.IGNORECASE,
+)
+QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly and angle quotes
 
 
 def names_work(text: str, term: str | None) -> bool:
-    """Free text that would tell a reader of a discreet copy about the work: a revealing word,
-    or the client's own word for their work (as a whole word: "it" is not in "with")."""
-    lowered = (text or "").lower()
-    if any(word in lowered for word in REVEALING_WORDS):
+    """Free text that would tell a reader of a discreet copy about the work: a word that says
+    what the plan is about, or the client's own word for their work (as a whole word, without
+    the quotes it may have been typed in: "it" is not in "with")."""
+    if WORK_WORDS.search(text or ""):
         return True
+    term = (term or "").strip().strip(QUOTES).strip().lower()
     if not term:
         return False
-    return re.search(rf"(?<!\w){re.escape(term.lower().strip())}(?!\w)", lowered) is not None
+    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", (text or "").lower()) is not None
 
 
 def _discreet_text(context: dict[str, Any], term: str | None) -> bool:
@@ -95,11 +107,11 @@ def _discreet_text(context: dict[str, Any], term: str | None) -> bool:
     keeps them all. True when something was left out (the copy then says so, neutrally)."""
     goals, withheld = [], False
     for goal in context["goals"]:
-        if names_work(goal["client_words"], term) or names_work(
-            goal.get("clinical_restatement", ""), term
-        ):
+        if names_work(goal["client_words"], term):
             withheld = True
             continue
+        if names_work(goal.get("clinical_restatement", ""), term):  # the clinician's words only
+            goal, withheld = {**goal, "clinical_restatement": ""}, True
         steps = [
             s
             for s in goal["steps"]

@@ -306,21 +306,55 @@ def test_a_discreet_copy_leaves_out_free_text_that_names_the_work(alice, plan) -
                 {"client_words": "Keep Dancing, on my own terms"},  # their word, any case
                 {"client_words": "Save more", "clinical_restatement": "Budget escort income"},
                 {"client_words": "Visit my sister"},
+                {"client_words": "Leave prostitution"},  # a word that says it, any form
+                {"client_words": "Grow my OnlyFans"},
+                # words that only contain one: kept
+                {"client_words": "Move to Essex, and feel okay being bisexual there"},
+                {"client_words": "Get a sexual health check"},
             ],
             "supports_notes": "Met Jo at the dancing school",
         },
     )
     _, pdf = request_pdf(alice, plan, {"discreet": True, "wording_reviewed": True})
     text = squash(pdf_text(pdf))
-    for kept in ("Sleep through the night", "Walk after dinner", "Visit my sister"):
+    for kept in (
+        "Sleep through the night",
+        "Walk after dinner",
+        "Visit my sister",
+        "Save more",  # the client's words stay; the clinician's restatement naming it does not
+        "Move to Essex, and feel okay being bisexual there",
+        "Get a sexual health check",
+    ):
         assert kept in text
-    for left_out in ("sex worker clinic", "Keep Dancing", "Save more", "escort", "dancing school"):
+    for left_out in (
+        "sex worker clinic",
+        "Keep Dancing",
+        "escort",
+        "dancing school",
+        "prostitution",
+        "OnlyFans",
+    ):
         assert left_out not in text
     assert TERM not in text.lower()
     assert "Some of what was written down is kept only in the copy at your clinic." in text
     # The clinic's copy keeps every word, as written.
     _, clinic = request_pdf(alice, plan, {"copy": "clinic", "wording_reviewed": True})
     clinic_text = squash(pdf_text(clinic))
-    for words in ("Ask about the sex worker clinic", "Keep Dancing, on my own terms", "Save more"):
+    for words in ("Ask about the sex worker clinic", "Keep Dancing, on my own terms", "Grow my"):
         assert words in clinic_text
     assert "kept only in the copy at your clinic" not in clinic_text
+
+
+def test_a_discreet_copy_whose_goals_all_name_the_work_says_where_they_are(
+    alice, alices_client
+) -> None:
+    """The client's term typed in quotes still counts, and a copy left with no goal says they
+    are kept at the clinic, never "No goals written down yet"."""
+    steps = {**HIDING, "about": {"work_focus": "central", "work_term": "“the life”"}}
+    steps["goals"] = {"client_goals": ["Spend less time in the life"]}
+    plan = completed_plan(alice, alices_client, "individual", steps)
+    _, pdf = request_pdf(alice, plan, {"discreet": True, "wording_reviewed": True})
+    text = squash(pdf_text(pdf))
+    assert "the life" not in text
+    assert "Your goals are kept in the copy at your clinic." in text
+    assert "No goals written down yet" not in text

@@ -102,9 +102,9 @@ def names_work(text: str, term: str | None) -> bool:
 
 
 def _discreet_text(context: dict[str, Any], term: str | None) -> bool:
-    """Leave out of a discreet copy each piece of free text that names the work: a goal (its
-    words or its restatement) with its steps, a step, a note or a comment. The clinic's copy
-    keeps them all. True when something was left out (the copy then says so, neutrally)."""
+    """Leave out of a discreet copy each piece of free text that names the work: a goal whose
+    words do (with its steps), a clinician's restatement, a step, a note or a comment. The
+    clinic's copy keeps them all. True when something was left out (the copy then says so)."""
     goals, withheld = [], False
     for goal in context["goals"]:
         if names_work(goal["client_words"], term):

@@ -24,7 +24,7 @@ from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
 from forms import STEPS, STEPS_BY_NAME, Step, form_kwargs, work_is_a_topic, work_term
-from forms.django_forms import StepForm, answers_to_data, form_class
+from forms.django_forms import StepForm, answers_to_data, field_label, form_class
 from forms.localize import localize_step, tr
 from forms.who_sees import Sharing, who_sees
 
@@ -166,6 +166,11 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         if posted_step is not None and posted_step not in self.get_form_list():
             # Not a step of this wizard (a clinician-only step, or one switched off).
             return redirect(self.get_step_url(self.steps.current))
+        unasked = self._unasked(STEPS_BY_NAME[posted_step]) if posted_step else []
+        if unasked:  # nothing saved, nothing dropped unseen: the page again, without them
+            form = self._posted_form()
+            form.is_valid()  # so the page shows what else needs a look, as any post would
+            return self.render(form, unasked=unasked)
         try:
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
@@ -173,6 +178,21 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))
+
+    def _unasked(self, step: Step) -> list[dict[str, Any]]:
+        """Answers a page sends to questions that an answer saved since it was shown (in another
+        tab, say) has switched off: each question as the page asked it, with what was written."""
+        out = []
+        for name in step.not_asked(self.intake.kind, self.intake.answers):
+            sent = [v for v in self.request.POST.getlist(f"{step.name}-{name}") if v.strip()]
+            if not sent:
+                continue
+            spec = next(f for f in step.fields if f.name == name)
+            topic = work_is_a_topic(self.intake.answers)
+            labels = {c.code: tr(c.for_screen(topic)) for c in spec.choices}
+            question = field_label(spec, kind=self.intake.kind, work_topic=topic)
+            out.append({"question": question, "words": [labels.get(v, v) for v in sent]})
+        return out
 
     def _posted_form(self) -> StepForm:
         """The form of the page that was posted: its own step, not whatever another tab saved."""

@@ -120,6 +120,48 @@ def test_changing_to_keep_going_lets_the_change_they_named_go_and_says_so(page, 
     assert Intake.objects.get().answers["harm_reduction"] == {"rights": ["police"]}
 
 
+def test_a_tab_left_open_shows_its_words_instead_of_dropping_them(page, alice) -> None:
+    """Two tabs on one intake: the second changes the plan for work to "keep going as I am"
+    while the first still asks what they would change. The first tab's save stops, says why,
+    and keeps the words to read (folded away: the screen may be shared)."""
+    sign_in(page, alice)
+    start(page, "Sol", "individual")
+    give_consent(page)
+    page.get_by_label("It's part of it").check()
+    next_step(page, "goals")
+    page.get_by_label("Item 1").fill("Sleep better")
+    for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
+        next_step(page, step)
+    page.get_by_label("Change how or where I work").check()
+    next_step(page, "harm_reduction")
+    question = "Is there anything you'd like to change about how or where you work, and how?"
+    page.get_by_label(question).fill("Work from a shared flat")
+    page.get_by_label("With the police").check()
+
+    other = page.context.new_page()
+    other.goto(page.url.replace("harm_reduction", "work_plans"))
+    other.get_by_label("Keep going as I am").check()
+    other.get_by_role("button", name="Save and continue").click()
+    other.wait_for_url("**/step/harm_reduction/")
+    other.close()
+
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/step/harm_reduction/")
+    alert = page.get_by_role("alert")
+    assert "Nothing on this page was saved yet." in alert.inner_text()
+    assert "a question on this page no longer applies" in alert.inner_text()
+    assert_accessible(page)
+    assert page.evaluate("document.activeElement.id") == "unasked-summary"
+    assert page.get_by_label(question).count() == 0
+    assert not page.get_by_text("Work from a shared flat").is_visible()  # folded away
+    page.get_by_text("What you wrote for").click()
+    assert page.get_by_text("Work from a shared flat").is_visible()
+    assert page.get_by_label("With the police").is_checked()
+    assert "harm_reduction" not in Intake.objects.get().answers
+    next_step(page, "supports")
+    assert Intake.objects.get().answers["harm_reduction"] == {"rights": ["police"]}
+
+
 def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     sign_in(page, alice)
     start(page, "Ash and Kit", "couple")

@@ -111,6 +111,67 @@ def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) ->
     assert intake.answers["about"] == {"work_focus": "not_now"}
 
 
+def _to_harm_reduction(browser, intake, direction: str) -> None:
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    post_step(browser, intake, "about", {"work_focus": "central"})
+    post_step(browser, intake, "goals", {"client_goals": ["more money"]})
+    post_step(browser, intake, "work_plans", {"work_direction": direction})
+
+
+@pytest.mark.parametrize("how", ["next", "back", "save_and_leave"])
+def test_a_page_left_open_never_drops_an_answer_switched_off_meanwhile_unseen(
+    alice, intake, how
+) -> None:
+    """One tab shows "what would you like to change" (the client chose to change how they
+    work); in another tab the answer becomes "keep going as I am". The first tab's words are
+    neither saved against that answer nor dropped without a word: nothing on the page is saved,
+    and the page comes back without the question, saying so, with the words kept to read."""
+    browser = signed_in(alice)
+    _to_harm_reduction(browser, intake, "change_conditions")
+    post_step(browser, intake, "work_plans", {"work_direction": "continue"})  # the other tab
+    extra = {"back": {"wizard_goto_step": "work_plans"}, "save_and_leave": {"save_and_leave": "1"}}
+    response = post_step(
+        browser,
+        intake,
+        "harm_reduction",
+        {"change_what": "Work from a shared flat", "rights": ["police"]},
+        **extra.get(how, {}),
+    )
+    assert response.status_code == 200  # the page again, not on to the next one
+    page = response.content.decode()
+    text = visible_text(page)
+    assert "Nothing on this page was saved yet." in text
+    assert "a question on this page no longer applies" in text
+    assert 'name="harm_reduction-change_what"' not in page  # no longer asked
+    assert re.search(r"<details><summary>What you wrote for .+ work, and how\?", page)
+    assert "Work from a shared flat" in text  # behind "What you wrote", not lost
+    assert re.search(r'value="police"[^>]*checked', page)  # the rest as it was typed
+    intake.refresh_from_db()
+    assert "harm_reduction" not in intake.answers
+
+    again = post_step(browser, intake, "harm_reduction", {"rights": ["police"]})
+    assert again.status_code == 302
+    intake.refresh_from_db()
+    assert intake.answers["harm_reduction"] == {"rights": ["police"]}
+
+
+def test_an_answer_left_blank_on_a_page_left_open_is_no_reason_to_stop(alice, intake) -> None:
+    browser = signed_in(alice)
+    _to_harm_reduction(browser, intake, "change_conditions")
+    post_step(browser, intake, "work_plans", {"work_direction": "continue"})
+    response = post_step(
+        browser, intake, "harm_reduction", {"change_what": "  ", "rights": ["police"]}
+    )
+    assert response.status_code == 302
+    intake.refresh_from_db()
+    assert intake.answers["harm_reduction"] == {"rights": ["police"]}
+
+
 def test_jumping_to_another_step_keeps_what_was_typed(alice, intake) -> None:
     browser = signed_in(alice)
     browser.get(step_url(intake, "goals"))

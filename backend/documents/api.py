@@ -41,6 +41,7 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
         "id": str(document.pk),
         "plan": str(document.plan_id),
         "plan_version": document.plan_version,
+        "plan_saved_at": document.plan_saved_at.isoformat() if document.plan_saved_at else None,
         "status": document.status,
         "copy": document.copy,
         "discreet": document.discreet,
@@ -60,6 +61,14 @@ class DocumentSerializer(serializers.Serializer):
     id = serializers.UUIDField()
     plan = serializers.UUIDField(source="plan_id")
     plan_version = serializers.IntegerField()
+    plan_saved_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text=(
+            "When the plan this PDF shows was saved (a draft keeps its version number through "
+            "saves): the PDF is of the plan as it stood then. Null for documents made before "
+            "this was recorded."
+        ),
+    )
     status = serializers.ChoiceField(choices=DocStatus.choices)
     copy = serializers.ChoiceField(choices=Copy.choices)
     discreet = serializers.BooleanField()

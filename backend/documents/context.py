@@ -368,7 +368,9 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
         "goals_unsure": bool(answers.get("goals", {}).get("goals_unsure")),
         "version": plan.version,
         "agreed": plan.status == PlanStatus.AGREED,
-        "updated": plan.updated_at.date().isoformat(),
+        # To the minute: a draft keeps its version number through saves, and two printed
+        # copies of one day are told apart by it (the same clock as the plan page shows).
+        "updated": plan.updated_at.strftime("%Y-%m-%d %H:%M UTC"),
         "review_date": rep["review_date"],
         "goals": [
             {

@@ -25,6 +25,9 @@ class PlanDocument(BaseModel):
         "plans.TreatmentPlan", on_delete=models.CASCADE, related_name="documents"
     )
     plan_version = models.PositiveIntegerField()
+    # When the plan it shows was saved: a draft stays "version 1" through many saves, and two
+    # copies of it are told apart (and from the plan as it is now) by this.
+    plan_saved_at = models.DateTimeField(null=True, blank=True)
     # Hash of everything the PDF is made from (services.content_key): never rendered twice.
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=DocStatus.choices, default=DocStatus.QUEUED)

@@ -139,6 +139,7 @@ def document_request(
                 clinic_id=current.clinic_id,
                 plan=current,
                 plan_version=current.version,
+                plan_saved_at=current.updated_at,
                 content_hash=digest,
                 html_token=fernet().encrypt(plan_html(current, options).encode()).decode(),
                 created_by=actor,

@@ -122,21 +122,25 @@ def _documents_for(plans: list[TreatmentPlan]) -> dict[TreatmentPlan, PlanDocume
     for plan in plans:
         document = found.get((plan.pk, keys[plan.pk]))
         if document is None:
-            document = _new_document(plan.pk, plan.clinic_id, plan.version, keys[plan.pk])
+            document = _new_document(plan, keys[plan.pk])
         out[plan] = document
     return out
 
 
-def _new_document(plan_id: uuid.UUID, clinic_id: uuid.UUID, version: int, key: str) -> PlanDocument:
+def _new_document(plan: TreatmentPlan, key: str) -> PlanDocument:
     from documents.services import _enqueue as enqueue_render
 
     try:
         with transaction.atomic():
             document = PlanDocument.objects.create(
-                clinic_id=clinic_id, plan_id=plan_id, plan_version=version, content_hash=key
+                clinic_id=plan.clinic_id,
+                plan_id=plan.pk,
+                plan_version=plan.version,
+                plan_saved_at=plan.updated_at,
+                content_hash=key,
             )
     except IntegrityError:  # a concurrent request created it first
-        return PlanDocument.objects.filter(plan_id=plan_id, content_hash=key, status__in=LIVE).get()
+        return PlanDocument.objects.filter(plan_id=plan.pk, content_hash=key, status__in=LIVE).get()
     transaction.on_commit(partial(enqueue_render, str(document.pk)))
     return document
 
@@ -235,7 +239,7 @@ def _rerequest(job_id: str) -> bool:
         if item.renders_requested >= MAX_RENDER_REQUESTS:
             return False
         plan = item.plan
-        document = _new_document(plan.pk, plan.clinic_id, plan.version, content_key(plan))
+        document = _new_document(plan, content_key(plan))
         ExportItem.objects.filter(pk=item.pk).update(
             document=document, renders_requested=item.renders_requested + 1
         )

@@ -80,6 +80,40 @@ def test_a_pdf_shows_the_plan_as_it_was_asked_for_not_a_later_save(
     assert "Saved after the request" in pdf_text(services.document_pdf(fresh))
 
 
+def test_two_copies_of_one_draft_version_are_told_apart(alice, plan, queued, monkeypatch) -> None:
+    """A draft keeps "version 1" through its saves: the plan page, the API and the PDF itself
+    say which save each copy shows, and the page which one is the plan as it is now."""
+    from django.test import Client as Browser
+
+    from documents.api import document_representation
+    from plans.services import plan_update
+
+    monkeypatch.setattr(services, "_enqueue", lambda _id: None)
+    first_saved = plan.updated_at
+    saved = plan_update(plan=plan, actor=alice.user, changes={"safety_plan": "Call Jo"})
+    second, _ = document_request(plan=saved, actor=alice.user)
+    assert (queued.plan_version, second.plan_version) == (1, 1)
+    assert (queued.plan_saved_at, second.plan_saved_at) == (first_saved, saved.updated_at)
+    assert document_representation(second)["plan_saved_at"] == saved.updated_at.isoformat()
+
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    rows = {
+        doc.pk: page.split(f'data-document="{doc.pk}"', 1)[1].split("</li>", 1)[0]
+        for doc in (queued, second)
+    }
+    assert "(an earlier save)" in rows[queued.pk]
+    assert "(the plan as it is now)" in rows[second.pk]
+    assert f"as saved {second.plan_saved_at:%-d %b %Y, %H:%M:%S}" in rows[second.pk]
+
+    for document, saved_at in ((queued, first_saved), (second, saved.updated_at)):
+        document_render(document_id=str(document.pk), worker="w:1")
+        document.refresh_from_db()
+        text = " ".join(pdf_text(services.document_pdf(document)).split())
+        assert f"Last updated {saved_at:%Y-%m-%d %H:%M} UTC" in text
+
+
 def test_render_once_then_every_redelivery_is_a_no_op(queued) -> None:
     assert document_render(document_id=str(queued.pk), worker="host-a:1") == "ready"
     assert document_render(document_id=str(queued.pk), worker="host-b:2") == "ready"

@@ -197,6 +197,19 @@ def test_plan_pdf_in_spanish_with_the_clients_words_verbatim(alice, persona_plan
     assert "Quiero dormir mejor" in clinic_text
 
 
+def test_a_spanish_discreet_copy_is_headed_in_spanish_on_every_page(persona_plan) -> None:
+    plan = persona_plan("continuing")
+    plan.client.language = "es"
+    plan.client.save()
+    discreet = CopyOptions.of(copy="client", discreet=True, sections=["goals"])
+    pages = PdfReader(io.BytesIO(html_to_pdf(plan_html(plan, discreet)))).pages
+    for page in pages:
+        text = page.extract_text()
+        assert "Mi plan" in text
+        assert "My plan" not in text
+        assert "Care plan" not in text
+
+
 def test_plan_pdf_stays_english_for_an_english_client(persona_plan) -> None:
     text = pdf_text(html_to_pdf(plan_html(persona_plan("continuing"))))
     assert "Your goals" in text

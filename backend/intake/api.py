@@ -117,6 +117,13 @@ class StepSavedSerializer(IntakeSerializer):
         help_text="Fields you sent that the client's recording preference keeps out of the "
         "record: they were dropped, not stored.",
     )
+    removed = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Answers on other steps that this save switched off and deleted (choosing "
+        '"keep going as I am" lets "what would you like to change" go): whole steps by name '
+        '("work_context"), single answers as "step.field" ("harm_reduction.change_what"). '
+        "Tell the client, as the wizard does.",
+    )
 
 
 class CompletedSerializer(serializers.Serializer):
@@ -333,7 +340,7 @@ class IntakeStep(APIView):
                 **form_kwargs(intake.kind, intake.answers, step=spec),
                 not_recorded=skipped,
             )
-            intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)
+            removed = intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)
         except StepInvalid as exc:
             raise ValidationError(exc.errors) from None
         except (StepNotEnabled, IntakeClosed) as exc:
@@ -341,6 +348,7 @@ class IntakeStep(APIView):
         body = intake_representation(intake, request.user)
         sent = request.data if isinstance(request.data, dict) else {}
         body["not_recorded"] = [name for name in skipped if name in sent]
+        body["removed"] = removed
         return Response(body)
 
 

@@ -60,9 +60,9 @@ def _locked(intake: Intake) -> Intake:
 def intake_submit_step(
     *, intake: Intake, step: Step, answers: dict[str, Any], actor: User
 ) -> list[str]:
-    """Store one step's validated answers. Returns the steps some or all of whose answers a
-    changed answer switched off: those answers are deleted, never kept hidden (and the client
-    is told, by the wizard)."""
+    """Store one step's validated answers. Returns the answers of other steps that a changed
+    answer switched off, now deleted (never kept hidden): whole steps by name, single answers
+    as "step.field". The wizard tells the client; the step API lists them."""
     intake = _locked(intake)
     # The joint answers close with the intake (its plan was drafted from them). The reflection
     # and the couple's private checks are kept apart from them and stay open: a check taken
@@ -123,7 +123,7 @@ def intake_submit_step(
         removed_fields=removed_fields,
         fields=sorted(answers),
     )
-    return removed + sorted({name.split(".")[0] for name in removed_fields})
+    return removed + removed_fields
 
 
 def _keep_unsent(step: Step, saved: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:

@@ -193,8 +193,16 @@ def test_a_question_an_earlier_answer_switched_off_is_refused_by_name(alice, int
     put(alice, intake_id, "work_plans", {"work_direction": "change_conditions"})
     body = {"change_what": "Work with a friend", "rights": ["police"]}
     assert put(alice, intake_id, "harm_reduction", body).status_code == 200
-    put(alice, intake_id, "work_plans", {"work_direction": "continue"})
+    switched = put(alice, intake_id, "work_plans", {"work_direction": "continue"})
     assert Intake.objects.get(pk=intake_id).answers["harm_reduction"] == {"rights": ["police"]}
+    assert switched.json()["removed"] == ["harm_reduction.change_what"]  # said, as on screen
+    again = put(alice, intake_id, "work_plans", {"work_direction": "continue"})
+    assert again.json()["removed"] == []
+    # A whole step switched off is named as a step.
+    put(alice, intake_id, "work_context", {"work_types": ["massage"]})
+    off = put(alice, intake_id, "about", {"work_focus": "no"})
+    assert "work_context" in off.json()["removed"]
+    assert "work_context" not in Intake.objects.get(pk=intake_id).answers
 
 
 def test_complete_lists_what_is_still_needed(alice, intake_id) -> None:

@@ -89,16 +89,39 @@ WORK_WORDS = re.compile(
 QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly and angle quotes
 
 
+# Endings taken off the client's term to find its other forms ("dancing": "dance", "dancer").
+TERM_ENDINGS = ("ings", "ing", "ers", "er", "ed", "es", "s", "e")
+
+
+def term_pattern(term: str | None) -> re.Pattern[str] | None:
+    """The client's own word for their work as a reader would meet it: a whole word, without
+    the quotes it may have been typed in ("it" is not in "with"), and in its other forms when
+    enough of a word is left once the ending is off ("dancing" finds "dance" and "dancers";
+    "cam work" finds "cam working"; "sw" stays whole)."""
+    term = " ".join((term or "").strip().strip(QUOTES).split()).lower()
+    if not term:
+        return None
+    *head, last = term.split(" ")
+    stem = next((last[: -len(e)] for e in TERM_ENDINGS if last.endswith(e)), last)
+    if len(stem) < 4:  # too little left: the shorter endings only ("dates": "date")
+        stem = next(
+            (last[: -len(e)] for e in TERM_ENDINGS if last.endswith(e) and len(last) - len(e) >= 4),
+            last,
+        )
+    if len(stem) > 4 and stem[-1] == stem[-2] and len(stem) < len(last):
+        stem = stem[:-1]  # "modelling", "stripping": "model", "strip"
+    words = [re.escape(w) for w in head]
+    words.append(rf"{re.escape(stem)}\w{{0,4}}" if len(stem) >= 4 else re.escape(last))
+    return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)")
+
+
 def names_work(text: str, term: str | None) -> bool:
     """Free text that would tell a reader of a discreet copy about the work: a word that says
-    what the plan is about, or the client's own word for their work (as a whole word, without
-    the quotes it may have been typed in: "it" is not in "with")."""
+    what the plan is about, or the client's own word for their work (term_pattern)."""
     if WORK_WORDS.search(text or ""):
         return True
-    term = (term or "").strip().strip(QUOTES).strip().lower()
-    if not term:
-        return False
-    return re.search(rf"(?<!\w){re.escape(term)}(?!\w)", (text or "").lower()) is not None
+    pattern = term_pattern(term)
+    return pattern is not None and pattern.search((text or "").lower()) is not None
 
 
 def _discreet_text(context: dict[str, Any], term: str | None) -> bool:

@@ -148,3 +148,26 @@ def test_goals_are_the_clients_words_verbatim(persona_plan) -> None:
         "Get my sleep back",
         "Talk to my sister again",
     ]
+
+
+@pytest.mark.parametrize(
+    ("term", "text", "names"),
+    [
+        ("dancing", "I'd like to dance less", True),
+        ("dancing", "the other dancers", True),
+        ("dancing", "Find abundance", False),  # only inside another word
+        ("“dancing”", "Danced all night", True),  # typed in quotes, any case
+        ("modelling", "two models", True),
+        ("stripping", "strip less", True),
+        ("dates", "a date a week", True),
+        ("dates", "software updates", False),
+        ("cam work", "cam-working at night", True),
+        ("sw", "sw hours", True),  # too short for other forms: the word itself only
+        ("sw", "swim more", False),
+        ("it", "time with friends", False),
+    ],
+)
+def test_the_clients_term_is_found_in_its_other_forms_and_only_as_words(term, text, names) -> None:
+    from documents.context import names_work
+
+    assert names_work(text, term) is names

@@ -740,7 +740,10 @@ def copy_description(document: PlanDocument) -> str:
         sections = ", ".join(document.sections) or "none"
         words = f"The client's copy, with the sections they chose: {sections}"
     if document.discreet:
-        words += "; discreet (neutral title and headings)"
+        words += (
+            "; discreet: a neutral title and headings, no name, and nothing that names the work"
+            " (a goal, step or note that does is left out; the clinic's copy has every word)"
+        )
     if document.protected:
         words += "; opens only with a passphrase"
     return words + "."

@@ -170,6 +170,7 @@ def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are
     assert shown[clinic]["description"].startswith("The clinic's copy")
     assert shown[client]["description"].startswith("The client's copy")
     assert "discreet" in shown[discreet]["description"]
+    assert "a goal, step or note that does is left out" in shown[discreet]["description"]
     assert shown[discreet]["content"][0]["attachment"]["title"] == "my-plan.pdf"
     # The same copy again, after an edit, replaces the earlier one of its kind only.
     etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]

@@ -1,8 +1,10 @@
 """The language check, measured: precision and recall on the labelled sets, and its speed.
 
-Two labelled sets of clinician-note sentences live in tests/language/data/: `tune.jsonl` (the
+Labelled sets of clinician-note sentences live in tests/language/data/: `tune.jsonl` (the
 lexicon and rules were tuned on it) and `heldout.jsonl` (written at the same time, with other
-phrasings, subjects and word orders, and not used for tuning). A sentence is predicted
+phrasings, subjects and word orders, and not used for tuning); `outside_a.jsonl` and
+`outside_b.jsonl` were written by another author who saw only the guidelines (A was then tuned
+on; B never opened: its figure is the one to expect on unseen notes). A sentence is predicted
 judgemental when the check finds anything in it.
 
     python -m bench.language            # figures only, no database needed
@@ -18,7 +20,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "language" / "data"
-SETS = ("tune", "heldout")
+SETS = ("tune", "heldout", "outside_a", "outside_b")
 
 
 @dataclass(frozen=True)

@@ -11,15 +11,17 @@ its context says it is the clinician's label:
 - proper names are exempt: a capitalised lexicon word inside a sentence or beside another
   capitalised word ("the John Howard Society", "Victim Services", "Trafficking Victims
   Protection Act", "Elton John");
-- credibility verbs (refuse, claim, insist, admit, allege) are flagged only when their subject is
-  the client ("she", "he", "they", "client", "the client", "pt", "patient") or the clause has no
+- credibility verbs (refuse, claim, insist, admit, allege; deny when set against a doubt) are
+  flagged only when their subject is the client ("she", "he", "they", "client", "the client",
+  "pt", "patient", "the couple", a name opening its clause: "Maria insists") or the clause has no
   other subject ("Refuses meds"); never for third parties ("the landlord refused", "her clients
-  refuse condoms") or the passive ("she was refused care");
+  refuse condoms", "her sister Ana refused") or the passive ("she was refused care");
 - senses listed per entry are exempt ("rescue inhaler", "relapse of depressive symptoms",
   "lifestyle changes", a rugby "hooker", "admitted to hospital");
 - "trafficked", "sexually exploited", "victim" and "sex slave" are flagged as blanket labels, and
   exempt in a sentence that gives the client's own account (she reports, says, told me, describes…)
-  or names the force, fraud or coercion itself (forced, threatened, took her passport, a debt…).
+  or names the force, fraud or coercion itself (forced, threatened, took her passport, a debt…),
+  unless the label is itself the subject of that account ("Victim reports nightmares").
 
 A finding carries `replacement` only where the swap keeps the meaning (an explicit, per-form
 replacement in the lexicon, never before a word that would break the grammar); otherwise None,
@@ -54,7 +56,29 @@ SENTENCE_BREAK = re.compile(r"[.!?]\s|\n|[.!?]$")
 ABBREVIATIONS = {"dr", "mr", "mrs", "ms", "mx", "st", "prof", "no", "vs", "etc", "e.g", "i.e"}
 
 # Who the subject of a credibility verb may be for the finding to be about the client.
-CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient"}
+CLIENT_SUBJECTS = {"she", "he", "they", "client", "pt", "patient", "couple"}
+# Capitalised subjects that are people or bodies other than the client ("Police insisted").
+THIRD_PARTY_NOUNS = {
+    "police", "officer", "officers", "landlord", "landlady", "staff", "team", "council", "court",
+    "judge", "doctor", "gp", "nurse", "hospital", "agency", "manager", "boss", "partner",
+    "husband", "wife", "boyfriend", "girlfriend", "mother", "father", "mum", "mom", "dad",
+    "sister", "brother", "family", "bank", "school", "employer", "shelter", "pharmacy",
+    "insurer", "immigration", "housing", "probation", "social", "services", "security", "he's",
+    "she's", "everyone", "nobody", "someone", "somebody", "i", "we", "you", "it", "this", "that",
+    "there", "here", "what", "when", "if", "as", "because", "since", "after", "before", "today",
+    "yesterday", "then", "now", "plan", "goal", "step", "note", "notes", "review", "banks",
+    "doctors", "nurses", "landlords", "hospitals", "clinics", "gps", "pharmacies", "agencies",
+    "shelters", "employers", "managers", "courts", "judges", "schools", "councils", "insurers",
+    "hotels", "clients", "customers", "partners", "parents", "friends", "neighbours",
+    "neighbors", "workers", "providers", "others", "people", "men", "women", "some",
+    "many", "most", "both", "all", "several", "few", "cops", "guards", "agents", "authorities",
+}  # fmt: skip
+# An account verb right after a label makes the label its subject ("Victim reports nightmares"):
+# the clinician's name for the client, not the client's own account.
+ACCOUNT_VERB = re.compile(
+    r"(?:reports?|reported|says?|said|states?|stated|describes?|described|tells?|told"
+    r"|explains?|explained|discloses?|disclosed|recalls?|recalled|feels?|felt)"
+)
 # "her client", "a client" are the client's own clients (third parties), not our client.
 THIRD_PARTY_DETERMINERS = {
     "her", "his", "their", "a", "an", "one", "another", "any", "each", "every", "some", "new",
@@ -323,7 +347,11 @@ class Lexicon:
                 return None
             if entry.only_sentence and not re.search(entry.only_sentence, sentence):
                 return None
-            if entry.account and ACCOUNT.search(sentence):
+            if (
+                entry.account
+                and ACCOUNT.search(sentence)
+                and not (after and ACCOUNT_VERB.fullmatch(after[0]))
+            ):
                 return None
         if entry.subject and not self._clients_own_act(doc, i, words):
             return None
@@ -425,9 +453,17 @@ def _word_is_client(doc: _Text, j: int) -> bool:
         # "the patient, who claims ..." / "her ex, who claims ...": the antecedent decides.
         k = j - 1
         return k >= 0 and _word_is_client(doc, k)
-    if word in ("client", "patient", "pt"):
+    if word in ("client", "patient", "pt", "couple"):
         return previous not in THIRD_PARTY_DETERMINERS
-    return word in CLIENT_SUBJECTS
+    if word in CLIENT_SUBJECTS:
+        return True
+    # A name opening its clause ("Maria insists ..."): in the client's own plan, the client.
+    # A name after a noun or a determiner is someone else's ("her sister Ana refused").
+    return (
+        _titlecase(doc.words[j])
+        and word not in THIRD_PARTY_NOUNS
+        and (not previous or previous in COORDINATORS)
+    )
 
 
 def _subject_is_client(doc: _Text, first: int, stop: int) -> bool:

@@ -30,12 +30,20 @@ def words(text: str) -> list[str]:
 
 
 def example(entry, form: str) -> str:
-    """A sentence in which the form has its judgemental sense."""
+    """A sentence in which the form has its judgemental sense: the first of these whose
+    sentence gives the sense an entry needs (`only_sentence`)."""
+    word = form.upper()
     if entry.subject:
-        return f"Client {form.upper()} again."
-    if entry.only_sentence:
-        return f"Drug screen reviewed; {form.upper()} came up again."
-    return f"At the session today, {form.upper()} came up again."
+        shapes = [f"Client {word} again.", f"Client {word} it again, but staff saw otherwise."]
+    else:
+        shapes = [
+            f"At the session today, {word} came up again.",
+            f"Drug screen reviewed; {word} came up again.",
+            f"She sees regulars at a hotel; {word} came up again.",
+            f"About her sex work: {word} came up again.",
+        ]
+    needed = entry.only_sentence
+    return next((s for s in shapes if not needed or re.search(needed, s.lower())), shapes[-1])
 
 
 @pytest.mark.parametrize(("entry", "form"), FORMS, ids=[f for _, f in FORMS])

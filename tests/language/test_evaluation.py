@@ -10,7 +10,14 @@ from bench.language import load, score
 FLOORS = {
     "tune": {"recall": 0.97, "false_positive_rate": 0.013},
     "heldout": {"recall": 0.975, "false_positive_rate": 0.013},
+    # Written by another author who had not seen the lexicon or the rules (2026-11-28). A was
+    # then tuned on (recall 0.841 -> 0.991, false positives 1 -> 0 of 112); B was not looked
+    # into and is the figure to believe for unseen notes: recall 0.708 -> 0.779, false
+    # positives 3 -> 2 of 113 over the same change.
+    "outside_a": {"recall": 0.97, "false_positive_rate": 0.01},
+    "outside_b": {"recall": 0.76, "false_positive_rate": 0.03},
 }
+SETS = list(FLOORS)
 
 
 @pytest.mark.parametrize("name", ["tune", "heldout"])
@@ -24,9 +31,11 @@ def test_each_set_has_at_least_150_judgemental_and_150_neutral_sentences(name: s
 def test_the_held_out_set_shares_no_sentence_with_the_tuning_set() -> None:
     tune = {r["text"].lower() for r in load("tune")}
     assert not tune & {r["text"].lower() for r in load("heldout")}
+    outside_a = {r["text"].lower() for r in load("outside_a")}
+    assert not outside_a & {r["text"].lower() for r in load("outside_b")}
 
 
-@pytest.mark.parametrize("name", ["tune", "heldout"])
+@pytest.mark.parametrize("name", SETS)
 def test_recall_and_false_positives_stay_above_the_measured_floor(name: str) -> None:
     result = score(name)
     assert result.recall >= FLOORS[name]["recall"], result.misses

@@ -129,7 +129,8 @@ ACCOUNT = re.compile(
     r"|explain(?:s|ed)?|relates?|related|recounts?|recounted|recalls?|recalled|disclosed?"
     r"|discloses|states?|stated|account|in (?:her|his|their) (?:own )?words|according to"
     r" (?:her|him|them|the client|the patient|pt)|feels?|felt|remembers?)\b"
-    r"|\b(?:forc\w*|threat\w*|coerc\w*|passports?|documents|debts?|owed?|lied|false promises?"
+    r"|\b(?:forc(?:ed|es|ing|ibl\w*)|force (?:her|him|them|to)|by force|threat\w*|coerc\w*"
+    r"|passports?|documents|debts?|owed?|lied|false promises?"
     r"|promised|locked|confiscat\w*|withh[eo]ld\w*|wages|against (?:her|his|their) will"
     r"|could ?n[o'\u2019]t leave|beat|beaten|recruit\w*|deceiv\w*|tricked)\b"
     # A named perpetrator: "exploited by her stepfather", "trafficked by a gang".
@@ -379,8 +380,11 @@ class Lexicon:
             return False
         if entry.name_like:
             return True
-        if any(doc.sentence_of[j] != j for j in titled):
+        # (A capital after a note's heading starts its sentence: "A/P: Prostitution-related".)
+        if any(doc.sentence_of[j] != j and ":" not in doc.gap(j) for j in titled):
             return True
+        if entry.subject or doc.lower[last].endswith(("ing", "ed")):
+            return False  # a verb opening a sentence names nobody: "Refuses PrEP", "Rescuing Jo"
         # The next capitalised word, over connectors: "Prostitutes of New York", "Victim Services".
         neighbour = last + 1
         while (
@@ -427,6 +431,8 @@ class Lexicon:
                 j -= 1
                 continue
             break
+        if j >= 0 and ":" in doc.gap(j + 1):
+            return True  # a note's heading, then the verb: "Flu vaccine: refused."
         if j < 0 or doc.clause_break(j + 1) or doc.lower[j] in COORDINATORS:
             # No subject in this clause: the subject of the clause before, or none at all.
             if j < 0 or (doc.sentence_of[j + 1] == j + 1 and doc.lower[j] not in COORDINATORS):

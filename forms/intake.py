@@ -51,10 +51,13 @@ WORK_DETAILS_WANTED = AllOf(
     )
 )
 CHANGING_WORK = AnswerIn("work_plans", "work_direction", frozenset({"leave", "reduce"}))
-# Harm reduction has the same weight as change (G2, G6): for whoever keeps working, as they are
-# or differently, or has not decided.
+# Harm reduction has the same weight as change (G2, G6): for whoever keeps working, as they are,
+# differently or less (doing less is not a step towards leaving unless they say so), or has
+# not decided.
 KEEPING_ON = AnswerIn(
-    "work_plans", "work_direction", frozenset({"continue", "change_conditions", "undecided"})
+    "work_plans",
+    "work_direction",
+    frozenset({"continue", "change_conditions", "reduce", "undecided"}),
 )
 # "Anything you'd like to change about how or where you work?" is asked of whoever chose to
 # change how or where they work, or has not decided; never after "keep going as I am" (G6).

@@ -89,8 +89,12 @@ WORK_WORDS = re.compile(
 QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"  # straight, curly and angle quotes
 
 
-# Endings taken off the client's term to find its other forms ("dancing": "dance", "dancer").
-TERM_ENDINGS = ("ings", "ing", "ers", "er", "ed", "es", "s", "e")
+# Endings taken off the client's term to find its other forms, in English and Spanish, longest
+# first ("dancing": "dance", "dancer"; "bailar": "baile", "bailo", "bailarinas").
+TERM_ENDINGS = (
+    "iendo", "ings", "ando", "ing", "ado", "ada", "ido", "ida", "ers", "er", "ar", "ir", "ed",
+    "es", "os", "as", "s", "e", "o", "a",
+)  # fmt: skip
 
 
 def term_pattern(term: str | None) -> re.Pattern[str] | None:
@@ -111,7 +115,7 @@ def term_pattern(term: str | None) -> re.Pattern[str] | None:
     if len(stem) > 4 and stem[-1] == stem[-2] and len(stem) < len(last):
         stem = stem[:-1]  # "modelling", "stripping": "model", "strip"
     words = [re.escape(w) for w in head]
-    words.append(rf"{re.escape(stem)}\w{{0,4}}" if len(stem) >= 4 else re.escape(last))
+    words.append(rf"{re.escape(stem)}\w{{0,6}}" if len(stem) >= 4 else re.escape(last))
     return re.compile(r"(?<!\w)" + r"[\s-]+".join(words) + r"(?!\w)")
 
 

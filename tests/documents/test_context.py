@@ -165,6 +165,12 @@ def test_goals_are_the_clients_words_verbatim(persona_plan) -> None:
         ("sw", "sw hours", True),  # too short for other forms: the word itself only
         ("sw", "swim more", False),
         ("it", "time with friends", False),
+        # Spanish: the term's other forms too
+        ("bailar", "Ahorrar dinero del baile", True),
+        ("bailar", "Bailo menos los fines de semana", True),
+        ("bailar", "Hablar con otras bailarinas", True),
+        ("bailar", "Dormir mejor", False),
+        ("trabajo", "trabajadoras de la calle", True),
     ],
 )
 def test_the_clients_term_is_found_in_its_other_forms_and_only_as_words(term, text, names) -> None:

@@ -205,6 +205,24 @@ HARM_REDUCTION = STEPS_BY_NAME["harm_reduction"]
 
 
 @pytest.mark.parametrize(
+    ("direction", "harm_reduction", "exit_planning"),
+    [
+        ("continue", True, False),
+        ("change_conditions", True, False),
+        ("reduce", True, True),  # doing less is still working: the safety page stays
+        ("undecided", True, False),
+        ("leave", False, True),
+    ],
+)
+def test_whoever_keeps_working_gets_the_work_safety_page(
+    direction, harm_reduction, exit_planning
+) -> None:
+    answers = {**WORK, "work_plans": {"work_direction": direction}}
+    assert HARM_REDUCTION.enabled("individual", answers) is harm_reduction
+    assert STEPS_BY_NAME["exit_planning"].enabled("individual", answers) is exit_planning
+
+
+@pytest.mark.parametrize(
     ("direction", "asked"),
     [("continue", False), ("change_conditions", True), ("undecided", True)],
 )

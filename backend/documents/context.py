@@ -418,7 +418,9 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
             if s["source"] == "coping"
         ],
         "strengths_notes": rep["strengths_notes"],
-        "supports": [s["label"] for s in rep["supports"]],
+        "supports": [  # in the PDF's language, as the strengths are
+            _label("supports", "current_supports", s["code"], term, topic) for s in rep["supports"]
+        ],
         "supports_notes": rep["supports_notes"],
         "safety_plan": rep["safety_plan"],
         "referral_needs": _labels(

@@ -258,6 +258,20 @@ def test_the_plans_own_sentences_are_spanish_too(persona_plan) -> None:
     assert "Crisis lines" not in text
 
 
+def test_the_supports_in_a_spanish_plan_are_spanish(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")
+    plan = plan_update(plan=plan, actor=alice.user, changes={"supports": ["friends", "peers"]})
+    plan.client.language = "es"
+    plan.client.save()
+    plan.refresh_from_db()
+    client_copy = CopyOptions.of(
+        copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
+    )
+    text = " ".join(pdf_text(html_to_pdf(plan_html(plan, client_copy))).split())
+    assert "Amistades" in text or "Amigos" in text, text
+    assert "Friends" not in text
+
+
 def test_referral_cautions_follow_the_clients_language(alice) -> None:
     from django.utils import translation
 

@@ -91,7 +91,7 @@ def _render(
             "errors": editor.error_summary() if status == 400 else [],
             "conflict": conflict,
             "suggestions": suggestions(membership=membership, needs=needs),
-            "documents": PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10],
+            "documents": _documents(plan),
             "goals_max": GOALS_MAX,
             "steps_max": STEPS_MAX,
             "decision_labels": dict(ClientDecision.choices),
@@ -321,3 +321,17 @@ def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
         else:
             messages.error(request, document.error or "This PDF is not available.")
     return redirect("plan-detail", plan_id=document.plan_id)
+
+
+SECTION_TITLES = {code: label.split(":")[0] for code, label in COPY_SECTIONS}
+
+
+def _documents(plan: Any) -> list[PlanDocument]:
+    """The plan's latest PDFs, each with the parts a client's copy holds named ("Your goals;
+    Your work"), so that a copy with work in it is never taken for one without."""
+    documents = list(PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10])
+    for document in documents:
+        document.parts = "; ".join(  # type: ignore[attr-defined]
+            SECTION_TITLES[code] for code in document.sections if code in SECTION_TITLES
+        )
+    return documents

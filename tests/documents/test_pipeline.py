@@ -107,6 +107,26 @@ def test_two_copies_of_one_draft_version_are_told_apart(alice, plan, queued, mon
     assert "(the plan as it is now)" in rows[second.pk]
     assert f"as saved {second.plan_saved_at:%-d %b %Y, %H:%M:%S}" in rows[second.pk]
 
+    # A client's copy says which parts it holds: one with work in it is never taken for one
+    # without (a discreet copy never holds the private parts, whatever was asked).
+    from documents.context import CopyOptions
+
+    with_work, _ = document_request(
+        plan=saved,
+        actor=alice.user,
+        options=CopyOptions.of(copy="client", discreet=False, sections=["goals", "work"]),
+    )
+    discreet, _ = document_request(
+        plan=saved,
+        actor=alice.user,
+        options=CopyOptions.of(copy="client", discreet=True, sections=["goals", "work"]),
+    )
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    row = page.split(f'data-document="{with_work.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "the client's copy (Your goals; Your work)" in row
+    row = page.split(f'data-document="{discreet.pk}"', 1)[1].split("</li>", 1)[0]
+    assert "the client's copy, discreet (Your goals)" in row
+
     for document, saved_at in ((queued, first_saved), (second, saved.updated_at)):
         document_render(document_id=str(document.pk), worker="w:1")
         document.refresh_from_db()

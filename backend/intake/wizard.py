@@ -165,6 +165,17 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         posted_step = self.request.POST.get(f"{self.prefix}-current_step")
         if posted_step is not None and posted_step not in self.get_form_list():
             # Not a step of this wizard (a clinician-only step, or one switched off).
+            if posted_step in {step.name for step in CLIENT_STEPS}:  # switched off meanwhile
+                messages.warning(
+                    self.request,
+                    gettext(
+                        "An answer on another page was changed while this page was open (in "
+                        "another tab or window, perhaps), so the page you were on no longer "
+                        "applies. Nothing on it was saved."
+                    ),
+                )
+                if "save_and_leave" in self.request.POST:  # leaving: the neutral page, as asked
+                    return redirect("intake-paused", intake_id=self.intake.pk)
             return redirect(self.get_step_url(self.steps.current))
         unasked = self._unasked(STEPS_BY_NAME[posted_step]) if posted_step else []
         if unasked:  # nothing saved, nothing dropped unseen: the page again, without them

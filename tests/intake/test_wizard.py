@@ -160,6 +160,26 @@ def test_a_page_left_open_never_drops_an_answer_switched_off_meanwhile_unseen(
     assert intake.answers["harm_reduction"] == {"rights": ["police"]}
 
 
+@pytest.mark.parametrize("how", ["next", "back", "save_and_leave"])
+def test_a_page_switched_off_in_another_tab_says_nothing_on_it_was_saved(
+    alice, intake, how
+) -> None:
+    browser = signed_in(alice)
+    _to_harm_reduction(browser, intake, "change_conditions")
+    post_step(browser, intake, "work_plans", {"work_direction": "leave"})  # the other tab
+    extra = {"back": {"wizard_goto_step": "work_plans"}, "save_and_leave": {"save_and_leave": "1"}}
+    response = post_step(
+        browser, intake, "harm_reduction", {"rights": ["police"]}, **extra.get(how, {})
+    )
+    assert response.status_code == 302
+    if how == "save_and_leave":  # leaving: the neutral page asked for, not the next topic
+        assert response.url == f"/intakes/{intake.pk}/paused/"
+    text = visible_text(browser.get(response.url).content.decode())
+    assert "the page you were on no longer applies. Nothing on it was saved." in text
+    intake.refresh_from_db()
+    assert "harm_reduction" not in intake.answers
+
+
 def test_an_answer_left_blank_on_a_page_left_open_is_no_reason_to_stop(alice, intake) -> None:
     browser = signed_in(alice)
     _to_harm_reduction(browser, intake, "change_conditions")

@@ -254,6 +254,15 @@ RETYPE_MESSAGE = (
 )
 
 
+# The PDF form's fields as the page names them (an error never shows a code).
+PDF_FIELD_LABELS = {
+    "copy": "Which copy",
+    "discreet": "Discreet copy",
+    "sections": "Parts in the client's copy",
+    "passphrase": "Passphrase",
+}
+
+
 @login_required
 @require_POST
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
@@ -271,7 +280,8 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     serializer = DocumentRequestSerializer(data=body)
     if not serializer.is_valid():
         for field, errors in serializer.errors.items():
-            messages.error(request, f"{field}: {' '.join(str(e) for e in errors)}")
+            label = PDF_FIELD_LABELS.get(field, field)
+            messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
         return redirect("plan-detail", plan_id=plan.pk)
     options = serializer.options(plan)
     findings = plan_findings(plan)

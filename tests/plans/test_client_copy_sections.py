@@ -71,3 +71,9 @@ def test_the_pdf_form_asks_for_the_copy_the_client_chose(alice, plan, monkeypatc
     page = browser.get(f"/plans/{plan.pk}/").content.decode()
     assert "the clinic's copy, " in page
     assert "the client's copy, discreet" in page
+    # The one choice the form refuses is said in the form's own words, never a field's code.
+    refused = browser.post(
+        f"/plans/{plan.pk}/pdf/", {"copy": "clinic", "discreet": "1", "proceed": "1"}, follow=True
+    ).content.decode()
+    assert "Discreet copy: The clinic&#x27;s copy is always complete" in refused
+    assert "discreet: " not in refused

@@ -5,6 +5,8 @@ an intake resumes from any browser, and two intakes open in two tabs can never m
 is the intake named in the URL.
 """
 
+import hashlib
+import json
 from typing import Any
 
 from django.contrib import messages
@@ -182,6 +184,13 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             form = self._posted_form()
             form.is_valid()  # so the page shows what else needs a look, as any post would
             return self.render(form, unasked=unasked)
+        seen = self.request.POST.get("seen")
+        if posted_step and seen is not None and seen != self._seen(posted_step):
+            # Saved elsewhere since this page was shown: never overwrite that unseen. The page
+            # again, as it is saved now, saying so; nothing from this page is saved.
+            self.storage.current_step = posted_step
+            form = self.get_form(step=posted_step, data=self.storage.get_step_data(posted_step))
+            return self.render(form, changed_elsewhere=True)
         try:
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
@@ -189,6 +198,15 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))
+
+    def _seen(self, step_name: str) -> str:
+        """A fingerprint of a page's saved answers, sent back with the page: a save made
+        elsewhere since it was shown (in another tab) changes it."""
+        answers = step_answers(
+            intake=self.intake, step=STEPS_BY_NAME[step_name], viewer=self.request.user
+        )
+        raw = json.dumps(answers, sort_keys=True, default=str).encode()
+        return hashlib.sha256(raw).hexdigest()[:16]
 
     def _unasked(self, step: Step) -> list[dict[str, Any]]:
         """Answers a page sends to questions that an answer saved since it was shown (in another
@@ -274,6 +292,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
+            seen=self._seen(current),
             quick_save_token=quick_save_token(
                 intake=self.intake, request=self.request, step=current
             ),

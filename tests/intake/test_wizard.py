@@ -180,6 +180,34 @@ def test_a_page_switched_off_in_another_tab_says_nothing_on_it_was_saved(
     assert "harm_reduction" not in intake.answers
 
 
+def test_a_page_left_open_never_saves_over_a_newer_save_of_it(alice, intake) -> None:
+    """Two tabs on "your plans for your work": the second saves "keep going as I am"; the first,
+    still showing "change how or where I work", is saved after it. The newer answer stays, and
+    the first tab is shown the page as saved now, told why."""
+    browser = signed_in(alice)
+    _to_harm_reduction(browser, intake, "change_conditions")
+    page = browser.get(step_url(intake, "work_plans")).content.decode()
+    seen = re.search(r'name="seen" value="([0-9a-f]+)"', page).group(1)
+    other = post_step(  # the second tab, shown the same page, saves first
+        browser, intake, "work_plans", {"work_direction": "continue"}, seen=seen
+    )
+    assert other.status_code == 302
+    stale = post_step(
+        browser, intake, "work_plans", {"work_direction": "change_conditions"}, seen=seen
+    )
+    assert stale.status_code == 200
+    text = visible_text(stale.content.decode())
+    assert "This page was saved again after it was opened here" in text
+    assert re.search(r'value="continue"[^>]*checked', stale.content.decode())  # as saved now
+    intake.refresh_from_db()
+    assert intake.answers["work_plans"] == {"work_direction": "continue"}
+    fresh = re.search(r'name="seen" value="([0-9a-f]+)"', stale.content.decode()).group(1)
+    again = post_step(browser, intake, "work_plans", {"work_direction": "undecided"}, seen=fresh)
+    assert again.status_code == 302  # seen as it is now: saved
+    intake.refresh_from_db()
+    assert intake.answers["work_plans"] == {"work_direction": "undecided"}
+
+
 def test_an_answer_left_blank_on_a_page_left_open_is_no_reason_to_stop(alice, intake) -> None:
     browser = signed_in(alice)
     _to_harm_reduction(browser, intake, "change_conditions")

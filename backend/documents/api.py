@@ -16,7 +16,7 @@ from accounts.models import ApiToken
 from audit.services import audit_read
 from common.api import caller, caller_again, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
-from common.serializers import RefusesUnknownFields
+from common.serializers import RefusesUnknownFields, StrictCharField
 from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
@@ -108,7 +108,7 @@ class DocumentRequestSerializer(RefusesUnknownFields, serializers.Serializer):
         max_length=len(SECTION_CODES),
         help_text="Default: the plan's client_copy_sections.",
     )
-    passphrase = serializers.CharField(
+    passphrase = StrictCharField(
         required=False,
         min_length=4,
         max_length=128,

@@ -188,6 +188,7 @@ def test_same_options_same_document_and_different_options_different_documents(al
         ({"sections": ["goals", "diary"]}, "sections"),
         ({"sections": "goals"}, "sections"),
         ({"passphrase": "abc"}, "passphrase"),
+        ({"passphrase": 12345678}, "passphrase"),  # a number is a wrong type, not text
         ({"copy": "clinic", "sections": ["goals"]}, "sections"),
     ],
 )

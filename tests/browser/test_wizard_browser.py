@@ -39,6 +39,25 @@ def give_consent(page) -> None:
     next_step(page, "about")
 
 
+CHANGE_WHAT = "Is there anything you'd like to change about how or where you work, and how?"
+
+
+def to_what_to_change(page) -> str:
+    """From consent to the work-safety page, having chosen to change how or where they work;
+    the change typed ("Work from a shared flat") and "With the police" ticked, not yet saved."""
+    give_consent(page)
+    page.get_by_label("It's part of it").check()
+    next_step(page, "goals")
+    page.get_by_label("Item 1").fill("Sleep better")
+    for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
+        next_step(page, step)
+    page.get_by_label("Change how or where I work").check()
+    next_step(page, "harm_reduction")
+    page.get_by_label(CHANGE_WHAT).fill("Work from a shared flat")
+    page.get_by_label("With the police").check()
+    return CHANGE_WHAT
+
+
 def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     sign_in(page, alice)
     start(page, "Wren", "individual")
@@ -93,17 +112,7 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
 def test_changing_to_keep_going_lets_the_change_they_named_go_and_says_so(page, alice) -> None:
     sign_in(page, alice)
     start(page, "Rue", "individual")
-    give_consent(page)
-    page.get_by_label("It's part of it").check()
-    next_step(page, "goals")
-    page.get_by_label("Item 1").fill("Sleep better")
-    for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
-        next_step(page, step)
-    page.get_by_label("Change how or where I work").check()
-    next_step(page, "harm_reduction")
-    question = "Is there anything you'd like to change about how or where you work, and how?"
-    page.get_by_label(question).fill("Work from a shared flat")
-    page.get_by_label("With the police").check()
+    question = to_what_to_change(page)
     next_step(page, "supports")
     change_what = Intake.objects.get().answers["harm_reduction"]["change_what"]
     assert change_what == "Work from a shared flat"
@@ -126,17 +135,7 @@ def test_a_tab_left_open_shows_its_words_instead_of_dropping_them(page, alice) -
     and keeps the words to read (folded away: the screen may be shared)."""
     sign_in(page, alice)
     start(page, "Sol", "individual")
-    give_consent(page)
-    page.get_by_label("It's part of it").check()
-    next_step(page, "goals")
-    page.get_by_label("Item 1").fill("Sleep better")
-    for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
-        next_step(page, step)
-    page.get_by_label("Change how or where I work").check()
-    next_step(page, "harm_reduction")
-    question = "Is there anything you'd like to change about how or where you work, and how?"
-    page.get_by_label(question).fill("Work from a shared flat")
-    page.get_by_label("With the police").check()
+    question = to_what_to_change(page)
 
     other = page.context.new_page()
     other.goto(page.url.replace("harm_reduction", "work_plans"))

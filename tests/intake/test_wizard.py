@@ -94,8 +94,7 @@ def test_work_focus_turns_work_steps_on(alice, intake) -> None:
     assert "Step 4 of 9" in page
 
 
-def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) -> None:
-    browser = signed_in(alice)
+def _with_work_as_a_topic(browser, intake) -> None:
     post_step(
         browser,
         intake,
@@ -104,6 +103,11 @@ def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) ->
     )
     post_step(browser, intake, "about", {"work_focus": "central"})
     post_step(browser, intake, "goals", {"client_goals": ["more money"]})
+
+
+def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) -> None:
+    browser = signed_in(alice)
+    _with_work_as_a_topic(browser, intake)
     post_step(browser, intake, "work_context", {"work_types": ["massage"]})
     post_step(browser, intake, "about", {"work_focus": "not_now"})
     intake.refresh_from_db()
@@ -112,14 +116,7 @@ def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) ->
 
 
 def _to_harm_reduction(browser, intake, direction: str) -> None:
-    post_step(
-        browser,
-        intake,
-        "consent",
-        {"confidentiality_explained": "on", "recording_preference": "full"},
-    )
-    post_step(browser, intake, "about", {"work_focus": "central"})
-    post_step(browser, intake, "goals", {"client_goals": ["more money"]})
+    _with_work_as_a_topic(browser, intake)
     post_step(browser, intake, "work_plans", {"work_direction": direction})
 
 

@@ -11,6 +11,7 @@ from accounts.models import Membership
 from audit.services import audit_record
 from clients.models import Client
 from forms import FORM_VERSION, Step, needs_safety_prompt, prune_answers
+from forms.spec import KindIs
 
 from .models import Intake, PrivateCheck, Reflection, Status
 
@@ -70,6 +71,11 @@ def intake_submit_step(
     if intake.status != Status.IN_PROGRESS and not step.clinician_only:
         raise IntakeClosed("This intake is completed; its answers can no longer change.")
     if not step.enabled(intake.kind, intake.answers):
+        if isinstance(step.enabled_when, KindIs):  # no answer would switch it on
+            raise StepNotEnabled(
+                f"\u201c{step.title}\u201d is not part of {intake.kind} intakes. "
+                "Nothing on it was saved."
+            )
         raise StepNotEnabled(
             f"\u201c{step.title}\u201d doesn't apply now, because of an earlier answer. "
             "Nothing on it was saved."

@@ -157,7 +157,12 @@ def test_unknown_step_is_404(alice, intake_id) -> None:
 def test_step_not_enabled_is_409(alice, intake_id) -> None:
     response = put(alice, intake_id, "work_context", {"work_types": ["massage"]})
     assert response.status_code == 409
-    assert put(alice, intake_id, "partner", {}).status_code == 409
+    assert "because of an earlier answer" in str(response.json())
+    couples_only = put(alice, intake_id, "partner", {})
+    assert couples_only.status_code == 409
+    # A couple's step on an individual intake: said as it is, not as an answer to change.
+    assert "is not part of individual intakes" in str(couples_only.json())
+    assert "earlier answer" not in str(couples_only.json())
 
 
 def test_turning_work_off_deletes_work_answers(alice, intake_id) -> None:

@@ -4,7 +4,8 @@ Labelled sets of clinician-note sentences live in tests/language/data/: `tune.js
 lexicon and rules were tuned on it) and `heldout.jsonl` (written at the same time, with other
 phrasings, subjects and word orders, and not used for tuning); `outside_a.jsonl` and
 `outside_b.jsonl` were written by another author who saw only the guidelines (A was then tuned
-on; B never opened: its figure is the one to expect on unseen notes). A sentence is predicted
+on, then B; `outside_c.jsonl`, written after all tuning, never: its figure is the one to
+expect on unseen notes). A sentence is predicted
 judgemental when the check finds anything in it.
 
     python -m bench.language            # figures only, no database needed
@@ -20,7 +21,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "language" / "data"
-SETS = ("tune", "heldout", "outside_a", "outside_b")
+SETS = ("tune", "heldout", "outside_a", "outside_b", "outside_c")
 
 
 @dataclass(frozen=True)

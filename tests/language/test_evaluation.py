@@ -16,6 +16,9 @@ FLOORS = {
     # (0.965, 0 false positives).
     "outside_a": {"recall": 0.97, "false_positive_rate": 0.01},
     "outside_b": {"recall": 0.95, "false_positive_rate": 0.01},
+    # A third set by another author, written after both rounds of tuning and never tuned on:
+    # recall 0.897, false positives 3 of 108. The figure for unseen notes.
+    "outside_c": {"recall": 0.88, "false_positive_rate": 0.04},
 }
 SETS = list(FLOORS)
 
@@ -33,6 +36,7 @@ def test_the_held_out_set_shares_no_sentence_with_the_tuning_set() -> None:
     assert not tune & {r["text"].lower() for r in load("heldout")}
     outside_a = {r["text"].lower() for r in load("outside_a")}
     assert not outside_a & {r["text"].lower() for r in load("outside_b")}
+    assert not outside_a & {r["text"].lower() for r in load("outside_c")}
 
 
 @pytest.mark.parametrize("name", SETS)

@@ -20,7 +20,7 @@ from common.serializers import RefusesUnknownFields, StrictCharField
 from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
-from plans.models import TreatmentPlan
+from plans.models import PlanStatus, TreatmentPlan
 from plans.selectors import plan_get, with_contents
 
 from .context import CopyOptions
@@ -42,6 +42,7 @@ def document_representation(document: PlanDocument) -> dict[str, Any]:
         "plan": str(document.plan_id),
         "plan_version": document.plan_version,
         "plan_saved_at": document.plan_saved_at.isoformat() if document.plan_saved_at else None,
+        "plan_status": document.plan_status or None,
         "status": document.status,
         "copy": document.copy,
         "discreet": document.discreet,
@@ -67,6 +68,14 @@ class DocumentSerializer(serializers.Serializer):
             "When the plan this PDF shows was saved (a draft keeps its version number through "
             "saves): the PDF is of the plan as it stood then. Null for documents made before "
             "this was recorded."
+        ),
+    )
+    plan_status = serializers.ChoiceField(
+        choices=PlanStatus.choices,
+        allow_null=True,
+        help_text=(
+            "Whether the plan was agreed or a draft at that save, as the PDF says: a draft's PDF "
+            "is never final. Null for documents made before this was recorded."
         ),
     )
     status = serializers.ChoiceField(choices=DocStatus.choices)

@@ -28,6 +28,9 @@ class PlanDocument(BaseModel):
     # When the plan it shows was saved: a draft stays "version 1" through many saves, and two
     # copies of it are told apart (and from the plan as it is now) by this.
     plan_saved_at = models.DateTimeField(null=True, blank=True)
+    # Whether that save was agreed (the PDF prints "agreed" or "draft"): a draft's PDF is never
+    # a final document, even once rendered. Blank for documents made before this was recorded.
+    plan_status = models.CharField(max_length=20, blank=True, default="")
     # Hash of everything the PDF is made from (services.content_key): never rendered twice.
     content_hash = models.CharField(max_length=64)
     status = models.CharField(max_length=20, choices=DocStatus.choices, default=DocStatus.QUEUED)

@@ -140,6 +140,7 @@ def document_request(
                 plan=current,
                 plan_version=current.version,
                 plan_saved_at=current.updated_at,
+                plan_status=current.status,
                 content_hash=digest,
                 html_token=fernet().encrypt(plan_html(current, options).encode()).decode(),
                 created_by=actor,

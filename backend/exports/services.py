@@ -137,6 +137,7 @@ def _new_document(plan: TreatmentPlan, key: str) -> PlanDocument:
                 plan_id=plan.pk,
                 plan_version=plan.version,
                 plan_saved_at=plan.updated_at,
+                plan_status=plan.status,
                 content_hash=key,
             )
     except IntegrityError:  # a concurrent request created it first

@@ -784,7 +784,12 @@ def document_reference(
             if superseded
             else "current"
         ),
-        "docStatus": "final" if document.status == DocStatus.READY else "preliminary",
+        # Final only when rendered and of an agreed plan: a draft's PDF says "draft" on it.
+        "docStatus": (
+            "final"
+            if document.status == DocStatus.READY and document.plan_status == PlanStatus.AGREED
+            else "preliminary"
+        ),
         "description": copy_description(document),
         "type": {
             "coding": [

@@ -142,6 +142,44 @@ def test_superseded_document_reference(alice, persona_plan, monkeypatch) -> None
     assert get(alice, f"/fhir/DocumentReference/{second}")["status"] == "current"
 
 
+def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
+    alice, persona_plan, monkeypatch
+) -> None:
+    """The PDF of a draft prints "draft": an EHR must not file it as a final document, though it
+    rendered. The plan's PDF once agreed is final; a draft's PDF stays preliminary after the
+    plan is agreed (it still says "draft")."""
+    import io
+
+    from pypdf import PdfReader
+
+    plan = persona_plan("not_a_topic")
+    monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
+
+    def made() -> dict:
+        body = {"copy": "clinic", "wording_reviewed": True}
+        doc = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", body, format="json").json()
+        document_services.document_render(document_id=doc["id"], worker="w:1")
+        return alice.api.get(f"/api/v1/documents/{doc['id']}/").json()
+
+    def pdf_text(doc: dict) -> str:
+        pdf = alice.api.get(doc["pdf"])
+        return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
+
+    draft = made()
+    assert (draft["status"], draft["plan_status"]) == ("ready", "draft")
+    assert "draft" in pdf_text(draft)
+    assert get(alice, f"/fhir/DocumentReference/{draft['id']}")["docStatus"] == "preliminary"
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
+    agreed = alice.api.patch(f"/api/v1/plans/{plan.pk}/", agree, format="json", HTTP_IF_MATCH=etag)
+    assert agreed.status_code == 200, agreed.content
+    final = made()
+    assert (final["status"], final["plan_status"]) == ("ready", "agreed")
+    assert "agreed" in pdf_text(final)
+    assert get(alice, f"/fhir/DocumentReference/{final['id']}")["docStatus"] == "final"
+    assert get(alice, f"/fhir/DocumentReference/{draft['id']}")["docStatus"] == "preliminary"
+
+
 def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are_in_error(
     alice, persona_plan, monkeypatch
 ) -> None:

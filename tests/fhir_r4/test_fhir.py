@@ -95,7 +95,7 @@ def test_document_reference_with_hash_and_replaced_versions(alice, plan, monkeyp
     document_services.document_render(document_id=second, worker="w:1")
     body = fetch(alice, f"/fhir/DocumentReference/{second}", DocumentReference)
     assert body["type"]["coding"][0]["code"] == "18776-5"
-    assert body["docStatus"] == "final"
+    assert body["docStatus"] == "preliminary"  # a draft's PDF (agreed plans': test_content)
     assert body["relatesTo"] == [
         {"code": "replaces", "target": {"reference": f"DocumentReference/{first}"}}
     ]

@@ -273,8 +273,12 @@ def _labels(
     ]
 
 
-def _people(plan: TreatmentPlan, about: dict[str, Any]) -> list[dict[str, str]]:
-    """Who the plan is for: one person, or each person of a couple with their own pronouns."""
+def _people(plan: TreatmentPlan, answers: dict[str, Any]) -> list[dict[str, str]]:
+    """Who the plan is for: one person, or each person of a couple with their own pronouns.
+    The pronouns are the client's answer once "About you" is saved (the wizard offers those on
+    record there; left blank, none are printed, as the intake's review says); before that, the
+    ones on record."""
+    about = answers.get("about", {})
     if plan.intake.kind == "couple":
         people = [
             {
@@ -289,7 +293,7 @@ def _people(plan: TreatmentPlan, about: dict[str, Any]) -> list[dict[str, str]]:
     return [
         {
             "name": about.get("preferred_name") or plan.client.display_name,
-            "pronouns": about.get("pronouns") or plan.client.pronouns,
+            "pronouns": about.get("pronouns", "") if "about" in answers else plan.client.pronouns,
         }
     ]
 
@@ -378,9 +382,8 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
     term = own_term(answers) if topic else None
     rep = plan_representation(plan)
     progress = goal_progress(plan)
-    about = answers.get("about", {})
     direction = answers.get("work_plans", {}).get("work_direction") if topic else None
-    people = _people(plan, about)
+    people = _people(plan, answers)
     strengths = {
         "precautions": ("precautions", "precautions_used"),
         "coping": ("stigma_coping", "coping_strategies"),

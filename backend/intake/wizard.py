@@ -143,6 +143,16 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             "who_sees": lazy(lambda: who_sees(spec, self.sharing), str)(),
         }
 
+    def get_form_initial(self, step: str) -> dict[str, Any]:
+        """The pronouns typed when the intake was started, offered where "About you" asks them
+        (until that page is saved): the client sees what the plan would print, and can change
+        or clear it; the plan then prints their answer."""
+        pronouns = self.intake.client.pronouns
+        unsaved = step == "about" and "about" not in self.intake.answers
+        if unsaved and pronouns and self.intake.kind == "individual":
+            return {"pronouns": pronouns}
+        return {}
+
     def _submit(self, form: StepForm) -> None:
         """Save the page's answers, and say so when the change let earlier answers go. Said
         without naming them: the screen may be shared, and a title can name the work a

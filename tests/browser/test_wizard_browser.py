@@ -60,8 +60,11 @@ def to_what_to_change(page) -> str:
 
 def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     sign_in(page, alice)
+    page.get_by_label("Pronouns").fill("she/her")
     start(page, "Wren", "individual")
     give_consent(page)
+    # The pronouns typed at the start are offered here, for the client to keep or change.
+    assert page.get_by_label("Your pronouns").input_value() == "she/her"
     page.get_by_label("If you do sex work, what do you call your work?").fill("dancing")
     page.get_by_label("It's part of it").check()
     next_step(page, "goals")
@@ -94,6 +97,7 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     page.get_by_label("Housing").check()
     next_step(page, "review")  # the reflection is on the clinician's own page
     assert page.get_by_text("Feel OK about saying no").is_visible()
+    assert page.get_by_text("she/her").is_visible()
     page.get_by_label("We've read this together").check()
     page.get_by_role("button", name="Finish and draft the plan").click()
     page.wait_for_url("**/plans/*/")

@@ -305,6 +305,47 @@ def test_finishing_drafts_the_plan_and_shows_it(alice, intake) -> None:
     assert intake.status == "completed"
 
 
+@pytest.mark.parametrize("typed", ["they/them", "", "she/they"])
+def test_the_pronouns_on_record_are_offered_and_the_plan_prints_the_clients_answer(
+    alice, intake, typed
+) -> None:
+    """The pronouns typed when the intake was started are in "About you" (the client sees
+    what the plan would print); what the page saves, kept, changed or cleared, is what the
+    review shows and what the plan's PDF prints."""
+    from documents.context import plan_context
+
+    browser = signed_in(alice)
+    consent = {"confidentiality_explained": "on", "recording_preference": "full"}
+    post_step(browser, intake, "consent", consent)
+    about = browser.get(step_url(intake, "about")).content.decode()
+    assert re.search(r'name="about-pronouns"[^>]*value="they/them"', about)
+    post_step(browser, intake, "about", {"work_focus": "no", "pronouns": typed})
+    post_step(browser, intake, "goals", {"client_goals": ["rest more"]})
+    review = visible_text(browser.get(step_url(intake, "review")).content.decode())
+    shown = re.search(r"Your pronouns\s+(\S+)", review)
+    assert shown is not None
+    assert shown.group(1) == (typed or "Skipped")
+    post_step(browser, intake, "review", {"confirmed": "on"})
+    plan = TreatmentPlan.objects.get()
+    assert plan_context(plan)["pronouns"] == typed
+    # Once saved, the page shows the answer (a cleared one stays cleared).
+    intake.refresh_from_db()
+    assert intake.answers["about"].get("pronouns", "") == typed
+
+
+def test_pronouns_on_record_are_the_plans_until_about_you_is_saved(alice, intake) -> None:
+    """An intake that never saved "About you" (one filled in by API, say) keeps the pronouns on
+    record."""
+    from documents.context import plan_context
+
+    browser = signed_in(alice)
+    consent = {"confidentiality_explained": "on", "recording_preference": "full"}
+    post_step(browser, intake, "consent", consent)
+    post_step(browser, intake, "goals", {"client_goals": ["rest more"]})
+    post_step(browser, intake, "review", {"confirmed": "on"})
+    assert plan_context(TreatmentPlan.objects.get())["pronouns"] == "they/them"
+
+
 def test_finishing_without_goals_sends_the_clinician_to_the_goals_step(alice, intake) -> None:
     browser = signed_in(alice)
     post_step(

@@ -103,17 +103,7 @@ def intake_submit_step(
             },
         )
     else:
-        merged = {**intake.answers, step.name: _keep_unsent(step, intake.answers, answers)}
-        intake.answers, removed = prune_answers(intake.kind, merged)
-        # Answers of other steps that the change switched off one by one (a step this save
-        # wrote is not counted: a field it switched off was never asked of its page).
-        removed_fields = [
-            f"{name}.{field}"
-            for name, kept in intake.answers.items()
-            if name != step.name
-            for field in merged.get(name, {})
-            if field not in kept
-        ]
+        intake.answers, removed, removed_fields = _saved_with(intake, step, answers)
     if not step.clinician_only:  # the wizard resumes on client steps only
         intake.current_step = step.name
     if intake.status == Status.IN_PROGRESS:  # a completed intake's row (and its PDFs) unchanged
@@ -130,6 +120,42 @@ def intake_submit_step(
         fields=sorted(answers),
     )
     return removed + removed_fields
+
+
+def _saved_with(
+    intake: Intake, step: Step, answers: dict[str, Any]
+) -> tuple[dict[str, dict[str, Any]], list[str], list[str]]:
+    """The intake's answers once this step's are saved, and what that switches off on other
+    steps: whole steps by name, and single answers as "step.field" (a field of the step saved
+    is not counted: one switched off was never asked of its page)."""
+    merged = {**intake.answers, step.name: _keep_unsent(step, intake.answers, answers)}
+    kept, removed = prune_answers(intake.kind, merged)
+    removed_fields = [
+        f"{name}.{field}"
+        for name, kept_fields in kept.items()
+        if name != step.name
+        for field in merged.get(name, {})
+        if field not in kept_fields
+    ]
+    return kept, removed, removed_fields
+
+
+def intake_answers_lost_by(*, intake: Intake, step: Step, answers: dict[str, Any]) -> list[str]:
+    """What saving these answers of one step would delete on other steps, counting only what
+    holds an answer (a page saved blank loses nothing): step names, and "step.field" for
+    single answers. Nothing is saved; the wizard asks before such a save."""
+    before = intake.answers
+    _, removed, removed_fields = _saved_with(intake, step, answers)
+    lost = [name for name in removed if any(_held(v) for v in before[name].values())]
+    for item in removed_fields:
+        name, field = item.split(".", 1)
+        if _held(before[name][field]):
+            lost.append(item)
+    return lost
+
+
+def _held(value: Any) -> bool:
+    return value not in (None, "", [], False)
 
 
 def _keep_unsent(step: Step, saved: dict[str, Any], answers: dict[str, Any]) -> dict[str, Any]:

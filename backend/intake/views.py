@@ -45,7 +45,7 @@ from .selectors import (
     safety_prompts,
     step_answers,
 )
-from .services import IntakeError, intake_start, intake_submit_step
+from .services import IntakeError, intake_answers_lost_by, intake_start, intake_submit_step
 
 QUICK_SAVE_SALT = "intake.quick-save"
 
@@ -228,9 +228,29 @@ def quick_save(request: HttpRequest) -> HttpResponse:
         **{k: v for k, v in form.answers().items() if k not in form.errors},
         **{k: stored[k] for k in form.errors if k in stored},
     }
+    answers = _nothing_lost(intake, step, answers, stored)
     with contextlib.suppress(IntakeError):  # completed meanwhile: nothing left to save
         intake_submit_step(intake=intake, step=step, answers=answers, actor=membership.user)
     return HttpResponse(status=204)
+
+
+def _nothing_lost(
+    intake: Intake, step: Step, answers: dict[str, Any], stored: dict[str, Any]
+) -> dict[str, Any]:
+    """A quick exit saves what was typed, but never a change that would delete answers on other
+    pages: the wizard asks before such a save, and a client leaving in a hurry was not asked.
+    Each change is taken in turn and kept only when it deletes nothing; the others keep what
+    was saved."""
+    out = dict(stored)
+    changes: list[tuple[str, Any]] = [(k, v) for k, v in answers.items() if stored.get(k) != v]
+    changes += [(k, None) for k in stored if k not in answers]  # cleared
+    for name, value in changes:
+        trial = {k: v for k, v in out.items() if k != name}
+        if value is not None:
+            trial[name] = value
+        if not intake_answers_lost_by(intake=intake, step=step, answers=trial):
+            out = trial
+    return out
 
 
 @intake_page

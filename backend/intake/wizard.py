@@ -32,7 +32,13 @@ from forms.who_sees import Sharing, who_sees
 
 from .models import Intake, Status
 from .selectors import intake_get, intake_sharing, step_answers
-from .services import IntakeClosed, StepNotEnabled, intake_complete, intake_submit_step
+from .services import (
+    IntakeClosed,
+    StepNotEnabled,
+    intake_answers_lost_by,
+    intake_complete,
+    intake_submit_step,
+)
 from .views import neutral_exit, quick_save_token
 
 # The wizard the client sees: the clinician-only steps (reflection, couple private checks) are
@@ -201,6 +207,17 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             self.storage.current_step = posted_step
             form = self.get_form(step=posted_step, data=self.storage.get_step_data(posted_step))
             return self.render(form, changed_elsewhere=True)
+        confirmed = self.request.POST.get("confirm_removal")
+        if posted_step and not confirmed:
+            asked = self._ask_before_removing()
+            if asked is not None:
+                return asked
+        elif confirmed:  # the save asked about, with the button first pressed
+            self.request.POST = post = self.request.POST.copy()
+            if confirmed == "leave":
+                post["save_and_leave"] = "1"
+            elif confirmed.startswith("goto:"):
+                post["wizard_goto_step"] = confirmed.removeprefix("goto:")
         try:
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
@@ -208,6 +225,29 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))
+
+    def _ask_before_removing(self) -> HttpResponse | None:
+        """A change that would delete answers on other pages (work no longer a topic, say, or
+        less to be written down) is not saved unasked: the page comes back with what was chosen,
+        naming the pages whose answers would go (their titles are in the steps list on screen
+        already), with a button that saves it anyway. None when nothing would be lost."""
+        form = self._posted_form()
+        if not form.is_valid():
+            return None  # the page comes back with what to fix; nothing is saved
+        lost = intake_answers_lost_by(intake=self.intake, step=form.step, answers=form.answers())
+        if not lost:
+            return None
+        post = self.request.POST
+        action = (
+            "leave"
+            if "save_and_leave" in post
+            else f"goto:{post['wizard_goto_step']}"
+            if post.get("wizard_goto_step")
+            else "next"
+        )
+        names = dict.fromkeys(item.split(".", 1)[0] for item in lost)
+        pages = [tr(STEPS_BY_NAME[name].title) for name in names]
+        return self.render(form, removal={"pages": pages, "action": action})
 
     def _seen(self, step_name: str) -> str:
         """A fingerprint of a page's saved answers, sent back with the page: a save made

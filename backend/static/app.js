@@ -213,7 +213,7 @@
 // Any page answered with what to fix (the wizard, the plan editor) or a conflict: focus moves
 // to that summary, so a keyboard or screen-reader user starts there.
 (function () {
-  var alert = document.getElementById("error-summary") || document.getElementById("unasked-summary") || document.getElementById("conflict");
+  var alert = document.getElementById("error-summary") || document.getElementById("unasked-summary") || document.getElementById("removal-summary") || document.getElementById("conflict");
   if (alert) { alert.focus(); }
 })();
 

@@ -124,7 +124,23 @@ def test_changing_to_keep_going_lets_the_change_they_named_go_and_says_so(page, 
     page.get_by_role("button", name="Your plans for your work").click()
     page.wait_for_url("**/step/work_plans/")
     page.get_by_label("Keep going as I am").check()
-    next_step(page, "harm_reduction")
+    # Asked first: the change would delete what they named; nothing is saved yet.
+    next_step(page, "work_plans")
+    alert = page.get_by_role("alert").inner_text()
+    assert "saving it removes them" in alert
+    assert "Looking after yourself" in alert  # the page whose answer would go, by its title
+    assert "shared flat" not in alert  # named by page, without repeating what was said
+    assert page.evaluate("document.activeElement.id") == "removal-summary"
+    # Enter in the form presses the page's own button, never the confirmation.
+    first = page.evaluate("document.querySelector('#wizard-form [type=submit]').textContent")
+    assert first.strip() == "Save and continue"
+    assert page.get_by_label("Keep going as I am").is_checked()  # what was chosen, kept
+    saved = Intake.objects.get().answers
+    assert saved["harm_reduction"]["change_what"] == "Work from a shared flat"
+    assert saved["work_plans"]["work_direction"] == "change_conditions"
+    page.get_by_role("button", name="Save the change and remove those answers").click()
+    page.wait_for_url("**/step/harm_reduction/")
+    assert_accessible(page)
     status = page.get_by_role("status").inner_text()
     assert "some answers you gave on other pages no longer apply, so they were removed" in status
     assert "shared flat" not in status  # said without repeating what was said

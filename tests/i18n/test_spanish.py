@@ -155,6 +155,18 @@ def test_wizard_follows_the_clients_language(alice, spanish_intake) -> None:
     assert "Marca esta casilla para seguir." in response.content.decode()
 
 
+def test_wizard_asks_in_spanish_before_a_change_deletes_other_pages(alice, spanish_intake) -> None:
+    browser = Browser()
+    browser.force_login(alice.user)
+    post_step(browser, spanish_intake, "consent", {"confidentiality_explained": "on"})
+    post_step(browser, spanish_intake, "about", {"work_focus": "central"})
+    post_step(browser, spanish_intake, "work_context", {"work_types": ["massage"]})
+    page = post_step(browser, spanish_intake, "about", {"work_focus": "not_now"}).content.decode()
+    assert "al guardarlo se quitan:" in page
+    assert "Guardar el cambio y quitar esas respuestas" in page
+    assert "Save the change" not in page
+
+
 def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
     intake = IntakeFactory(client=alices_client)
     browser = Browser()

@@ -86,6 +86,30 @@ def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
     assert intake.answers["goals"] == {"client_goals": ["Kept"], "what_brings_you": "New"}
 
 
+def test_a_quick_exit_never_saves_a_change_that_deletes_other_pages(alice, intake) -> None:
+    """The wizard asks before a change that deletes answers on other pages; a client leaving in
+    a hurry was not asked, so that change is not saved (what else was typed is)."""
+    intake.answers = {
+        "consent": {"confidentiality_explained": True, "recording_preference": "full"},
+        "about": {"work_focus": "central"},
+        "work_context": {"work_types": ["massage"]},
+    }
+    intake.save()
+    response = beacon().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="about"),
+            f"intake_{intake.pk}-current_step": "about",
+            "about-work_focus": "not_now",
+            "about-preferred_name": "Jo",
+        },
+    )
+    assert response.status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers["about"] == {"work_focus": "central", "preferred_name": "Jo"}
+    assert intake.answers["work_context"] == {"work_types": ["massage"]}
+
+
 def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, intake) -> None:
     body = {f"intake_{intake.pk}-current_step": "goals", "goals-client_goals": ["x"]}
     assert beacon().post("/away/save/", body).status_code == 403

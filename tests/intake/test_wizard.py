@@ -105,13 +105,53 @@ def _with_work_as_a_topic(browser, intake) -> None:
     post_step(browser, intake, "goals", {"client_goals": ["more money"]})
 
 
-def test_changing_an_earlier_answer_deletes_switched_off_steps(alice, intake) -> None:
+@pytest.mark.parametrize(
+    ("how", "lands"),
+    [
+        ({}, "goals"),
+        ({"wizard_goto_step": "consent"}, "consent"),
+        ({"save_and_leave": "1"}, "paused"),
+    ],
+)
+def test_a_change_that_would_delete_other_pages_answers_asks_first(
+    alice, intake, how, lands
+) -> None:
+    """Work no longer a topic switches its pages off: nothing is saved (nor deleted) until the
+    client confirms, having been told which pages' answers would go; the confirmation then
+    does what the first button asked (continue, back, or leave)."""
     browser = signed_in(alice)
     _with_work_as_a_topic(browser, intake)
     post_step(browser, intake, "work_context", {"work_types": ["massage"]})
-    post_step(browser, intake, "about", {"work_focus": "not_now"})
+    post_step(browser, intake, "precautions", {})  # saved blank: nothing there to lose
+    asked = post_step(browser, intake, "about", {"work_focus": "not_now"}, **how)
+    assert asked.status_code == 200
+    page = visible_text(asked.content.decode())
+    assert "saving it removes them:" in page
+    warning = page.split("saving it removes them:", 1)[1].split("To keep them", 1)[0]
+    assert warning.split() == ["About", "your", "work"]  # the precautions page was left blank
+    assert "Save the change and remove those answers" in page
+    intake.refresh_from_db()
+    assert intake.answers["work_context"] == {"work_types": ["massage"]}
+    assert intake.answers["about"] == {"work_focus": "central"}
+    action = re.search(r'name="confirm_removal" value="([^"]+)"', asked.content.decode())
+    assert action is not None
+    done = post_step(
+        browser, intake, "about", {"work_focus": "not_now"}, confirm_removal=action.group(1)
+    )
+    assert done.status_code == 302
+    assert done.url.rstrip("/").endswith(lands)
     intake.refresh_from_db()
     assert "work_context" not in intake.answers
+    assert intake.answers["about"] == {"work_focus": "not_now"}
+
+
+def test_a_change_that_deletes_nothing_is_saved_without_asking(alice, intake) -> None:
+    """Work pages switched off but never answered: no question, saved at once."""
+    browser = signed_in(alice)
+    _with_work_as_a_topic(browser, intake)
+    saved = post_step(browser, intake, "about", {"work_focus": "not_now"})
+    assert saved.status_code == 302
+    intake.refresh_from_db()
     assert intake.answers["about"] == {"work_focus": "not_now"}
 
 

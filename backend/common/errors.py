@@ -53,21 +53,39 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+# DRF's own words for a value of the wrong shape ('Expected a list of items but got type
+# "dict".'), said as the rest of this API says it.
+SHAPE_MESSAGES = {"not_a_list": "Send a list.", "not_a_dict": "Send a JSON object."}
+NOT_AN_OBJECT = "Invalid data. Expected a dictionary"
+
+
+def _message(message: Any) -> str:
+    code = getattr(message, "code", None)
+    if code in SHAPE_MESSAGES:
+        return SHAPE_MESSAGES[code]
+    if code == "invalid" and str(message).startswith(NOT_AN_OBJECT):
+        return SHAPE_MESSAGES["not_a_dict"]
+    return str(message)
+
+
 def _as_field_errors(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         out: dict[str, list[str]] = {}
         for field, messages in detail.items():
             if isinstance(messages, dict):
                 for sub, sub_messages in _as_field_errors(messages).items():
-                    out[f"{field}.{sub}"] = sub_messages
+                    # A nested object's own error is the field's ("goals", not
+                    # "goals.non_field_errors"): the key names the field that was sent.
+                    key = str(field) if sub == "non_field_errors" else f"{field}.{sub}"
+                    out.setdefault(key, []).extend(sub_messages)
             elif isinstance(messages, list):
-                out[str(field)] = [str(m) for m in messages]
+                out[str(field)] = [_message(m) for m in messages]
             else:
-                out[str(field)] = [str(messages)]
+                out[str(field)] = [_message(messages)]
         return out
     if isinstance(detail, list):
-        return {"non_field_errors": [str(m) for m in detail]}
-    return {"non_field_errors": [str(detail)]}
+        return {"non_field_errors": [_message(m) for m in detail]}
+    return {"non_field_errors": [_message(detail)]}
 
 
 # Paths that speak JSON: their errors use the shape above, never an HTML page.

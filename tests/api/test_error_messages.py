@@ -133,3 +133,26 @@ def test_query_parameters_the_api_reads_are_in_the_schema() -> None:
 
     assert "lang" in names("/api/v1/forms/{kind}/")
     assert {"identifier", "_id", "_format", "patient"} <= names("/fhir/{resource_type}")
+
+
+@pytest.mark.parametrize(
+    ("body", "field", "message"),
+    [
+        ({"goals": {"client_words": "x"}}, "goals", "Send a list."),
+        ({"goals": "x"}, "goals", "Send a list."),
+        ({"supports": "x"}, "supports", "Send a list."),
+        ({"goals": [1]}, "goals.0", "Send a JSON object."),
+        ({"goals": [{"client_words": "x", "steps": {"x": 1}}]}, "goals.0.steps", "Send a list."),
+        ({"agreement": []}, "agreement", "Send a JSON object."),
+    ],
+)
+def test_a_value_of_the_wrong_shape_names_the_field_sent(
+    alice, persona_plan, body, field, message
+) -> None:
+    """A list where an object goes (or the reverse) is named by the field that was sent, in
+    this API's words; never a made-up key such as "goals.non_field_errors"."""
+    plan = persona_plan("continuing")
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    response = alice.api.patch(f"/api/v1/plans/{plan.pk}/", body, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {field: [message]}

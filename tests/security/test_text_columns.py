@@ -92,6 +92,7 @@ PLAINTEXT_ALLOWED = {
     "plans.PlanStep.who": CODES,
     "documents.PlanDocument.content_hash": HASH,
     "documents.PlanDocument.status": CODES,
+    "documents.PlanDocument.plan_status": CODES,
     "documents.PlanDocument.sha256": HASH,
     "documents.PlanDocument.file": FILE,
     "documents.PlanDocument.error": ERROR,

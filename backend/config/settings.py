@@ -271,6 +271,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "webhooks.api.delivery_headers",
+        "intake.api.step_body_required",
     ],
     # The schema describes the API, not anyone's data: integrators may read it unsigned.
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],

@@ -316,6 +316,21 @@ class IntakeDetail(APIView):
         return Response(intake_representation(intake, request.user))
 
 
+NO_BODY = (
+    "Send a JSON object of field names and answers: nothing was sent, so nothing was saved "
+    "(send {} to skip every question on this step)."
+)
+
+
+def step_body_required(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook: a step's PUT needs its body (an object given as a
+    plain schema is optional by default), so a generated client never sends none."""
+    for path, item in result.get("paths", {}).items():
+        if "/steps/" in path and "put" in item:
+            item["put"]["requestBody"]["required"] = True
+    return result
+
+
 class IntakeStep(APIView):
     error_statuses = (409,)
 
@@ -331,6 +346,10 @@ class IntakeStep(APIView):
         spec = STEPS_BY_NAME.get(step)
         if spec is None:
             raise NotFound("No step of that name: see GET /api/v1/forms/{kind}/ for the steps.")
+        if not int(request.META.get("CONTENT_LENGTH") or 0):
+            # Never read as {}: that skips every question, and deletes the answers of the steps
+            # the stored ones had switched on. Skipping a page is said with {}.
+            raise ValidationError({"non_field_errors": [NO_BODY]})
         # Fields the stored recording preference leaves out are dropped unread, and named.
         skipped = spec.not_recorded(intake.kind, intake.answers)
         try:

@@ -82,3 +82,9 @@ def test_enum_names_are_stable(schema) -> None:
     names = [n for n in schema["components"]["schemas"] if n.endswith("Enum")]
     assert {"IntakeStatusEnum", "DocumentStatusEnum", "KindEnum"} <= set(names)
     assert not [n for n in names if re.search(r"\d", n)]
+
+
+def test_a_step_put_declares_its_body_required(schema) -> None:
+    """A generated client must not offer to send a step with no body (it would save nothing)."""
+    put = schema["paths"]["/api/v1/intakes/{id}/steps/{step}/"]["put"]
+    assert put["requestBody"]["required"] is True

@@ -150,6 +150,23 @@ def test_a_body_that_is_not_an_object_is_400(alice, intake_id) -> None:
     assert put(alice, intake_id, "consent", ["not", "an", "object"]).status_code == 400
 
 
+def test_a_step_put_with_no_body_saves_nothing_and_deletes_nothing(alice, intake_id) -> None:
+    """Sending nothing is not {}: it would skip every question, and delete the steps the stored
+    answers switched on. A 400 says what to send; {} still skips a page on purpose."""
+    put(alice, intake_id, "about", {"work_focus": "part", "work_term": "escorting"})
+    assert put(alice, intake_id, "work_context", {"work_types": ["agency"]}).status_code == 200
+    before = Intake.objects.get(pk=intake_id).answers
+    for content_type in ("application/json", None):
+        extra = {"content_type": content_type} if content_type else {}
+        response = alice.api.put(f"/api/v1/intakes/{intake_id}/steps/about/", **extra)
+        assert response.status_code == 400, response.content
+        assert "nothing was sent" in response.json()["errors"]["non_field_errors"][0]
+    assert Intake.objects.get(pk=intake_id).answers == before
+    skipped = put(alice, intake_id, "supports", {})
+    assert skipped.status_code == 200
+    assert Intake.objects.get(pk=intake_id).answers["supports"] == {}
+
+
 def test_unknown_step_is_404(alice, intake_id) -> None:
     assert put(alice, intake_id, "diagnosis", {}).status_code == 404
 

@@ -23,6 +23,20 @@ LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
 FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,59}")
 
 
+def unknown_field_errors(
+    unknown: Collection[Any], message: str, where: str
+) -> dict[str, list[str]]:
+    """The one rule for names sent that are not fields, across the API: a name shaped like ours
+    (a typo, a field of another request) is named back with `message`; anything else could be
+    something a client said (or any size), so it is only counted, never repeated."""
+    names = [str(key) for key in unknown]
+    errors = {key: [message] for key in sorted(filter(FIELD_NAME.fullmatch, names))}
+    unnamed = len([key for key in names if not FIELD_NAME.fullmatch(key)])
+    if unnamed:
+        errors["non_field_errors"] = [f"{unnamed} name(s) sent are not fields of {where}."]
+    return errors
+
+
 class StepInvalid(Exception):
     def __init__(self, errors: dict[str, list[str]]) -> None:
         super().__init__("step answers are not valid")
@@ -297,18 +311,12 @@ def validate_payload(
     if not isinstance(payload, dict):
         raise StepInvalid({"non_field_errors": ["Send a JSON object of field names and answers."]})
     payload = {k: v for k, v in payload.items() if k not in not_recorded}
-    errors: dict[str, list[str]] = {}
     known = {spec.name: spec for spec in step.fields_for(kind)}
-    unknown = [str(key) for key in payload if key not in known]
-    # A name shaped like ours (a typo, a field of another step) is named back; anything else
-    # could be something the client said, so it is only counted.
-    for key in filter(FIELD_NAME.fullmatch, unknown):
-        errors[key] = ["This step has no field by this name."]
-    unnamed = len([key for key in unknown if not FIELD_NAME.fullmatch(key)])
-    if unnamed:
-        errors["non_field_errors"] = [
-            f"{unnamed} name(s) sent are not fields of this step (see GET /api/v1/forms/)."
-        ]
+    errors = unknown_field_errors(
+        [key for key in payload if key not in known],
+        "This step has no field by this name.",
+        "this step (see GET /api/v1/forms/)",
+    )
     data: dict[str, list[str]] = {}
     for name, value in payload.items():
         spec = known.get(name)

@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from forms.django_forms import unknown_field_errors
+
 
 class StrictCharField(serializers.CharField):
     """Only JSON strings: 12 or true is a wrong type, not text."""
@@ -21,11 +23,16 @@ class RefusesUnknownFields(serializers.Serializer):
     naming it, never quietly dropped (a PDF would be made without what was asked for). Read-only
     fields sent back from a response are not unknown, and stay ignored."""
 
+    # Names a response carries that a body may send back unchanged (read-only extras).
+    ignored_fields: frozenset[str] = frozenset()
+
     def to_internal_value(self, data: Any) -> Any:
         if isinstance(data, dict):
-            unknown = sorted(set(data) - set(self.fields))
+            unknown = set(data) - set(self.fields) - self.ignored_fields
             if unknown:
                 raise serializers.ValidationError(
-                    {name: ["Not a field of this request; check its spelling."] for name in unknown}
+                    unknown_field_errors(
+                        unknown, "Not a field of this request; check its spelling.", "this request"
+                    )
                 )
         return super().to_internal_value(data)

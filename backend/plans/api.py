@@ -25,6 +25,7 @@ from common.errors import PreconditionFailed
 from common.schema import IF_MATCH, etag_header
 from common.serializers import RefusesUnknownFields, StrictCharField
 from documents.services import plan_html
+from forms.django_forms import unknown_field_errors
 
 from .contract import (
     AGREEMENT_FIELDS,
@@ -101,7 +102,10 @@ def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
 
 
 def _row_serializer(
-    name: str, specs: tuple[PlanField, ...], extra: dict[str, Any] | None = None
+    name: str,
+    specs: tuple[PlanField, ...],
+    extra: dict[str, Any] | None = None,
+    read_only: frozenset[str] = frozenset(),
 ) -> type[serializers.Serializer]:
     """A row (goal, step, referral) that is complete when new and may be partial with an id:
     the fields it sends are the fields it changes."""
@@ -121,7 +125,10 @@ def _row_serializer(
     fields: dict[str, Any] = {
         s.name: _drf_field(s, partial=any(x.name == "id" for x in specs)) for s in specs
     }
-    return type(name, (serializers.Serializer,), {**fields, **(extra or {}), "validate": validate})
+    # A misspelt field in a row is a 400 naming it, as at the top; what the row's read-back
+    # adds (`read_only`) may come back unchanged and is ignored.
+    attrs = {**fields, **(extra or {}), "validate": validate, "ignored_fields": read_only}
+    return type(name, (RefusesUnknownFields,), attrs)
 
 
 StepSerializer = _row_serializer("StepSerializer", STEP_FIELDS)
@@ -132,10 +139,12 @@ GoalSerializer = _row_serializer(
         "steps": StepSerializer(many=True, required=False, max_length=STEPS_MAX)  # type: ignore[call-arg]
     },
 )
-ReferralSerializer = _row_serializer("ReferralSerializer", REFERRAL_FIELDS)
+ReferralSerializer = _row_serializer(
+    "ReferralSerializer", REFERRAL_FIELDS, read_only=frozenset({"name"})
+)
 
 
-class StrengthSerializer(serializers.Serializer):
+class StrengthSerializer(RefusesUnknownFields):
     source = serializers.ChoiceField(choices=list(STRENGTH_FIELDS))  # type: ignore[assignment]
     code = StrictCharField(max_length=40)
 
@@ -147,8 +156,9 @@ class StrengthSerializer(serializers.Serializer):
 
 AgreementSerializer = type(
     "AgreementSerializer",
-    (serializers.Serializer,),
+    (RefusesUnknownFields,),
     {
+        "ignored_fields": frozenset({"agreed_at", "version", "recorded_at"}),
         **{s.name: _drf_field(s) for s in AGREEMENT_FIELDS},
         # Optional: the hash of the content the client was shown; refused when it differs.
         "content_sha256": serializers.RegexField(r"^[0-9a-f]{64}$", required=False),
@@ -176,7 +186,17 @@ class PlanPatchSerializer(serializers.Serializer):
         unknown = set(self.initial_data) - set(self.fields)
         if unknown:
             raise serializers.ValidationError(
-                {name: ["This field cannot be changed here."] for name in sorted(unknown)}
+                unknown_field_errors(unknown, "This field cannot be changed here.", "a plan")
+            )
+        ids = [goal["id"] for goal in attrs.get("goals", []) if goal.get("id")]
+        twice = {i for i in ids if ids.count(i) > 1}
+        if twice:
+            raise serializers.ValidationError(
+                {
+                    f"goals.{n}.id": ["This goal is sent twice in one save."]
+                    for n, goal in enumerate(attrs["goals"])
+                    if goal.get("id") in twice
+                }
             )
         for spec in PLAN_FIELDS:
             if spec.kind == "text" and spec.name in attrs:

@@ -1,6 +1,7 @@
 """Errors name the field and never repeat what was sent: a value, or a key the caller made up,
 could be the client's own words."""
 
+import json
 import logging
 
 import pytest
@@ -156,3 +157,88 @@ def test_a_value_of_the_wrong_shape_names_the_field_sent(
     response = alice.api.patch(f"/api/v1/plans/{plan.pk}/", body, format="json", HTTP_IF_MATCH=etag)
     assert response.status_code == 400
     assert response.json()["errors"] == {field: [message]}
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"agreement": {"client_descision": "agrees"}}, "agreement.client_descision"),
+        (
+            {"agreement": {"client_decision": "agrees", "client_signed_nam": "Wren"}},
+            "agreement.client_signed_nam",
+        ),
+        ({"goals": [{"id": "GOAL", "clinical_restatment": "x"}]}, "goals.0.clinical_restatment"),
+        (
+            {"goals": [{"id": "GOAL", "steps": [{"description": "x", "whoo": "client"}]}]},
+            "goals.0.steps.0.whoo",
+        ),
+        ({"strengths": [{"source": "coping", "code": "x", "note": "y"}]}, "strengths.0.note"),
+    ],
+)
+def test_a_misspelt_field_inside_a_plan_is_a_400_naming_it(
+    alice, persona_plan, body, field
+) -> None:
+    """Nested as at the top: a misspelt name is never quietly dropped (an agreement recorded
+    without its signature, a decision not recorded at all) and nothing is saved."""
+    plan = persona_plan("continuing")
+    before = alice.api.get(f"/api/v1/plans/{plan.pk}/")
+    goal = str(plan.goals.first().pk)
+    sent = json.loads(json.dumps(body).replace("GOAL", goal))
+    response = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", sent, format="json", HTTP_IF_MATCH=before["ETag"]
+    )
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        field: ["Not a field of this request; check its spelling."]
+    }
+    assert alice.api.get(f"/api/v1/plans/{plan.pk}/").json() == before.json()
+
+
+def test_a_misspelt_field_in_a_review_is_a_400_naming_it(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")
+    goal = str(plan.goals.first().pk)
+    body = {"goals": [{"goal": goal, "progress": 1, "clent_note": "typo"}]}
+    response = alice.api.post(f"/api/v1/plans/{plan.pk}/reviews/", body, format="json")
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["goals.0.clent_note"]
+
+
+def test_a_goal_sent_twice_in_one_save_is_a_400(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    goal = str(plan.goals.first().pk)
+    body = {"goals": [{"id": goal}, {"id": goal, "clinical_restatement": "second"}]}
+    response = alice.api.patch(f"/api/v1/plans/{plan.pk}/", body, format="json", HTTP_IF_MATCH=etag)
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "goals.0.id": ["This goal is sent twice in one save."],
+        "goals.1.id": ["This goal is sent twice in one save."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("patch", "PLAN"),
+        ("post", "/api/v1/clients/"),
+        ("post", "DOCUMENTS"),
+    ],
+)
+def test_a_name_that_is_not_field_shaped_is_counted_never_repeated(
+    alice, persona_plan, method, path
+) -> None:
+    """One rule across the API (the step API's): a name shaped like a field is named back; any
+    other name (a sentence, markup, 13 KB) could be the client's words and is only counted."""
+    plan = persona_plan("continuing")
+    path = path.replace("PLAN", f"/api/v1/plans/{plan.pk}/").replace(
+        "DOCUMENTS", f"/api/v1/plans/{plan.pk}/documents/"
+    )
+    body = {MARK * 50: 1, "<script>alert(1)</script>": 1, "display_name": "Wren"}
+    extra = {"HTTP_IF_MATCH": alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]}
+    response = getattr(alice.api, method)(path, body, format="json", **extra)
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert MARK not in text
+    assert "script" not in text
+    assert len(text) < 400
+    assert response.json()["errors"]["non_field_errors"][0].startswith("2 name(s) sent are not")

@@ -16,7 +16,7 @@ from documents.models import DocStatus, PlanDocument
 from documents.selectors import documents_for
 from intake.models import Intake
 from intake.selectors import intake_list
-from plans.models import PlanGoal, TreatmentPlan
+from plans.models import PlanGoal, PlanStatus, TreatmentPlan
 from plans.selectors import plans_for, with_contents
 
 from .access import Reader, linked_to_ehr
@@ -73,8 +73,8 @@ def documents(reader: Reader) -> QuerySet[PlanDocument]:
 def document_neighbours(
     document: PlanDocument,
 ) -> tuple[list[PlanDocument], PlanDocument | None]:
-    """The ready document this ready one replaced, and the newer ready one that replaces it, if
-    any: among copies made with the same options only (the client's copy never replaces the
+    """The ready documents this ready one replaced, and the newer ready one that replaces it,
+    if any: among copies made with the same options only (the client's copy never replaces the
     clinic's, nor a discreet or protected copy an ordinary one). A document not ready (or
     failed) replaces nothing and is replaced by nothing."""
     if document.status != DocStatus.READY:
@@ -87,9 +87,25 @@ def document_neighbours(
         protected=document.protected,
     )
     ready = [d for d in same_copy.order_by("created_at") if d.sections == document.sections]
+
+    def replacement(old: PlanDocument) -> PlanDocument | None:
+        # An agreed plan's PDF (final) is replaced only by a newer agreed one, never by the
+        # next version's draft: an EHR keeping current documents keeps the last agreed plan.
+        # A draft's PDF is replaced by the next PDF of either kind.
+        final = old.plan_status == PlanStatus.AGREED
+        return next(
+            (
+                d
+                for d in ready
+                if d.created_at > old.created_at
+                and (not final or d.plan_status == PlanStatus.AGREED)
+            ),
+            None,
+        )
+
     older = [d for d in ready if d.created_at < document.created_at]
-    newer = [d for d in ready if d.created_at > document.created_at]
-    return older[-1:], (newer[0] if newer else None)
+    replaced = [d for d in older if replacement(d) == document]
+    return replaced, replacement(document)
 
 
 def updated_filter(model: type, bounds: list[tuple[str, datetime]]) -> Q:

@@ -179,6 +179,41 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
     assert get(alice, f"/fhir/DocumentReference/{final['id']}")["docStatus"] == "final"
     assert get(alice, f"/fhir/DocumentReference/{draft['id']}")["docStatus"] == "preliminary"
 
+    # The next version's draft never replaces the agreed plan's PDF: an EHR keeping current
+    # documents keeps the last agreed plan (and the newest draft beside it).
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    edit = {"safety_plan": "next version"}
+    assert (
+        alice.api.patch(
+            f"/api/v1/plans/{plan.pk}/", edit, format="json", HTTP_IF_MATCH=etag
+        ).status_code
+        == 200
+    )
+    next_draft = made()
+    assert next_draft["plan_status"] == "draft"
+
+    def shown(doc: dict) -> tuple:
+        body = get(alice, f"/fhir/DocumentReference/{doc['id']}")
+        replaces = [r["target"]["reference"] for r in body.get("relatesTo", [])]
+        return body["status"], body["docStatus"], replaces
+
+    ref = "DocumentReference/{}".format
+    assert shown(draft) == ("superseded", "preliminary", [])
+    assert shown(final) == ("current", "final", [ref(draft["id"])])
+    assert shown(next_draft) == ("current", "preliminary", [])
+    # Agreed again: the new agreed PDF replaces both the agreed one and the draft since.
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    assert (
+        alice.api.patch(
+            f"/api/v1/plans/{plan.pk}/", agree, format="json", HTTP_IF_MATCH=etag
+        ).status_code
+        == 200
+    )
+    final_2 = made()
+    assert shown(final) == ("superseded", "final", [ref(draft["id"])])
+    assert shown(next_draft)[0] == "superseded"
+    assert shown(final_2) == ("current", "final", [ref(final["id"]), ref(next_draft["id"])])
+
 
 def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are_in_error(
     alice, persona_plan, monkeypatch

@@ -7,6 +7,7 @@ readable exactly as they were agreed.
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from common.crypto import EncryptedJSONField, EncryptedTextField
 from common.models import BaseModel
@@ -32,10 +33,11 @@ class ClientDecision(models.TextChoices):
 
 
 class StepOwner(models.TextChoices):
-    CLIENT = "client", "Me"
-    CLINICIAN = "clinician", "My clinician"
-    PEER = "peer", "A peer"
-    OTHER_SUPPORT = "other_support", "Someone else who supports me"
+    # Lazy: a client's copy in their language says who in it (the plan editor says it in English).
+    CLIENT = "client", _("Me")
+    CLINICIAN = "clinician", _("My clinician")
+    PEER = "peer", _("A peer")
+    OTHER_SUPPORT = "other_support", _("Someone else who supports me")
 
 
 class TreatmentPlan(BaseModel):

@@ -187,7 +187,18 @@ def test_plan_pdf_in_spanish_with_the_clients_words_verbatim(alice, persona_plan
     plan_update(
         plan=plan,
         actor=alice.user,
-        changes={"goals": [{"id": goal.pk, "client_words": "Quiero dormir mejor, 我想睡个好觉"}]},
+        changes={
+            "goals": [
+                {
+                    "id": goal.pk,
+                    "client_words": "Quiero dormir mejor, 我想睡个好觉",
+                    "steps": [
+                        {"description": "Apagar el móvil", "who": "client"},
+                        {"description": "Hablarlo", "who": "clinician", "frequency": "x"},
+                    ],
+                }
+            ]
+        },
     )
     plan.refresh_from_db()
     # The client's copy (with the work section the client chose to take home) is in Spanish.
@@ -199,6 +210,8 @@ def test_plan_pdf_in_spanish_with_the_clients_words_verbatim(alice, persona_plan
         assert heading in text, heading
     assert "Tu trabajo (tú lo llamas «cam work»)" in text  # the client's term, verbatim
     assert "Quiero dormir mejor" in text
+    assert "Apagar el móvil (Yo)" in text  # who takes each step, in Spanish too
+    assert "Hablarlo (Mi profesional, x)" in text
     assert "Your goals" not in text
     assert "Review and agreement" not in text
     assert "prostitu" not in text.lower()

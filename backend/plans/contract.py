@@ -7,11 +7,21 @@ by `plan_update` and `plan_review_record`, which raise `PlanInvalid` naming the 
 """
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
+
+from django.utils.translation import override
 
 from referrals.models import ClientDecision as ReferralDecision
 
 from .models import TEXT_MAX, ClientDecision, StepOwner
+
+
+def _english(choices: list[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
+    """Labels as the plan editor and the API say them, whatever language is active at import
+    (the client's copy translates them where it prints them)."""
+    with override(None):
+        return tuple((code, str(label)) for code, label in choices)
+
 
 GOALS_MAX = 20
 STEPS_MAX = 20
@@ -94,7 +104,7 @@ STEP_FIELDS = (
         "choice",
         "Who does it",
         required=True,
-        choices=tuple(StepOwner.choices),
+        choices=_english(StepOwner.choices),
         required_message="Choose who does this step.",
     ),
     PlanField("frequency", "text", "How often (optional)", max_length=100),

@@ -266,7 +266,7 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     """What changed between two representations, field by field, in the page's own labels."""
     from .models import StepOwner
 
-    who = dict(StepOwner.choices)
+    who = {code: str(label) for code, label in StepOwner.choices}
     changes: list[dict[str, str]] = []
 
     def add(label: str, old: Any, new: Any) -> None:

@@ -25,22 +25,31 @@ def membership_of(user: Any) -> Membership | None:
 
 
 class ClinicMember(BasePermission):
-    """Signed-in clinic members; tokens need `read` for safe methods and `write` otherwise.
+    """Signed-in clinic members; tokens need `read` for safe methods, and `write` and `read`
+    otherwise: a write answers with the object as stored (a step's save, every answer of the
+    intake), so a write-only token would read through it what a GET refuses it.
 
     A view may set `required_scope` (e.g. "export") to ask for another scope.
     """
 
     message = "Your token does not have the scope this request needs."
+    WRITE_MESSAGE = (
+        "Your token does not have the scopes this request needs: a change answers with what is "
+        "stored, so it needs both read and write."
+    )
 
     def has_permission(self, request: "Request", view: "APIView") -> bool:
         if membership_of(request.user) is None:
             return False
         token = request.auth
         if isinstance(token, ApiToken):
-            scope = getattr(view, "required_scope", None) or (
-                "read" if request.method in SAFE_METHODS else "write"
-            )
-            return token.has_scope(scope)
+            required = getattr(view, "required_scope", None)
+            if required:
+                return token.has_scope(required)
+            if request.method in SAFE_METHODS:
+                return token.has_scope("read")
+            self.message = self.WRITE_MESSAGE
+            return token.has_scope("write") and token.has_scope("read")
         return True
 
 

@@ -139,3 +139,33 @@ def test_the_plan_preview_needs_the_export_scope_like_the_pdf(alice, persona_pla
     browser = Browser()
     browser.force_login(alice.user)
     assert browser.get(f"/api/v1/plans/{plan.pk}/preview").status_code == 200
+
+
+def test_a_write_only_token_cannot_read_through_a_write(alice, persona_plan) -> None:
+    """A change answers with what is stored (a step's save returns every answer of the intake,
+    a client's PATCH the record): without `read`, a token is refused the write, not shown what
+    a GET refuses it. Nothing is changed."""
+    from rest_framework.test import APIClient
+
+    from accounts.services import api_token_create
+
+    plan = persona_plan("continuing")
+    writer = APIClient()
+    writer.credentials(
+        HTTP_AUTHORIZATION=f"Bearer {api_token_create(user=alice.user, scopes=['write'])}"
+    )
+    intake, client = plan.intake, plan.client
+    before = (Intake.objects.get(pk=intake.pk).updated_at, client.display_name)
+    assert writer.get(f"/api/v1/intakes/{intake.pk}/").status_code == 403
+    refused = [
+        writer.put(f"/api/v1/intakes/{intake.pk}/steps/supports/", {}, format="json"),
+        writer.patch(f"/api/v1/clients/{client.pk}/", {}, format="json"),
+        writer.post("/api/v1/clients/", {"display_name": "Moss"}, format="json"),
+    ]
+    for response in refused:
+        assert response.status_code == 403
+        assert "needs both read and write" in response.json()["detail"]
+        assert "continuing" not in response.content.decode()
+    client.refresh_from_db()
+    assert (Intake.objects.get(pk=intake.pk).updated_at, client.display_name) == before
+    assert not Client.objects.filter(display_name="Moss").exists()

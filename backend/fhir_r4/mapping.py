@@ -809,16 +809,20 @@ def document_reference(
     return DocumentReference.model_validate(data)
 
 
-def binary(document: PlanDocument, pdf: bytes) -> dict[str, Any]:
-    """The PDF as a FHIR Binary, for a client that asks for FHIR JSON."""
+def binary(document: PlanDocument, pdf: bytes) -> Binary:
+    """The PDF as a FHIR Binary, for a client that asks for FHIR JSON: labelled as its
+    DocumentReference is (it holds the same words), whose access rules it follows
+    (securityContext)."""
     return Binary.model_validate(
         {
             "resourceType": "Binary",
             "id": str(document.pk),
+            "meta": {"security": security_labels(document.plan.intake.answers)},
+            "securityContext": {"reference": f"DocumentReference/{document.pk}"},
             "contentType": "application/pdf",
             "data": base64.b64encode(pdf).decode(),
         }
-    ).model_dump(mode="json", exclude_none=True)
+    )
 
 
 def consent(intake: Intake, base: str | None = None) -> Consent:

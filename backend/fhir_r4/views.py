@@ -19,6 +19,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
 from rest_framework.negotiation import DefaultContentNegotiation
@@ -336,7 +337,21 @@ class BinaryView(FhirView):
     required_scope = "export"
     content_negotiation_class = AnyAccept  # type: ignore[assignment]  # its own negotiation
 
-    @extend_schema(exclude=True)
+    @extend_schema(
+        operation_id="fhir_binary_read",
+        description="A ready document's PDF: `application/pdf` by default, or a FHIR Binary "
+        "(base64 `data`, with the DocumentReference's security labels and `securityContext`) "
+        "when FHIR JSON is asked for (`Accept: application/fhir+json` or `_format=json`).",
+        parameters=[
+            OpenApiParameter(
+                "_format", str, description="`json` for a FHIR Binary instead of the PDF."
+            )
+        ],
+        responses={
+            (200, "application/pdf"): OpenApiTypes.BINARY,
+            (200, FHIR_JSON): FhirResourceSerializer,
+        },
+    )
     def get(self, request: Request, pk: str) -> HttpResponse:
         reader = reader_of(request)
         document = get_or_404(
@@ -353,7 +368,7 @@ class BinaryView(FhirView):
         _audit(reader, "export", document, document.plan.client_id, download=True)
         wanted = request.META.get("HTTP_ACCEPT", "") + request.query_params.get("_format", "")
         if "json" in wanted and "application/pdf" not in wanted:  # FHIR JSON asked for
-            return self.respond(mapping.binary(document, pdf))
+            return self.respond(mapping.as_json(mapping.binary(document, pdf), document.updated_at))
         response = HttpResponse(pdf, content_type="application/pdf")
         response["Content-Disposition"] = f'attachment; filename="{document.filename}"'
         return response

@@ -77,6 +77,7 @@ def emitted(alice, charlie, monkeypatch) -> list[dict]:
             f"/fhir/CarePlan/{plan.pk}",
             f"/fhir/Goal/{goal.pk}",
             *(f"/fhir/DocumentReference/{d}" for d in documents),
+            *(f"/fhir/Binary/{d}?_format=json" for d in documents),
         ]
     paths += [
         "/fhir/CarePlan?_count=2",
@@ -106,6 +107,7 @@ def test_every_resource_is_valid_against_the_official_r4_schema(
         "CarePlan",
         "Goal",
         "DocumentReference",
+        "Binary",
         "Bundle",
         "OperationOutcome",
     }

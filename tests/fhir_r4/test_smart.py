@@ -279,6 +279,10 @@ def test_a_backend_client_fetches_a_listed_pdf_by_its_attachment_url(
     as_fhir = api.get(path, HTTP_ACCEPT="application/fhir+json").json()
     assert as_fhir["resourceType"] == "Binary"
     assert base64.b64decode(as_fhir["data"]) == pdf.content
+    # Labelled as its DocumentReference (it holds the same words), and governed by it.
+    assert as_fhir["meta"]["security"] == reference["meta"]["security"]
+    assert {"versionId", "lastUpdated"} <= set(as_fhir["meta"])
+    assert as_fhir["securityContext"] == {"reference": f"DocumentReference/{doc}"}
     downloads = AuditEvent.objects.filter(object_id=doc, detail__download=True)
     assert downloads.count() == 2
     assert downloads.last().detail["backend_client"] == backend.client_id

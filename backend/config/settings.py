@@ -246,6 +246,8 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE", "600/min")},
     "UNAUTHENTICATED_USER": None,
 }
+# Refused API tokens from one address in a minute before every token from it is refused (429).
+API_TOKEN_FAILURES_PER_MINUTE = 30
 SPECTACULAR_SETTINGS = {
     "TITLE": "Intake and care plan API",
     "VERSION": "1.0.0",

@@ -57,3 +57,27 @@ def test_a_token_whose_user_left_the_clinic_reads_nothing(alice, alices_client) 
     response = client_with(alice.token).get(f"/api/v1/clients/{alices_client.pk}/")
     assert response.status_code in (403, 404)
     assert "display_name" not in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_guessing_tokens_is_limited_per_address(alice, settings, monkeypatch) -> None:
+    """Past the limit of refused tokens from one address in a minute, every token from it is
+    answered 429 with Retry-After, a right one too (a guess is never checked, so a lucky one
+    tells nothing); another address is unaffected; the next minute counts afresh."""
+    from accounts import authentication
+
+    settings.API_TOKEN_FAILURES_PER_MINUTE = 3
+    minute = 29_000_000 * 60.0  # one minute, held still: no window ends mid-test
+    monkeypatch.setattr(authentication, "_now", lambda: minute + 10)
+    guesser = {"REMOTE_ADDR": "203.0.113.9"}
+    wrong = client_with("x" * 64)
+    for _ in range(3):
+        assert wrong.get("/api/v1/me", **guesser).status_code == 401
+    refused = wrong.get("/api/v1/me", **guesser)
+    assert refused.status_code == 429
+    assert int(refused["Retry-After"]) >= 1
+    assert refused.json()["code"] == "throttled"
+    assert alice.api.get("/api/v1/me", **guesser).status_code == 429
+    assert alice.api.get("/api/v1/me", REMOTE_ADDR="203.0.113.10").status_code == 200
+    monkeypatch.setattr(authentication, "_now", lambda: minute + 70)
+    assert alice.api.get("/api/v1/me", **guesser).status_code == 200

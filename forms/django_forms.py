@@ -128,6 +128,14 @@ def field_label(spec: Field, *, kind: str, work_topic: bool) -> str:
     return tr(spec.label)
 
 
+class DistinctChoicesField(forms.MultipleChoiceField):
+    """Each option once, in the order first given (an API may send one twice; a box is ticked
+    or not)."""
+
+    def clean(self, value: Any) -> list[str]:
+        return list(dict.fromkeys(super().clean(value)))
+
+
 def _django_field(spec: Field) -> forms.Field:
     common: dict[str, Any] = {"required": spec.required, "help_text": spec.help}
     if spec.kind == "bool":
@@ -152,7 +160,7 @@ def _django_field(spec: Field) -> forms.Field:
             **common,
         )
     if spec.kind == "multi":
-        return forms.MultipleChoiceField(
+        return DistinctChoicesField(
             choices=[(c.code, c.label) for c in spec.choices],
             widget=forms.CheckboxSelectMultiple,
             error_messages={

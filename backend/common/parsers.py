@@ -46,6 +46,10 @@ class SafeJSONParser(JSONParser):
             data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError(f"JSON nested more than {MAX_DEPTH} levels deep.") from None
+        except ParseError as exc:
+            if "int_max_str_digits" in str(exc.detail):  # Python's own advice, not the caller's
+                raise ParseError("JSON parse error - a number in the body is too long.") from None
+            raise
         depth, bad_path = _problems(data)
         if depth > MAX_DEPTH:
             raise ParseError(f"JSON nested more than {MAX_DEPTH} levels deep.")

@@ -36,3 +36,23 @@ class RefusesUnknownFields(serializers.Serializer):
                     )
                 )
         return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    """Only JSON true/false: "yes" or 1 is a wrong type, not a boolean."""
+
+    default_error_messages = {"not_a_boolean": "Send true or false."}
+
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("not_a_boolean")
+        return data
+
+
+class StrictUUIDField(serializers.UUIDField):
+    """Only a JSON string: DRF would read 5 as the UUID 00000000-…-000000000005."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid", value="")
+        return super().to_internal_value(data)

@@ -16,7 +16,7 @@ from accounts.models import ApiToken
 from audit.services import audit_read
 from common.api import caller, caller_again, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
-from common.serializers import RefusesUnknownFields, StrictCharField
+from common.serializers import RefusesUnknownFields, StrictBooleanField, StrictCharField
 from language.api import LanguageFindingSerializer
 from language.services import plan_findings_for_api
 from plans.contract import SECTION_CODES
@@ -92,17 +92,6 @@ class DocumentSerializer(serializers.Serializer):
 
     def to_representation(self, instance: PlanDocument) -> dict[str, Any]:
         return document_representation(instance)
-
-
-class StrictBooleanField(serializers.BooleanField):
-    """Only JSON true/false: "yes" or 1 is a wrong type, not a boolean."""
-
-    default_error_messages = {"not_a_boolean": "Send true or false."}
-
-    def to_internal_value(self, data: Any) -> bool:
-        if not isinstance(data, bool):
-            self.fail("not_a_boolean")
-        return data
 
 
 class DocumentRequestSerializer(RefusesUnknownFields, serializers.Serializer):

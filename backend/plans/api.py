@@ -23,7 +23,7 @@ from rest_framework.views import APIView
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
 from common.schema import IF_MATCH, etag_header
-from common.serializers import RefusesUnknownFields, StrictCharField
+from common.serializers import RefusesUnknownFields, StrictCharField, StrictUUIDField
 from documents.services import plan_html
 from forms.django_forms import unknown_field_errors
 
@@ -98,7 +98,7 @@ def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
         return serializers.IntegerField(
             min_value=PROGRESS_MIN, max_value=PROGRESS_MAX, required=required
         )
-    return serializers.UUIDField(required=required)
+    return StrictUUIDField(required=required)
 
 
 def _row_serializer(

@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.db import models
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, serializers
 from rest_framework.permissions import SAFE_METHODS
@@ -12,7 +13,7 @@ from rest_framework.views import APIView
 from accounts.permissions import ClinicAdmin, ClinicMember
 from audit.services import audit_record
 from common.api import caller, caller_membership
-from common.serializers import RefusesUnknownFields, StrictCharField
+from common.serializers import RefusesUnknownFields, StrictBooleanField, StrictCharField
 from forms import STEPS_BY_NAME
 from plans.selectors import plan_get
 
@@ -24,6 +25,10 @@ SERVICE_CODES = STEPS_BY_NAME["supports"].get_field("referral_needs").codes
 
 
 class AgencySerializer(RefusesUnknownFields, serializers.ModelSerializer):
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.BooleanField: StrictBooleanField,
+    }
     name = StrictCharField(max_length=200)
     services = serializers.ListField(
         child=serializers.ChoiceField(choices=SERVICE_CODES),

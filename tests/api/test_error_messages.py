@@ -242,3 +242,38 @@ def test_a_name_that_is_not_field_shaped_is_counted_never_repeated(
     assert "script" not in text
     assert len(text) < 400
     assert response.json()["errors"]["non_field_errors"][0].startswith("2 name(s) sent are not")
+
+
+def test_small_wrong_inputs_are_said_in_this_apis_words(
+    alice, admin_ann, alices_client, persona_plan
+) -> None:
+    """A goal id sent as a number is a wrong type (DRF read 5 as a UUID); a referral agency's
+    flag says "Send true or false." as every other; a number too long for Python is said
+    without Python's advice; an option ticked twice is stored once."""
+    plan = persona_plan("continuing")
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    number = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/", {"goals": [{"id": 5}]}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert number.json()["errors"] == {"goals.0.id": ["Must be a valid UUID."]}
+    agency = admin_ann.api.post(
+        "/api/v1/referral-agencies/", {"name": "Harbour", "peer_led": "yes"}, format="json"
+    )
+    assert agency.status_code == 400
+    assert agency.json()["errors"] == {"peer_led": ["Send true or false."]}
+    long = alice.api.post(
+        "/api/v1/clients/",
+        '{"display_name": ' + "9" * 5000 + "}",
+        content_type="application/json",
+    )
+    assert long.status_code == 400
+    assert "sys." not in long.content.decode()
+    assert "too long" in long.json()["detail"]
+    intake = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    ).json()
+    url = f"/api/v1/intakes/{intake['id']}/steps/"
+    alice.api.put(url + "about/", {"work_focus": "central"}, format="json")
+    saved = alice.api.put(url + "work_context/", {"work_types": ["porn", "porn"]}, format="json")
+    assert saved.status_code == 200
+    assert saved.json()["answers"]["work_context"]["work_types"] == ["porn"]

@@ -29,6 +29,7 @@ ERROR_STATUSES = {
     401: "No valid credentials.",
     403: "Signed in, but this needs a scope or role the caller does not have.",
     404: "Not found, or outside the caller's clinic or care team.",
+    406: "The Accept header (or _format) asks for a format this server does not send.",
     409: "Conflicts with the object's current state (e.g. not ready, not enabled).",
     412: "If-Match is stale: the object changed since it was read.",
     411: "The body was sent without a Content-Length (chunked): send its length.",

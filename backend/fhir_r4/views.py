@@ -111,6 +111,7 @@ class FhirView(APIView):
     # For the schema: errors are OperationOutcomes, always as FHIR JSON (see `outcome`).
     error_serializer = FhirOperationOutcomeSerializer
     error_media_type = FHIR_JSON
+    error_statuses: tuple[int, ...] = (406,)  # FHIR XML (or another format) asked for
 
     def handle_exception(self, exc: Exception) -> HttpResponse:  # type: ignore[override]
         if isinstance(exc, SearchError):
@@ -336,6 +337,7 @@ class BinaryView(FhirView):
 
     required_scope = "export"
     content_negotiation_class = AnyAccept  # type: ignore[assignment]  # its own negotiation
+    error_statuses = (503,)  # never 406: the PDF, or FHIR JSON when asked for
 
     @extend_schema(
         operation_id="fhir_binary_read",

@@ -88,3 +88,20 @@ def test_a_step_put_declares_its_body_required(schema) -> None:
     """A generated client must not offer to send a step with no body (it would save nothing)."""
     put = schema["paths"]["/api/v1/intakes/{id}/steps/{step}/"]["put"]
     assert put["requestBody"]["required"] is True
+
+
+def test_fhir_operations_declare_the_406_they_answer(schema, alice) -> None:
+    """FHIR XML asked for is a 406 OperationOutcome: declared, so a generated client parses it
+    rather than raising; the Binary read serves the PDF whatever is asked, and declares none."""
+    outcome = "#/components/schemas/FhirOperationOutcome"
+    for path, method, operation in operations(schema):
+        if not path.startswith("/fhir/"):
+            continue
+        if path == "/fhir/Binary/{id}":
+            assert "406" not in operation["responses"]
+            continue
+        declared = operation["responses"]["406"]["content"]["application/fhir+json"]["schema"]
+        assert declared == {"$ref": outcome}, path
+    answered = alice.api.get("/fhir/CarePlan", HTTP_ACCEPT="application/fhir+xml")
+    assert answered.status_code == 406
+    assert answered.json()["resourceType"] == "OperationOutcome"

@@ -94,7 +94,7 @@ def test_fhir_operations_declare_the_406_they_answer(schema, alice) -> None:
     """FHIR XML asked for is a 406 OperationOutcome: declared, so a generated client parses it
     rather than raising; the Binary read serves the PDF whatever is asked, and declares none."""
     outcome = "#/components/schemas/FhirOperationOutcome"
-    for path, method, operation in operations(schema):
+    for path, _method, operation in operations(schema):
         if not path.startswith("/fhir/"):
             continue
         if path == "/fhir/Binary/{id}":

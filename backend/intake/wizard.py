@@ -207,17 +207,20 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             self.storage.current_step = posted_step
             form = self.get_form(step=posted_step, data=self.storage.get_step_data(posted_step))
             return self.render(form, changed_elsewhere=True)
-        confirmed = self.request.POST.get("confirm_removal")
-        if posted_step and not confirmed:
-            asked = self._ask_before_removing()
+        confirmed = self.request.POST.get("confirm_removal", "")
+        action, _, agreed = confirmed.partition("|")
+        if posted_step:
+            # Asked unless this very loss was confirmed: a page changed again before the button
+            # was pressed (another choice, taking more) is asked about afresh.
+            asked = self._ask_before_removing(agreed=agreed)
             if asked is not None:
                 return asked
-        elif confirmed:  # the save asked about, with the button first pressed
+        if confirmed:  # the save asked about, with the button first pressed
             self.request.POST = post = self.request.POST.copy()
-            if confirmed == "leave":
+            if action == "leave":
                 post["save_and_leave"] = "1"
-            elif confirmed.startswith("goto:"):
-                post["wizard_goto_step"] = confirmed.removeprefix("goto:")
+            elif action.startswith("goto:"):
+                post["wizard_goto_step"] = action.removeprefix("goto:")
         try:
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
@@ -226,16 +229,18 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))
 
-    def _ask_before_removing(self) -> HttpResponse | None:
+    def _ask_before_removing(self, agreed: str = "") -> HttpResponse | None:
         """A change that would delete answers on other pages (work no longer a topic, say, or
         less to be written down) is not saved unasked: the page comes back with what was chosen,
         naming the pages whose answers would go (their titles are in the steps list on screen
-        already), with a button that saves it anyway. None when nothing would be lost."""
+        already), with a button that saves it anyway. None when nothing would be lost, or when
+        `agreed` is the digest of exactly this loss (the one the client confirmed)."""
         form = self._posted_form()
         if not form.is_valid():
             return None  # the page comes back with what to fix; nothing is saved
         lost = intake_answers_lost_by(intake=self.intake, step=form.step, answers=form.answers())
-        if not lost:
+        digest = hashlib.sha256(json.dumps(sorted(lost)).encode()).hexdigest()[:16]
+        if not lost or agreed == digest:
             return None
         post = self.request.POST
         action = (
@@ -245,9 +250,16 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             if post.get("wizard_goto_step")
             else "next"
         )
-        names = dict.fromkeys(item.split(".", 1)[0] for item in lost)
-        pages = [tr(STEPS_BY_NAME[name].title) for name in names]
-        return self.render(form, removal={"pages": pages, "action": action})
+        # Each page once: all its answers, or how many of them.
+        counts: dict[str, int | None] = {}
+        for item in lost:
+            name, _, field = item.partition(".")
+            counts[name] = None if not field else (counts.get(name) or 0) + 1
+        pages = [
+            {"title": tr(STEPS_BY_NAME[name].title), "answers": count}
+            for name, count in counts.items()
+        ]
+        return self.render(form, removal={"pages": pages, "action": f"{action}|{digest}"})
 
     def _seen(self, step_name: str) -> str:
         """A fingerprint of a page's saved answers, sent back with the page: a save made

@@ -146,6 +146,7 @@ def test_wizard_follows_the_clients_language(alice, spanish_intake) -> None:
     browser = Browser()
     browser.force_login(alice.user)
     page = browser.get(step_url(spanish_intake, "consent")).content.decode()
+    assert '<html lang="es">' in page  # a screen reader reads it as Spanish
     assert "Antes de empezar" in page
     assert "Paso 1 de" in page
     assert "Por qué lo preguntamos" in page
@@ -172,6 +173,7 @@ def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> Non
     browser = Browser()
     browser.force_login(alice.user)
     page = browser.get(step_url(intake, "consent")).content.decode()
+    assert '<html lang="en">' in page
     assert "Before we start" in page
     assert "Antes de empezar" not in page
 

@@ -127,8 +127,9 @@ def test_a_change_that_would_delete_other_pages_answers_asks_first(
     assert asked.status_code == 200
     page = visible_text(asked.content.decode())
     assert "saving it removes them:" in page
-    warning = page.split("saving it removes them:", 1)[1].split("To keep them", 1)[0]
-    assert warning.split() == ["About", "your", "work"]  # the precautions page was left blank
+    warning = page.split("saving it removes them:", 1)[1].split("To go ahead", 1)[0]
+    # The precautions page was left blank: nothing there to lose, so not named.
+    assert " ".join(warning.split()) == "About your work (everything on it)"
     assert "Save the change and remove those answers" in page
     intake.refresh_from_db()
     assert intake.answers["work_context"] == {"work_types": ["massage"]}
@@ -143,6 +144,31 @@ def test_a_change_that_would_delete_other_pages_answers_asks_first(
     intake.refresh_from_db()
     assert "work_context" not in intake.answers
     assert intake.answers["about"] == {"work_focus": "not_now"}
+
+
+def test_a_confirmation_is_for_the_loss_it_named_only(alice, intake) -> None:
+    """Asked about one change, the client chose another that takes more before pressing the
+    button: the button does not save it unasked; it is asked about afresh, naming the rest.
+    A single answer is counted as such, not as its whole page."""
+    browser = signed_in(alice)
+    _with_work_as_a_topic(browser, intake)
+    post_step(browser, intake, "work_plans", {"work_direction": "change_conditions"})
+    post_step(browser, intake, "harm_reduction", {"change_what": "A shared flat"})
+    post_step(browser, intake, "work_context", {"work_types": ["massage"]})
+    asked = post_step(browser, intake, "work_plans", {"work_direction": "continue"})
+    warning = visible_text(asked.content.decode())
+    assert "Looking after yourself in your work (one answer)" in " ".join(warning.split())
+    action = re.search(r'name="confirm_removal" value="([^"]+)"', asked.content.decode())
+    assert action is not None
+    # Before pressing it, "Stop doing it": exit planning instead, the whole page goes.
+    again = post_step(
+        browser, intake, "work_plans", {"work_direction": "leave"}, confirm_removal=action.group(1)
+    )
+    assert again.status_code == 200
+    assert "saving it removes them" in visible_text(again.content.decode())
+    intake.refresh_from_db()
+    assert intake.answers["work_plans"] == {"work_direction": "change_conditions"}
+    assert intake.answers["harm_reduction"] == {"change_what": "A shared flat"}
 
 
 def test_a_change_that_deletes_nothing_is_saved_without_asking(alice, intake) -> None:

@@ -359,7 +359,9 @@ class IntakeStep(APIView):
                 **form_kwargs(intake.kind, intake.answers, step=spec),
                 not_recorded=skipped,
             )
-            removed = intake_submit_step(intake=intake, step=spec, answers=answers, actor=actor)
+            removed = intake_submit_step(
+                intake=intake, step=spec, answers=answers, actor=actor, sent=list(request.data)
+            )
         except StepInvalid as exc:
             raise ValidationError(exc.errors) from None
         except (StepNotEnabled, IntakeClosed) as exc:

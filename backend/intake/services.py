@@ -1,6 +1,7 @@
 """Writing intakes. The wizard and the REST API both call these, with answers that a step form
 from forms/ has already validated, so the two can never drift apart."""
 
+from collections.abc import Collection
 from typing import Any
 
 from django.contrib.auth.models import User
@@ -10,6 +11,7 @@ from django.utils import timezone
 from accounts.models import Membership
 from audit.services import audit_record
 from clients.models import Client
+from clients.services import client_update
 from forms import FORM_VERSION, Step, needs_safety_prompt, prune_answers
 from forms.spec import KindIs
 
@@ -59,11 +61,20 @@ def _locked(intake: Intake) -> Intake:
 
 @transaction.atomic
 def intake_submit_step(
-    *, intake: Intake, step: Step, answers: dict[str, Any], actor: User
+    *,
+    intake: Intake,
+    step: Step,
+    answers: dict[str, Any],
+    actor: User,
+    sent: Collection[str] = (),
 ) -> list[str]:
     """Store one step's validated answers. Returns the answers of other steps that a changed
     answer switched off, now deleted (never kept hidden): whole steps by name, single answers
-    as "step.field". The wizard tells the client; the step API lists them."""
+    as "step.field". The wizard tells the client; the step API lists them.
+
+    The pronouns a client gives in "About you" become the ones on record (the clinic's lists,
+    the API, FHIR Patient, the next intake): when given, or when `sent` (the fields the save
+    sent, blank ones too) says they were cleared."""
     intake = _locked(intake)
     # The joint answers close with the intake (its plan was drafted from them). The reflection
     # and the couple's private checks are kept apart from them and stay open: a check taken
@@ -119,6 +130,11 @@ def intake_submit_step(
         removed_fields=removed_fields,
         fields=sorted(answers),
     )
+    given = "pronouns" in answers or "pronouns" in sent
+    if step.name == "about" and intake.kind == "individual" and given:
+        pronouns = answers.get("pronouns", "")
+        if pronouns != intake.client.pronouns:
+            client_update(client=intake.client, actor=actor, pronouns=pronouns)
     return removed + removed_fields
 
 

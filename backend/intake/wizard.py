@@ -164,7 +164,11 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         without naming them: the screen may be shared, and a title can name the work a
         client has just taken off the table."""
         removed = intake_submit_step(
-            intake=self.intake, step=form.step, answers=form.answers(), actor=self.actor
+            intake=self.intake,
+            step=form.step,
+            answers=form.answers(),
+            actor=self.actor,
+            sent=[spec.name for spec in form.shown_fields()],  # a shown field is always sent
         )
         if removed:
             messages.info(

@@ -167,6 +167,20 @@ def test_a_step_put_with_no_body_saves_nothing_and_deletes_nothing(alice, intake
     assert Intake.objects.get(pk=intake_id).answers["supports"] == {}
 
 
+def test_pronouns_given_in_about_you_become_the_ones_on_record(alice, intake_id) -> None:
+    """Given, they replace the record's; sent blank, they clear it; left out, the record stays."""
+    from clients.models import Client
+
+    client = Client.objects.get(intakes__pk=intake_id)
+    assert client.pronouns == "they/them"
+    put(alice, intake_id, "about", {"preferred_name": "Wren"})
+    assert Client.objects.get(pk=client.pk).pronouns == "they/them"
+    put(alice, intake_id, "about", {"pronouns": "she/her"})
+    assert alice.api.get(f"/api/v1/clients/{client.pk}/").json()["pronouns"] == "she/her"
+    put(alice, intake_id, "about", {"pronouns": ""})
+    assert Client.objects.get(pk=client.pk).pronouns == ""
+
+
 def test_unknown_step_is_404(alice, intake_id) -> None:
     assert put(alice, intake_id, "diagnosis", {}).status_code == 404
 

@@ -397,6 +397,16 @@ def test_the_pronouns_on_record_are_offered_and_the_plan_prints_the_clients_answ
     # Once saved, the page shows the answer (a cleared one stays cleared).
     intake.refresh_from_db()
     assert intake.answers["about"].get("pronouns", "") == typed
+    # And it is the one on record: the clinic's lists, the API, FHIR Patient, the next intake.
+    client = intake.client
+    client.refresh_from_db()
+    assert client.pronouns == typed
+    extensions = str(alice.api.get(f"/fhir/Patient/{client.pk}").json().get("extension", []))
+    assert ("individual-pronouns" in extensions) == bool(typed)
+    assert typed in extensions
+    home = visible_text(browser.get("/").content.decode())
+    shown = {p for p in ("they/them", "she/they") if f"River ({p})" in " ".join(home.split())}
+    assert shown == ({typed} if typed else set())
 
 
 def test_pronouns_on_record_are_the_plans_until_about_you_is_saved(alice, intake) -> None:

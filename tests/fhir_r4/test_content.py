@@ -165,14 +165,19 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
         pdf = alice.api.get(doc["pdf"])
         return " ".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
 
+    def save(body: dict) -> None:
+        etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+        saved = alice.api.patch(
+            f"/api/v1/plans/{plan.pk}/", body, format="json", HTTP_IF_MATCH=etag
+        )
+        assert saved.status_code == 200, saved.content
+
     draft = made()
     assert (draft["status"], draft["plan_status"]) == ("ready", "draft")
     assert "draft" in pdf_text(draft)
     assert get(alice, f"/fhir/DocumentReference/{draft['id']}")["docStatus"] == "preliminary"
-    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
     agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
-    agreed = alice.api.patch(f"/api/v1/plans/{plan.pk}/", agree, format="json", HTTP_IF_MATCH=etag)
-    assert agreed.status_code == 200, agreed.content
+    save(agree)
     final = made()
     assert (final["status"], final["plan_status"]) == ("ready", "agreed")
     assert "agreed" in pdf_text(final)
@@ -181,14 +186,7 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
 
     # The next version's draft never replaces the agreed plan's PDF: an EHR keeping current
     # documents keeps the last agreed plan (and the newest draft beside it).
-    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
-    edit = {"safety_plan": "next version"}
-    assert (
-        alice.api.patch(
-            f"/api/v1/plans/{plan.pk}/", edit, format="json", HTTP_IF_MATCH=etag
-        ).status_code
-        == 200
-    )
+    save({"safety_plan": "next version"})
     next_draft = made()
     assert next_draft["plan_status"] == "draft"
 
@@ -202,13 +200,7 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
     assert shown(final) == ("current", "final", [ref(draft["id"])])
     assert shown(next_draft) == ("current", "preliminary", [])
     # Agreed again: the new agreed PDF replaces both the agreed one and the draft since.
-    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
-    assert (
-        alice.api.patch(
-            f"/api/v1/plans/{plan.pk}/", agree, format="json", HTTP_IF_MATCH=etag
-        ).status_code
-        == 200
-    )
+    save(agree)
     final_2 = made()
     assert shown(final) == ("superseded", "final", [ref(draft["id"])])
     assert shown(next_draft)[0] == "superseded"

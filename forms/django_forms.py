@@ -342,6 +342,13 @@ def validate_payload(
                 errors[name] = ["Send a list of strings."]
             elif len(value) > LIST_HARD_CAP:
                 errors[name] = [f"Send at most {spec.max_items} items."]
+            elif spec.kind == "text_list" and any(len(v.strip()) > spec.max_length for v in value):
+                # Each item too long named by where it was sent ("client_goals.1").
+                for index, item in enumerate(value):
+                    if len(item.strip()) > spec.max_length:
+                        errors[f"{name}.{index}"] = [
+                            f"Each one can be up to {spec.max_length} characters."
+                        ]
             else:
                 data[name] = value
         elif not isinstance(value, _JSON_TYPES[spec.kind]):

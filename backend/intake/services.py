@@ -72,10 +72,17 @@ def intake_submit_step(
     answer switched off, now deleted (never kept hidden): whole steps by name, single answers
     as "step.field". The wizard tells the client; the step API lists them.
 
-    The pronouns a client gives in "About you" become the ones on record (the clinic's lists,
+    The pronouns a client changes in "About you" become the ones on record (the clinic's lists,
     the API, FHIR Patient, the next intake): when given, or when `sent` (the fields the save
     sent, blank ones too) says they were cleared."""
     intake = _locked(intake)
+    # What this intake said before this save (or, not yet saved, what the wizard offered: the
+    # record's): only a change made here reaches the record, so re-saving an older intake's
+    # page as it was never puts back pronouns given since in another.
+    about_before = intake.answers.get("about")
+    pronouns_before = (
+        about_before.get("pronouns", "") if about_before is not None else intake.client.pronouns
+    )
     # The joint answers close with the intake (its plan was drafted from them). The reflection
     # and the couple's private checks are kept apart from them and stay open: a check taken
     # with a partner alone after the joint session is never turned away.
@@ -133,7 +140,7 @@ def intake_submit_step(
     given = "pronouns" in answers or "pronouns" in sent
     if step.name == "about" and intake.kind == "individual" and given:
         pronouns = answers.get("pronouns", "")
-        if pronouns != intake.client.pronouns:
+        if pronouns not in (pronouns_before, intake.client.pronouns):
             client_update(client=intake.client, actor=actor, pronouns=pronouns)
     return removed + removed_fields
 

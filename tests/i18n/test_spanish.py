@@ -163,7 +163,8 @@ def test_wizard_asks_in_spanish_before_a_change_deletes_other_pages(alice, spani
     post_step(browser, spanish_intake, "about", {"work_focus": "central"})
     post_step(browser, spanish_intake, "work_context", {"work_types": ["massage"]})
     page = post_step(browser, spanish_intake, "about", {"work_focus": "not_now"}).content.decode()
-    assert "al guardarlo se quitan:" in page
+    assert "al guardarlo se quitarían:" in page
+    assert "Salida rápida" in page  # the way out, in the client's language too
     assert "Guardar el cambio y quitar esas respuestas" in page
     assert "Save the change" not in page
 

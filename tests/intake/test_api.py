@@ -182,6 +182,23 @@ def test_pronouns_given_in_about_you_become_the_ones_on_record(alice, intake_id)
     assert Client.objects.get(pk=client.pk).pronouns == ""
 
 
+def test_an_older_intake_saved_again_as_it_was_keeps_newer_pronouns(
+    alice, alices_client, intake_id
+) -> None:
+    """Only a change made in an intake reaches the record: "About you" of an older intake still
+    in progress, saved again unchanged, never puts back the pronouns it was given."""
+    put(alice, intake_id, "about", {"pronouns": "ze/hir"})
+    newer = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
+    ).json()["id"]
+    put(alice, newer, "about", {"pronouns": "she/her"})
+    alices_client.refresh_from_db()
+    assert alices_client.pronouns == "she/her"
+    assert put(alice, intake_id, "about", {"pronouns": "ze/hir"}).status_code == 200
+    alices_client.refresh_from_db()
+    assert alices_client.pronouns == "she/her"
+
+
 def test_unknown_step_is_404(alice, intake_id) -> None:
     assert put(alice, intake_id, "diagnosis", {}).status_code == 404
 

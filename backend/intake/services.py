@@ -79,9 +79,14 @@ def intake_submit_step(
     # What this intake said before this save (or, not yet saved, what the wizard offered: the
     # record's): only a change made here reaches the record, so re-saving an older intake's
     # page as it was never puts back pronouns given since in another.
+    syncs_pronouns = step.name == "about" and intake.kind == "individual"
     about_before = intake.answers.get("about")
     pronouns_before = (
-        about_before.get("pronouns", "") if about_before is not None else intake.client.pronouns
+        ""
+        if not syncs_pronouns  # only "About you" reads the record (one query, not every save)
+        else about_before.get("pronouns", "")
+        if about_before is not None
+        else intake.client.pronouns
     )
     # The joint answers close with the intake (its plan was drafted from them). The reflection
     # and the couple's private checks are kept apart from them and stay open: a check taken
@@ -138,7 +143,7 @@ def intake_submit_step(
         fields=sorted(answers),
     )
     given = "pronouns" in answers or "pronouns" in sent
-    if step.name == "about" and intake.kind == "individual" and given:
+    if syncs_pronouns and given:
         pronouns = answers.get("pronouns", "")
         if pronouns not in (pronouns_before, intake.client.pronouns):
             client_update(client=intake.client, actor=actor, pronouns=pronouns)

@@ -85,6 +85,13 @@ class IntakeStorage(BaseStorage):
         """No cookies: storage is server-side."""
 
 
+def _fingerprint(value: Any) -> str:
+    """A short digest a page carries and sends back: what it was shown (its saved answers, or
+    the loss it asked about), to tell whether that still holds when the page is posted."""
+    raw = json.dumps(value, sort_keys=True, default=str).encode()
+    return hashlib.sha256(raw).hexdigest()[:16]
+
+
 def _condition(step: Step) -> Any:
     return lambda wizard: step.enabled(wizard.intake.kind, wizard.intake.answers)
 
@@ -243,7 +250,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         if not form.is_valid():
             return None  # the page comes back with what to fix; nothing is saved
         lost = intake_answers_lost_by(intake=self.intake, step=form.step, answers=form.answers())
-        digest = hashlib.sha256(json.dumps(sorted(lost)).encode()).hexdigest()[:16]
+        digest = _fingerprint(sorted(lost))
         if not lost or agreed == digest:
             return None
         post = self.request.POST
@@ -271,8 +278,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         answers = step_answers(
             intake=self.intake, step=STEPS_BY_NAME[step_name], viewer=self.request.user
         )
-        raw = json.dumps(answers, sort_keys=True, default=str).encode()
-        return hashlib.sha256(raw).hexdigest()[:16]
+        return _fingerprint(answers)
 
     def _unasked(self, step: Step) -> list[dict[str, Any]]:
         """Answers a page sends to questions that an answer saved since it was shown (in another

@@ -784,10 +784,12 @@ def document_reference(
             if superseded
             else "current"
         ),
-        # Final only when rendered and of an agreed plan: a draft's PDF says "draft" on it.
+        # What the document holds, fixed when it was asked for: an agreed plan's copy is final
+        # from the start (queued and rendering too: its content will not change, and an EHR that
+        # keeps the first answer keeps the right one); a draft's PDF says "draft" on it.
         "docStatus": (
             "final"
-            if document.status == DocStatus.READY and document.plan_status == PlanStatus.AGREED
+            if document.status != DocStatus.FAILED and document.plan_status == PlanStatus.AGREED
             else "preliminary"
         ),
         "description": copy_description(document),

@@ -401,6 +401,20 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                     "answered": answers is not None,
                     "rows": rows,
                     "term": term,
+                    "note": (
+                        self._pronouns_on_record() if name == "about" and answers is None else ""
+                    ),
                 }
             )
         return out
+
+    def _pronouns_on_record(self) -> str:
+        """ "About you" never saved: the plan then shows the pronouns on the client's record
+        (documents.context._people), and the review says so rather than leave it a surprise."""
+        client = self.intake.client
+        if self.intake.kind == "couple" or not client.pronouns:
+            return ""
+        note = gettext(
+            "Until you save this page, the plan uses the pronouns on your record: %(p)s."
+        )
+        return note % {"p": client.pronouns}

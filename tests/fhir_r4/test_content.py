@@ -146,8 +146,8 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
     alice, persona_plan, monkeypatch
 ) -> None:
     """The PDF of a draft prints "draft": an EHR must not file it as a final document, though it
-    rendered. The plan's PDF once agreed is final; a draft's PDF stays preliminary after the
-    plan is agreed (it still says "draft")."""
+    rendered. The plan's PDF once agreed is final, already while it is queued; a draft's PDF
+    stays preliminary after the plan is agreed (it still says "draft")."""
     import io
 
     from pypdf import PdfReader
@@ -178,7 +178,16 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
     assert get(alice, f"/fhir/DocumentReference/{draft['id']}")["docStatus"] == "preliminary"
     agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
     save(agree)
+    # Still queued, the agreed plan's copy is already what it will be once rendered.
+    queued = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/",
+        {"copy": "clinic", "wording_reviewed": True},
+        format="json",
+    ).json()
+    assert queued["status"] == "queued"
+    assert get(alice, f"/fhir/DocumentReference/{queued['id']}")["docStatus"] == "final"
     final = made()
+    assert final["id"] == queued["id"]
     assert (final["status"], final["plan_status"]) == ("ready", "agreed")
     assert "agreed" in pdf_text(final)
     assert get(alice, f"/fhir/DocumentReference/{final['id']}")["docStatus"] == "final"

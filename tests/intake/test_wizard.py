@@ -411,13 +411,20 @@ def test_the_pronouns_on_record_are_offered_and_the_plan_prints_the_clients_answ
 
 def test_pronouns_on_record_are_the_plans_until_about_you_is_saved(alice, intake) -> None:
     """An intake that never saved "About you" (one filled in by API, say) keeps the pronouns on
-    record."""
+    record, and its review says so under "Not filled in" (the plan prints them)."""
     from documents.context import plan_context
 
     browser = signed_in(alice)
     consent = {"confidentiality_explained": "on", "recording_preference": "full"}
     post_step(browser, intake, "consent", consent)
     post_step(browser, intake, "goals", {"client_goals": ["rest more"]})
+    review = " ".join(
+        visible_text(browser.get(step_url(intake, "review")).content.decode()).split()
+    )
+    assert (
+        "About you Not filled in. Until you save this page, the plan uses the pronouns on your "
+        "record: they/them." in review
+    )
     post_step(browser, intake, "review", {"confirmed": "on"})
     assert plan_context(TreatmentPlan.objects.get())["pronouns"] == "they/them"
 

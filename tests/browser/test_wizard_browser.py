@@ -266,3 +266,34 @@ def test_a_step_with_something_to_fix_says_what_where_focus_lands(page, alice) -
     assert page.locator("[aria-describedby$='_error']").count() >= 1
     assert_descriptions_resolve(page)
     assert_accessible(page)
+
+
+def test_the_review_says_which_pronouns_the_plan_uses_when_about_you_was_skipped(
+    page, alice
+) -> None:
+    """Jumping past "About you" without saving it: the review says the page is not filled in
+    and which pronouns the plan uses meanwhile (the ones on record, which the PDF prints)."""
+    from documents.context import plan_context
+
+    sign_in(page, alice)
+    page.get_by_label("Pronouns").fill("she/her")
+    start(page, "Wren", "individual")
+    page.get_by_label("My clinician has explained confidentiality").check()
+    page.get_by_label("Write down only what my plan needs").check()
+    nav = page.get_by_role("navigation", name="Steps")
+    nav.get_by_role("button", name="What you'd like to work on").click()
+    page.wait_for_url("**/step/goals/")
+    page.get_by_label("Item 1").fill("Sleep better")
+    nav.get_by_role("button", name="Look over your answers").click()
+    page.wait_for_url("**/step/review/")
+    assert_accessible(page)
+    about = page.get_by_role("heading", name="About you", exact=True)
+    said = about.locator("xpath=following-sibling::*[1]").inner_text()
+    assert said == (
+        "Not filled in. Until you save this page, the plan uses the pronouns on your record: "
+        "she/her."
+    )
+    page.get_by_label("We've read this together").check()
+    page.get_by_role("button", name="Finish and draft the plan").click()
+    page.wait_for_url("**/plans/*/")
+    assert plan_context(TreatmentPlan.objects.get())["pronouns"] == "she/her"

@@ -130,8 +130,10 @@ def document_request(
             current = with_contents(
                 TreatmentPlan.objects.select_for_update(of=("self",)).filter(pk=plan.pk)
             ).get()
-            if not passphrase:
-                digest = content_key(current, options)
+            # Unchanged since the look above, the answer stands: a document made meanwhile by a
+            # concurrent request makes the insert below fail (the unique constraint), not twice.
+            if not passphrase and (locked := content_key(current, options)) != digest:
+                digest = locked
                 existing = _live(plan.pk, digest)
                 if existing is not None:
                     return existing, False

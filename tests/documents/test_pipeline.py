@@ -36,6 +36,21 @@ def test_same_content_returns_the_same_document(alice, plan, queued) -> None:
     assert PlanDocument.objects.count() == 1
 
 
+def test_a_request_racing_another_for_the_same_content_gets_its_document(
+    alice, plan, queued, monkeypatch
+) -> None:
+    """Two requests for the same content at once: both looked before either made a document
+    (as if `_live` found nothing); the second's insert meets the first's row and answers it,
+    nothing queued twice."""
+    sent: list[str] = []
+    monkeypatch.setattr(services, "_enqueue", sent.append)
+    monkeypatch.setattr(services, "_live", lambda plan_id, digest: None)
+    again, created = document_request(plan=plan, actor=alice.user)
+    assert (again.pk, created) == (queued.pk, False)
+    assert PlanDocument.objects.count() == 1
+    assert sent == []
+
+
 def test_changed_content_makes_a_new_document(alice, plan, queued, monkeypatch) -> None:
     monkeypatch.setattr(services, "_enqueue", lambda _id: None)
     from plans.services import plan_update

@@ -171,7 +171,12 @@ def _empty(value: Any) -> Any:
 
 
 def _copy_of(
-    context: dict[str, Any], plan: TreatmentPlan, options: CopyOptions, term: str | None
+    context: dict[str, Any],
+    plan: TreatmentPlan,
+    options: CopyOptions,
+    term: str | None,
+    *,
+    about_work: bool,
 ) -> dict[str, Any]:
     """Leave out the sections the copy does not have; a discreet copy is neutral throughout."""
     hidden = [code for code in SECTION_CODES if code not in options.sections]
@@ -179,6 +184,12 @@ def _copy_of(
         for key in SECTION_KEYS[code]:
             context[key] = _empty(context[key])
     context["hidden"] = hidden
+    if not about_work:
+        # A service whose name or kind tells of the work is a part about work: in the client's
+        # copy only once they tick a section about it (as the plan page says), never in a
+        # discreet one, nor when work is not a topic.
+        shown = {r.agency.name for r in plan.referrals.all() if not reveals_work(r.agency, term)}
+        context["referrals"] = [dict(r) for r in context["referrals"] if r["name"] in shown]
     if options.discreet:
         # The page header (css) says the same neutral title: see base.html.
         context.update(title=DISCREET_TITLE, name="", pronouns="", people=[], discreet=True)
@@ -188,9 +199,6 @@ def _copy_of(
                 "client_signed_name": "",
                 "clinician_signed_name": "",
             }
-        shown = [r for r in plan.referrals.all() if not reveals_work(r.agency, term)]
-        names = {r.agency.name for r in shown}
-        context["referrals"] = [dict(r) for r in context["referrals"] if r["name"] in names]
         context["withheld"] = _discreet_text(context, term)
     return context
 
@@ -502,4 +510,4 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
         }
     if options == CLINIC_COPY:
         return context
-    return _copy_of(context, plan, options, own or work_term(answers))
+    return _copy_of(context, plan, options, own or work_term(answers), about_work=topic)

@@ -186,8 +186,12 @@ def documents_prerender(*, plan_id: str, actor: User | None) -> list[PlanDocumen
     """Render before anyone asks: the client's copy (as the client chose it) and the clinic's
     copy, queued through the same rows and claim as a request, so nothing renders twice and a
     download right after agreement is served from storage. Called after the save commits."""
+    from language.services import plan_findings
+
     plan = with_contents(TreatmentPlan.objects.filter(pk=plan_id)).first()
-    if plan is None:
+    if plan is None or plan_findings(plan):
+        # Wording the check flags is shown to the clinician before any PDF is made of it (the
+        # web's review page, the API's 409): a copy made here would skip that review.
         return []
     client = CopyOptions.of(copy="client", discreet=False, sections=plan.client_copy_sections)
     return [

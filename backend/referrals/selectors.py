@@ -116,6 +116,12 @@ def safety_relevant(agency: ReferralAgency, *, work_topic: bool) -> bool:
     immigration. Sex-worker-led and bad-date services only when work is a topic."""
     if agency.police_cooperation or agency.shares_immigration_data or agency.requires_exit:
         return False
+    from documents.context import reveals_work
+
+    if not work_topic and reveals_work(agency, None):
+        # Offered unasked, its name alone would tell whoever reads the plan what the client did
+        # not bring here (or asked us not to record), whatever else it offers.
+        return False
     safety = set(agency.safety_services or [])
     if not work_topic:
         safety.discard("bad_date_reporting")

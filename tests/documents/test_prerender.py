@@ -56,6 +56,20 @@ def test_agreeing_renders_both_copies_before_anyone_asks(alice, persona_plan, wo
     assert elapsed < 5  # no render on the way (generous for a shared test machine)
 
 
+def test_wording_the_check_flags_is_reviewed_before_any_copy_is_made(alice, persona_plan) -> None:
+    """Agreed with a clinician's wording the language check flags: nothing is made before the
+    clinician has seen the findings (the PDF request's review: the API's 409 here)."""
+    plan = persona_plan("continuing")
+    goal = patch(alice, plan.pk, {})["goals"][0]
+    flagged = {"id": goal["id"], "clinical_restatement": "High-risk lifestyle affects sleep"}
+    patch(alice, plan.pk, {"goals": [flagged]})
+    patch(alice, plan.pk, {"agreement": {"client_decision": "agrees"}})
+    assert not PlanDocument.objects.filter(plan=plan).exists()
+    asked = alice.api.post(f"/api/v1/plans/{plan.pk}/documents/", {}, format="json")
+    assert (asked.status_code, asked.json()["code"]) == (409, "wording_review")
+    assert "High-risk" in str(asked.json()["findings"])
+
+
 def test_a_new_client_copy_choice_on_an_agreed_plan_renders_again(
     alice, persona_plan, worker
 ) -> None:

@@ -348,6 +348,75 @@ def test_a_safety_follow_up_offers_peer_led_services_from_the_directory(
     assert "Harbour Housing" not in text
 
 
+@pytest.mark.parametrize(
+    "told",
+    [
+        {"about": {"work_focus": "no"}, "consent": {"recording_preference": "full"}},
+        {
+            "about": {"work_focus": "central", "work_term": "escorting"},
+            "consent": {"recording_preference": "no_work_details"},
+        },
+    ],
+    ids=["work_not_a_topic", "no_work_details"],
+)
+def test_a_safety_follow_up_never_offers_a_service_that_tells_of_work_not_brought(
+    alice, alices_client, told
+) -> None:
+    """Violence told, work not a topic (or not to be written down): the follow-up offers the
+    other services, never one whose name or kind tells of the work (sex-worker-led, bad-date
+    reporting, named for it), whatever else it offers. Not in the plan, its PDFs or FHIR."""
+    from tests.conftest import CONSENT, completed_plan
+
+    clinic = alice.clinic
+    agency(clinic, "Bright Legal", services=["legal"])
+    agency(clinic, "Outreach Project", services=["legal", "peer_support"], sex_worker_led=True)
+    agency(clinic, "Ugly Mugs", services=["other"], safety_services=["bad_date_reporting"])
+    agency(clinic, "Escort Safety Line", services=["other"], safety_services=["crisis_line"])
+    steps = {
+        "consent": {**CONSENT, **told["consent"]},
+        "about": told["about"],
+        "goals": {"client_goals": ["Feel safe at home"]},
+        "stigma_coping": {"stigma_experiences": ["violence", "police"]},
+        "supports": {"current_supports": ["friends"]},
+    }
+    plan = completed_plan(alice, alices_client, "individual", steps)
+    assert [r.agency.name for r in plan.referrals.all()] == ["Bright Legal"]
+    text = " ".join(pdf_text(html_to_pdf(plan_html(plan))).split())
+    assert "Bright Legal" in text
+    fhir = alice.api.get(f"/fhir/CarePlan/{plan.pk}").content.decode()
+    for name in ("Outreach Project", "Ugly Mugs", "Escort Safety Line"):
+        assert name not in text
+        assert name not in fhir
+
+
+def test_the_clients_copy_names_a_service_that_tells_of_work_only_with_a_section_about_it(
+    alice, persona_plan
+) -> None:
+    """Work is a topic, and the follow-up offered a sex-worker-led service: the clinic's copy
+    names it; the client's copy only once they tick a section about work (the plan page says
+    parts about work are left out until then), never a discreet copy."""
+    from documents.context import CopyOptions
+
+    agency(alice.clinic, "Outreach Project", services=["peer_support"], sex_worker_led=True)
+    agency(alice.clinic, "Bright Legal", services=["legal"])
+    plan = persona_plan("violence_alone")
+    assert {r.agency.name for r in plan.referrals.all()} == {"Outreach Project", "Bright Legal"}
+
+    def printed(**options) -> str:
+        html = plan_html(plan, CopyOptions.of(**options)) if options else plan_html(plan)
+        return " ".join(pdf_text(html_to_pdf(html)).split())
+
+    default = ("goals", "supports", "referrals", "review")
+    assert "Outreach Project" in printed()
+    copy = printed(copy="client", discreet=False, sections=default)
+    assert "Bright Legal" in copy
+    assert "Outreach Project" not in copy
+    assert "Outreach Project" in printed(copy="client", discreet=False, sections=(*default, "work"))
+    assert "Outreach Project" not in printed(
+        copy="client", discreet=True, sections=(*default, "work")
+    )
+
+
 def test_no_safety_services_are_added_without_such_answers(alice, persona_plan) -> None:
     agency(alice.clinic, "Peer Place", services=["peer_support"], sex_worker_led=True)
     assert persona_plan("continuing").referrals.count() == 0

@@ -125,7 +125,7 @@ REFERRAL_FIELDS = (
         "choice",
         "The client's decision",
         required=True,
-        choices=tuple(ReferralDecision.choices),
+        choices=tuple((code, str(label)) for code, label in ReferralDecision.choices),
         required_message="Choose the client's decision (“You haven't decided yet” is a choice).",
     ),
     PlanField("note", "text", "Note (optional)", max_length=1000),

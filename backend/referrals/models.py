@@ -1,6 +1,7 @@
 """A clinic's vetted referral directory (Guideline 8), and the referrals in a plan."""
 
 from django.db import models
+from django.utils.translation import gettext_lazy
 
 from common.crypto import EncryptedTextField
 from common.models import BaseModel
@@ -76,9 +77,10 @@ EDITABLE_FIELDS = (
 
 
 class ClientDecision(models.TextChoices):
-    ACCEPTED = "accepted", "You decided to use this service"
-    DECLINED = "declined", "You decided not to use this service"
-    UNDECIDED = "undecided", "You haven't decided yet"
+    # Printed in the client's copy, in the client's language.
+    ACCEPTED = "accepted", gettext_lazy("You decided to use this service")
+    DECLINED = "declined", gettext_lazy("You decided not to use this service")
+    UNDECIDED = "undecided", gettext_lazy("You haven't decided yet")
 
 
 class PlanReferral(BaseModel):

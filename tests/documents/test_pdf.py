@@ -296,3 +296,22 @@ def test_fonts_are_subset_by_harfbuzz_not_fonttools() -> None:
     from documents.render import fast_font_subsetting
 
     assert fast_font_subsetting(), "install libharfbuzz-subset0 (make render-deps)"
+
+
+def test_the_clients_spaces_and_line_breaks_are_printed_as_written(alice, persona_plan) -> None:
+    """Verbatim is more than the letters: spaces the client typed in a row, and each line of a
+    safety plan written one step per line, come out of the PDF as they went in."""
+    plan = persona_plan("not_a_topic")
+    goal = plan.goals.first()
+    plan = plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={
+            "goals": [{"id": goal.pk, "client_words": "be   proud"}],
+            "safety_plan": "Text Jo\nWalk by the river\nCall the peer line",
+        },
+    )
+    lines = [line.strip() for line in pdf_text(html_to_pdf(plan_html(plan))).splitlines()]
+    assert "be   proud" in lines
+    at = lines.index("Text Jo")
+    assert lines[at : at + 3] == ["Text Jo", "Walk by the river", "Call the peer line"]

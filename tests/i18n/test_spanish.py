@@ -316,3 +316,29 @@ def test_referral_cautions_follow_the_clients_language(alice) -> None:
     assert "«la vida»" in text or "“la vida”" in text  # the client's own term, verbatim
     assert "Tú decides si lo usas o no." in text
     assert "This service" not in text
+
+
+def test_the_clients_decision_on_each_service_is_in_spanish(alice, persona_plan) -> None:
+    """Under "Services we talked about", each decision is said in the client's language."""
+    from referrals.models import ReferralAgency
+
+    for name in ("Casa Legal", "Línea Amiga", "Punto Legal"):
+        ReferralAgency.objects.create(
+            clinic=alice.clinic, name=name, services=["legal"], affirming_commitment=True
+        )
+    plan = persona_plan("violence_alone")
+    accepted, declined, _undecided = plan.referrals.all()
+    accepted.client_decision, declined.client_decision = "accepted", "declined"
+    accepted.save()
+    declined.save()
+    plan.client.language = "es"
+    plan.client.save()
+    plan.refresh_from_db()
+    client_copy = CopyOptions.of(
+        copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
+    )
+    text = " ".join(pdf_text(html_to_pdf(plan_html(plan, client_copy))).split())
+    for said in ("Decidiste usar este servicio", "Decidiste no usar este servicio"):
+        assert said in text
+    assert "Aún no lo has decidido" in text
+    assert "decided" not in text

@@ -382,7 +382,8 @@ PRECAUTIONS = Step(
     intro=(
         _(
             "Many people already have ways of keeping themselves safe and well at work. "
-            "We record these as your strengths. We never record methods, places, rates or names."
+            "We record these as your strengths. We don't ask for methods, places, rates or "
+            "names: please leave them out of what you write."
         )
     ),
     enabled_when=WORK_DETAILS_WANTED,

@@ -965,8 +965,9 @@ REFLECTION = Step(
     title=_("Clinician's private reflection"),
     intro=(
         _(
-            "Only you can see this. It is never printed, exported or shown to anyone else, "
-            "including clinic admins."
+            "Only you can see this (here, or through the API with your own token). It is never "
+            "printed, never in FHIR or bulk exports, and never shown to anyone else, including "
+            "clinic admins."
         )
     ),
     audience="author",

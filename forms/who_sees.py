@@ -21,11 +21,15 @@ GENERIC = _(
 
 TEXTS = {
     # The clinician's reflection: its author alone.
-    "author": _("Only you. It is never printed, exported or shown to anyone else."),
+    "author": _(
+        "Only you (here, or through the API with your own token). It is never printed, never "
+        "in FHIR or bulk exports, and never shown to anyone else."
+    ),
     # Couple private checks: the care team, never the partner, never printed or exported.
     "care_team": _(
-        "Only the clinicians on the care team{names}. Never the partner, never printed in "
-        "the plan, never sent to other systems."
+        "Only the clinicians on the care team{names} (here, or through the API with their "
+        "own tokens). Never the partner, never printed in the plan, never in FHIR or bulk "
+        "exports."
     ),
     "joint_one": _("You and your clinician{names}."),
     "joint_many": _("You and the clinicians on your care team{names}."),

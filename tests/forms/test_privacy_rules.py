@@ -104,7 +104,7 @@ def test_a_not_recorded_field_is_not_in_the_form_and_dropped_from_a_payload() ->
             "You both (each of you sees what the other answers) and your clinician (Ann).",
         ),
         ("private_check_a", Sharing(("Ann",), False, couple=True), "Only the clinicians"),
-        ("reflection", Sharing(("Ann", "Bo"), True), "Only you."),
+        ("reflection", Sharing(("Ann", "Bo"), True), "Only you (here"),
         ("private_check_a", Sharing(("Ann", "Bo"), True), "Only the clinicians"),
     ],
 )

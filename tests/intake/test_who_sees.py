@@ -65,7 +65,10 @@ def test_no_connected_systems_are_claimed_when_there_are_none(alice, intake) -> 
 def test_clinician_only_pages_say_who_reads_them(alice, bob, intake) -> None:
     intake.client.care_team.add(bob.user)
     reflection = who_sees_on(alice, f"/intakes/{intake.pk}/private/reflection/")
-    assert reflection == {"Only you. It is never printed, exported or shown to anyone else."}
+    assert reflection == {
+        "Only you (here, or through the API with your own token). It is never printed, never "
+        "in FHIR or bulk exports, and never shown to anyone else."
+    }
     check = who_sees_on(alice, f"/intakes/{intake.pk}/private/private_check_a/").pop()
     assert check.startswith("Only the clinicians on the care team")
     assert alice.user.username in check

@@ -108,13 +108,20 @@ class TextListField(forms.Field):
             raise forms.ValidationError(
                 gettext("Up to %(count)d, please.") % {"count": self.max_items}, code="max_items"
             )
+        # Which one to shorten, by the number of its box as the page shows them again (blank
+        # boxes are not kept), and by how much.
+        too_long = [
+            forms.ValidationError(
+                gettext("Item %(n)d has %(length)d characters; each one can be up to %(count)d.")
+                % {"n": n, "length": len(item), "count": self.max_length},
+                code="max_length",
+            )
+            for n, item in enumerate(value, start=1)
+            if len(item) > self.max_length
+        ]
+        if too_long:
+            raise forms.ValidationError(too_long)
         for item in value:
-            if len(item) > self.max_length:
-                raise forms.ValidationError(
-                    gettext("Each one can be up to %(count)d characters.")
-                    % {"count": self.max_length},
-                    code="max_length",
-                )
             ProhibitNullCharactersValidator()(item)
 
 

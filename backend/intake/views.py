@@ -227,11 +227,33 @@ def quick_save(request: HttpRequest) -> HttpResponse:
     answers = {
         **{k: v for k, v in form.answers().items() if k not in form.errors},
         **{k: stored[k] for k in form.errors if k in stored},
+        **_list_items_that_fit(step, form, stored),
     }
     answers = _nothing_lost(intake, step, answers, stored)
     with contextlib.suppress(IntakeError):  # completed meanwhile: nothing left to save
         intake_submit_step(intake=intake, step=step, answers=answers, actor=membership.user)
     return HttpResponse(status=204)
+
+
+def _list_items_that_fit(step: Step, form: Any, stored: dict[str, Any]) -> dict[str, list[str]]:
+    """A list answer refused whole for one item that is too long still has items that fit: a
+    client leaving in a hurry keeps those, and, for a box whose new words do not fit, the words
+    saved in it before (the wizard would have said which one to shorten; there was no time)."""
+    out = {}
+    for name in form.errors:
+        if name not in form.fields or step.get_field(name).kind != "text_list":
+            continue
+        field, before = form.fields[name], stored.get(name, [])
+        kept = []
+        for box, typed in enumerate(form.data.getlist(form.add_prefix(name))):
+            words = typed.strip()
+            if words and len(words) <= field.max_length and "\x00" not in words:
+                kept.append(words)
+            elif words and box < len(before):
+                kept.append(before[box])
+        if kept:
+            out[name] = kept[: field.max_items]
+    return out
 
 
 def _nothing_lost(

@@ -86,6 +86,29 @@ def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
     assert intake.answers["goals"] == {"client_goals": ["Kept"], "what_brings_you": "New"}
 
 
+def test_a_list_with_one_answer_too_long_keeps_the_others(alice, intake) -> None:
+    """One goal too long refuses the list in the wizard (which says which one to shorten); a
+    quick exit keeps every goal that fits, and for the box whose new words do not, the words
+    saved there before."""
+    intake.answers = {"goals": {"client_goals": ["Kept", "Edited in a hurry"]}}
+    intake.save()
+    response = beacon().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+            f"intake_{intake.pk}-current_step": "goals",
+            "goals-client_goals": ["Kept", "x" * 600, "Short goal QE", ""],
+            "goals-what_brings_you": "New",
+        },
+    )
+    assert response.status_code == 204
+    intake.refresh_from_db()
+    assert intake.answers["goals"] == {
+        "client_goals": ["Kept", "Edited in a hurry", "Short goal QE"],
+        "what_brings_you": "New",
+    }
+
+
 def test_a_quick_exit_never_saves_a_change_that_deletes_other_pages(alice, intake) -> None:
     """The wizard asks before a change that deletes answers on other pages; a client leaving in
     a hurry was not asked, so that change is not saved (what else was typed is)."""

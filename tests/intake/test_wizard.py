@@ -461,3 +461,23 @@ def test_reflection_page_shows_only_the_authors_notes(alice, bob, intake) -> Non
     page = signed_in(bob).get(private_url(intake, "reflection")).content.decode()
     assert "alice&#x27;s private note" not in page
     assert "private note" not in page
+
+
+def test_a_goal_too_long_is_named_by_its_box_and_its_length(alice, intake) -> None:
+    """Which goal to shorten, and by how much, named by its box as the page shows the goals
+    again (Item 1, Item 2...: a blank box typed between is not kept)."""
+    browser = signed_in(alice)
+    consent = {"confidentiality_explained": "on", "recording_preference": "full"}
+    post_step(browser, intake, "consent", consent)
+    page = post_step(browser, intake, "goals", {"client_goals": ["Rest more", "", "x" * 612]})
+    html = page.content.decode()
+    text = " ".join(visible_text(html).split())
+    assert "Item 2 has 612 characters; each one can be up to 500." in text
+    assert "Item 1 has" not in text
+    second = re.search(
+        r'<input[^>]*aria-label="Item 2"[^>]*>|<[^>]*id="id_goals-client_goals_1"[^>]*>', html
+    )
+    assert second is not None
+    assert "x" * 612 in second.group(0)
+    intake.refresh_from_db()
+    assert "goals" not in intake.answers

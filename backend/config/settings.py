@@ -245,6 +245,9 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": ["common.throttling.UserRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {"user": env_str("API_RATE", "600/min")},
     "UNAUTHENTICATED_USER": None,
+    # Who is calling, for the rate limits: the connection's address, never a header the caller
+    # writes (X-Forwarded-For), unless this many proxies of our own stand in front and append it.
+    "NUM_PROXIES": env_int("TRUSTED_PROXY_COUNT", 0, minimum=0),
 }
 # Refused API tokens from one address in a minute before every token from it is refused (429).
 API_TOKEN_FAILURES_PER_MINUTE = 30

@@ -81,3 +81,24 @@ def test_guessing_tokens_is_limited_per_address(alice, settings, monkeypatch) ->
     assert alice.api.get("/api/v1/me", REMOTE_ADDR="203.0.113.10").status_code == 200
     monkeypatch.setattr(authentication, "_now", lambda: minute + 70)
     assert alice.api.get("/api/v1/me", **guesser).status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_forwarded_for_header_does_not_get_round_the_guessing_limit(
+    alice, settings, monkeypatch
+) -> None:
+    """The caller writes X-Forwarded-For: each guess naming another address is still counted
+    against the connection's address (no proxy of ours in front by default)."""
+    from accounts import authentication
+
+    settings.API_TOKEN_FAILURES_PER_MINUTE = 3
+    monkeypatch.setattr(authentication, "_now", lambda: 29_000_000 * 60.0 + 10)
+    wrong = client_with("x" * 64)
+    answers = [
+        wrong.get(
+            "/api/v1/me", REMOTE_ADDR="203.0.113.9", HTTP_X_FORWARDED_FOR=f"198.51.100.{i}"
+        ).status_code
+        for i in range(5)
+    ]
+    assert answers == [401, 401, 401, 429, 429]
+    assert alice.api.get("/api/v1/me", REMOTE_ADDR="203.0.113.9").status_code == 429

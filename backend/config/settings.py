@@ -378,6 +378,9 @@ else:
         "polling_interval": 0.02,
     }
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A task waiting this long for a free pool process means the pool is stuck: the worker restarts
+# (common/tasks.py). Well above a pool's own replacement of a killed process (about 10 s here).
+WORKER_POOL_STUCK_SECONDS = env_int("WORKER_POOL_STUCK_SECONDS", 60, minimum=5)
 # /healthz counts a worker as down when its heartbeat (every 2 s) is older than this.
 HEALTH_WORKER_STALE_SECONDS = env_int("HEALTH_WORKER_STALE_SECONDS", 10, minimum=3)
 CELERY_TASK_SERIALIZER = "json"

@@ -10,6 +10,7 @@ restart policy) starts a fresh one. Its unfinished tasks are acknowledged late, 
 delivered again, and the documents' claims keep any from rendering twice.
 """
 
+import contextlib
 import logging
 import os
 import signal
@@ -65,10 +66,8 @@ def _restart(consumer: Any, name: str) -> None:
     pool = getattr(getattr(consumer, "pool", None), "_pool", None)
     for process in list(getattr(pool, "_pool", None) or []):
         if process.pid:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
     os._exit(70)  # EX_SOFTWARE: the supervisor starts a fresh worker
 
 

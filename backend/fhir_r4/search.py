@@ -25,6 +25,8 @@ class Search:
     offset: int = 0
     patient: str | None = None
     identifier: str | None = None
+    # The system asked for with it (`system|value`; "" for `|value`, none at all: None).
+    identifier_system: str | None = None
     ids: list[str] = field(default_factory=list)
     updated: list[tuple[str, datetime]] = field(default_factory=list)  # (lookup, moment)
 
@@ -110,8 +112,9 @@ def parse_search(query: QueryDict, allowed: set[str]) -> Search:
         if not search.ids:
             raise SearchError("_id", "_id must name at least one id.")
     if "identifier" in params:
-        value = params["identifier"].rsplit("|", 1)[-1]
+        system, bar, value = params["identifier"].rpartition("|")
         if not value:
             raise SearchError("identifier", "identifier must be [system|]value.")
         search.identifier = value
+        search.identifier_system = system if bar else None
     return search

@@ -19,6 +19,7 @@ from django.db import InterfaceError, OperationalError
 from django.db.models import Model, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
+from django.utils.http import http_date, parse_http_date_safe
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions
@@ -156,16 +157,29 @@ class FhirView(APIView):
         version = body.get("meta", {}).get("versionId")
         if version and body.get("resourceType") != "Bundle":
             response["ETag"] = f'W/"{version}"'
-            response["Last-Modified"] = body["meta"]["lastUpdated"]
+            response["Last-Modified"] = http_date(_updated(body))
         return response
 
     def read(self, body: dict[str, Any]) -> HttpResponse:
+        """A read, answered 304 (no body) when the caller's copy is current: its ETag matches
+        (If-None-Match, which wins when sent), or it was modified at or after this one's last
+        change (If-Modified-Since, an HTTP date, to the second)."""
         version = body["meta"]["versionId"]
-        if self.request.headers.get("If-None-Match") in (f'W/"{version}"', f'"{version}"'):
+        match = self.request.headers.get("If-None-Match")
+        since = parse_http_date_safe(self.request.headers.get("If-Modified-Since") or "")
+        if (match is not None and match in (f'W/"{version}"', f'"{version}"')) or (
+            match is None and since is not None and int(_updated(body)) <= since
+        ):
             response = HttpResponse(status=304)
             response["ETag"] = f'W/"{version}"'
+            response["Last-Modified"] = http_date(_updated(body))
             return response
         return self.respond(body)
+
+
+def _updated(body: dict[str, Any]) -> float:
+    """A resource's meta.lastUpdated as a timestamp (HTTP dates are to the second)."""
+    return datetime.fromisoformat(body["meta"]["lastUpdated"]).timestamp()
 
 
 # What each patient-linked resource type is made of.
@@ -407,6 +421,10 @@ class SearchView(FhirView):
             qs = qs.filter(pk__in=[_uuid_or_none(i) for i in search.ids])
         if search.identifier is not None:
             qs = qs.filter(pk__in=selectors.patients_by_ehr_id(reader, search.identifier))
+            # A token's system must be the identifiers' own (FHIR_EHR_ID_SYSTEM; `|value`: none
+            # set): an MRN of another assigning authority is another patient's.
+            if search.identifier_system not in (None, settings.FHIR_EHR_ID_SYSTEM or ""):
+                qs = qs.none()
         if search.updated:
             qs = qs.filter(selectors.updated_filter(qs.model, search.updated))
         qs = qs.order_by("updated_at", "pk")

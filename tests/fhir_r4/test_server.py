@@ -119,6 +119,25 @@ def test_patient_is_alias_based_with_the_ehr_id(alice, plan, charlie) -> None:
     outcome_of(charlie.api.get(f"/fhir/Patient/{plan.client_id}"), 404)
 
 
+def test_last_modified_is_an_http_date_that_if_modified_since_answers(alice, plan) -> None:
+    """RFC 9110: Last-Modified is an HTTP date (what caches parse); If-Modified-Since at or
+    after it answers 304, before it the resource; If-None-Match, when sent, decides."""
+    from django.utils.http import http_date, parse_http_date
+
+    response = alice.api.get(f"/fhir/CarePlan/{plan.pk}")
+    stamp = parse_http_date(response["Last-Modified"])  # raises unless an HTTP date
+    assert abs(stamp - plan.updated_at.timestamp()) < 1
+    path = f"/fhir/CarePlan/{plan.pk}"
+    assert alice.api.get(path, HTTP_IF_MODIFIED_SINCE=http_date(stamp)).status_code == 304
+    later = http_date(stamp + 3600)
+    assert alice.api.get(path, HTTP_IF_MODIFIED_SINCE=later).status_code == 304
+    earlier = alice.api.get(path, HTTP_IF_MODIFIED_SINCE=http_date(stamp - 3600))
+    assert earlier.status_code == 200
+    stale = alice.api.get(path, HTTP_IF_MODIFIED_SINCE=later, HTTP_IF_NONE_MATCH='W/"old"')
+    assert stale.status_code == 200
+    assert alice.api.get(path, HTTP_IF_MODIFIED_SINCE="not a date").status_code == 200
+
+
 def test_reads_carry_version_last_updated_and_etag(alice, plan) -> None:
     response = alice.api.get(f"/fhir/CarePlan/{plan.pk}")
     body = json.loads(response.content)
@@ -206,11 +225,26 @@ def test_search_by_last_updated(alice, plan) -> None:
     assert search(alice, f"/fhir/QuestionnaireResponse?_lastUpdated=gt{moment}")["total"] == 1
 
 
-def test_patient_search_by_ehr_identifier(alice, plan, charlie) -> None:
+def test_patient_search_by_ehr_identifier(alice, plan, charlie, settings) -> None:
+    """FHIR token search: `value` matches in any system, `|value` only identifiers with no
+    system, `system|value` only that system's (an MRN of another authority is not ours)."""
     ClientFactory(clinic=charlie.clinic, external_id="EHR-0042")
-    body = search(alice, "/fhir/Patient?identifier=urn:any|EHR-0042")
-    assert [e["resource"]["id"] for e in body["entry"]] == [str(plan.client_id)]
+    mine = [str(plan.client_id)]
+
+    def found(query: str) -> list[str]:
+        bundle = search(alice, f"/fhir/Patient?{query}")
+        return [e["resource"]["id"] for e in bundle.get("entry", [])]
+
+    settings.FHIR_EHR_ID_SYSTEM = ""
+    assert found("identifier=EHR-0042") == mine
+    assert found("identifier=|EHR-0042") == mine
+    assert found("identifier=urn:any|EHR-0042") == []
     assert search(alice, "/fhir/Patient?identifier=EHR-9")["total"] == 0
+    settings.FHIR_EHR_ID_SYSTEM = "urn:oid:1.2.3"
+    assert found("identifier=urn:oid:1.2.3|EHR-0042") == mine
+    assert found("identifier=EHR-0042") == mine
+    assert found("identifier=urn:any|EHR-0042") == []
+    assert found("identifier=|EHR-0042") == []
 
 
 def test_clients_api_filters_by_external_id_through_a_keyed_hash(alice, charlie) -> None:

@@ -56,4 +56,7 @@ class IntakeFactory(factory.django.DjangoModelFactory):
     kind = "individual"
     form_version = "test"
     current_step = "consent"
-    answers = factory.LazyFunction(dict)
+    # Consent given (the first step): nothing else is kept before it.
+    answers = factory.LazyFunction(
+        lambda: {"consent": {"confidentiality_explained": True, "recording_preference": "full"}}
+    )

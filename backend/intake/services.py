@@ -30,6 +30,11 @@ class IntakeClosed(IntakeError):
     pass
 
 
+class ConsentFirst(StepNotEnabled):
+    """A client's answer sent before confidentiality was explained and confirmed (DESIGN: the
+    consent step "must be true to continue"): nothing is kept until it is."""
+
+
 class IntakeIncomplete(IntakeError):
     def __init__(self, missing: dict[str, list[str]]) -> None:
         super().__init__("The intake cannot be completed yet.")
@@ -93,6 +98,12 @@ def intake_submit_step(
     # with a partner alone after the joint session is never turned away.
     if intake.status != Status.IN_PROGRESS and not step.clinician_only:
         raise IntakeClosed("This intake is completed; its answers can no longer change.")
+    confirmed = intake.answers.get("consent", {}).get("confidentiality_explained")
+    if step.name != "consent" and not step.clinician_only and not confirmed:
+        raise ConsentFirst(
+            "Confidentiality needs to be explained and confirmed first (the consent step, "
+            "confidentiality_explained: true). Nothing on this step was saved."
+        )
     if not step.enabled(intake.kind, intake.answers):
         if isinstance(step.enabled_when, KindIs):  # no answer would switch it on
             raise StepNotEnabled(

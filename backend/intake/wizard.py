@@ -33,6 +33,7 @@ from forms.who_sees import Sharing, who_sees
 from .models import Intake, Status
 from .selectors import intake_get, intake_sharing, step_answers
 from .services import (
+    ConsentFirst,
     IntakeClosed,
     StepNotEnabled,
     intake_answers_lost_by,
@@ -136,7 +137,14 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             current = STEPS_BY_NAME.get(self.intake.current_step)
             name = current.name if current and not current.clinician_only else "consent"
             return redirect(self.get_step_url(name))
+        if spec is not None and spec.name != "consent" and not self._consented():
+            # Nothing is written down before confidentiality is explained and confirmed (the
+            # service refuses it): no page to type into before then either.
+            return redirect(self.get_step_url("consent"))
         return super().get(*args, **kwargs)
+
+    def _consented(self) -> bool:
+        return bool(self.intake.answers.get("consent", {}).get("confidentiality_explained"))
 
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
@@ -236,6 +244,15 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             if "save_and_leave" in self.request.POST:
                 return self._save_and_leave()
             return super().post(*args, **kwargs)
+        except ConsentFirst:
+            messages.warning(
+                self.request,
+                gettext(
+                    "Confidentiality comes first: on this page your clinician explains it and "
+                    "you confirm it. Nothing else is written down until then."
+                ),
+            )
+            return redirect(self.get_step_url("consent"))
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))

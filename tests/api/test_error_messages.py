@@ -273,6 +273,8 @@ def test_small_wrong_inputs_are_said_in_this_apis_words(
         "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
     ).json()
     url = f"/api/v1/intakes/{intake['id']}/steps/"
+    consent = {"confidentiality_explained": True, "recording_preference": "full"}
+    assert alice.api.put(url + "consent/", consent, format="json").status_code == 200
     alice.api.put(url + "about/", {"work_focus": "central"}, format="json")
     saved = alice.api.put(url + "work_context/", {"work_types": ["porn", "porn"]}, format="json")
     assert saved.status_code == 200

@@ -24,6 +24,34 @@ def put(persona, intake_id: str, step: str, body):
     return persona.api.put(f"/api/v1/intakes/{intake_id}/steps/{step}/", body, format="json")
 
 
+FULL_CONSENT = {**CONSENT, "recording_preference": "full"}
+
+
+@pytest.fixture
+def consented(alice, intake_id) -> str:
+    """An intake whose consent step is saved: every other step's answers wait for it."""
+    assert put(alice, intake_id, "consent", FULL_CONSENT).status_code == 200
+    return intake_id
+
+
+def test_no_answer_is_kept_before_confidentiality_is_confirmed(alice, intake_id) -> None:
+    """DESIGN: the consent step "must be true to continue". A step sent first is refused (409,
+    saying what to do), nothing stored; consent not confirmed refuses too; once confirmed, the
+    same step is saved."""
+    about = {"work_focus": "central", "work_term": "dancing"}
+    refused = put(alice, intake_id, "about", about)
+    assert refused.status_code == 409
+    assert "confidentiality_explained" in refused.json()["detail"]
+    assert put(alice, intake_id, "goals", {"client_goals": ["Rest"]}).status_code == 409
+    assert Intake.objects.get(pk=intake_id).answers == {}
+    not_yet = put(alice, intake_id, "consent", {"recording_preference": "full"})
+    assert list(not_yet.json()["errors"]) == ["confidentiality_explained"]
+    assert put(alice, intake_id, "about", about).status_code == 409
+    assert put(alice, intake_id, "consent", FULL_CONSENT).status_code == 200
+    assert put(alice, intake_id, "about", about).status_code == 200
+    assert Intake.objects.get(pk=intake_id).answers["about"] == about
+
+
 def test_form_definition_lists_steps_fields_and_codes(alice) -> None:
     body = alice.api.get("/api/v1/forms/individual/").json()
     steps = [s["name"] for s in body["steps"]]
@@ -151,9 +179,10 @@ def test_a_body_that_is_not_an_object_is_400(alice, intake_id) -> None:
     assert put(alice, intake_id, "consent", ["not", "an", "object"]).status_code == 400
 
 
-def test_a_step_put_with_no_body_saves_nothing_and_deletes_nothing(alice, intake_id) -> None:
+def test_a_step_put_with_no_body_saves_nothing_and_deletes_nothing(alice, consented) -> None:
     """Sending nothing is not {}: it would skip every question, and delete the steps the stored
     answers switched on. A 400 says what to send; {} still skips a page on purpose."""
+    intake_id = consented
     put(alice, intake_id, "about", {"work_focus": "part", "work_term": "escorting"})
     assert put(alice, intake_id, "work_context", {"work_types": ["agency"]}).status_code == 200
     before = Intake.objects.get(pk=intake_id).answers
@@ -168,8 +197,9 @@ def test_a_step_put_with_no_body_saves_nothing_and_deletes_nothing(alice, intake
     assert Intake.objects.get(pk=intake_id).answers["supports"] == {}
 
 
-def test_pronouns_given_in_about_you_become_the_ones_on_record(alice, intake_id) -> None:
+def test_pronouns_given_in_about_you_become_the_ones_on_record(alice, consented) -> None:
     """Given, they replace the record's; sent blank, they clear it; left out, the record stays."""
+    intake_id = consented
     from clients.models import Client
 
     client = Client.objects.get(intakes__pk=intake_id)
@@ -183,14 +213,16 @@ def test_pronouns_given_in_about_you_become_the_ones_on_record(alice, intake_id)
 
 
 def test_an_older_intake_saved_again_as_it_was_keeps_newer_pronouns(
-    alice, alices_client, intake_id
+    alice, alices_client, consented
 ) -> None:
     """Only a change made in an intake reaches the record: "About you" of an older intake still
     in progress, saved again unchanged, never puts back the pronouns it was given."""
+    intake_id = consented
     put(alice, intake_id, "about", {"pronouns": "ze/hir"})
     newer = alice.api.post(
         "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
     ).json()["id"]
+    put(alice, newer, "consent", FULL_CONSENT)
     put(alice, newer, "about", {"pronouns": "she/her"})
     alices_client.refresh_from_db()
     assert alices_client.pronouns == "she/her"
@@ -203,7 +235,8 @@ def test_unknown_step_is_404(alice, intake_id) -> None:
     assert put(alice, intake_id, "diagnosis", {}).status_code == 404
 
 
-def test_step_not_enabled_is_409(alice, intake_id) -> None:
+def test_step_not_enabled_is_409(alice, consented) -> None:
+    intake_id = consented
     response = put(alice, intake_id, "work_context", {"work_types": ["massage"]})
     assert response.status_code == 409
     assert "because of an earlier answer" in str(response.json())
@@ -214,19 +247,21 @@ def test_step_not_enabled_is_409(alice, intake_id) -> None:
     assert "earlier answer" not in str(couples_only.json())
 
 
-def test_turning_work_off_deletes_work_answers(alice, intake_id) -> None:
+def test_turning_work_off_deletes_work_answers(alice, consented) -> None:
+    intake_id = consented
     put(alice, intake_id, "about", {"work_focus": "part", "work_term": "escorting"})
     assert put(alice, intake_id, "work_context", {"work_types": ["agency"]}).status_code == 200
     assert put(alice, intake_id, "work_plans", {"work_direction": "reduce"}).status_code == 200
     assert put(alice, intake_id, "exit_planning", {"exit_stage": "thinking"}).status_code == 200
     body = put(alice, intake_id, "about", {"work_focus": "not_now"}).json()
-    assert set(body["answers"]) == {"about"}
-    assert body["progress"] == {"complete": 1, "total": 6}  # the client's steps only
+    assert set(body["answers"]) == {"consent", "about"}
+    assert body["progress"] == {"complete": 2, "total": 6}  # the client's steps only
     stored = Intake.objects.get(pk=intake_id).answers
-    assert set(stored) == {"about"}
+    assert set(stored) == {"consent", "about"}
 
 
-def test_a_question_an_earlier_answer_switched_off_is_refused_by_name(alice, intake_id) -> None:
+def test_a_question_an_earlier_answer_switched_off_is_refused_by_name(alice, consented) -> None:
+    intake_id = consented
     # "Keep going as I am": what they would change about how or where they work is not asked.
     put(alice, intake_id, "about", {"work_focus": "part"})
     assert put(alice, intake_id, "work_plans", {"work_direction": "continue"}).status_code == 200

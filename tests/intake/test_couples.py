@@ -21,9 +21,23 @@ def save(persona, intake, step: str, payload: dict) -> None:
 
 @pytest.fixture
 def couple(alice, alices_client):
-    return intake_start(
+    intake = intake_start(
         membership=alice.membership, actor=alice.user, client=alices_client, kind="couple"
     )
+    # Nothing else is kept before it; everything written down (partner_concerns included).
+    save(alice, intake, "consent", {**CONSENT, "recording_preference": "full"})
+    return intake
+
+
+def consented(alice, client, kind: str) -> dict:
+    """A new intake through the API, its consent step saved (the first step)."""
+    created = alice.api.post(
+        "/api/v1/intakes/", {"client": str(client.pk), "kind": kind}, format="json"
+    ).json()
+    consent = {"confidentiality_explained": True, "recording_preference": "full"}
+    url = f"/api/v1/intakes/{created['id']}/steps/consent/"
+    assert alice.api.put(url, consent, format="json").status_code == 200
+    return created
 
 
 def test_service_keeps_the_workers_account_when_a_joint_save_leaves_it_out(alice, couple) -> None:
@@ -46,9 +60,7 @@ def test_service_drops_the_workers_account_when_work_is_no_longer_a_topic(alice,
 
 
 def test_step_api_keeps_the_workers_account(alice, alices_client) -> None:
-    created = alice.api.post(
-        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "couple"}, format="json"
-    ).json()
+    created = consented(alice, alices_client, "couple")
     url = f"/api/v1/intakes/{created['id']}/steps/partner/"
     first = alice.api.put(url, {**CHOSE_WORK, "worker_description": "My words"}, format="json")
     assert first.status_code == 200
@@ -63,9 +75,7 @@ def test_step_api_keeps_the_workers_account(alice, alices_client) -> None:
 
 
 def test_step_api_asks_each_person_of_a_couple(alice, alices_client) -> None:
-    created = alice.api.post(
-        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "couple"}, format="json"
-    ).json()
+    created = consented(alice, alices_client, "couple")
     url = f"/api/v1/intakes/{created['id']}/steps/about/"
     body = {"partner_a_name": "Sam", "partner_b_name": "Alex", "partner_b_pronouns": "they/them"}
     assert alice.api.put(url, body, format="json").status_code == 200
@@ -77,9 +87,7 @@ def test_step_api_asks_each_person_of_a_couple(alice, alices_client) -> None:
 
 
 def test_a_step_that_does_not_apply_is_named_in_plain_words(alice, alices_client) -> None:
-    created = alice.api.post(
-        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
-    ).json()
+    created = consented(alice, alices_client, "individual")
     response = alice.api.put(
         f"/api/v1/intakes/{created['id']}/steps/exit_planning/", {}, format="json"
     )
@@ -90,9 +98,7 @@ def test_a_step_that_does_not_apply_is_named_in_plain_words(alice, alices_client
 
 
 def test_not_sure_yet_completes_and_the_plan_says_so(alice, alices_client) -> None:
-    created = alice.api.post(
-        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "individual"}, format="json"
-    ).json()
+    created = consented(alice, alices_client, "individual")
     base = f"/api/v1/intakes/{created['id']}"
     assert alice.api.put(f"{base}/steps/consent/", CONSENT, format="json").status_code == 200
     goals = alice.api.put(f"{base}/steps/goals/", {"goals_unsure": True}, format="json")

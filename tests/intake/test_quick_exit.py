@@ -32,9 +32,12 @@ def beacon(session: str = SESSION) -> Browser:
 pytestmark = pytest.mark.django_db
 
 
+CONSENTED = {"consent": {"confidentiality_explained": True, "recording_preference": "full"}}
+
+
 @pytest.fixture
 def intake(alice, alices_client):
-    return IntakeFactory(client=alices_client)
+    return IntakeFactory(client=alices_client, answers=dict(CONSENTED))
 
 
 def signed_in(persona) -> Browser:
@@ -71,7 +74,7 @@ def test_typed_text_is_saved_even_after_the_sign_out(alice, intake) -> None:
 
 
 def test_an_invalid_field_keeps_its_stored_answer(alice, intake) -> None:
-    intake.answers = {"goals": {"client_goals": ["Kept"], "what_brings_you": "Old"}}
+    intake.answers = {**CONSENTED, "goals": {"client_goals": ["Kept"], "what_brings_you": "Old"}}
     intake.save()
     beacon().post(
         "/away/save/",
@@ -90,7 +93,7 @@ def test_a_list_with_one_answer_too_long_keeps_the_others(alice, intake) -> None
     """One goal too long refuses the list in the wizard (which says which one to shorten); a
     quick exit keeps every goal that fits, and for the box whose new words do not, the words
     saved there before."""
-    intake.answers = {"goals": {"client_goals": ["Kept", "Edited in a hurry"]}}
+    intake.answers = {**CONSENTED, "goals": {"client_goals": ["Kept", "Edited in a hurry"]}}
     intake.save()
     response = beacon().post(
         "/away/save/",
@@ -160,7 +163,7 @@ def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, inta
     }
     assert beacon().post("/away/save/", reflection).status_code == 204
     intake.refresh_from_db()
-    assert intake.answers == {}
+    assert intake.answers == CONSENTED  # nothing added
     assert not intake.reflections.exists()
     # The token saves the step it was issued for, whatever step the body names.
     other_step = {
@@ -171,7 +174,7 @@ def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, inta
     }
     assert beacon().post("/away/save/", other_step).status_code == 204
     intake.refresh_from_db()
-    assert intake.answers == {"goals": {"client_goals": ["From the goals page"]}}
+    assert intake.answers == {**CONSENTED, "goals": {"client_goals": ["From the goals page"]}}
 
 
 def test_the_exit_address_is_configurable(alice, settings) -> None:

@@ -481,3 +481,24 @@ def test_a_goal_too_long_is_named_by_its_box_and_its_length(alice, intake) -> No
     assert "x" * 612 in second.group(0)
     intake.refresh_from_db()
     assert "goals" not in intake.answers
+
+
+def test_nothing_is_asked_or_kept_before_confidentiality_is_confirmed(alice, alices_client) -> None:
+    """DESIGN: consent "must be true to continue". Before it, any other page leads back to it,
+    and a page sent anyway (an old tab) is not kept: the client is told why, on that page."""
+    intake = IntakeFactory(client=alices_client, answers={})
+    browser = signed_in(alice)
+    assert browser.get(step_url(intake, "goals")).url == step_url(intake, "consent")
+    sent = post_step(browser, intake, "goals", {"client_goals": ["Rest"]})
+    assert sent.url == step_url(intake, "consent")
+    page = " ".join(visible_text(browser.get(sent.url).content.decode()).split())
+    assert "Confidentiality comes first" in page
+    intake.refresh_from_db()
+    assert intake.answers == {}
+    post_step(
+        browser,
+        intake,
+        "consent",
+        {"confidentiality_explained": "on", "recording_preference": "full"},
+    )
+    assert browser.get(step_url(intake, "goals")).status_code == 200

@@ -3,6 +3,7 @@
 from typing import Any, get_args
 
 from django.conf import settings
+from django.http import Http404
 from django.utils import translation
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -17,7 +18,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from clients.models import Client
 from clients.selectors import client_for_care
 from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import Conflict
@@ -291,10 +291,15 @@ class IntakeListCreate(generics.ListAPIView):
         serializer.is_valid(raise_exception=True)
         membership, actor = caller(request)
         client_id = serializer.validated_data["client"]
-        if not Client.objects.filter(clinic_id=membership.clinic_id, pk=client_id).exists():
-            raise ValidationError({"client": ["No client with this id in your clinic."]})
-        # Only the client's care team starts an intake for them (404 for anyone else).
-        client = client_for_care(membership=membership, client_id=client_id)
+        # Only the client's care team starts an intake for them. Anyone else (another clinic,
+        # or this clinic off the team) gets the same 400 naming the field: whether the client
+        # exists elsewhere is not said, and a generated client meets one documented answer.
+        try:
+            client = client_for_care(membership=membership, client_id=client_id)
+        except Http404:
+            raise ValidationError(
+                {"client": ["No client with this id among the clients you work with."]}
+            ) from None
         intake = intake_start(
             membership=membership,
             actor=actor,

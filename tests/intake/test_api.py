@@ -325,3 +325,18 @@ def test_reflection_is_visible_to_its_author_only(alice, bob, intake_id) -> None
     assert "reflection" not in bobs_view.json()["answers"]
     assert "protective" not in bobs_view.content.decode()
     assert Reflection.objects.get().author == alice.user
+
+
+def test_starting_an_intake_for_a_client_one_does_not_work_with_is_one_400(
+    alice, bob, charlie, alices_client
+) -> None:
+    """Off the client's care team (a colleague in the clinic) or in another clinic: the same
+    400 naming `client` (documented; a generated client meets no undocumented 404), and the
+    answer says nothing about whether the client exists elsewhere."""
+    body = {"client": str(alices_client.pk), "kind": "individual"}
+    colleague = bob.api.post("/api/v1/intakes/", body, format="json")
+    elsewhere = charlie.api.post("/api/v1/intakes/", body, format="json")
+    assert colleague.status_code == elsewhere.status_code == 400
+    assert colleague.json() == elsewhere.json()
+    assert list(colleague.json()["errors"]) == ["client"]
+    assert not Intake.objects.exists()

@@ -140,11 +140,21 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         if spec is not None and spec.name != "consent" and not self._consented():
             # Nothing is written down before confidentiality is explained and confirmed (the
             # service refuses it): no page to type into before then either.
-            return redirect(self.get_step_url("consent"))
+            return self._consent_first()
         return super().get(*args, **kwargs)
 
     def _consented(self) -> bool:
         return bool(self.intake.answers.get("consent", {}).get("confidentiality_explained"))
+
+    def _consent_first(self) -> HttpResponse:
+        messages.warning(
+            self.request,
+            gettext(
+                "Confidentiality comes first: on this page your clinician explains it and "
+                "you confirm it. Nothing else is written down until then."
+            ),
+        )
+        return redirect(self.get_step_url("consent"))
 
     def get_step_url(self, step: str) -> str:
         return reverse(self.url_name, kwargs={"intake_id": self.intake.pk, "step": step})
@@ -245,14 +255,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 return self._save_and_leave()
             return super().post(*args, **kwargs)
         except ConsentFirst:
-            messages.warning(
-                self.request,
-                gettext(
-                    "Confidentiality comes first: on this page your clinician explains it and "
-                    "you confirm it. Nothing else is written down until then."
-                ),
-            )
-            return redirect(self.get_step_url("consent"))
+            return self._consent_first()
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))

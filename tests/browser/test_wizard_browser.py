@@ -297,3 +297,21 @@ def test_the_review_says_which_pronouns_the_plan_uses_when_about_you_was_skipped
     page.get_by_role("button", name="Finish and draft the plan").click()
     page.wait_for_url("**/plans/*/")
     assert plan_context(TreatmentPlan.objects.get())["pronouns"] == "she/her"
+
+
+def test_confidentiality_comes_first_and_the_page_says_so(page, alice) -> None:
+    """A step chosen in the list before consent is confirmed leads back to the first page,
+    which says why; nothing was written down."""
+    sign_in(page, alice)
+    start(page, "Wren", "individual")
+    nav = page.get_by_role("navigation", name="Steps")
+    nav.get_by_role("button", name="What you'd like to work on").click()
+    page.wait_for_url("**/step/consent/")
+    assert_accessible(page)
+    assert page.get_by_text(
+        "Confidentiality comes first: on this page your clinician explains it and you confirm "
+        "it. Nothing else is written down until then."
+    ).is_visible()
+    assert Intake.objects.get().answers == {}
+    give_consent(page)
+    assert Intake.objects.get().answers["consent"]["confidentiality_explained"] is True

@@ -286,16 +286,21 @@ def test_the_plans_own_sentences_are_spanish_too(persona_plan) -> None:
     assert "Crisis lines" not in text
 
 
-def test_the_supports_in_a_spanish_plan_are_spanish(alice, persona_plan) -> None:
-    plan = persona_plan("continuing")
-    plan = plan_update(plan=plan, actor=alice.user, changes={"supports": ["friends", "peers"]})
+def spanish_copy_text(plan) -> str:
+    """The words of the plan's client copy, every section in, once the client reads Spanish."""
     plan.client.language = "es"
     plan.client.save()
     plan.refresh_from_db()
     client_copy = CopyOptions.of(
         copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
     )
-    text = " ".join(pdf_text(html_to_pdf(plan_html(plan, client_copy))).split())
+    return " ".join(pdf_text(html_to_pdf(plan_html(plan, client_copy))).split())
+
+
+def test_the_supports_in_a_spanish_plan_are_spanish(alice, persona_plan) -> None:
+    plan = persona_plan("continuing")
+    plan = plan_update(plan=plan, actor=alice.user, changes={"supports": ["friends", "peers"]})
+    text = spanish_copy_text(plan)
     assert "Amistades" in text or "Amigos" in text, text
     assert "Friends" not in text
 
@@ -331,13 +336,7 @@ def test_the_clients_decision_on_each_service_is_in_spanish(alice, persona_plan)
     accepted.client_decision, declined.client_decision = "accepted", "declined"
     accepted.save()
     declined.save()
-    plan.client.language = "es"
-    plan.client.save()
-    plan.refresh_from_db()
-    client_copy = CopyOptions.of(
-        copy="client", discreet=False, sections=[code for code, _label in COPY_SECTIONS]
-    )
-    text = " ".join(pdf_text(html_to_pdf(plan_html(plan, client_copy))).split())
+    text = spanish_copy_text(plan)
     for said in ("Decidiste usar este servicio", "Decidiste no usar este servicio"):
         assert said in text
     assert "Aún no lo has decidido" in text

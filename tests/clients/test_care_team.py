@@ -80,8 +80,10 @@ def test_off_the_team_gets_404_until_added(request, who, alice, record) -> None:
     assert persona.api.post(f"/api/v1/plans/{plan.pk}/documents/").status_code == 404
     step = f"/api/v1/intakes/{plan.intake_id}/steps/goals/"
     assert persona.api.put(step, {"client_goals": ["x"]}, format="json").status_code == 404
-    # Starting an intake needs the team too: API and web.
-    assert start_intake(persona, plan.client_id).status_code == 404
+    # Starting an intake needs the team too: API (the documented 400 naming `client`, as for
+    # another clinic's client) and web.
+    refused = start_intake(persona, plan.client_id)
+    assert (refused.status_code, list(refused.json()["errors"])) == (400, ["client"])
     web_start = browser.post("/intakes/start/", {"client": plan.client_id, "kind": "individual"})
     assert web_start.status_code == 404
     assert Intake.objects.filter(client_id=plan.client_id).count() == 1
@@ -146,7 +148,7 @@ def test_whoever_creates_a_client_is_on_the_team(bob, admin_ann) -> None:
     created = bob.api.post("/api/v1/clients/", {"display_name": "Ash"}, format="json").json()
     assert created["care_team"] == [bob.user.username]
     assert start_intake(bob, created["id"]).status_code == 201
-    assert start_intake(admin_ann, created["id"]).status_code == 404
+    assert start_intake(admin_ann, created["id"]).status_code == 400
     browser = browser_for(admin_ann)
     browser.post("/intakes/start/", {"display_name": "Fern", "kind": "individual"})
     fern = Client.objects.exclude(pk=created["id"]).get()

@@ -34,13 +34,13 @@ def _note_received(request: Any = None, **kwargs: Any) -> None:
     _received[request.id] = time.monotonic()
 
 
-def pool_stuck(concurrency: int, now: float | None = None) -> bool:
+def pool_stuck(concurrency: int) -> bool:
     """A task handed to this worker has waited longer than WORKER_POOL_STUCK_SECONDS for a pool
     child, although a child is free (fewer tasks running than the pool's size). Tasks held for
     a later time (a retry's countdown) do not count."""
     from celery.worker import state
 
-    now = time.monotonic() if now is None else now
+    now = time.monotonic()
     held = {r.id: r for r in state.reserved_requests}
     for task_id in [t for t in _received if t not in held]:
         _received.pop(task_id, None)  # done
@@ -59,10 +59,7 @@ def _restart(consumer: Any, name: str) -> None:
         "worker pool stuck: a task has waited %ss for a free pool process; restarting",
         settings.WORKER_POOL_STUCK_SECONDS,
     )
-    try:
-        heartbeat_clear(name)
-    except Exception as exc:
-        logger.warning("heartbeat not cleared: %s", type(exc).__name__)
+    _clear(name)
     pool = getattr(getattr(consumer, "pool", None), "_pool", None)
     for process in list(getattr(pool, "_pool", None) or []):
         if process.pid:
@@ -97,7 +94,11 @@ def _start_heartbeat(sender: Any = None, **kwargs: Any) -> None:
 @worker_shutdown.connect
 def _stop_heartbeat(sender: Any = None, **kwargs: Any) -> None:
     _stop.set()
+    _clear(str(getattr(sender, "hostname", "worker")))
+
+
+def _clear(name: str) -> None:
     try:
-        heartbeat_clear(str(getattr(sender, "hostname", "worker")))
+        heartbeat_clear(name)
     except Exception as exc:
         logger.warning("heartbeat not cleared: %s", type(exc).__name__)

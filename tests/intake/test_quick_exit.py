@@ -37,7 +37,7 @@ CONSENTED = {"consent": {"confidentiality_explained": True, "recording_preferenc
 
 @pytest.fixture
 def intake(alice, alices_client):
-    return IntakeFactory(client=alices_client, answers=dict(CONSENTED))
+    return IntakeFactory(client=alices_client)  # consent given (the factory's default)
 
 
 def signed_in(persona) -> Browser:

@@ -64,26 +64,37 @@ class TextListWidget(forms.Widget):
     def render(
         self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None
     ) -> str:
+        """Three boxes (or one more than are filled), and the rest up to the limit behind "Add
+        more": every box the help text promises is there, with or without JavaScript."""
         values = [v for v in (value or []) if v]
-        count = min(self.max_items, max(3, len(values) + 1))
+        shown = min(self.max_items, max(3, len(values) + 1))
         base_id = (attrs or {}).get("id", f"id_{name}")
-        rows = []
-        for i in range(count):
-            rows.append(
-                (
-                    f"{base_id}_{i}" if i else base_id,
-                    name,
-                    values[i] if i < len(values) else "",
-                    gettext("Item %(number)d") % {"number": i + 1},
-                )
-            )
-        return format_html(
-            '<ol class="text-list">{}</ol>',
-            format_html_join(
+
+        def items(numbers: range) -> str:
+            return format_html_join(
                 "",
                 '<li><input type="text" id="{}" name="{}" value="{}" aria-label="{}"></li>',
-                rows,
-            ),
+                (
+                    (
+                        f"{base_id}_{i}" if i else base_id,
+                        name,
+                        values[i] if i < len(values) else "",
+                        gettext("Item %(number)d") % {"number": i + 1},
+                    )
+                    for i in numbers
+                ),
+            )
+
+        boxes = format_html('<ol class="text-list">{}</ol>', items(range(shown)))
+        if shown == self.max_items:
+            return boxes
+        return format_html(
+            '{}<details class="more-items"><summary>{}</summary>'
+            '<ol class="text-list" start="{}">{}</ol></details>',
+            boxes,
+            gettext("Add more (up to %(count)d in all)") % {"count": self.max_items},
+            shown + 1,
+            items(range(shown, self.max_items)),
         )
 
 

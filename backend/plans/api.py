@@ -46,6 +46,7 @@ from .contract import (
     PlanInvalid,
     clean_choices,
     clean_text,
+    text_errors,
 )
 from .models import PlanStatus
 from .selectors import (
@@ -77,12 +78,31 @@ def entity_tags(header: str) -> list[str]:
     return [] if "*" in tags else tags
 
 
+class ContractText(StrictCharField):
+    """A contract text, cleaned and checked by the contract's own rules (as the web editor's)."""
+
+    def __init__(self, *, spec: PlanField, **kwargs: Any) -> None:
+        self.spec = spec
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> str:
+        value = clean_text(super().to_internal_value(data))
+        errors = text_errors(self.spec, value)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+
 def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
     """One contract field as a serializer field. `partial`: the row may be sent in part."""
     required = spec.required and not partial
     if spec.kind == "text":
-        return StrictCharField(
-            max_length=spec.max_length, required=required, allow_blank=not spec.required
+        return ContractText(
+            spec=spec,
+            max_length=spec.max_length,
+            required=required,
+            allow_blank=not spec.required,
+            help_text=None if spec.multiline else "One line, without line breaks.",
         )
     if spec.kind == "date":
         return serializers.DateField(required=False, allow_null=True)

@@ -128,7 +128,7 @@ REFERRAL_FIELDS = (
         choices=tuple((code, str(label)) for code, label in ReferralDecision.choices),
         required_message="Choose the client's decision (“You haven't decided yet” is a choice).",
     ),
-    PlanField("note", "text", "Note (optional)", max_length=1000),
+    PlanField("note", "text", "Note (optional)", max_length=1000, multiline=True),
 )
 
 # The sections of the take-home PDF (DESIGN, "The client's copy"), each with what it holds in
@@ -231,7 +231,9 @@ REVIEW_GOAL_FIELDS = (
         radio=True,
         required_message="Choose the client's rating, from 0 to 4.",
     ),
-    PlanField("client_note", "text", "The client's note (optional)", max_length=1000),
+    PlanField(
+        "client_note", "text", "The client's note (optional)", max_length=1000, multiline=True
+    ),
 )
 REVIEW_FIELDS = (
     PlanField(
@@ -248,8 +250,19 @@ PROGRESS_LABELS = {
 
 
 def clean_text(value: str) -> str:
-    """One cleaning rule for every text: no surrounding whitespace, otherwise verbatim."""
-    return value.strip()
+    """One cleaning rule for every text: no surrounding whitespace, line breaks as "\n" (a
+    browser sends a textarea's as "\r\n", HTML's form encoding), otherwise verbatim."""
+    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+ONE_LINE = "This is one line: leave out line breaks."
+
+
+def text_errors(spec: PlanField, value: str) -> list[str]:
+    """What is wrong with a cleaned text for this field, beyond its length: a one-line field
+    (a box that a browser cannot put a line break in) holds one line from the API too, so
+    that the web editor shows and saves back exactly what is stored."""
+    return [ONE_LINE] if not spec.multiline and "\n" in value else []
 
 
 def clean_choices(spec: PlanField, codes: list[str]) -> list[str]:

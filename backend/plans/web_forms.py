@@ -28,11 +28,39 @@ from .contract import (
     PlanField,
     clean_choices,
     clean_text,
+    text_errors,
 )
 from .models import StepOwner
 
 BASE_SALT = "plans.editor.base"
 ROWS_HARD_CAP = 200  # posted row numbers past this are not read at all
+
+
+class ContractText(forms.CharField):
+    """A contract text as a browser sends it back: a textarea's line breaks as "\r\n" (HTML's
+    form encoding) and a one-line box's value without any. Cleaned by the contract's rule, and
+    unchanged when its text is what the page showed, so that a save writes only what was edited
+    (and the conflict page lists only that)."""
+
+    def __init__(self, *, spec: PlanField, **kwargs: Any) -> None:
+        self.spec = spec
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        return clean_text(super().to_python(value) or "")
+
+    def clean(self, value: Any) -> str:
+        text: str = super().clean(value)
+        errors = text_errors(self.spec, text)
+        if errors:
+            raise forms.ValidationError(errors)
+        return text
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        shown = clean_text(str(initial or ""))
+        if not self.spec.multiline:  # what a one-line box shows of a stored line break
+            shown = shown.replace("\n", "")
+        return shown != self.to_python(data)
 
 
 def _form_field(spec: PlanField) -> forms.Field:
@@ -48,7 +76,9 @@ def _form_field(spec: PlanField) -> forms.Field:
         widget: forms.Widget = (
             forms.Textarea(attrs={"rows": 2, **attrs}) if spec.multiline else forms.TextInput(attrs)
         )
-        return forms.CharField(max_length=spec.max_length, widget=widget, strip=False, **common)
+        return ContractText(
+            spec=spec, max_length=spec.max_length, widget=widget, strip=False, **common
+        )
     if spec.kind == "date":
         return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
     if spec.kind == "choice":
@@ -114,6 +144,10 @@ class RowForm(forms.Form):
 
     def changed_values(self) -> dict[str, Any]:
         return {n: self.cleaned_data.get(n) for n in self.content_names if n in self.changed_data}
+
+    def has_changed(self) -> bool:
+        """An edit of the row's content (its hidden id, sent back as text, is not one)."""
+        return any(n in self.changed_data for n in self.content_names)
 
 
 def _row_form(name: str, specs: tuple[PlanField, ...], remove_label: str) -> type[RowForm]:

@@ -119,7 +119,16 @@ def test_an_error_is_shown_at_the_field_and_in_a_summary(page, alice, plan) -> N
 
 
 def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alice, bob, plan):
+    """Each is told only what was edited: the fields the browser sends back untouched (a
+    textarea's line breaks come back as CRLF, a one-line box drops a stored line break) are
+    neither saved over nor listed as anyone's change."""
     plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
+    goal = plan.goals.get()
+    goal.client_words = "Rest more\nSee my sister on Sundays"
+    goal.save()
+    step = goal.steps.get(position=0)
+    step.description = "Walk\nin the park"  # saved by an older API client
+    step.save()
     pages = []
     for persona in (alice, bob):
         context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
@@ -138,10 +147,17 @@ def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alic
     assert second.get_by_label("Your edit: If things get hard", exact=False).input_value() == (
         "Bob's words"
     )
+    assert diff.locator("tbody tr").count() == 1  # Alice changed that one part only
+    assert second.locator("dl.yours dt").all_inner_texts() == [
+        "If things get hard (the client's own back-up plan)"
+    ]
     # The form now shows the saved plan; nothing was overwritten.
     field = second.get_by_label("If things get hard (the client's own back-up plan)", exact=True)
     assert field.input_value() == "Alice's words"
-    assert fresh(plan).safety_plan == "Alice's words"
+    saved = fresh(plan)
+    assert saved.safety_plan == "Alice's words"
+    assert saved.goals.get().client_words == "Rest more\nSee my sister on Sundays"
+    assert saved.goals.get().steps.get(position=0).description == "Walk\nin the park"
     for page in pages:
         page.context.close()
 

@@ -73,7 +73,7 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
     consent(page, "Write down what I share")
     screens.append(next_step(page, "about"))
     screens.append(next_step(page, "goals"))
-    page.get_by_label("Item 1").fill("argue less")
+    page.get_by_label("Item 1", exact=True).fill("argue less")
     screens.append(next_step(page, "partner"))
     page.get_by_label("Communication").check()
     screens.append(next_step(page, "stigma_coping"))
@@ -113,7 +113,7 @@ def test_a_minimal_client_is_not_asked_what_is_not_recorded(page, alice) -> None
     next_step(page, "about")
     next_step(page, "goals")
     assert page.get_by_label("Anything else about what brings you here?").count() == 0
-    page.get_by_label("Item 1").fill("Sleep")
+    page.get_by_label("Item 1", exact=True).fill("Sleep")
     next_step(page, "partner")
     assert page.get_by_label("Partner: what would you like to work on").count() == 0
     page.get_by_label("Sex work", exact=True).check()
@@ -137,7 +137,7 @@ def test_a_no_work_details_client_gets_no_work_step_and_no_work_on_paper(page, a
     goals = next_step(page, "goals")
     for title in ("About your work", "Your plans for your work", "Making a change"):
         assert title not in goals
-    page.get_by_label("Item 1").fill("Feel steadier")
+    page.get_by_label("Item 1", exact=True).fill("Feel steadier")
     next_step(page, "stigma_coping")
     next_step(page, "supports")
     next_step(page, "review")
@@ -169,7 +169,7 @@ def test_quick_exit_saves_the_typed_text_and_leaves_no_trail(page, alice) -> Non
     consent(page, "Write down what I share")
     next_step(page, "about")
     next_step(page, "goals")
-    page.get_by_label("Item 1").fill("Typed, not yet saved")
+    page.get_by_label("Item 1", exact=True).fill("Typed, not yet saved")
     page.get_by_label("Anything else about what brings you here?").fill("Half a thought")
     page.get_by_role("link", name="Quick exit").click()
     page.wait_for_url("**/away/")

@@ -48,7 +48,7 @@ def to_what_to_change(page) -> str:
     give_consent(page)
     page.get_by_label("It's part of it").check()
     next_step(page, "goals")
-    page.get_by_label("Item 1").fill("Sleep better")
+    page.get_by_label("Item 1", exact=True).fill("Sleep better")
     for step in ("work_context", "precautions", "stigma_coping", "work_plans"):
         next_step(page, step)
     page.get_by_label("Change how or where I work").check()
@@ -69,8 +69,8 @@ def test_individual_intake_where_work_is_part_of_it(page, alice) -> None:
     page.get_by_label("It's part of it").check()
     next_step(page, "goals")
     assert page.get_by_text("Step 3 of 9").is_visible()
-    page.get_by_label("Item 1").fill("Feel OK about saying no")
-    page.get_by_label("Item 2").fill("save for a flat")
+    page.get_by_label("Item 1", exact=True).fill("Feel OK about saying no")
+    page.get_by_label("Item 2", exact=True).fill("save for a flat")
     next_step(page, "work_context")
     assert page.get_by_text("What kinds of work do you do?").is_visible()
     assert "kinds of dancing" not in page.locator("main").inner_text()
@@ -189,7 +189,7 @@ def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     page.get_by_label("Second person: what would you like to be called?").fill("Kit")
     page.get_by_label("Second person: pronouns").fill("they/them")
     next_step(page, "goals")
-    page.get_by_label("Item 1").fill("argue less")
+    page.get_by_label("Item 1", exact=True).fill("argue less")
     next_step(page, "partner")  # the couple choose their topics before anything about work
     topics = page.get_by_role("group", name="Which topics would you both like to work on?")
     assert topics.locator("input:checked").count() == 0
@@ -283,7 +283,7 @@ def test_the_review_says_which_pronouns_the_plan_uses_when_about_you_was_skipped
     nav = page.get_by_role("navigation", name="Steps")
     nav.get_by_role("button", name="What you'd like to work on").click()
     page.wait_for_url("**/step/goals/")
-    page.get_by_label("Item 1").fill("Sleep better")
+    page.get_by_label("Item 1", exact=True).fill("Sleep better")
     nav.get_by_role("button", name="Look over your answers").click()
     page.wait_for_url("**/step/review/")
     assert_accessible(page)
@@ -315,3 +315,28 @@ def test_confidentiality_comes_first_and_the_page_says_so(page, alice) -> None:
     assert Intake.objects.get().answers == {}
     give_consent(page)
     assert Intake.objects.get().answers["consent"]["confidentiality_explained"] is True
+
+
+def test_every_goal_box_the_page_promises_is_there(page, alice) -> None:
+    """The goals page says "Up to 10": three boxes, and the other seven behind "Add more", which
+    works without a script; a fourth goal is kept word for word like the first three."""
+    sign_in(page, alice)
+    start(page, "Sky", "individual")
+    give_consent(page)
+    next_step(page, "goals")
+    assert page.get_by_text("Up to 10.", exact=False).is_visible()
+    assert not page.get_by_label("Item 4", exact=True).is_visible()
+    goals = ["Sleep better", "Call my mum  on Sundays", "Save for a course", "Dance again"]
+    for n, words in enumerate(goals[:3], start=1):
+        page.get_by_label(f"Item {n}", exact=True).fill(words)
+    page.get_by_text("Add more (up to 10 in all)").click()
+    assert page.get_by_label("Item 10", exact=True).is_visible()
+    assert_accessible(page)
+    page.get_by_label("Item 4", exact=True).fill(goals[3])
+    next_step(page, "stigma_coping")
+    intake = Intake.objects.get()
+    assert intake.answers["goals"]["client_goals"] == goals
+    page.get_by_role("button", name="Back").click()
+    page.wait_for_url("**/step/goals/")
+    assert [page.get_by_label(f"Item {n}", exact=True).input_value() for n in range(1, 5)] == goals
+    assert page.get_by_label("Item 5", exact=True).is_visible()  # one more box than are filled

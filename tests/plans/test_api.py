@@ -346,3 +346,19 @@ def test_erasing_the_client_removes_plans_documents_and_files(
         assert alice.api.delete(f"/api/v1/clients/{plan.client_id}/").status_code == 204
     assert not PlanDocument.objects.exists()
     assert not default_storage.exists(name)
+
+
+def test_one_line_fields_hold_one_line_and_line_breaks_are_stored_as_newlines(alice, plan) -> None:
+    """The contract the web editor is built from: a step is one line (a browser's one-line box
+    cannot hold a line break, so the editor would drop it on the next save), and a textarea's
+    CRLF (how browsers and some clients send line breaks) is stored as "\n", word for word."""
+    step = {"description": "Walk\nin the park", "who": "client"}
+    refused = patch(alice, plan, {"goals": [{"client_words": "Rest", "steps": [step]}]})
+    assert refused.status_code == 400, refused.content
+    assert refused.json()["errors"]["goals.0.steps.0.description"] == [
+        "This is one line: leave out line breaks."
+    ]
+    saved = patch(alice, plan, {"safety_plan": "Call Jo\r\nThen the peer line  \r\n"})
+    assert saved.status_code == 200, saved.content
+    plan.refresh_from_db()
+    assert plan.safety_plan == "Call Jo\nThen the peer line"

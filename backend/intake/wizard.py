@@ -47,6 +47,10 @@ from .views import neutral_exit, quick_save_token
 CLIENT_STEPS = [step for step in STEPS if not step.clinician_only]
 
 
+def _answered(answers: dict[str, Any] | None) -> bool:
+    return any(value not in (None, "", [], False) for value in (answers or {}).values())
+
+
 class IntakeStorage(BaseStorage):
     """Reads saved answers back as form data; writes happen in the intake service."""
 
@@ -378,7 +382,9 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                     "name": s.name,
                     "title": tr(s.title),
                     "current": s.name == current,
-                    "complete": s.name in self.intake.answers,
+                    # Ticked once something on it is answered: a page passed with nothing
+                    # filled in is saved, but not ticked as if it were done.
+                    "complete": _answered(self.intake.answers.get(s.name)),
                 }
                 for s in STEPS
                 if s.name in enabled

@@ -340,3 +340,20 @@ def test_every_goal_box_the_page_promises_is_there(page, alice) -> None:
     page.wait_for_url("**/step/goals/")
     assert [page.get_by_label(f"Item {n}", exact=True).input_value() for n in range(1, 5)] == goals
     assert page.get_by_label("Item 5", exact=True).is_visible()  # one more box than are filled
+
+
+def test_the_step_list_ticks_only_pages_with_something_answered(page, alice) -> None:
+    """A page passed with nothing filled in is not ticked as done; one answered is."""
+    sign_in(page, alice)
+    start(page, "Rae", "individual")
+    give_consent(page)
+    next_step(page, "goals")  # "About you" passed with nothing filled in
+    page.get_by_label("Item 1", exact=True).fill("Sleep better")
+    next_step(page, "stigma_coping")
+    steps = page.get_by_role("navigation", name="Steps")
+    assert steps.get_by_role("button", name="Before we start (saved)").is_visible()
+    assert steps.get_by_role("button", name="What you'd like to work on (saved)").is_visible()
+    about = steps.get_by_role("button", name="About you", exact=True)
+    assert about.is_visible()
+    assert "done" not in (about.get_attribute("class") or "")
+    assert Intake.objects.get().answers["goals"]["client_goals"] == ["Sleep better"]

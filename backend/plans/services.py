@@ -248,21 +248,28 @@ def plan_update(
         raise PlanInvalid(errors)
     content = {k: v for k, v in changes.items() if k != "agreement"}
     copy_before = list(plan.client_copy_sections)
+    edited = False
     if content:
-        before = content_sha256(_representation(plan))
-        for field in SIMPLE_FIELDS:
-            if field in content:
-                setattr(plan, field, content[field])
+        rep = _representation(plan)
+        simple = {f: content[f] for f in SIMPLE_FIELDS if f in content}
+        for field, value in simple.items():
+            setattr(plan, field, value)
+        if simple:  # written without a new updated_at: the ETag moves below, if anything changed
+            TreatmentPlan.objects.filter(pk=plan.pk).update(**simple)
         if "goals" in content:
             _save_goals(plan, content["goals"])
         if "referrals" in content:
             _save_referrals(plan, content["referrals"])
-        plan.save()
-        if content_sha256(_representation(plan)) != before and plan.client_decision:
+        after = _representation(plan)
+        # Sent but the same as saved, the plan keeps its version and ETag: an edit made
+        # elsewhere from that ETag is not refused for a save that changed nothing.
+        edited = after != rep
+        if content_sha256(after) != content_sha256(rep) and plan.client_decision:
             _open_next_version(plan)
     if "agreement" in changes:
         _record_agreement(plan, changes["agreement"], actor)
-    plan.save()
+    if edited or "agreement" in changes:
+        plan.save()
     audit_record(
         actor=actor,
         clinic_id=plan.clinic_id,
@@ -272,7 +279,7 @@ def plan_update(
         fields=sorted(changes),
         version=plan.version,
     )
-    if content:
+    if edited:
         _emit_plan_event(plan, "plan.updated")
     agreed_now = plan.status == PlanStatus.AGREED and "agreement" in changes
     if agreed_now or (

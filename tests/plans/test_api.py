@@ -362,3 +362,21 @@ def test_one_line_fields_hold_one_line_and_line_breaks_are_stored_as_newlines(al
     assert saved.status_code == 200, saved.content
     plan.refresh_from_db()
     assert plan.safety_plan == "Call Jo\nThen the peer line"
+
+
+def test_a_save_that_changes_nothing_keeps_the_etag_and_a_real_change_moves_it(alice, plan) -> None:
+    """An integration re-sending what it read (a sync, a retry) does not make the next editor's
+    If-Match stale, nor start a new PDF; a change to anything, the copy's choices included, does."""
+    read = alice.api.get(url(plan))
+    etag, body = read["ETag"], read.json()
+    same = {"safety_plan": body["safety_plan"], "goals": [{"id": g["id"]} for g in body["goals"]]}
+    resent = alice.api.patch(url(plan), same, format="json", HTTP_IF_MATCH=etag)
+    assert resent.status_code == 200, resent.content
+    assert resent["ETag"] == etag
+    assert alice.api.get(url(plan))["ETag"] == etag
+    changed = alice.api.patch(
+        url(plan), {"client_copy_sections": ["goals"]}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert changed.status_code == 200, changed.content
+    assert changed["ETag"] != etag
+    assert changed.json()["client_copy_sections"] == ["goals"]

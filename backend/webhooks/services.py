@@ -79,6 +79,14 @@ def resolve_endpoint(url: str) -> str:
 
 
 def check_endpoint_url(url: str) -> None:
+    """A new endpoint's URL: safe to reach (resolve_endpoint), and with no credentials in it,
+    which every reader of the endpoint list and the audit would see."""
+    parts = urlsplit(url)
+    if parts.username or parts.password:
+        raise UnsafeEndpoint(
+            "Leave the user name and password out of the URL: anyone who can list webhooks "
+            "would see them. Each delivery is signed with the endpoint's secret instead."
+        )
     resolve_endpoint(url)
 
 

@@ -540,3 +540,17 @@ def test_a_failed_delivery_can_be_sent_again_by_an_admin(
     refused = admin_ann.api.post(path)
     assert refused.status_code == 409
     assert "Only a failed delivery" in refused.json()["detail"]
+
+
+def test_an_endpoint_url_with_a_user_name_or_password_is_refused(admin_ann, receiver) -> None:
+    """Credentials in the URL would be shown to everyone who lists the clinic's webhooks."""
+    from webhooks.models import WebhookEndpoint
+
+    hook = receiver()
+    with_password = hook.url.replace("://", "://ops:hunter2@", 1)
+    response = register(admin_ann, with_password, ["plan.agreed"])
+    assert response.status_code == 400
+    assert "user name and password" in response.json()["errors"]["url"][0]
+    assert "hunter2" not in response.content.decode()
+    assert not WebhookEndpoint.objects.exists()
+    assert register(admin_ann, hook.url, ["plan.agreed"]).status_code == 201

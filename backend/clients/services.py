@@ -69,6 +69,11 @@ def client_care_team_set(*, client: Client, actor: User, usernames: list[str]) -
     the audit keeps who was added and removed (user ids only). Whoever is taken off loses, with
     the client, the plan changes they had left unsaved (quick exit) on the client's plans."""
     wanted = set(usernames)
+    if not wanted:
+        raise CareTeamError(
+            "Name at least one clinician: with nobody on the care team, nobody could read or "
+            "continue the client's records."
+        )
     members = {
         user.username: user
         for user in User.objects.filter(

@@ -14,12 +14,15 @@ from django.shortcuts import redirect, render
 from accounts.permissions import membership_or_404
 
 from .selectors import client_get
-from .services import client_care_team_set
+from .services import CareTeamError, client_care_team_set
 
 
 class CareTeamForm(forms.Form):
     members = forms.MultipleChoiceField(
-        required=False,
+        error_messages={
+            "required": "Tick at least one person: with nobody on the care team, nobody could "
+            "read or continue this client's records."
+        },
         widget=forms.CheckboxSelectMultiple,
         label="Who works with this client",
         help_text="Only the people ticked here can open this client's intakes, plans and PDFs.",
@@ -41,12 +44,16 @@ def care_team(request: HttpRequest, client_id: str) -> HttpResponse:
         raise PermissionDenied
     current = [user.username for user in client.care_team.all()]
     form = CareTeamForm(
-        request.POST or None, clinic_id=membership.clinic_id, initial={"members": current}
+        request.POST if request.method == "POST" else None, clinic_id=membership.clinic_id, initial={"members": current}
     )
     if request.method == "POST" and form.is_valid():
-        client_care_team_set(
-            client=client, actor=membership.user, usernames=form.cleaned_data["members"]
-        )
-        messages.success(request, "The care team was saved.")
-        return redirect("home")
+        try:
+            client_care_team_set(
+                client=client, actor=membership.user, usernames=form.cleaned_data["members"]
+            )
+        except CareTeamError as exc:  # someone left the clinic while the page was open
+            form.add_error("members", str(exc))
+        else:
+            messages.success(request, "The care team was saved.")
+            return redirect("home")
     return render(request, "clients/care_team.html", {"client": client, "form": form})

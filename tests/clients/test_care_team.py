@@ -124,6 +124,11 @@ def test_an_admin_manages_the_team_over_the_api(alice, bob, admin_ann, charlie, 
             k.startswith("care_team") for k in response.json()["errors"]
         )
     assert admin_ann.api.get(url).json()["care_team"] == names
+    # Nobody on the team would leave the records unreadable to every clinician.
+    emptied = admin_ann.api.patch(url, {"care_team": []}, format="json")
+    assert emptied.status_code == 400
+    assert emptied.json()["errors"]["care_team"][0].startswith("Name at least one clinician")
+    assert admin_ann.api.get(url).json()["care_team"] == names
     # Removing someone takes their access away.
     admin_ann.api.patch(url, {"care_team": [alice.user.username]}, format="json")
     assert bob.api.get(f"/api/v1/plans/{plan.pk}/").status_code == 404
@@ -182,6 +187,9 @@ def test_admins_manage_the_team_on_the_web(alice, bob, admin_ann, record) -> Non
         bob.user.username,
     }
     assert admin.post(url, {"members": ["someone-else"]}).status_code == 200  # form error
+    nobody = admin.post(url, {})
+    assert nobody.status_code == 200
+    assert "Tick at least one person" in nobody.content.decode()
     assert plan.client.care_team.count() == 2
 
 

@@ -44,7 +44,9 @@ def care_team(request: HttpRequest, client_id: str) -> HttpResponse:
         raise PermissionDenied
     current = [user.username for user in client.care_team.all()]
     form = CareTeamForm(
-        request.POST if request.method == "POST" else None, clinic_id=membership.clinic_id, initial={"members": current}
+        request.POST if request.method == "POST" else None,
+        clinic_id=membership.clinic_id,
+        initial={"members": current},
     )
     if request.method == "POST" and form.is_valid():
         try:

@@ -46,6 +46,7 @@ from .contract import (
     PlanInvalid,
     clean_choices,
     clean_text,
+    plausible_date,
     text_errors,
 )
 from .models import PlanStatus
@@ -105,7 +106,7 @@ def _drf_field(spec: PlanField, *, partial: bool = False) -> serializers.Field:
             help_text=None if spec.multiline else "One line, without line breaks.",
         )
     if spec.kind == "date":
-        return serializers.DateField(required=False, allow_null=True)
+        return serializers.DateField(required=False, allow_null=True, validators=[plausible_date])
     if spec.kind == "choice":
         return serializers.ChoiceField(choices=list(spec.choices), required=required)
     if spec.kind == "choices":

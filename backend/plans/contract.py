@@ -7,8 +7,11 @@ by `plan_update` and `plan_review_record`, which raise `PlanInvalid` naming the 
 """
 
 from dataclasses import dataclass
+from datetime import date
 from typing import Any, Literal
 
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 from django.utils.translation import override
 
 from referrals.models import ClientDecision as ReferralDecision
@@ -256,6 +259,20 @@ def clean_text(value: str) -> str:
 
 
 ONE_LINE = "This is one line: leave out line breaks."
+DATES_FROM = date(2000, 1, 1)
+DATES_YEARS_AHEAD = 20
+
+
+def plausible_date(value: date | None) -> None:
+    """A plan's dates (a review, a goal's aim) fall between 2000 and twenty years from now: a
+    year like 1900 or 0202 is a slip of the keyboard, and is asked about instead of kept."""
+    if value is None:
+        return
+    last = timezone.localdate().year + DATES_YEARS_AHEAD
+    if not DATES_FROM <= value <= date(last, 12, 31):
+        raise ValidationError(
+            f"Check the year: a date from {DATES_FROM.year} to {last}.", code="implausible"
+        )
 
 
 def text_errors(spec: PlanField, value: str) -> list[str]:

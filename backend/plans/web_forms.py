@@ -28,6 +28,7 @@ from .contract import (
     PlanField,
     clean_choices,
     clean_text,
+    plausible_date,
     text_errors,
 )
 from .models import StepOwner
@@ -80,7 +81,9 @@ def _form_field(spec: PlanField) -> forms.Field:
             spec=spec, max_length=spec.max_length, widget=widget, strip=False, **common
         )
     if spec.kind == "date":
-        return forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), **common)
+        return forms.DateField(
+            widget=forms.DateInput(attrs={"type": "date"}), validators=[plausible_date], **common
+        )
     if spec.kind == "choice":
         if spec.radio:
             return forms.ChoiceField(choices=spec.choices, widget=forms.RadioSelect, **common)

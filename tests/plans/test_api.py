@@ -1,6 +1,7 @@
 """Plans and documents over the API: editing with If-Match, versions, scoping, errors."""
 
 import uuid
+from datetime import date
 
 import pytest
 
@@ -380,3 +381,17 @@ def test_a_save_that_changes_nothing_keeps_the_etag_and_a_real_change_moves_it(a
     assert changed.status_code == 200, changed.content
     assert changed["ETag"] != etag
     assert changed.json()["client_copy_sections"] == ["goals"]
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"review_date": "1900-01-01"}, "review_date"),
+        ({"goals": [{"client_words": "x", "target_date": "0202-05-01"}]}, "goals.0.target_date"),
+    ],
+)
+def test_a_date_with_a_slipped_year_is_asked_about(alice, plan, body, field) -> None:
+    response = patch(alice, plan, body)
+    assert response.status_code == 400, response.content
+    last = date.today().year + 20
+    assert response.json()["errors"] == {field: [f"Check the year: a date from 2000 to {last}."]}

@@ -530,3 +530,13 @@ def test_an_outsider_cannot_post_to_the_plan_page(charlie, plan) -> None:
     assert signed_in(charlie).post(f"/plans/{plan.pk}/", {"safety_plan": "x"}).status_code == 404
     plan.refresh_from_db()
     assert plan.safety_plan == ""
+
+
+def test_a_review_date_with_a_slipped_year_is_asked_about_on_the_page(alice, plan) -> None:
+    before = plan.review_date
+    browser = signed_in(alice)
+    response = save(browser, plan, shown_form(browser, plan), review_date="1900-01-01")
+    assert response.status_code == 400
+    assert "Check the year: a date from 2000 to" in response.content.decode()
+    plan.refresh_from_db()
+    assert plan.review_date == before

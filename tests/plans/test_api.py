@@ -1,9 +1,9 @@
 """Plans and documents over the API: editing with If-Match, versions, scoping, errors."""
 
 import uuid
-from datetime import date
 
 import pytest
+from django.utils import timezone
 
 from documents import services
 from documents.models import PlanDocument
@@ -393,5 +393,5 @@ def test_a_save_that_changes_nothing_keeps_the_etag_and_a_real_change_moves_it(a
 def test_a_date_with_a_slipped_year_is_asked_about(alice, plan, body, field) -> None:
     response = patch(alice, plan, body)
     assert response.status_code == 400, response.content
-    last = date.today().year + 20
+    last = timezone.localdate().year + 20
     assert response.json()["errors"] == {field: [f"Check the year: a date from 2000 to {last}."]}

@@ -548,6 +548,19 @@ def goal_review_notes(goal: Any) -> list[dict[str, Any]]:
     ]
 
 
+# The fixed codes of every CarePlan and DocumentReference: what a token search on category or
+# type matches (fhir_r4.views.TOKEN_SEARCH), and what the resources carry.
+CARE_PLAN_CATEGORIES = (
+    {"system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category", "code": "assess-plan"},
+    {"system": "http://snomed.info/sct", "code": "718347000", "display": "Mental health care plan"},
+)
+DOCUMENT_TYPE = {"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}
+DOCUMENT_CATEGORY = {
+    "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
+    "code": "clinical-note",
+    "display": "Clinical Note",
+}
+
 SIGNATURE_TYPE = {
     "system": "urn:iso-astm:E1762-95:2013",
     "code": "1.2.840.10065.1.12.1.7",
@@ -672,25 +685,7 @@ def care_plan(plan: TreatmentPlan) -> CarePlan:
         "meta": {"security": security_labels(plan.intake.answers)},
         "status": "active" if plan.status == PlanStatus.AGREED else "draft",
         "intent": "plan",
-        "category": [
-            {
-                "coding": [
-                    {
-                        "system": "http://hl7.org/fhir/us/core/CodeSystem/careplan-category",
-                        "code": "assess-plan",
-                    }
-                ]
-            },
-            {
-                "coding": [
-                    {
-                        "system": "http://snomed.info/sct",
-                        "code": "718347000",
-                        "display": "Mental health care plan",
-                    }
-                ]
-            },
-        ],
+        "category": [{"coding": [coding]} for coding in CARE_PLAN_CATEGORIES],
         "title": "Care plan",
         "text": {
             "status": "generated",
@@ -793,11 +788,8 @@ def document_reference(
             else "preliminary"
         ),
         "description": copy_description(document),
-        "type": {
-            "coding": [
-                {"system": "http://loinc.org", "code": "18776-5", "display": "Plan of care note"}
-            ]
-        },
+        "type": {"coding": [DOCUMENT_TYPE]},
+        "category": [{"coding": [DOCUMENT_CATEGORY]}],
         "subject": patient(document.plan.client_id),
         "date": document.created_at.isoformat(),
         "content": [{"attachment": attachment}],
@@ -944,7 +936,12 @@ def form_updated() -> datetime:
 def capability_statement(
     *, base: str, token_url: str, resources: dict[str, list[str]]
 ) -> dict[str, Any]:
-    search_types = {"patient": "reference", "_id": "token", "identifier": "token"}
+    search_types = {
+        "patient": "reference",
+        "_id": "token",
+        "identifier": "token",
+        **{name: "token" for name in ("status", "category", "type", "lifecycle-status")},
+    }
     statement: dict[str, Any] = {
         "resourceType": "CapabilityStatement",
         "id": "care-plans",

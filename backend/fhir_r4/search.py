@@ -29,6 +29,24 @@ class Search:
     identifier_system: str | None = None
     ids: list[str] = field(default_factory=list)
     updated: list[tuple[str, datetime]] = field(default_factory=list)  # (lookup, moment)
+    # Token parameters (status, category...): name -> one group per time the parameter is
+    # given (every group must match: AND), each the (system, code) pairs of which any one may
+    # match (a comma is OR); system None when not given, "" for `|code`.
+    tokens: dict[str, list[list[tuple[str | None, str]]]] = field(default_factory=dict)
+
+
+# Token parameters with their own meaning per resource type (fhir_r4.views.TOKEN_SEARCH).
+TOKEN_PARAMS = {"status", "category", "type", "lifecycle-status"}
+
+
+def _tokens(name: str, raw: str) -> list[tuple[str | None, str]]:
+    pairs: list[tuple[str | None, str]] = []
+    for item in raw.split(","):
+        system, bar, code = item.rpartition("|")
+        if not code:
+            raise SearchError(name, f"{name} must be [system|]code, several joined by commas.")
+        pairs.append((system if bar else None, code))
+    return pairs
 
 
 def _int(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
@@ -111,6 +129,8 @@ def parse_search(query: QueryDict, allowed: set[str]) -> Search:
         search.ids = [v for v in params["_id"].split(",") if v]
         if not search.ids:
             raise SearchError("_id", "_id must name at least one id.")
+    for name in sorted(TOKEN_PARAMS & set(params)):
+        search.tokens[name] = [_tokens(name, str(raw)) for raw in query.getlist(name)]
     if "identifier" in params:
         system, bar, value = params["identifier"].rpartition("|")
         if not value:

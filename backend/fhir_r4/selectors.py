@@ -4,10 +4,11 @@ People go through the REST API's own selectors (so the care-team rules are the s
 a backend client sees the clients of its clinic that are linked to the EHR (see access.py).
 """
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet
 
 from clients.models import Client
 from clients.selectors import client_list
@@ -121,3 +122,54 @@ def updated_filter(model: type, bounds: list[tuple[str, datetime]]) -> Q:
             joined = (joined | other) if op in ("gt", "gte") else (joined & other)
         q &= joined
     return q
+
+
+# Token searches (status, category, type): each a Q over the resource's own rows, meaning what
+# the mapping puts in the resource. A code the server never uses matches nothing.
+
+Tokens = list[tuple[str | None, str]]
+
+
+def fixed_codes(codings: Iterable[dict[str, str]]) -> Callable[[Tokens], Q]:
+    """For a coding every resource of the type carries (a CarePlan's category...): all or none."""
+
+    def matches(tokens: Tokens) -> Q:
+        hit = any(
+            code == c["code"] and system in (None, c["system"])
+            for system, code in tokens
+            for c in codings
+        )
+        return Q() if hit else Q(pk__in=[])
+
+    return matches
+
+
+def coded_status(meaning: dict[str, Q]) -> Callable[[Tokens], Q]:
+    """A status computed from the rows: `meaning` maps each code the mapping uses to its Q."""
+
+    def matches(tokens: Tokens) -> Q:
+        q = Q(pk__in=[])
+        for _system, code in tokens:
+            if code in meaning:
+                q |= meaning[code]
+        return q
+
+    return matches
+
+
+def superseded_documents() -> Q:
+    """The Q of document_neighbours(): a ready document with a newer ready one of the same copy
+    (for a final one, a newer final one)."""
+    newer = PlanDocument.objects.filter(
+        plan_id=OuterRef("plan_id"),
+        status=DocStatus.READY,
+        copy=OuterRef("copy"),
+        discreet=OuterRef("discreet"),
+        protected=OuterRef("protected"),
+        sections=OuterRef("sections"),
+        created_at__gt=OuterRef("created_at"),
+    )
+    return Q(status=DocStatus.READY) & (
+        Exists(newer.filter(plan_status=PlanStatus.AGREED))
+        | (~Q(plan_status=PlanStatus.AGREED) & Exists(newer))
+    )

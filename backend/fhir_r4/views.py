@@ -16,7 +16,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
-from django.db.models import Model, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404, HttpResponse, QueryDict
 from django.utils import timezone
 from django.utils.http import http_date, parse_http_date_safe
@@ -36,6 +36,7 @@ from common.selectors import get_or_404, parse_uuid
 from documents.models import DocStatus
 from documents.services import DocumentFileLost, DocumentUnreadable, document_pdf
 from forms import KINDS
+from plans.models import PlanStatus
 from smart.auth import SmartTokenAuthentication
 from smart.models import AccessToken
 from smart.services import fhir_base, token_url
@@ -252,7 +253,37 @@ RESOURCES: dict[str, ResourceKind] = {
         "plan__client_id",
     ),
 }
-SEARCH_PARAMS = {"Patient": {"_id", "identifier"}}
+_AGREED = PlanStatus.AGREED
+_SUPERSEDED = selectors.superseded_documents()
+# Token searches, per type: the codes each resource carries, as queries on its rows.
+TOKEN_SEARCH: dict[str, dict[str, Callable[[selectors.Tokens], Q]]] = {
+    "CarePlan": {
+        "status": selectors.coded_status(
+            {"active": Q(status=_AGREED), "draft": ~Q(status=_AGREED)}
+        ),
+        "category": selectors.fixed_codes(mapping.CARE_PLAN_CATEGORIES),
+    },
+    "Goal": {
+        "lifecycle-status": selectors.coded_status(
+            {"active": Q(plan__status=_AGREED), "proposed": ~Q(plan__status=_AGREED)}
+        ),
+    },
+    "DocumentReference": {
+        "status": selectors.coded_status(
+            {
+                "current": ~Q(status=DocStatus.FAILED) & ~_SUPERSEDED,
+                "superseded": _SUPERSEDED,
+                "entered-in-error": Q(status=DocStatus.FAILED),
+            }
+        ),
+        "category": selectors.fixed_codes([mapping.DOCUMENT_CATEGORY]),
+        "type": selectors.fixed_codes([mapping.DOCUMENT_TYPE]),
+    },
+}
+SEARCH_PARAMS = {
+    "Patient": {"_id", "identifier"},
+    **{name: {"patient", *params} for name, params in TOKEN_SEARCH.items()},
+}
 
 
 def _audit(reader: Reader, action: str, obj: Model, client_id: Any, **detail: Any) -> None:
@@ -401,6 +432,22 @@ class SearchView(FhirView):
             OpenApiParameter(
                 "identifier", str, description="Patient only: [system|]EHR id (external_id)."
             ),
+            OpenApiParameter(
+                "status",
+                str,
+                description="CarePlan: active (agreed) or draft. DocumentReference: current, "
+                "superseded or entered-in-error. Several joined by commas: any of them.",
+            ),
+            OpenApiParameter(
+                "category",
+                str,
+                description="CarePlan: assess-plan or SNOMED 718347000; DocumentReference: "
+                "clinical-note ([system|]code).",
+            ),
+            OpenApiParameter("type", str, description="DocumentReference: LOINC 18776-5."),
+            OpenApiParameter(
+                "lifecycle-status", str, description="Goal: active (agreed) or proposed."
+            ),
             OpenApiParameter("_lastUpdated", str, many=True),
             OpenApiParameter("_count", int),
             OpenApiParameter("_offset", int),
@@ -425,6 +472,9 @@ class SearchView(FhirView):
             # set): an MRN of another assigning authority is another patient's.
             if search.identifier_system not in (None, settings.FHIR_EHR_ID_SYSTEM or ""):
                 qs = qs.none()
+        for name, groups in search.tokens.items():
+            for tokens in groups:  # each time the parameter is given: AND
+                qs = qs.filter(TOKEN_SEARCH[resource_type][name](tokens))
         if search.updated:
             qs = qs.filter(selectors.updated_filter(qs.model, search.updated))
         qs = qs.order_by("updated_at", "pk")

@@ -125,6 +125,25 @@ def test_unticked_boxes_are_not_exported_as_false(alice, persona_plan) -> None:
     assert "false" not in json.dumps(body).lower().replace('"valueboolean": true', "")
 
 
+def search_ids(persona, query: str) -> set[str]:
+    response = persona.api.get(f"/fhir/{query}&_count=100")
+    assert response.status_code == 200, response.content
+    return {e["resource"]["id"] for e in json.loads(response.content).get("entry", [])}
+
+
+def assert_status_search_agrees_with_reads(persona, plan) -> None:
+    """A search by status finds exactly the documents that read with that status (the search
+    is a database query; the read works it out per document)."""
+    read: dict[str, set[str]] = {"current": set(), "superseded": set(), "entered-in-error": set()}
+    for doc_id in search_ids(persona, f"DocumentReference?patient={plan.client_id}"):
+        read[get(persona, f"/fhir/DocumentReference/{doc_id}")["status"]].add(doc_id)
+    for status, ids in read.items():
+        query = f"DocumentReference?patient={plan.client_id}&status={status}"
+        assert search_ids(persona, query) == ids, status
+    both = f"DocumentReference?patient={plan.client_id}&status=current,superseded"
+    assert search_ids(persona, both) == read["current"] | read["superseded"]
+
+
 def test_superseded_document_reference(alice, persona_plan, monkeypatch) -> None:
     plan = persona_plan("not_a_topic")
     monkeypatch.setattr(document_services, "_enqueue", lambda _id: None)
@@ -214,6 +233,7 @@ def test_a_drafts_pdf_is_preliminary_and_an_agreed_plans_is_final(
     assert shown(final) == ("superseded", "final", [ref(draft["id"])])
     assert shown(next_draft)[0] == "superseded"
     assert shown(final_2) == ("current", "final", [ref(final["id"]), ref(next_draft["id"])])
+    assert_status_search_agrees_with_reads(alice, plan)
 
 
 def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are_in_error(
@@ -264,6 +284,7 @@ def test_copies_with_other_options_do_not_replace_each_other_and_failed_ones_are
     assert (lost["status"], lost["docStatus"]) == ("entered-in-error", "preliminary")
     assert "relatesTo" not in lost
     assert get(alice, f"/fhir/DocumentReference/{clinic}")["status"] == "current"
+    assert_status_search_agrees_with_reads(alice, plan)
 
 
 def test_care_plan_is_us_core_shaped_with_goals_steps_notes_and_referrals(

@@ -197,6 +197,52 @@ def test_search_by_patient_returns_a_searchset(alice, plan, charlie, resource) -
     assert search(alice, f"/fhir/{resource}?patient=not-a-uuid")["total"] == 0
 
 
+def test_search_by_status_and_category_as_us_core_clients_ask(alice, plan) -> None:
+    """US Core's CarePlan search is patient + category (+ status); Goal's lifecycle-status; a
+    DocumentReference's category and type. A code this server never uses matches nothing."""
+
+    def total(query: str) -> int:
+        return search(alice, f"/fhir/{query}")["total"]
+
+    patient = f"patient={plan.client_id}"
+    goals = plan.goals.count()
+    assert total(f"CarePlan?{patient}&category=assess-plan") == 1
+    us_core = "http://hl7.org/fhir/us/core/CodeSystem/careplan-category"
+    assert total(f"CarePlan?{patient}&category={us_core}|assess-plan") == 1
+    assert total(f"CarePlan?{patient}&category=http://snomed.info/sct|718347000") == 1
+    assert total(f"CarePlan?{patient}&category=http://example.org|assess-plan") == 0
+    assert total(f"CarePlan?{patient}&category=encounter") == 0
+    assert total(f"CarePlan?{patient}&status=draft") == 1
+    assert total(f"CarePlan?{patient}&status=active") == 0
+    assert total(f"Goal?{patient}&lifecycle-status=proposed") == goals
+    assert total(f"Goal?{patient}&lifecycle-status=active") == 0
+    etag = alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"]
+    agree = {"agreement": {"client_decision": "agrees"}}
+    saved = alice.api.patch(f"/api/v1/plans/{plan.pk}/", agree, format="json", HTTP_IF_MATCH=etag)
+    assert saved.status_code == 200, saved.content
+    assert total(f"CarePlan?{patient}&status=active") == 1
+    assert total(f"CarePlan?{patient}&status=draft,active&status=active") == 1
+    assert total(f"CarePlan?{patient}&status=draft") == 0
+    assert total(f"Goal?{patient}&lifecycle-status=active") == goals
+    alice.api.post(f"/api/v1/plans/{plan.pk}/documents/")
+    note = "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category"
+    assert total(f"DocumentReference?{patient}&category={note}|clinical-note") >= 1
+    assert total(f"DocumentReference?{patient}&type=http://loinc.org|18776-5") >= 1
+    assert total(f"DocumentReference?{patient}&type=http://loinc.org|11506-3") == 0
+    for bad in ("CarePlan?status=", "CarePlan?status=active,", "Patient?status=active"):
+        response = alice.api.get(f"/fhir/{bad}")
+        assert response.status_code == 400, bad
+        assert "status" in json.loads(response.content)["issue"][0]["diagnostics"], bad
+    statement = json.loads(alice.api.get("/fhir/metadata").content)
+    params = {
+        r["type"]: {p["name"]: p["type"] for p in r.get("searchParam", [])}
+        for r in statement["rest"][0]["resource"]
+    }
+    assert params["CarePlan"]["category"] == params["CarePlan"]["status"] == "token"
+    assert params["Goal"]["lifecycle-status"] == "token"
+    assert {"status", "category", "type"} <= set(params["DocumentReference"])
+
+
 def test_search_pages_with_count_and_next_links(alice, plan) -> None:
     first = search(alice, f"/fhir/Goal?patient={plan.client_id}&_count=1")
     assert first["total"] == 2

@@ -84,6 +84,7 @@ fhir_paths = [
         fhir.ExportFileView.as_view(),
         name="fhir-export-file",
     ),
+    path("<str:resource_type>/_search", fhir.SearchPostView.as_view(), name="fhir-search-post"),
     path("<str:resource_type>/<str:pk>", fhir.ReadView.as_view(), name="fhir-read"),
     path("<str:resource_type>", fhir.SearchView.as_view(), name="fhir-search"),
     re_path(r"", fhir.UnknownView.as_view()),  # anything else: an OperationOutcome 404

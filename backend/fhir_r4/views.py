@@ -456,10 +456,13 @@ class SearchView(FhirView):
         responses={(200, FHIR_JSON): FhirBundleSerializer},
     )
     def get(self, request: Request, resource_type: str) -> HttpResponse:
+        return self.search(request, resource_type, request.query_params)
+
+    def search(self, request: Request, resource_type: str, query: QueryDict) -> HttpResponse:
         kind = RESOURCES.get(resource_type)
         if kind is None:
             raise Http404
-        search = parse_search(request.query_params, SEARCH_PARAMS.get(resource_type, {"patient"}))
+        search = parse_search(query, SEARCH_PARAMS.get(resource_type, {"patient"}))
         reader = reader_of(request)
         qs = kind.queryset(reader)
         if search.patient is not None:
@@ -498,7 +501,7 @@ class SearchView(FhirView):
                 resource=resource_type,
                 clients=sorted({str(kind.client_id(obj)) for obj in page}),
             )
-        params = [(k, v) for k in request.query_params for v in request.query_params.getlist(k)]
+        params = [(k, v) for k in query for v in query.getlist(k)]
 
         def link(relation: str, offset: int) -> dict[str, str]:
             kept = [(k, v) for k, v in params if k != "_offset"]
@@ -520,6 +523,30 @@ class SearchView(FhirView):
             **({"entry": entries} if entries else {}),
         }
         return self.respond(bundle)
+
+
+class SearchPostView(SearchView):
+    """POST /fhir/{type}/_search: the same search, its parameters in a form body (FHIR's way to
+    keep an identifier or a long query out of the URL); GET /fhir/{type}/_search as well."""
+
+    # A search reads, whichever the method: a read-only token may make it.
+    required_scope = "read"
+
+    @extend_schema(
+        operation_id="fhir_search_post",
+        request={"application/x-www-form-urlencoded": OpenApiTypes.OBJECT},
+        responses={(200, FHIR_JSON): FhirBundleSerializer},
+    )
+    def post(self, request: Request, resource_type: str) -> HttpResponse:
+        if request.content_type.split(";")[0].strip() != "application/x-www-form-urlencoded":
+            return outcome(
+                415, "not-supported", "Send the search parameters as a form (urlencoded)."
+            )
+        query = request.query_params.copy()
+        body = request._request.POST
+        for name in body:
+            query.setlist(name, [*query.getlist(name), *body.getlist(name)])
+        return self.search(request, resource_type, query)
 
 
 def _uuid_or_none(value: str) -> uuid.UUID | None:

@@ -84,6 +84,7 @@ def reads(w: dict) -> dict[str, Read | None]:
         "fhir/$export-file/<str:pk>/<str:resource_type>.ndjson": Read(w["bulk_file"]),
         "fhir/<str:resource_type>/<str:pk>": Read(f"/fhir/Patient/{client}"),
         "fhir/<str:resource_type>": Read(f"/fhir/CarePlan?patient={client}"),
+        "fhir/<str:resource_type>/_search": Read(f"/fhir/CarePlan/_search?patient={client}"),
         "fhir/": None,  # unknown FHIR paths: an OperationOutcome
         "^fhir$": None,
         ".well-known/smart-configuration": None,

@@ -243,6 +243,38 @@ def test_search_by_status_and_category_as_us_core_clients_ask(alice, plan) -> No
     assert {"status", "category", "type"} <= set(params["DocumentReference"])
 
 
+def test_post_search_keeps_the_identifier_out_of_the_url(alice, plan) -> None:
+    """POST {type}/_search with a form body finds what the GET finds; a read-only token may use
+    it; only a form body is taken; a POST to the type itself is still refused (read-only)."""
+    reader = make_persona(alice.clinic, scopes=["read"])
+    plan.client.care_team.add(reader.user)
+    by_get = search(reader, "/fhir/Patient?identifier=EHR-0042")
+    response = reader.api.post(
+        "/fhir/Patient/_search",
+        "identifier=EHR-0042",
+        content_type="application/x-www-form-urlencoded",
+        HTTP_ACCEPT="application/fhir+json",
+    )
+    assert response.status_code == 200, response.content
+    by_post = json.loads(response.content)
+    Bundle.model_validate(by_post)
+    assert by_post["total"] == by_get["total"] == 1
+    assert by_post["entry"][0]["resource"]["id"] == str(plan.client_id)
+    both = reader.api.post(
+        f"/fhir/CarePlan/_search?patient={plan.client_id}",
+        "status=draft",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert json.loads(both.content)["total"] == 1
+    as_json = reader.api.post("/fhir/Patient/_search", {"identifier": "EHR-0042"}, format="json")
+    outcome_of(as_json, 415)
+    unknown = reader.api.post(
+        "/fhir/Patient/_search", "nickname=x", content_type="application/x-www-form-urlencoded"
+    )
+    assert "nickname" in outcome_of(unknown, 400)["issue"][0]["diagnostics"]
+    outcome_of(alice.api.post("/fhir/Patient", {}, format="json"), 405)
+
+
 def test_search_pages_with_count_and_next_links(alice, plan) -> None:
     first = search(alice, f"/fhir/Goal?patient={plan.client_id}&_count=1")
     assert first["total"] == 2

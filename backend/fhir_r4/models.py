@@ -18,6 +18,9 @@ class BulkExport(BaseModel):
     )
     types = models.JSONField()
     since = models.DateTimeField(null=True, blank=True)
+    # The kick-off request, from the FHIR base: "$export?_type=CarePlan" (the manifest's
+    # `request`). Made of the checked parameters only: type names and an instant.
+    kick_off = models.CharField(max_length=300, blank=True, default="")
 
     def __str__(self) -> str:
         return f"Bulk export {self.pk}"

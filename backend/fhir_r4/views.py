@@ -602,12 +602,17 @@ class ExportKickOffView(FhirView):
             except SearchError:
                 raise SearchError("_since", "_since must be an instant with a time zone.") from None
         reader = reader_of(request)
+        # What the manifest names as its request: the path and the parameters as checked.
+        asked = [("_type", ",".join(dict.fromkeys(types)))] if "_type" in params else []
+        asked += [(n, params[n]) for n in ("_since", "_outputFormat") if n in params]
+        path = request.path.rsplit("/fhir/", 1)[-1]
         export = BulkExport.objects.create(
             clinic_id=reader.clinic_id,
             backend_client=reader.backend_client,
             user=reader.actor,
             types=types,
             since=since,
+            kick_off=f"{path}?{urlencode(asked, safe=',:')}" if asked else path,
         )
         response = HttpResponse(status=202)
         response["Content-Location"] = f"{fhir_base(request)}/$export-poll/{export.pk}"
@@ -642,7 +647,7 @@ class ExportStatusView(FhirView):
         base = fhir_base(request)
         manifest = {
             "transactionTime": export.created_at.isoformat(),
-            "request": f"{base}/$export",
+            "request": f"{base}/{export.kick_off or '$export'}",
             "requiresAccessToken": True,
             "output": [
                 {"type": t, "url": f"{base}/$export-file/{export.pk}/{t}.ndjson"}

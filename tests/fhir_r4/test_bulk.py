@@ -53,6 +53,7 @@ def test_system_export_of_linked_clients_as_ndjson(system_api, plans) -> None:
     linked, _unlinked = plans
     manifest = system_api.get(kick_off(system_api)).json()
     assert manifest["requiresAccessToken"] is True
+    assert manifest["request"] == "http://testserver/fhir/$export"
     files = {o["type"]: local(o["url"]) for o in manifest["output"]}
     assert set(files) == {
         "Patient",
@@ -77,8 +78,14 @@ def test_patient_level_export_types_and_since(system_api, plans) -> None:
     status = kick_off(system_api, "/fhir/Patient/$export?_type=CarePlan,Goal")
     manifest = system_api.get(status).json()
     assert [o["type"] for o in manifest["output"]] == ["CarePlan", "Goal"]
+    # The manifest's `request` is the kick-off as made (the Bulk Data spec's meaning).
+    assert manifest["request"] == "http://testserver/fhir/Patient/$export?_type=CarePlan,Goal"
     later = kick_off(system_api, "/fhir/$export?_type=CarePlan&_since=2999-01-01T00:00:00Z")
-    url = local(system_api.get(later).json()["output"][0]["url"])
+    manifest = system_api.get(later).json()
+    assert manifest["request"] == (
+        "http://testserver/fhir/$export?_type=CarePlan&_since=2999-01-01T00:00:00Z"
+    )
+    url = local(manifest["output"][0]["url"])
     assert system_api.get(url).content == b""
 
 

@@ -27,6 +27,7 @@ PLAINTEXT_ALLOWED = {
     "clients.Client.external_id_hash": "a keyed HMAC of the EHR id, for lookup; not reversible",
     "common.WorkerHeartbeat.name": "a Celery worker's node name (host and process)",
     "fhir_r4.BulkExport.types": "FHIR resource type names asked for (codes)",
+    "fhir_r4.BulkExport.kick_off": "the export's path and parameters: type names, an instant",
     "intake.PrivateCheck.step": CODES,
     "plans.PlanAgreement.client_decision": CODES,
     "plans.PlanAgreement.content_sha256": HASH,

@@ -18,6 +18,7 @@ class Reader:
     clinic_id: uuid.UUID
     membership: Membership | None = None  # a person: the care-team rules of the REST API apply
     backend_client: Any = None  # smart.models.BackendClient: acts for its clinic
+    token: Any = None  # smart.models.AccessToken: its scopes name the resource types it reads
 
     @property
     def actor(self) -> User | None:
@@ -26,6 +27,11 @@ class Reader:
     @property
     def clinic(self) -> Any:
         return (self.membership or self.backend_client).clinic
+
+    def allows(self, resource_type: str, interaction: str) -> bool:
+        """A person reads what the care-team rules let them; a backend client what its token's
+        scopes name: read ("r") or search ("s") this resource type."""
+        return self.token is None or bool(self.token.allows(resource_type, interaction))
 
     def audit_detail(self) -> dict[str, str]:
         if self.backend_client is not None:
@@ -46,6 +52,6 @@ def reader_of(request: Request) -> Reader:
     token = request.auth
     if isinstance(token, AccessToken):
         client = token.client
-        return Reader(clinic_id=client.clinic_id, backend_client=client)
+        return Reader(clinic_id=client.clinic_id, backend_client=client, token=token)
     membership, _ = caller(request)
     return Reader(clinic_id=membership.clinic_id, membership=membership)

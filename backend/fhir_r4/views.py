@@ -286,6 +286,16 @@ SEARCH_PARAMS = {
 }
 
 
+def _require(reader: Reader, resource_type: str, interaction: str) -> None:
+    """A 403 for a token whose SMART scopes do not name this resource type (and interaction)."""
+    if not reader.allows(resource_type, interaction):
+        verb = "search" if interaction == "s" else "read"
+        raise exceptions.PermissionDenied(
+            f"This token's scopes do not let it {verb} {resource_type} "
+            f"(system/{resource_type}.{interaction} or system/*.{interaction} would)."
+        )
+
+
 def _audit(reader: Reader, action: str, obj: Model, client_id: Any, **detail: Any) -> None:
     """Every FHIR access reads records (the server is read-only): appended without the chain's
     lock and sealed in order later, like every other read."""
@@ -354,6 +364,7 @@ class ReadView(FhirView):
         if kind is None:
             raise Http404
         reader = reader_of(request)
+        _require(reader, resource_type, "r")
         obj = get_or_404(kind.queryset(reader), pk)
         _audit(reader, "read", obj, kind.client_id(obj))
         body = mapping.as_json(kind.build(obj, fhir_base(request)), kind.last_updated(obj))
@@ -401,6 +412,8 @@ class BinaryView(FhirView):
     )
     def get(self, request: Request, pk: str) -> HttpResponse:
         reader = reader_of(request)
+        if not reader.allows("DocumentReference", "r"):  # the Binary is its document's PDF
+            _require(reader, "Binary", "r")
         document = get_or_404(
             RESOURCES["DocumentReference"].queryset(reader).filter(status=DocStatus.READY), pk
         )
@@ -464,6 +477,7 @@ class SearchView(FhirView):
             raise Http404
         search = parse_search(query, SEARCH_PARAMS.get(resource_type, {"patient"}))
         reader = reader_of(request)
+        _require(reader, resource_type, "s")
         qs = kind.queryset(reader)
         if search.patient is not None:
             qs = qs.filter(**{kind.patient_field: _uuid_or_none(search.patient)})
@@ -589,10 +603,16 @@ class ExportKickOffView(FhirView):
                 raise SearchError(name, f"The parameter {name} is not supported here.")
         if params.get("_outputFormat", NDJSON) not in OUTPUT_FORMATS:
             raise SearchError("_outputFormat", "Only application/fhir+ndjson is offered.")
-        types = [t for t in params.get("_type", "").split(",") if t] or list(RESOURCES)
+        reader = reader_of(request)
+        readable = [t for t in RESOURCES if reader.allows(t, "r")]
+        types = [t for t in params.get("_type", "").split(",") if t] or readable
         unknown = [t for t in types if t not in RESOURCES]
         if unknown:
             raise SearchError("_type", f"Not exported here: {', '.join(unknown)}.")
+        for name in types:  # the types its scopes name, all of them or a 403
+            _require(reader, name, "r")
+        if not types:
+            _require(reader, "Patient", "r")
         since = None
         if "_since" in params:
             query = QueryDict(mutable=True)
@@ -601,7 +621,6 @@ class ExportKickOffView(FhirView):
                 since = parse_search(query, set()).updated[0][1]
             except SearchError:
                 raise SearchError("_since", "_since must be an instant with a time zone.") from None
-        reader = reader_of(request)
         # What the manifest names as its request: the path and the parameters as checked.
         asked = [("_type", ",".join(dict.fromkeys(types)))] if "_type" in params else []
         asked += [(n, params[n]) for n in ("_since", "_outputFormat") if n in params]

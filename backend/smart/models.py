@@ -51,3 +51,9 @@ class AccessToken(models.Model):
         from .services import rest_scopes
 
         return scope in rest_scopes(self.scopes)
+
+    def allows(self, resource_type: str, interaction: str) -> bool:
+        """Whether its scopes let it read ("r") or search ("s") this resource type."""
+        from .services import scopes_allow
+
+        return scopes_allow(self.scopes, resource_type, interaction)

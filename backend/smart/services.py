@@ -5,7 +5,9 @@ JWT parsing and signature checks are PyJWT's (with cryptography); this module on
 """
 
 import hashlib
+import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -25,9 +27,11 @@ ALGORITHMS = ("RS384", "ES384")
 MAX_ASSERTION_LIFETIME = 300  # seconds, SMART Backend Services
 CLOCK_SKEW = 10  # seconds
 TOKEN_PREFIX = "sbs_"  # noqa: S105 - a marker, not a secret
-# SMART scopes onto the REST API's scopes. Only reads exist under /fhir today; a write or export
-# scope would map onto "write"/"export" here when those interactions are added.
-SCOPE_MAP = {"system/*.read": "read", "system/*.rs": "read"}
+# SMART system scopes: every resource type (*) or one, to read (SMART v1 `read`; v2 `r` read,
+# `s` search, `rs` both). Only reads exist under /fhir: a write scope (c, u, d) is not offered.
+SCOPE = re.compile(r"system/(\*|[A-Z][A-Za-z]{1,63})\.(read|rs|r|s)")
+# What /.well-known/smart-configuration lists (any resource type's own scopes work as well).
+SCOPES_SUPPORTED = ("system/*.read", "system/*.rs", "system/*.r", "system/*.s")
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 
 
@@ -41,8 +45,37 @@ class OAuthError(Exception):
         self.status = status
 
 
+def scope_grants(scope: str) -> tuple[str, frozenset[str]] | None:
+    """(resource type or "*", the interactions: "r" read, "s" search), or None if not a scope
+    this server grants."""
+    match = SCOPE.fullmatch(scope)
+    if match is None:
+        return None
+    kind, interactions = match.groups()
+    return kind, frozenset("rs" if interactions == "read" else interactions)
+
+
+def scope_covered(scope: str, granted: Iterable[str]) -> bool:
+    """A scope asked for is given when a granted one includes it: system/*.read covers
+    system/CarePlan.rs, system/CarePlan.r and system/*.s."""
+    wanted = scope_grants(scope)
+    if wanted is None:
+        return False
+    kind, interactions = wanted
+    return any(
+        g is not None and g[0] in ("*", kind) and interactions <= g[1]
+        for g in map(scope_grants, granted)
+    )
+
+
+def scopes_allow(scopes: Iterable[str], resource_type: str, interaction: str) -> bool:
+    return scope_covered(f"system/{resource_type}.{interaction}", scopes)
+
+
 def rest_scopes(smart_scopes: list[str]) -> set[str]:
-    return {SCOPE_MAP[s] for s in smart_scopes if s in SCOPE_MAP}
+    """The REST API's scope they amount to: read, with any scope (what it reads is checked per
+    resource type, scopes_allow)."""
+    return {"read"} if any(scope_grants(s) for s in smart_scopes) else set()
 
 
 def public_origin(request: HttpRequest) -> str:
@@ -81,9 +114,12 @@ def backend_client_register(
         raise ValueError('The JWKS must be {"keys": [...]} with at least one key.')
     for key in jwks["keys"]:
         _public_key(key)
-    unknown = sorted(set(scopes) - SCOPE_MAP.keys())
+    unknown = sorted(s for s in set(scopes) if scope_grants(s) is None)
     if unknown or not scopes:
-        raise ValueError(f"Scopes must be among {', '.join(sorted(SCOPE_MAP))}.")
+        raise ValueError(
+            "Scopes must be SMART system read scopes: system/*.read, system/*.rs, or one "
+            "resource type's, e.g. system/CarePlan.rs."
+        )
     return BackendClient.objects.create(
         clinic=clinic,
         client_id=secrets.token_urlsafe(24),
@@ -194,7 +230,7 @@ def token_issue(*, form: Any, audience: str) -> IssuedToken:
     requested = form.get("scope", "").split()
     if not requested:
         raise OAuthError("invalid_scope", "scope is required, e.g. system/*.read.")
-    refused = [s for s in requested if s not in client.scopes]
+    refused = [s for s in requested if not scope_covered(s, client.scopes)]
     if refused:
         raise OAuthError("invalid_scope", f"Not granted to this client: {' '.join(refused)}.")
 

@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
-from .services import ALGORITHMS, SCOPE_MAP, OAuthError, token_issue, token_url
+from .services import ALGORITHMS, SCOPES_SUPPORTED, OAuthError, token_issue, token_url
 
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
@@ -18,7 +18,7 @@ def smart_configuration(request: HttpRequest) -> JsonResponse:
             "token_endpoint_auth_methods_supported": ["private_key_jwt"],
             "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
             "grant_types_supported": ["client_credentials"],
-            "scopes_supported": sorted(SCOPE_MAP),
+            "scopes_supported": list(SCOPES_SUPPORTED),
             "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
         }
     )

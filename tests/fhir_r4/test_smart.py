@@ -6,7 +6,7 @@ import time
 import uuid
 from datetime import timedelta
 from io import StringIO
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 import pytest
@@ -229,10 +229,45 @@ def test_expired_access_tokens_are_refused(client, backend, linked_plan) -> None
 def test_registered_scopes_limit_what_is_granted(client, tmp_path, clinic_a) -> None:
     private, jwk = new_key("ES384")
     backend = Backend(register(tmp_path, clinic_a, {"keys": [jwk]}, "system/*.rs"), private, jwk)
-    error_of(token_request(client, backend.assertion()), 400, "invalid_scope")
+    refused = token_request(client, backend.assertion(), scope="system/*.cruds")
+    error_of(refused, 400, "invalid_scope")
     body = token_request(client, backend.assertion(), scope="system/*.rs").json()
     assert body["scope"] == "system/*.rs"
     assert bearer(body["access_token"]).get("/fhir/CarePlan").status_code == 200
+
+
+def test_a_narrower_scope_is_granted_and_holds(client, tmp_path, clinic_a, linked_plan) -> None:
+    """An EHR asks for the least it needs (SMART's advice): one resource type, read only. It
+    gets that, and only that, on every way in: read, search, Binary and bulk export."""
+    private, jwk = new_key("ES384")
+    backend = Backend(register(tmp_path, clinic_a, {"keys": [jwk]}), private, jwk)  # *.read
+    plan_id, goal_id = linked_plan.pk, linked_plan.goals.first().pk
+    body = token_request(client, backend.assertion(), scope="system/CarePlan.r").json()
+    assert body["scope"] == "system/CarePlan.r"
+    api = bearer(body["access_token"])
+    assert api.get(f"/fhir/CarePlan/{plan_id}").status_code == 200
+    for path, interaction in (
+        ("/fhir/CarePlan", "search"),
+        (f"/fhir/Goal/{goal_id}", "read"),
+        (f"/fhir/Patient/{linked_plan.client_id}", "read"),
+        ("/fhir/Binary/00000000-0000-0000-0000-000000000000", "read"),
+    ):
+        response = api.get(path)
+        assert response.status_code == 403, path
+        assert f"do not let it {interaction}" in response.json()["issue"][0]["diagnostics"]
+    kick = api.get("/fhir/$export", HTTP_PREFER="respond-async")
+    assert kick.status_code == 202, kick.content
+    manifest = api.get(urlsplit(kick["Content-Location"]).path).json()
+    assert [o["type"] for o in manifest["output"]] == ["CarePlan"]
+    goals = api.get("/fhir/$export?_type=Goal", HTTP_PREFER="respond-async")
+    assert goals.status_code == 403
+    both = token_request(client, backend.assertion(), scope="system/CarePlan.rs system/Goal.s")
+    api = bearer(both.json()["access_token"])
+    assert api.get("/fhir/CarePlan").json()["total"] == 1
+    assert api.get("/fhir/Goal").status_code == 200
+    assert api.get(f"/fhir/Goal/{goal_id}").status_code == 403
+    wider = Backend(register(tmp_path, clinic_a, {"keys": [jwk]}, "system/Goal.rs"), private, jwk)
+    error_of(token_request(client, wider.assertion(), scope="system/*.read"), 400, "invalid_scope")
 
 
 def test_registration_refuses_private_keys_unknown_clinics_and_scopes(tmp_path, clinic_a) -> None:

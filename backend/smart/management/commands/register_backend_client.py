@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from accounts.models import Clinic
-from smart.services import SCOPE_MAP, backend_client_register
+from smart.services import SCOPES_SUPPORTED, backend_client_register
 
 
 class Command(BaseCommand):
@@ -20,7 +20,8 @@ class Command(BaseCommand):
             "--scopes",
             nargs="+",
             default=["system/*.read", "system/*.rs"],
-            help=f"Among: {', '.join(sorted(SCOPE_MAP))} (space or comma separated).",
+            help=f"Such as {', '.join(SCOPES_SUPPORTED)} or system/CarePlan.rs (space or comma "
+            "separated).",
         )
         parser.add_argument("--name", default="", help="A label, e.g. the EHR's name.")
 

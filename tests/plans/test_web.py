@@ -367,11 +367,17 @@ def test_recording_agreement_freezes_the_version(alice, plan) -> None:
         browser,
         plan,
         shown_form(browser, plan),
-        **{"agreement-client_decision": "agrees", "agreement-client_signed_name": "R"},
+        **{
+            "agreement-client_decision": "agrees",
+            "agreement-client_signed_name": "R",
+            "agreement-clinician_signed_name": "A. Okafor",
+        },
     )
     plan.refresh_from_db()
     assert plan.status == "agreed"
     assert plan.versions.count() == 1
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "signed “R”; clinician: “A. Okafor”" in page
 
 
 def with_a_wording_finding(persona, plan, monkeypatch) -> Browser:

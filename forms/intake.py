@@ -138,6 +138,10 @@ CONSENT = Step(
             "confidentiality_explained",
             "bool",
             _("My clinician has explained confidentiality and its limits, and I'm ready to go on."),
+            couple_label=_(
+                "Our clinician has explained confidentiality and its limits to each of us, and "
+                "we're both ready to go on."
+            ),
             why=_("So that you know who can see what before you share anything."),
             required=True,
         ),
@@ -145,6 +149,7 @@ CONSENT = Step(
             "recording_preference",
             "choice",
             _("How much would you like written down?"),
+            couple_label=_("How much would you both like written down?"),
             why=_(
                 "Records can be requested by courts and others. Writing down less is always fine."
             ),

@@ -43,7 +43,7 @@ def next_step(page, expected: str) -> str:
 
 
 def consent(page, label: str) -> None:
-    page.get_by_label("My clinician has explained confidentiality").check()
+    page.get_by_label("explained confidentiality").check()  # as an individual or a couple
     page.get_by_label(label).check()
 
 

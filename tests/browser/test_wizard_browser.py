@@ -32,9 +32,12 @@ def next_step(page, expected: str) -> None:
     assert_accessible(page)
 
 
-def give_consent(page) -> None:
+def give_consent(page, couple: bool = False) -> None:
     assert_accessible(page)
-    page.get_by_label("My clinician has explained confidentiality").check()
+    if couple:  # both partners' consent, in the couple's own words
+        page.get_by_label("explained confidentiality and its limits to each of us").check()
+    else:
+        page.get_by_label("My clinician has explained confidentiality").check()
     page.get_by_label("Write down only what my plan needs").check()
     next_step(page, "about")
 
@@ -184,7 +187,8 @@ def test_a_tab_left_open_shows_its_words_instead_of_dropping_them(page, alice) -
 def test_couple_intake_where_work_is_not_a_topic(page, alice) -> None:
     sign_in(page, alice)
     start(page, "Ash and Kit", "couple")
-    give_consent(page)
+    assert page.get_by_text("How much would you both like written down?").is_visible()
+    give_consent(page, couple=True)
     page.get_by_label("First person: what would you like to be called?").fill("Ash")
     page.get_by_label("Second person: what would you like to be called?").fill("Kit")
     page.get_by_label("Second person: pronouns").fill("they/them")

@@ -2,6 +2,7 @@
 a killed worker is started again, the web server answers all the while, /healthz goes 503 and
 then 200, and SIGINT (Ctrl-C) stops everything."""
 
+import json
 import os
 import re
 import signal
@@ -80,6 +81,14 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_serving(
         )
     try:
         wait_until(lambda: healthz(port, timeout=60) == 200, 180, "the first 200")
+        # No proxy in front: a forwarded scheme from a local process does not shape the links.
+        spoofed = urllib.request.Request(
+            f"http://127.0.0.1:{port}/.well-known/smart-configuration",
+            headers={"X-Forwarded-Proto": "https", "X-Forwarded-Ssl": "on"},
+        )
+        with urllib.request.urlopen(spoofed, timeout=30) as response:
+            token_url = json.loads(response.read())["token_endpoint"]
+        assert token_url == f"http://127.0.0.1:{port}/oauth/token"
         pids = re.findall(r"worker started \(pid (\d+)\)", log.read_text())
         assert len(pids) == 1
         killed_at = time.monotonic()

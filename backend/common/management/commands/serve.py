@@ -154,6 +154,9 @@ class Command(BaseCommand):
                     "--worker-class=gthread",
                     f"--threads={options['threads']}",
                     "--no-control-socket",  # unused; gunicorn would put it in the home folder
+                    # No proxy in front unless one is named: X-Forwarded-Proto from anyone else
+                    # (a local process included) does not make links https.
+                    f"--forwarded-allow-ips={os.environ.get('FORWARDED_ALLOW_IPS', '')}",
                     f"--worker-tmp-dir={data}",
                     "--access-logfile=-",
                     # access log lines carry method, path (ids only) and status, never bodies

@@ -31,6 +31,6 @@ VOLUME /data
 EXPOSE 8000
 # gthread: a read waiting for a PDF (?wait=) holds one of 8 threads, never a whole process.
 CMD ["gunicorn", "config.wsgi", "--chdir", "/app/backend", "--bind", "0.0.0.0:8000", \
-     "--worker-class", "gthread", "--threads", "8", \
+     "--worker-class", "gthread", "--threads", "8", "--limit-request-line", "8190", \
      "--no-control-socket", "--worker-tmp-dir", "/dev/shm", "--access-logfile", "-", \
      "--access-logformat", "%(h)s %(m)s %(U)s %(s)s %(M)sms"]

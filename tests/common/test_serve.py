@@ -89,6 +89,10 @@ def test_a_killed_worker_is_restarted_while_the_web_server_keeps_serving(
         with urllib.request.urlopen(spoofed, timeout=30) as response:
             token_url = json.loads(response.read())["token_endpoint"]
         assert token_url == f"http://127.0.0.1:{port}/oauth/token"
+        # A request line of 6 KB (a long FHIR search) is read, not refused with gunicorn's 414.
+        long_line = f"http://127.0.0.1:{port}/fhir/metadata?_format=json&pad={'x' * 6000}"
+        with urllib.request.urlopen(long_line, timeout=30) as response:
+            assert response.status == 200
         pids = re.findall(r"worker started \(pid (\d+)\)", log.read_text())
         assert len(pids) == 1
         killed_at = time.monotonic()

@@ -157,6 +157,9 @@ class Command(BaseCommand):
                     # No proxy in front unless one is named: X-Forwarded-Proto from anyone else
                     # (a local process included) does not make links https.
                     f"--forwarded-allow-ips={os.environ.get('FORWARDED_ALLOW_IPS', '')}",
+                    # gunicorn's largest request line (its default is half): long FHIR searches;
+                    # longer still go in a POST to {type}/_search.
+                    "--limit-request-line=8190",
                     f"--worker-tmp-dir={data}",
                     "--access-logfile=-",
                     # access log lines carry method, path (ids only) and status, never bodies

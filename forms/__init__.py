@@ -4,6 +4,8 @@ This package only describes and validates; it never writes to a database.
 """
 
 from .flow import (
+    PRIVATE_CHECK_STEPS,
+    asks_couple_about_work,
     client_steps,
     enabled_steps,
     form_kwargs,
@@ -21,11 +23,13 @@ __all__ = [
     "FORM_VERSION",
     "KINDS",
     "PREFER_NOT_TO_SAY",
+    "PRIVATE_CHECK_STEPS",
     "STEPS",
     "STEPS_BY_NAME",
     "Choice",
     "Field",
     "Step",
+    "asks_couple_about_work",
     "client_steps",
     "enabled_steps",
     "form_kwargs",

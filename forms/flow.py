@@ -18,6 +18,21 @@ def client_steps(kind: str, answers: Answers) -> list[Step]:
     return [step for step in enabled_steps(kind, answers) if not step.clinician_only]
 
 
+# A couple's joint questions about the work: each partner's private check comes first
+# (GUIDELINES "Couples are two people"): the work steps, and the worker's own account.
+COUPLE_WORK_STEPS = frozenset(
+    {"work_context", "precautions", "work_plans", "harm_reduction", "exit_planning"}
+)
+PRIVATE_CHECK_STEPS = ("private_check_a", "private_check_b")
+
+
+def asks_couple_about_work(kind: str, step: Step, answers: Answers | None = None) -> bool:
+    """Whether this page (with these answers to it) asks a couple jointly about the work."""
+    if kind != "couple":
+        return False
+    return step.name in COUPLE_WORK_STEPS or bool((answers or {}).get("worker_description"))
+
+
 def needs_safety_prompt(step: Step, answers: Answers) -> bool:
     """True when an answer is one its field marks for a safety prompt (private checks)."""
     return any(answers.get(f.name) in f.safety_codes for f in step.fields if f.safety_codes)

@@ -188,6 +188,21 @@ def worker(transactional_db) -> Iterator[WorkerProcess]:
         stop_worker(proc)
 
 
+def take_private_checks(intake, actor, **answers) -> None:
+    """The clinician takes each partner's private check with them alone (the couple's work
+    questions wait for both)."""
+    from forms import PRIVATE_CHECK_STEPS, STEPS_BY_NAME
+    from intake.services import intake_submit_step
+
+    for name in PRIVATE_CHECK_STEPS:
+        intake_submit_step(
+            intake=intake,
+            step=STEPS_BY_NAME[name],
+            answers={"feels_safe": "yes", "pressure": "none", **answers},
+            actor=actor,
+        )
+
+
 def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     """Run a whole intake through the services (validated by forms/) and return its plan."""
     from forms import STEPS_BY_NAME, form_kwargs
@@ -197,6 +212,8 @@ def completed_plan(persona: Persona, client: Client, kind: str, steps: dict):
     intake = intake_start(
         membership=persona.membership, actor=persona.user, client=client, kind=kind
     )
+    if kind == "couple":  # each partner's private check, before any joint question about work
+        take_private_checks(intake, persona.user)
     for name, payload in steps.items():
         answers = validate_payload(
             STEPS_BY_NAME[name],

@@ -12,7 +12,14 @@ from accounts.models import Membership
 from audit.services import audit_record
 from clients.models import Client
 from clients.services import client_update
-from forms import FORM_VERSION, Step, needs_safety_prompt, prune_answers
+from forms import (
+    FORM_VERSION,
+    PRIVATE_CHECK_STEPS,
+    Step,
+    asks_couple_about_work,
+    needs_safety_prompt,
+    prune_answers,
+)
 from forms.spec import KindIs
 
 from .models import Intake, PrivateCheck, Reflection, Status
@@ -33,6 +40,17 @@ class IntakeClosed(IntakeError):
 class ConsentFirst(StepNotEnabled):
     """A client's answer sent before confidentiality was explained and confirmed (DESIGN: the
     consent step "must be true to continue"): nothing is kept until it is."""
+
+
+class PrivateChecksFirst(StepNotEnabled):
+    """A couple's joint answer about the work sent before each partner's private check was
+    taken with them alone (GUIDELINES, "Couples are two people"): nothing is kept until then."""
+
+
+def private_checks_taken(intake: Intake) -> bool:
+    return PrivateCheck.objects.filter(intake=intake, step__in=PRIVATE_CHECK_STEPS).count() == len(
+        PRIVATE_CHECK_STEPS
+    )
 
 
 class IntakeIncomplete(IntakeError):
@@ -113,6 +131,12 @@ def intake_submit_step(
         raise StepNotEnabled(
             f"\u201c{step.title}\u201d doesn't apply now, because of an earlier answer. "
             "Nothing on it was saved."
+        )
+    if asks_couple_about_work(intake.kind, step, answers) and not private_checks_taken(intake):
+        raise PrivateChecksFirst(
+            "Each partner's private check comes before the joint questions about work (the "
+            "clinician takes private_check_a and private_check_b with each partner alone). "
+            "Nothing on this step was saved."
         )
     removed: list[str] = []
     removed_fields: list[str] = []

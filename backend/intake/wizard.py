@@ -13,7 +13,7 @@ from django.contrib import messages
 from django.contrib.auth.mixins import LoginRequiredMixin
 from django.contrib.auth.models import User
 from django.http import HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import translation
@@ -25,7 +25,15 @@ from formtools.wizard.storage.base import BaseStorage
 from formtools.wizard.views import NamedUrlWizardView, StepsHelper
 
 from accounts.permissions import membership_of
-from forms import STEPS, STEPS_BY_NAME, Step, form_kwargs, work_is_a_topic, work_term
+from forms import (
+    STEPS,
+    STEPS_BY_NAME,
+    Step,
+    asks_couple_about_work,
+    form_kwargs,
+    work_is_a_topic,
+    work_term,
+)
 from forms.django_forms import StepForm, answers_to_data, field_label, form_class
 from forms.localize import localize_step, tr
 from forms.who_sees import Sharing, who_sees
@@ -35,10 +43,12 @@ from .selectors import intake_get, intake_sharing, step_answers
 from .services import (
     ConsentFirst,
     IntakeClosed,
+    PrivateChecksFirst,
     StepNotEnabled,
     intake_answers_lost_by,
     intake_complete,
     intake_submit_step,
+    private_checks_taken,
 )
 from .views import neutral_exit, quick_save_token
 
@@ -145,7 +155,29 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             # Nothing is written down before confidentiality is explained and confirmed (the
             # service refuses it): no page to type into before then either.
             return self._consent_first()
+        if (
+            spec is not None
+            and asks_couple_about_work(self.intake.kind, spec)
+            and not private_checks_taken(self.intake)
+        ):
+            return self._private_checks_first(spec)
         return super().get(*args, **kwargs)
+
+    def _private_checks_first(self, spec: Step) -> HttpResponse:
+        """A couple's questions about work wait until the clinician has taken each partner's
+        private check with them alone (the service refuses their answers until then): a page
+        that says so, with the way back and the way on, and nothing else on it."""
+        enabled = list(self.get_form_list())
+        earlier = enabled[: enabled.index(spec.name)] if spec.name in enabled else []
+        return render(
+            self.request,
+            "intake/checks_first.html",
+            {
+                "intake": self.intake,
+                "back": self.get_step_url(earlier[-1]) if earlier else None,
+                "here": self.get_step_url(spec.name),
+            },
+        )
 
     def _consented(self) -> bool:
         return bool(self.intake.answers.get("consent", {}).get("confidentiality_explained"))
@@ -260,6 +292,17 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             return super().post(*args, **kwargs)
         except ConsentFirst:
             return self._consent_first()
+        except PrivateChecksFirst:  # the worker's own account, typed before the checks
+            form = self._posted_form()
+            form.is_valid()
+            form.add_error(
+                "worker_description",
+                gettext(
+                    "This is asked once your clinician has talked with each of you on your "
+                    "own. Your words are still here; nothing on this page was saved yet."
+                ),
+            )
+            return self.render(form)
         except (StepNotEnabled, IntakeClosed) as exc:
             messages.warning(self.request, str(exc))
             return redirect(self.get_step_url(self.steps.current))

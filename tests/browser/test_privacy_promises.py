@@ -13,6 +13,7 @@ from intake.models import Intake, PrivateCheck
 from plans.models import TreatmentPlan
 from tests.browser.conftest import assert_accessible
 from tests.browser.test_wizard_browser import sign_in
+from tests.conftest import take_private_checks
 from tests.documents.helpers import pdf_text
 from tests.factories import ClientFactory
 
@@ -109,6 +110,7 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
 def test_a_minimal_client_is_not_asked_what_is_not_recorded(page, alice) -> None:
     sign_in(page, alice)
     intake = start(page, "Rowan", "couple")
+    take_private_checks(intake, alice.user)  # before the couple's questions about work
     consent(page, "Write down only what my plan needs")
     next_step(page, "about")
     next_step(page, "goals")

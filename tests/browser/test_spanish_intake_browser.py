@@ -36,8 +36,8 @@ def test_spanish_intake_in_the_browser(page, alice) -> None:
     page.get_by_label("Si haces trabajo sexual, ¿cómo llamas a tu trabajo?").fill("masajes")
     page.get_by_label("No tiene que ver con el motivo por el que vine").check()
     siguiente(page, "goals")
-    page.get_by_label("Elemento 1").fill("Dormir mejor")
-    page.get_by_label("Elemento 2").fill("我想找到一个新公寓 🏠")
+    page.get_by_label("Elemento 1", exact=True).fill("Dormir mejor")
+    page.get_by_label("Elemento 2", exact=True).fill("我想找到一个新公寓 🏠")
     siguiente(page, "stigma_coping")
     text = main.inner_text()
     assert "Cómo te han tratado los demás" in text

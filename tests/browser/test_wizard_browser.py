@@ -361,3 +361,43 @@ def test_the_step_list_ticks_only_pages_with_something_answered(page, alice) -> 
     assert about.is_visible()
     assert "done" not in (about.get_attribute("class") or "")
     assert Intake.objects.get().answers["goals"]["client_goals"] == ["Sleep better"]
+
+
+def test_a_couples_questions_about_work_wait_for_each_private_check(page, alice) -> None:
+    """A couple who choose work as a topic meet its questions only after the clinician has
+    talked with each partner alone: until then a page says so (nothing about work on it), and
+    the worker's account typed early stays on the page with a message at the box."""
+    sign_in(page, alice)
+    start(page, "Ash and Kit", "couple")
+    give_consent(page, couple=True)
+    next_step(page, "goals")
+    page.get_by_label("Item 1", exact=True).fill("argue less")
+    next_step(page, "partner")
+    page.get_by_role("group", name="Which topics would you both like to work on?").get_by_label(
+        "Sex work", exact=True
+    ).check()
+    account = page.get_by_label("Only if you chose work as a topic")
+    account.fill("It's a job I chose.")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/step/partner/")
+    message = "This is asked once your clinician has talked with each of you on your own."
+    assert page.locator(".field .errors").get_by_text(message).is_visible()
+    assert account.input_value() == "It's a job I chose."
+    account.fill("")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/step/work_context/")
+    assert_accessible(page)
+    assert page.get_by_role("heading", name="Before the questions about work").is_visible()
+    assert page.get_by_role("checkbox").count() == 0  # nothing asked yet
+    intake = Intake.objects.get()
+    for check in ("private_check_a", "private_check_b"):  # the clinician, with each alone
+        page.goto(f"/intakes/{intake.pk}/private/{check}/")
+        page.get_by_label("Yes", exact=True).check()
+        page.get_by_role("button", name="Save").click()
+        page.wait_for_load_state()
+    page.goto(f"/intakes/{intake.pk}/step/work_context/")
+    assert page.get_by_role("heading", name="Before the questions about work").count() == 0
+    assert page.get_by_label("Massage").is_visible()
+    intake.refresh_from_db()
+    assert intake.answers["partner"]["couple_topics"] == ["sex_work"]
+    assert "work_context" not in intake.answers

@@ -6,6 +6,7 @@ import pytest
 from forms import STEPS_BY_NAME, form_kwargs
 from forms.django_forms import validate_payload
 from intake.services import intake_start, intake_submit_step
+from tests.conftest import take_private_checks
 from tests.intake.helpers import CONSENT
 
 pytestmark = pytest.mark.django_db
@@ -26,6 +27,7 @@ def couple(alice, alices_client):
     )
     # Nothing else is kept before it; everything written down (partner_concerns included).
     save(alice, intake, "consent", {**CONSENT, "recording_preference": "full"})
+    take_private_checks(intake, alice.user)  # before any joint question about work
     return intake
 
 
@@ -37,6 +39,9 @@ def consented(alice, client, kind: str) -> dict:
     consent = {"confidentiality_explained": True, "recording_preference": "full"}
     url = f"/api/v1/intakes/{created['id']}/steps/consent/"
     assert alice.api.put(url, consent, format="json").status_code == 200
+    for check in ("private_check_a", "private_check_b") if kind == "couple" else ():
+        url = f"/api/v1/intakes/{created['id']}/steps/{check}/"
+        assert alice.api.put(url, {"feels_safe": "yes"}, format="json").status_code == 200
     return created
 
 
@@ -108,3 +113,37 @@ def test_not_sure_yet_completes_and_the_plan_says_so(alice, alices_client) -> No
     assert done.status_code == 201
     preview = alice.api.get(f"/api/v1/plans/{done.json()['plan']}/preview")
     assert "not sure yet what you would like to work on" in preview.content.decode()
+
+
+def test_a_couples_work_questions_wait_for_each_partners_private_check(
+    alice, alices_client
+) -> None:
+    """GUIDELINES: each partner gets a private check before joint questions about work. Until
+    both are taken, the work steps and the worker's own account are refused with a 409 that
+    says why, and nothing of them is kept; the couple's other answers are not held up."""
+    created = alice.api.post(
+        "/api/v1/intakes/", {"client": str(alices_client.pk), "kind": "couple"}, format="json"
+    ).json()
+    steps = f"/api/v1/intakes/{created['id']}/steps"
+    consent = {"confidentiality_explained": True, "recording_preference": "full"}
+    assert alice.api.put(f"{steps}/consent/", consent, format="json").status_code == 200
+    assert alice.api.put(f"{steps}/partner/", CHOSE_WORK, format="json").status_code == 200
+    account = {**CHOSE_WORK, "worker_description": "My words"}
+    for path, body in (("partner", account), ("work_context", {"work_types": ["massage"]})):
+        refused = alice.api.put(f"{steps}/{path}/", body, format="json")
+        assert refused.status_code == 409, path
+        assert "private check comes before the joint questions about work" in str(refused.json())
+    a_only = alice.api.put(f"{steps}/private_check_a/", {"feels_safe": "yes"}, format="json")
+    assert a_only.status_code == 200
+    still = alice.api.put(f"{steps}/work_context/", {"work_types": ["massage"]}, format="json")
+    assert still.status_code == 409  # one partner's check is not both
+    intake = alices_client.intakes.get()
+    assert "work_context" not in intake.answers
+    assert "worker_description" not in intake.answers["partner"]
+    assert alice.api.put(f"{steps}/private_check_b/", {}, format="json").status_code == 200
+    assert alice.api.put(f"{steps}/partner/", account, format="json").status_code == 200
+    work = alice.api.put(f"{steps}/work_context/", {"work_types": ["massage"]}, format="json")
+    assert work.status_code == 200
+    intake.refresh_from_db()
+    assert intake.answers["work_context"] == {"work_types": ["massage"]}
+    assert intake.answers["partner"]["worker_description"] == "My words"

@@ -15,6 +15,7 @@ from forms import STEPS_BY_NAME
 from forms.django_forms import validate_payload
 from intake.models import Intake
 from intake.services import intake_complete, intake_start, intake_submit_step
+from tests.conftest import take_private_checks
 from tests.documents.helpers import pdf_text
 from tests.factories import IntakeFactory
 
@@ -38,7 +39,9 @@ def put(persona, intake_id, step: str, body):
 
 @pytest.fixture
 def couple(alice, alices_client) -> Intake:
-    return IntakeFactory(client=alices_client, kind="couple")
+    intake = IntakeFactory(client=alices_client, kind="couple")
+    take_private_checks(intake, alice.user)  # before the joint questions about work
+    return intake
 
 
 def test_minimal_drops_free_text_the_plan_does_not_use_and_says_so(alice, couple) -> None:

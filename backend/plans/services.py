@@ -12,7 +12,7 @@ from audit.services import audit_record
 from forms import work_is_a_topic
 from intake.models import Intake
 
-from .contract import PlanInvalid
+from .contract import PlanInvalid, clean_text
 from .models import (
     ClientDecision,
     GoalProgress,
@@ -149,6 +149,21 @@ def _check_references(plan: TreatmentPlan, changes: dict[str, Any]) -> dict[str,
     return errors
 
 
+def _unchanged(stored: Any, sent: Any) -> bool:
+    """A text sent back as it was read: the same words, whatever its line breaks were stored as
+    (a browser's intake stored "\r\n") or the space around it. Kept as stored, not rewritten:
+    rewriting it would be an edit, and an edit of an agreed plan opens a new version."""
+    return (
+        isinstance(stored, str) and isinstance(sent, str) and clean_text(stored) == clean_text(sent)
+    )
+
+
+def _assign(obj: Any, data: dict[str, Any], fields: tuple[str, ...]) -> None:
+    for field in fields:
+        if field in data and not _unchanged(getattr(obj, field), data[field]):
+            setattr(obj, field, data[field])
+
+
 def _save_steps(goal: PlanGoal, steps: list[dict[str, Any]]) -> None:
     """The goal's steps become the list given: a step with an id keeps it and changes only the
     fields sent; a step without one is new; steps left out are removed."""
@@ -159,9 +174,7 @@ def _save_steps(goal: PlanGoal, steps: list[dict[str, Any]]) -> None:
         if step is None:
             step = PlanStep(goal=goal)
         step.position = position
-        for field in ("description", "who", "frequency"):
-            if field in data:
-                setattr(step, field, data[field])
+        _assign(step, data, ("description", "who", "frequency"))
         step.save()
         keep.append(step.pk)
     goal.steps.exclude(pk__in=keep).delete()
@@ -178,9 +191,7 @@ def _save_goals(plan: TreatmentPlan, goals: list[dict[str, Any]]) -> None:
         if goal is None:
             goal = PlanGoal(plan=plan)
         goal.position = position
-        for field in ("client_words", "clinical_restatement", "target_date"):
-            if field in data:
-                setattr(goal, field, data[field])
+        _assign(goal, data, ("client_words", "clinical_restatement", "target_date"))
         goal.save()
         keep.append(goal.pk)
         if "steps" in data:
@@ -200,9 +211,7 @@ def _save_referrals(plan: TreatmentPlan, referrals: list[dict[str, Any]]) -> Non
         referral.position = position
         if "agency" in data:
             referral.agency_id = data["agency"]
-        for field in ("client_decision", "note"):
-            if field in data:
-                setattr(referral, field, data[field])
+        _assign(referral, data, ("client_decision", "note"))
         referral.save()
         keep.append(referral.pk)
     plan.referrals.exclude(pk__in=keep).delete()
@@ -251,7 +260,11 @@ def plan_update(
     edited = False
     if content:
         rep = _representation(plan)
-        simple = {f: content[f] for f in SIMPLE_FIELDS if f in content}
+        simple = {
+            f: content[f]
+            for f in SIMPLE_FIELDS
+            if f in content and not _unchanged(getattr(plan, f), content[f])
+        }
         for field, value in simple.items():
             setattr(plan, field, value)
         if simple:  # written without a new updated_at: the ETag moves below, if anything changed

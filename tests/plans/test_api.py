@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from documents import services
 from documents.models import PlanDocument
-from plans.models import PlanVersion
+from plans.models import PlanGoal, PlanVersion, TreatmentPlan
 
 pytestmark = pytest.mark.django_db
 
@@ -395,3 +395,40 @@ def test_a_date_with_a_slipped_year_is_asked_about(alice, plan, body, field) -> 
     assert response.status_code == 400, response.content
     last = timezone.localdate().year + 20
     assert response.json()["errors"] == {field: [f"Check the year: a date from 2000 to {last}."]}
+
+
+def test_text_sent_back_as_read_keeps_an_agreed_plan_agreed(alice, plan) -> None:
+    """Text from a browser intake is stored with "\r\n" line breaks. An EHR that writes back
+    what it read (with those, or with "\n") changes nothing: the client's agreement stands, the
+    version and ETag stay, and the stored words keep their line breaks as they were."""
+    words = "I laugh it off.\r\n\r\nSometimes I don't."
+    TreatmentPlan.objects.filter(pk=plan.pk).update(
+        strengths_notes=words, safety_plan="Call Jo\r\n"
+    )
+    goal = plan.goals.first()
+    PlanGoal.objects.filter(pk=goal.pk).update(client_words="Sleep\r\nmore")
+    agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "Ana"}}
+    assert patch(alice, plan, agree).status_code == 200
+    read = alice.api.get(url(plan))
+    body, etag = read.json(), read["ETag"]
+    assert (body["status"], body["strengths_notes"]) == ("agreed", words)
+    for notes in (words, words.replace("\r\n", "\n")):
+        back = {
+            "strengths_notes": notes,
+            "safety_plan": body["safety_plan"],
+            "goals": [{"id": g["id"], "client_words": g["client_words"]} for g in body["goals"]],
+        }
+        sent = alice.api.patch(url(plan), back, format="json", HTTP_IF_MATCH=etag)
+        assert sent.status_code == 200, sent.content
+        assert (sent.json()["status"], sent.json()["version"], sent["ETag"]) == (
+            "agreed",
+            body["version"],
+            etag,
+        )
+    plan.refresh_from_db()
+    assert plan.strengths_notes == words
+    assert plan.goals.get(pk=goal.pk).client_words == "Sleep\r\nmore"
+    edited = alice.api.patch(
+        url(plan), {"safety_plan": "Call Sam"}, format="json", HTTP_IF_MATCH=etag
+    )
+    assert (edited.json()["status"], edited.json()["version"]) == ("draft", body["version"] + 1)

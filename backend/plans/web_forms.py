@@ -563,13 +563,13 @@ class PlanEditor:
                             ),
                         }
                     )
-        if "agreement" in changes:
-            out.append(
-                {
-                    "label": "The client's decision",
-                    "value": str(changes["agreement"]["client_decision"]),
-                }
-            )
+        if "agreement" in changes:  # every part typed, the decision by its label
+            form = self.agreement_form
+            for name, value in changes["agreement"].items():
+                if value:
+                    field = form.fields[name]
+                    shown = dict(getattr(field, "choices", ())).get(value, value)
+                    out.append({"label": str(field.label), "value": str(shown)})
         return out
 
     def error_summary(self) -> list[dict[str, str]]:

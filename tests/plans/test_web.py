@@ -244,6 +244,35 @@ def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, pl
     assert plan.safety_plan == "Alice's plan"
 
 
+def test_a_second_editors_decision_comment_and_signatures_are_shown_to_re_apply(
+    alice, bob, plan
+) -> None:
+    """The client's own comment and both signatures typed into a save that came second are
+    all listed under "Your edits, not saved yet", the decision by its label."""
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, safety_plan="Alice's plan").status_code == 302
+    typed = {
+        "agreement-client_decision": "wants_changes",
+        "agreement-client_comment": "Please change goal 2.\r\n\r\nAnd call me Ana.",
+        "agreement-client_signed_name": "Ana M",
+        "agreement-clinician_signed_name": "Dr Bob",
+    }
+    response = save(second, plan, form_b, **typed)
+    assert response.status_code == 409
+    page = response.content.decode()
+    yours = page[
+        page.index('<dl class="yours">') : page.index("</dl>", page.index('<dl class="yours">'))
+    ]
+    for words in ("Please change goal 2.\n\nAnd call me Ana.", "Ana M", "Dr Bob"):
+        assert words in yours, words
+    assert "wants_changes" not in yours
+    assert "I agree, with the changes I asked for" in yours
+    plan.refresh_from_db()
+    assert (plan.client_decision, plan.client_comment) == ("", "")
+
+
 def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(alice, bob, plan) -> None:
     """The out-of-date check survives a save refused for a missing field: the page that asks for
     the fix still carries the version its editor started from, so the corrected save is told

@@ -564,10 +564,10 @@ class PlanEditor:
                         }
                     )
         if "agreement" in changes:  # every part typed, the decision by its label
-            form = self.agreement_form
+            agreement = self.agreement_form
             for name, value in changes["agreement"].items():
                 if value:
-                    field = form.fields[name]
+                    field = agreement.fields[name]
                     shown = dict(getattr(field, "choices", ())).get(value, value)
                     out.append({"label": str(field.label), "value": str(shown)})
         return out

@@ -43,6 +43,16 @@ class StepInvalid(Exception):
         self.errors = errors
 
 
+class TextAnswer(forms.CharField):
+    """A written answer, its line breaks kept as "\n": a browser sends a textarea's as "\r\n"
+    (HTML's form encoding, not the client's words), which would also count twice against the
+    length the box allowed."""
+
+    def to_python(self, value: Any) -> str:
+        text: str = super().to_python(value)
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 class TextListWidget(forms.Widget):
     """A few one-line inputs sharing one name; empty ones are ignored."""
 
@@ -161,7 +171,7 @@ def _django_field(spec: Field) -> forms.Field:
         return forms.BooleanField(error_messages={"required": message}, **common)
     if spec.kind == "text":
         widget = forms.TextInput if spec.max_length <= 100 else forms.Textarea(attrs={"rows": 4})
-        return forms.CharField(
+        return TextAnswer(
             max_length=spec.max_length,
             widget=widget,
             error_messages={"required": _("Please fill this in to continue.")},

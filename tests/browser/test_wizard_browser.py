@@ -401,3 +401,27 @@ def test_a_couples_questions_about_work_wait_for_each_private_check(page, alice)
     intake.refresh_from_db()
     assert intake.answers["partner"]["couple_topics"] == ["sex_work"]
     assert "work_context" not in intake.answers
+
+
+def test_the_review_shows_the_clients_words_as_typed(page, alice) -> None:
+    """What the client confirms is what they wrote: each goal on its own (a goal with a ";" in
+    it stays one goal), and a longer answer with its line breaks and blank lines."""
+    sign_in(page, alice)
+    start(page, "Noor", "individual")
+    page.get_by_label("My clinician has explained confidentiality").check()
+    page.get_by_label("Write down what I share").check()
+    next_step(page, "about")
+    page.get_by_label("It's not connected to why I came").check()
+    next_step(page, "goals")
+    page.get_by_label("Item 1", exact=True).fill("Sleep; eat better")
+    page.get_by_label("Item 2", exact=True).fill("See my sister")
+    brings = "Tired all the time.\n\n  Mostly after shifts."
+    page.get_by_label("Anything else about what brings you here?").fill(brings)
+    next_step(page, "stigma_coping")
+    next_step(page, "supports")
+    next_step(page, "review")
+    goals = page.locator("section.review dd").filter(has_text="Sleep; eat better")
+    assert goals.locator("li").all_inner_texts() == ["Sleep; eat better", "See my sister"]
+    shown = page.locator("section.review .words").filter(has_text="Tired all the time.")
+    assert shown.inner_text() == brings
+    assert Intake.objects.get().answers["goals"]["what_brings_you"] == brings

@@ -55,6 +55,7 @@ from .selectors import (
     SUPPORT_FIELD,
     plan_get,
     plan_read,
+    plan_representation,
     plans_for,
     review_representation,
     reviews_for,
@@ -394,7 +395,8 @@ class PlanDetail(APIView):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         serializer = PlanPatchSerializer(
-            data=request.data, context={"clinic_id": membership.clinic_id}
+            data=_as_written(request.data, plan_representation(plan)),
+            context={"clinic_id": membership.clinic_id},
         )
         if_match = entity_tags(request.headers.get("If-Match", ""))
         if not if_match:
@@ -409,6 +411,32 @@ class PlanDetail(APIView):
         except PlanInvalid as exc:
             raise _invalid(exc) from None
         return _plan_response(membership, pk)
+
+
+def _as_written(data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+    """A plan sent back as it was read, taken as a write means it: `supports` as read
+    ({code, label}) as their codes, and an `agreement` that records nothing new (its decision
+    and words as recorded, or all empty, as a plan with none reads) left out; `content_sha256`
+    sent empty is no check."""
+    data = dict(data)
+    supports = data.get("supports")
+    if isinstance(supports, list):
+        data["supports"] = [s.get("code") if isinstance(s, dict) else s for s in supports]
+    agreement = data.get("agreement")
+    if isinstance(agreement, dict):
+        recorded = current["agreement"]
+        words = [spec.name for spec in AGREEMENT_FIELDS]
+        blank = (None, "")
+        read_only = {"agreed_at", "version", "recorded_at", "content_sha256"}
+        if set(agreement) <= {*words, *read_only} and all(
+            agreement.get(n) == recorded.get(n)
+            or (agreement.get(n) in blank and recorded.get(n) in blank)
+            for n in words
+        ):
+            del data["agreement"]
+        elif agreement.get("content_sha256", "") is None:
+            data["agreement"] = {k: v for k, v in agreement.items() if k != "content_sha256"}
+    return data
 
 
 class PlanReviews(APIView):

@@ -432,3 +432,21 @@ def test_text_sent_back_as_read_keeps_an_agreed_plan_agreed(alice, plan) -> None
         url(plan), {"safety_plan": "Call Sam"}, format="json", HTTP_IF_MATCH=etag
     )
     assert (edited.json()["status"], edited.json()["version"]) == ("draft", body["version"] + 1)
+
+
+def test_a_plan_patched_back_as_read_is_taken_as_no_change(alice, plan) -> None:
+    """An integration that reads a plan and PATCHes the same body back (supports as {code,
+    label}, the agreement block with its nulls) gets a 200 and no change, before and after an
+    agreement; a real decision sent in the same shape is still recorded."""
+    for _ in ("draft", "agreed"):
+        read = alice.api.get(url(plan))
+        body = {k: v for k, v in read.json().items() if k in {"supports", "agreement", "goals"}}
+        sent = alice.api.patch(url(plan), body, format="json", HTTP_IF_MATCH=read["ETag"])
+        assert sent.status_code == 200, sent.content
+        assert sent["ETag"] == read["ETag"]
+        agreement = {**read.json()["agreement"], "client_decision": "agrees"}
+        agreed = alice.api.patch(
+            url(plan), {"agreement": agreement}, format="json", HTTP_IF_MATCH=read["ETag"]
+        )
+        assert agreed.status_code == 200, agreed.content
+        assert agreed.json()["status"] == "agreed"

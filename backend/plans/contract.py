@@ -179,8 +179,20 @@ PLAN_FIELDS = (
         counter=True,
     ),
     PlanField("review_date", "date", "When we look at this plan again"),
-    PlanField("strengths_notes", "text", "Notes on strengths", max_length=TEXT_MAX, multiline=True),
-    PlanField("supports_notes", "text", "Notes on supports", max_length=TEXT_MAX, multiline=True),
+    PlanField(
+        "strengths_notes",
+        "text",
+        "Notes on strengths and coping (the client's words, printed with their strengths)",
+        max_length=TEXT_MAX,
+        multiline=True,
+    ),
+    PlanField(
+        "supports_notes",
+        "text",
+        "Notes on supports (printed with the support around them)",
+        max_length=TEXT_MAX,
+        multiline=True,
+    ),
     PlanField(
         "client_copy_sections",
         "choices",
@@ -192,7 +204,13 @@ PLAN_FIELDS = (
     ),
 )
 # The plan fields that the web page edits (the notes are edited over the API only).
-WEB_PLAN_FIELDS = ("safety_plan", "review_date", "client_copy_sections")
+WEB_PLAN_FIELDS = (
+    "safety_plan",
+    "strengths_notes",
+    "supports_notes",
+    "review_date",
+    "client_copy_sections",
+)
 
 AGREEMENT_FIELDS = (
     PlanField(

@@ -310,9 +310,17 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     ):
         add(label, before.get(name), after.get(name))
 
+    from referrals.models import ClientDecision as ReferralDecision
+
+    from .models import ClientDecision
+
+    referral_decisions = {code: str(label) for code, label in ReferralDecision.choices}
+    decisions = {code: str(label) for code, label in ClientDecision.choices}
+
     def referral_lines(rep: dict[str, Any]) -> str:
         return "\n".join(
-            f"{r['name']}: {r['client_decision']}{' - ' + r['note'] if r['note'] else ''}"
+            f"{r['name']}: {referral_decisions.get(r['client_decision'], r['client_decision'])}"
+            f"{' - ' + r['note'] if r['note'] else ''}"
             for r in rep.get("referrals", [])
         )
 
@@ -324,8 +332,8 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     )
     add(
         "The client's decision",
-        (before.get("agreement") or {}).get("client_decision"),
-        (after.get("agreement") or {}).get("client_decision"),
+        decisions.get((before.get("agreement") or {}).get("client_decision") or ""),
+        decisions.get((after.get("agreement") or {}).get("client_decision") or ""),
     )
     return changes
 

@@ -575,3 +575,21 @@ def test_a_review_date_with_a_slipped_year_is_asked_about_on_the_page(alice, pla
     assert "Check the year: a date from 2000 to" in response.content.decode()
     plan.refresh_from_db()
     assert plan.review_date == before
+
+
+def test_the_notes_the_pdf_prints_can_be_read_and_changed_on_the_page(alice, plan) -> None:
+    """The coping notes from the intake print with the client's strengths: the editor shows
+    them (behind "Read or change them") and saves a change like any field."""
+    TreatmentPlan.objects.filter(pk=plan.pk).update(
+        strengths_notes="I laugh it off.\n\nSometimes I don't.", supports_notes=""
+    )
+    browser = signed_in(alice)
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Notes on strengths and supports: printed in the plan" in page
+    form = read_form(browser.get(f"/plans/{plan.pk}/"))
+    assert form["strengths_notes"] == "I laugh it off.\n\nSometimes I don't."
+    saved = save(browser, plan, form, supports_notes="My flatmate\r\nand Jo")
+    assert saved.status_code == 302
+    plan.refresh_from_db()
+    assert plan.supports_notes == "My flatmate\nand Jo"
+    assert plan.strengths_notes == "I laugh it off.\n\nSometimes I don't."

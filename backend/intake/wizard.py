@@ -270,8 +270,10 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             # Saved elsewhere since this page was shown: never overwrite that unseen. The page
             # again, as it is saved now, saying so; nothing from this page is saved.
             self.storage.current_step = posted_step
+            step = STEPS_BY_NAME[posted_step]
+            typed = self._posted_words(step, [f.name for f in step.fields])
             form = self.get_form(step=posted_step, data=self.storage.get_step_data(posted_step))
-            return self.render(form, changed_elsewhere=True)
+            return self.render(form, changed_elsewhere=True, typed=typed)
         confirmed = self.request.POST.get("confirm_removal", "")
         action, _, agreed = confirmed.partition("|")
         if posted_step:
@@ -350,13 +352,18 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def _unasked(self, step: Step) -> list[dict[str, Any]]:
         """Answers a page sends to questions that an answer saved since it was shown (in another
         tab, say) has switched off: each question as the page asked it, with what was written."""
+        return self._posted_words(step, step.not_asked(self.intake.kind, self.intake.answers))
+
+    def _posted_words(self, step: Step, names: list[str]) -> list[dict[str, Any]]:
+        """What the posted page held for these questions, each as the page asked it, choices
+        by their labels: shown back when it could not be saved, so nothing typed is lost."""
         out = []
-        for name in step.not_asked(self.intake.kind, self.intake.answers):
+        topic = work_is_a_topic(self.intake.answers)
+        for name in names:
             sent = [v for v in self.request.POST.getlist(f"{step.name}-{name}") if v.strip()]
             if not sent:
                 continue
             spec = next(f for f in step.fields if f.name == name)
-            topic = work_is_a_topic(self.intake.answers)
             labels = {c.code: tr(c.for_screen(topic)) for c in spec.choices}
             question = field_label(spec, kind=self.intake.kind, work_topic=topic)
             out.append({"question": question, "words": [labels.get(v, v) for v in sent]})

@@ -425,3 +425,30 @@ def test_the_review_shows_the_clients_words_as_typed(page, alice) -> None:
     shown = page.locator("section.review .words").filter(has_text="Tired all the time.")
     assert shown.inner_text() == brings
     assert Intake.objects.get().answers["goals"]["what_brings_you"] == brings
+
+
+def test_a_second_tab_saved_over_shows_what_it_held(page, alice) -> None:
+    """Goals typed in a tab whose page was saved meanwhile in another are not lost: the page
+    shows what is saved and, folded away, what this tab held, to copy back."""
+    sign_in(page, alice)
+    start(page, "Eli", "individual")
+    give_consent(page)
+    next_step(page, "goals")
+    other = page.context.new_page()
+    other.goto(page.url)
+    other.get_by_label("Item 1", exact=True).fill("Saved in the other tab")
+    other.get_by_role("button", name="Save and continue").click()
+    other.wait_for_url("**/step/stigma_coping/")
+    other.close()
+    page.get_by_label("Item 1", exact=True).fill("Find a doctor who   doesn't judge")
+    page.get_by_label("Item 2", exact=True).fill("Call Mum")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_url("**/step/goals/")
+    alert = page.get_by_role("alert")
+    assert "This page was saved again after it was opened here" in alert.inner_text()
+    assert page.get_by_label("Item 1", exact=True).input_value() == "Saved in the other tab"
+    alert.get_by_text("What you wrote for").click()
+    held = alert.locator("li.words").all_inner_texts()
+    assert held == ["Find a doctor who   doesn't judge", "Call Mum"]
+    assert_accessible(page)
+    assert Intake.objects.get().answers["goals"]["client_goals"] == ["Saved in the other tab"]

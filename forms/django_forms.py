@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .flow import DEFAULT_WORK_TERM, choice_text
 from .intake import STEPS_BY_NAME
 from .localize import tr
-from .spec import Field, Step, condition_steps
+from .spec import Field, Step, condition_steps, newlines
 
 LIST_HARD_CAP = 100  # a payload past this is refused before any per-item work
 
@@ -44,13 +44,10 @@ class StepInvalid(Exception):
 
 
 class TextAnswer(forms.CharField):
-    """A written answer, its line breaks kept as "\n": a browser sends a textarea's as "\r\n"
-    (HTML's form encoding, not the client's words), which would also count twice against the
-    length the box allowed."""
+    """A written answer, its line breaks kept as "\n" (spec.newlines)."""
 
     def to_python(self, value: Any) -> str:
-        text: str = super().to_python(value)
-        return text.replace("\r\n", "\n").replace("\r", "\n")
+        return newlines(super().to_python(value))
 
 
 class TextListWidget(forms.Widget):

@@ -8,6 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+
+def newlines(text: str) -> str:
+    """Line breaks as "\n". A browser sends a textarea's as "\r\n" (HTML's form encoding,
+    not the client's words), which would also count twice against the length a box allows."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
 Answers = Mapping[str, Mapping[str, Any]]  # {step: {field: value}}
 FieldKind = Literal["bool", "text", "choice", "multi", "text_list"]
 Sensitivity = Literal["routine", "sensitive", "restricted"]

@@ -14,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 from django.utils.translation import override
 
+from forms.spec import newlines
 from referrals.models import ClientDecision as ReferralDecision
 
 from .models import TEXT_MAX, ClientDecision, StepOwner
@@ -271,9 +272,9 @@ PROGRESS_LABELS = {
 
 
 def clean_text(value: str) -> str:
-    """One cleaning rule for every text: no surrounding whitespace, line breaks as "\n" (a
-    browser sends a textarea's as "\r\n", HTML's form encoding), otherwise verbatim."""
-    return value.replace("\r\n", "\n").replace("\r", "\n").strip()
+    """One cleaning rule for every text, as for the intake's answers: no surrounding
+    whitespace, line breaks as "\n" (forms.spec.newlines), otherwise verbatim."""
+    return newlines(value).strip()
 
 
 ONE_LINE = "This is one line: leave out line breaks."

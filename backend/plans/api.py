@@ -5,6 +5,7 @@ request rows and the rows of the plan as it is read back come from the same fiel
 response itself is made by plans.selectors.plan_representation (its content is also hashed for
 an agreement); the output serializers describe it, and tests/api check that the two agree."""
 
+from collections.abc import Callable
 from typing import Any
 
 from django.http import HttpResponse
@@ -395,7 +396,7 @@ class PlanDetail(APIView):
         if not isinstance(request.data, dict):
             raise serializers.ValidationError({"non_field_errors": ["Send a JSON object."]})
         serializer = PlanPatchSerializer(
-            data=_as_written(request.data, plan_representation(plan)),
+            data=_as_written(request.data, lambda: plan_representation(plan)),
             context={"clinic_id": membership.clinic_id},
         )
         if_match = entity_tags(request.headers.get("If-Match", ""))
@@ -413,7 +414,7 @@ class PlanDetail(APIView):
         return _plan_response(membership, pk)
 
 
-def _as_written(data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]:
+def _as_written(data: dict[str, Any], current: Callable[[], dict[str, Any]]) -> dict[str, Any]:
     """A plan sent back as it was read, taken as a write means it: `supports` as read
     ({code, label}) as their codes, and an `agreement` that records nothing new (its decision
     and words as recorded, or all empty, as a plan with none reads) left out; `content_sha256`
@@ -424,7 +425,7 @@ def _as_written(data: dict[str, Any], current: dict[str, Any]) -> dict[str, Any]
         data["supports"] = [s.get("code") if isinstance(s, dict) else s for s in supports]
     agreement = data.get("agreement")
     if isinstance(agreement, dict):
-        recorded = current["agreement"]
+        recorded = current()["agreement"]  # the plan as read, built only for an agreement
         words = [spec.name for spec in AGREEMENT_FIELDS]
         blank = (None, "")
         read_only = {"agreed_at", "version", "recorded_at", "content_sha256"}

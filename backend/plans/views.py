@@ -29,6 +29,7 @@ from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
 
 from .contract import COPY_SECTIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
+from .merge import merge_onto
 from .models import ClientDecision, PlanDraft
 from .selectors import goal_progress, plan_diff, plan_get, plan_representation
 from .services import DRAFT_KEPT, StalePlan, plan_etag, plan_review_record, plan_update
@@ -136,8 +137,12 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     changes = editor.changes()
     ratings, review_note = editor.review()
     current = _editable(plan_representation(plan))
-    if if_match != plan_etag(plan) and not plan_diff(base["rep"], current):
-        if_match = plan_etag(plan)  # saved since, but nothing this page shows changed
+    theirs: list[dict[str, str]] = []
+    if if_match != plan_etag(plan):  # someone else saved since this page was opened
+        theirs = plan_diff(base["rep"], current)
+        merged = merge_onto(base["rep"], current, changes) if theirs else changes
+        if merged is not None:  # nothing changed by both: saved on top of theirs
+            changes, if_match = merged, plan_etag(plan)
     try:
         with transaction.atomic():
             if changes:
@@ -147,28 +152,51 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
                     plan=plan, actor=membership.user, goals=ratings, note=review_note
                 )
     except StalePlan:
-        fresh = plan_get(membership=membership, plan_id=plan_id)
-        now = _editable(plan_representation(fresh))
-        return _render(
-            request,
-            membership,
-            fresh,
-            PlanEditor(base=now, agencies=agencies),
-            status=409,
-            conflict={
-                "changed": plan_diff(base["rep"], now),
-                "yours": editor.describe_changes(changes),
-            },
-        )
+        return _conflict(request, membership, plan_id, editor, base["rep"], changes)
     except PlanInvalid as exc:
+        if theirs:  # the errors name rows of the save as merged: shown against the plan now
+            return _conflict(request, membership, plan_id, editor, base["rep"], changes)
         editor.add_service_errors(exc.errors)
         return _render(request, membership, plan, editor, status=400, started_from=started_from)
     PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()  # saved, or let go
     if not changes and not ratings and not review_note:
         messages.info(request, "Nothing was changed, so nothing needed saving.")
+    elif theirs and changes:
+        messages.success(
+            request,
+            "Saved. Someone else saved this plan while you had it open, and changed other "
+            "parts of it; their changes are kept as well: "
+            + "; ".join(line["label"] for line in theirs)
+            + ". Read them over with the client.",
+        )
     else:
         messages.success(request, "Saved.")
     return redirect("plan-detail", plan_id=plan.pk)
+
+
+def _conflict(
+    request: HttpRequest,
+    membership: Membership,
+    plan_id: str,
+    editor: PlanEditor,
+    began_on: dict[str, Any],
+    changes: dict[str, Any],
+) -> HttpResponse:
+    """Someone else saved the same parts first: the plan as it is now, what they changed and
+    this page's edits, not saved, to apply again."""
+    fresh = plan_get(membership=membership, plan_id=plan_id)
+    now = _editable(plan_representation(fresh))
+    return _render(
+        request,
+        membership,
+        fresh,
+        PlanEditor(base=now, agencies=_agencies(membership)),
+        status=409,
+        conflict={
+            "changed": plan_diff(began_on, now),
+            "yours": editor.describe_changes(changes),
+        },
+    )
 
 
 QUICK_SAVE_SALT = "plans.quick-save"

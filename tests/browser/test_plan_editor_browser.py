@@ -118,25 +118,30 @@ def test_an_error_is_shown_at_the_field_and_in_a_summary(page, alice, plan) -> N
     assert fresh(plan).goals.get().steps.count() == 3
 
 
+def both_open(chromium, live_server, plan, *personas) -> list:
+    """The plan page open in one browser each, both before either saves."""
+    plan.client.care_team.add(*(p.user for p in personas))  # all of the client's care team
+    pages = []
+    for persona in personas:
+        context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        open_plan(page, persona, plan)
+        pages.append(page)
+    return pages
+
+
 def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alice, bob, plan):
     """Each is told only what was edited: the fields the browser sends back untouched (a
     textarea's line breaks come back as CRLF, a one-line box drops a stored line break) are
     neither saved over nor listed as anyone's change."""
-    plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
     goal = plan.goals.get()
     goal.client_words = "Rest more\nSee my sister on Sundays"
     goal.save()
     step = goal.steps.get(position=0)
     step.description = "Walk\nin the park"  # saved by an older API client
     step.save()
-    pages = []
-    for persona in (alice, bob):
-        context = chromium.new_context(base_url=live_server.url, bypass_csp=True)
-        page = context.new_page()
-        page.set_default_timeout(15_000)
-        open_plan(page, persona, plan)
-        pages.append(page)
-    first, second = pages
+    first, second = pages = both_open(chromium, live_server, plan, alice, bob)
     first.get_by_label("If things get hard (the client's own back-up plan)").fill("Alice's words")
     second.get_by_label("If things get hard (the client's own back-up plan)").fill("Bob's words")
     save(first)
@@ -158,6 +163,37 @@ def test_two_editors_the_second_is_told_what_changed(chromium, live_server, alic
     assert saved.safety_plan == "Alice's words"
     assert saved.goals.get().client_words == "Rest more\nSee my sister on Sundays"
     assert saved.goals.get().steps.get(position=0).description == "Walk\nin the park"
+    for page in pages:
+        page.context.close()
+
+
+def test_two_editors_of_different_parts_are_both_saved(chromium, live_server, alice, bob, plan):
+    """Alice changes the back-up plan, Bob (on a page opened before her save) the goal's
+    restatement: both are saved, nothing else is rewritten (the goal's words with a line break
+    come back from Bob's browser untouched), and Bob is told what Alice changed."""
+    goal = plan.goals.get()
+    goal.client_words = "Rest more\nSee my sister on Sundays"
+    goal.save()
+    first, second = pages = both_open(chromium, live_server, plan, alice, bob)
+    first.get_by_label("If things get hard (the client's own back-up plan)").fill("Alice's words")
+    save(first)
+    second.get_by_text("Clinician's restatement and date").first.click()  # folded away
+    second.get_by_label("Clinician's restatement").first.fill("Rest and family contact")
+    save(second)
+    said = second.locator(".messages").inner_text()
+    assert "Someone else saved this plan while you had it open" in said
+    assert "Back-up plan" in said
+    assert not second.get_by_role("heading", name="Someone else saved this plan").is_visible()
+    assert (
+        second.get_by_label("If things get hard (the client's own back-up plan)").input_value()
+        == "Alice's words"
+    )
+    assert_accessible(second)
+    saved = fresh(plan)
+    assert saved.safety_plan == "Alice's words"
+    assert saved.goals.get().clinical_restatement == "Rest and family contact"
+    assert saved.goals.get().client_words == "Rest more\nSee my sister on Sundays"
+    assert [s.description for s in saved.goals.get().steps.all()] == ["Step 1", "Step 2", "Step 3"]
     for page in pages:
         page.context.close()
 

@@ -244,6 +244,87 @@ def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, pl
     assert plan.safety_plan == "Alice's plan"
 
 
+def test_two_editors_of_different_parts_are_both_saved_and_the_second_is_told(
+    alice, bob, plan
+) -> None:
+    """Different parts (a new goal, a referral and the review date; another goal's restatement
+    and the back-up plan) are merged, not sent to the conflict page: both saves are in the
+    plan, and the second editor is told what the first changed, to read over with the client."""
+    plan.client.care_team.add(bob.user)
+    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Night Clinic")
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    alices = {
+        "goal-1-client_words": "Sort out my housing",
+        "referral-0-agency": str(agency.pk),
+        "referral-0-client_decision": "accepted",
+        "review_date": "2027-05-01",
+    }
+    assert save(first, plan, form_a, **alices).status_code == 302
+    bobs = {"goal-0-clinical_restatement": "Restorative sleep", "safety_plan": "Call Jo"}
+    response = save(second, plan, form_b, **bobs)
+    assert response.status_code == 302
+    plan = TreatmentPlan.objects.get(pk=plan.pk)
+    goals = list(plan.goals.all())
+    assert [g.client_words for g in goals] == [
+        "Feel less drained after shifts",
+        "Sort out my housing",
+    ]
+    assert goals[0].clinical_restatement == "Restorative sleep"
+    assert (plan.safety_plan, plan.review_date.isoformat()) == ("Call Jo", "2027-05-01")
+    assert [(r.agency_id, r.client_decision) for r in plan.referrals.all()] == [
+        (agency.pk, "accepted")
+    ]
+    told = second.get(f"/plans/{plan.pk}/").content.decode()
+    said = told[told.index('class="messages"') :]
+    said = said[: said.index("</div>")]
+    assert "Someone else saved this plan while you had it open" in said
+    for label in ("Goal 2 (new)", "Review date", "Services and referrals"):
+        assert label in said, label
+    assert "Back-up plan" not in said  # the reader's own edit is not listed as someone else's
+
+
+@pytest.mark.parametrize(
+    ("alices", "bobs"),
+    [
+        # the same goal: its words, and a step written for the words as they were
+        (
+            {"goal-0-client_words": "Sleep through, my way"},
+            {
+                "goal-0-step-0-description": "Rest day",
+                "goal-0-step-0-who": "client",
+                "goal-0-step-0-frequency": "weekly",
+            },
+        ),
+        # a goal edited, and the same goal removed
+        ({"goal-0-clinical_restatement": "Sleep hygiene"}, {"goal-0-remove": "on"}),
+        ({"goal-0-remove": "on"}, {"goal-0-clinical_restatement": "Sleep hygiene"}),
+        # the same plan field
+        ({"safety_plan": "Alice's plan"}, {"safety_plan": "Bob's plan"}),
+        # the client's decision recorded first: an edit after it is not slipped in unseen
+        (
+            {"agreement-client_decision": "agrees", "agreement-client_signed_name": "R"},
+            {"safety_plan": "Bob's plan"},
+        ),
+        # a decision given on the plan as the page showed it, not as it is now
+        (
+            {"review_date": "2027-05-01"},
+            {"agreement-client_decision": "agrees", "agreement-client_signed_name": "R"},
+        ),
+    ],
+)
+def test_two_editors_of_the_same_part_get_the_conflict_page(alice, bob, plan, alices, bobs) -> None:
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, **alices).status_code == 302
+    after_alice = plan_representation(TreatmentPlan.objects.get(pk=plan.pk))
+    response = save(second, plan, form_b, **bobs)
+    assert response.status_code == 409
+    assert "Someone else saved this plan" in response.content.decode()
+    assert plan_representation(TreatmentPlan.objects.get(pk=plan.pk)) == after_alice
+
+
 def test_a_second_editors_decision_comment_and_signatures_are_shown_to_re_apply(
     alice, bob, plan
 ) -> None:

@@ -1,0 +1,68 @@
+"""Two people editing one plan: a save begun on an older version, applied onto the plan as it
+is now when nothing it changes was changed by anyone else meanwhile (a three-way merge).
+
+`changes` are plan_update's terms, as the editor builds them against the version it was opened
+on (`base`): plan fields; the goals and referrals as whole lists, each row by id with only its
+edited fields, new rows without an id, rows left out removed; a goal's steps the same way when
+they were edited. The other save is `current` less `base`. The two are merged when they touch
+different things: different plan fields, different goals (a goal with its steps is one thing:
+a step is written for its goal's words), different referrals. When both touched the same one,
+or a decision was recorded meanwhile or is given in this save, there is no merge (None) and
+the editor shows both sides.
+"""
+
+from typing import Any
+
+Rows = list[dict[str, Any]]
+
+
+class Overlap(Exception):
+    """Both saves changed the same thing."""
+
+
+def _merge_rows(base: Rows, current: Rows, sent: Rows) -> Rows:
+    """One list of rows (the goals, the referrals), this save's over the other's. A row is one
+    thing: a goal with its steps (a step is written for its goal's words), a referral."""
+    base_by_id = {row["id"]: row for row in base}
+    current_by_id = {row["id"]: row for row in current}
+    out: Rows = []
+    for entry in sent:
+        row_id = entry.get("id")
+        if row_id is None:  # new in this save
+            out.append(entry)
+            continue
+        was, now = base_by_id.get(row_id), current_by_id.get(row_id)
+        edited = len(entry) > 1
+        if edited and now != was:  # changed or removed by the other save too
+            raise Overlap
+        if now is not None:
+            out.append(entry)
+    sent_ids = {entry.get("id") for entry in sent}
+    for row_id, was in base_by_id.items():  # removed by this save
+        if row_id not in sent_ids and current_by_id.get(row_id, was) != was:
+            raise Overlap  # and changed by the other: not removed unseen
+    out += [{"id": row["id"]} for row in current if row["id"] not in base_by_id]  # theirs, new
+    return out
+
+
+def merge_onto(
+    base: dict[str, Any], current: dict[str, Any], changes: dict[str, Any]
+) -> dict[str, Any] | None:
+    """`changes` rewritten to apply onto `current`, keeping what the other save did; None when
+    the two saves overlap, or when a decision came between them (the client agreed to what
+    they were shown) or is given in this one (on a plan the client has not seen as it is)."""
+    if "agreement" in changes:
+        return None
+    if current["version"] != base["version"] or current["agreement"] != base["agreement"]:
+        return None
+    merged: dict[str, Any] = {}
+    try:
+        for name, value in changes.items():
+            if name in ("goals", "referrals"):
+                value = _merge_rows(base[name], current[name], value)
+            elif current.get(name) != base.get(name):
+                raise Overlap
+            merged[name] = value
+    except Overlap:
+        return None
+    return merged

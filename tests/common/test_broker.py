@@ -145,7 +145,7 @@ class Receiver:
 def test_bursts_of_pdf_and_webhook_messages_survive_worker_kills(
     alice, persona_plan, monkeypatch
 ) -> None:
-    """Four bursts of 60 PDF and 60 webhook messages; the worker is SIGKILLed (main process
+    """Three bursts of 60 PDF and 60 webhook messages; the worker is SIGKILLed (main process
     and pool) after each burst and started again. No sweeper runs: the broker alone must hand
     every message to a worker, and no worker may die of a broker error."""
     from webhooks.models import WebhookDelivery, WebhookEndpoint
@@ -166,7 +166,7 @@ def test_bursts_of_pdf_and_webhook_messages_survive_worker_kills(
     deliveries: list[str] = []
     worker = start_worker(concurrency=2, quiet=True)
     try:
-        for burst in range(4):
+        for burst in range(3):
             for _ in range(60):
                 delivery = WebhookDelivery.objects.create(
                     endpoint=endpoint, event="document.ready", payload={"document": document_id}

@@ -151,6 +151,11 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             current = STEPS_BY_NAME.get(self.intake.current_step)
             name = current.name if current and not current.clinician_only else "consent"
             return redirect(self.get_step_url(name))
+        if spec is not None and spec.name not in self.get_form_list():
+            # A page switched off since it was last open (an answer changed in another tab or
+            # over the API): on to the next page that is on, not back to the first page
+            # (formtools' answer), which would look as if the intake had started again.
+            return redirect(self.get_step_url(self._on_from(spec)))
         if spec is not None and spec.name != "consent" and not self._consented():
             # Nothing is written down before confidentiality is explained and confirmed (the
             # service refuses it): no page to type into before then either.
@@ -162,6 +167,12 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         ):
             return self._private_checks_first(spec)
         return super().get(*args, **kwargs)
+
+    def _on_from(self, spec: Step) -> str:
+        """The first page that is on at or after this one (the review always is)."""
+        enabled = list(self.get_form_list())
+        later = [step.name for step in CLIENT_STEPS[CLIENT_STEPS.index(spec) :]]
+        return next((name for name in later if name in enabled), enabled[-1])
 
     def _private_checks_first(self, spec: Step) -> HttpResponse:
         """A couple's questions about work wait until the clinician has taken each partner's

@@ -310,6 +310,23 @@ def test_resume_from_another_browser_goes_to_the_saved_step(alice, intake) -> No
     assert re.search(r'value="full"[^>]*checked', page)
 
 
+def test_a_page_switched_off_since_goes_on_not_back_to_the_start(alice, intake) -> None:
+    """The client had the work page open when, in another tab, work stopped being a topic: on
+    reloading it (or resuming) they go on to the next page that is on, not to "Before we
+    start" as if the intake had begun again."""
+    first, second = signed_in(alice), signed_in(alice)
+    _with_work_as_a_topic(first, intake)
+    assert first.get(step_url(intake, "work_context")).status_code == 200  # the page open
+    post_step(second, intake, "about", {"work_focus": "no"})  # nothing there yet to lose
+    reloaded = first.get(step_url(intake, "work_context"), follow=True)
+    assert reloaded.redirect_chain[-1][0] == step_url(intake, "stigma_coping")
+    resumed = first.get(f"/intakes/{intake.pk}/", follow=True)
+    assert resumed.redirect_chain[-1][0] == step_url(intake, "stigma_coping")
+    intake.refresh_from_db()
+    assert intake.current_step == "stigma_coping"
+    assert intake.answers["consent"]["confidentiality_explained"] is True  # nothing started over
+
+
 def test_two_intakes_in_one_session_never_mix(alice, alices_client) -> None:
     one, two = IntakeFactory(client=alices_client), IntakeFactory(client=alices_client)
     browser = signed_in(alice)

@@ -13,6 +13,9 @@ the editor shows both sides.
 
 from typing import Any
 
+from .contract import GOALS_MAX, REFERRALS_MAX
+
+ROWS_MAX = {"goals": GOALS_MAX, "referrals": REFERRALS_MAX}
 Rows = list[dict[str, Any]]
 
 
@@ -41,7 +44,8 @@ def _merge_rows(base: Rows, current: Rows, sent: Rows) -> Rows:
     for row_id, was in base_by_id.items():  # removed by this save
         if row_id not in sent_ids and current_by_id.get(row_id, was) != was:
             raise Overlap  # and changed by the other: not removed unseen
-    out += [{"id": row["id"]} for row in current if row["id"] not in base_by_id]  # theirs, new
+    listed = {entry.get("id") for entry in out}
+    out += [{"id": row["id"]} for row in current if row["id"] not in listed]  # theirs, new
     return out
 
 
@@ -58,8 +62,10 @@ def merge_onto(
     merged: dict[str, Any] = {}
     try:
         for name, value in changes.items():
-            if name in ("goals", "referrals"):
+            if name in ROWS_MAX:
                 value = _merge_rows(base[name], current[name], value)
+                if len(value) > ROWS_MAX[name]:  # together more than a plan holds
+                    raise Overlap
             elif current.get(name) != base.get(name):
                 raise Overlap
             merged[name] = value

@@ -9,6 +9,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils import translation
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -381,6 +382,16 @@ def _progress(ratings: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
+def _both(names: list[str]) -> str:
+    """The names on the title, joined in the copy's language ("Sam and Alex", "Sam y Alex")."""
+    if len(names) < 2:
+        return "".join(names)
+    first, second = names
+    if translation.get_language() == "es" and re.match(r"h?[ií](?![aeouáéóú])", second, re.I):
+        return f"{first} e {second}"  # "y" before the sound /i/ is "e": "Sam e Inés"
+    return gettext("%(first)s and %(second)s") % {"first": first, "second": second}
+
+
 def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dict[str, Any]:
     answers = plan.intake.answers
     own = own_term(answers) if work_is_a_topic(answers) else None
@@ -401,7 +412,7 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
         "title": "Care plan",
         "kind": plan.intake.kind,
         "people": people,
-        "name": " and ".join(p["name"] for p in people if p["name"]),
+        "name": _both([p["name"] for p in people if p["name"]]),
         "pronouns": people[0]["pronouns"] if len(people) == 1 else "",
         "goals_unsure": bool(answers.get("goals", {}).get("goals_unsure")),
         "version": plan.version,

@@ -3,6 +3,7 @@ the plan PDF; the client's own words and own term verbatim in whatever language 
 
 import gettext
 import io
+import json
 import re
 from pathlib import Path
 
@@ -16,7 +17,9 @@ from documents.render import html_to_pdf
 from documents.services import plan_html
 from intake.models import Intake
 from plans.contract import COPY_SECTIONS
+from plans.selectors import plan_representation
 from plans.services import plan_update
+from tests.conftest import PERSONAS
 from tests.factories import IntakeFactory
 from tests.intake.test_wizard import post_step, step_url
 
@@ -236,6 +239,64 @@ def test_a_spanish_discreet_copy_is_headed_in_spanish_on_every_page(persona_plan
         assert "Mi plan" in text
         assert "My plan" not in text
         assert "Care plan" not in text
+
+
+# Words only English has (none is also a Spanish word, as "has", "he" or "me" are).
+ENGLISH_ONLY = frozenset(
+    re.findall(
+        r"\w+",
+        "the of and your you this with to is are we our for it that what when will be have not or"
+        " from by an in on if can who which was were they them their there here about after"
+        " before been should would could",
+    )
+)
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in re.findall(r"[^\W\d_]+", text)}
+
+
+@pytest.mark.parametrize("discreet", [False, True])
+@pytest.mark.parametrize("persona", list(PERSONAS))
+def test_a_spanish_copy_has_no_english_of_its_own(alice, persona_plan, persona, discreet) -> None:
+    """Every persona's client copy, with a decision, comment and signatures recorded, read back
+    from the PDF: no English word in it but the client's own (their goals, terms, names)."""
+    plan = persona_plan(persona)
+    plan.client.language = "es"
+    plan.client.save()
+    agreement = {
+        "client_decision": "wants_changes",
+        "client_comment": "Cambiar el objetivo 2",
+        "client_signed_name": "Ana",
+        "clinician_signed_name": "Dra. Ruiz",
+    }
+    plan_update(plan=plan, actor=alice.user, changes={"agreement": agreement})
+    plan.refresh_from_db()
+    copy = CopyOptions.of(
+        copy="client", discreet=discreet, sections=[code for code, _label in COPY_SECTIONS]
+    )
+    text = pdf_text(html_to_pdf(plan_html(plan, copy)))
+    assert "Cambiar el objetivo 2" in text or discreet
+    own = json.dumps(
+        [plan_representation(plan), plan.intake.answers, plan.client.pronouns], ensure_ascii=False
+    )
+    english = (_words(text) & ENGLISH_ONLY) - _words(own)
+    assert not english, [re.findall(rf".{{0,40}}\b{w}\b.{{0,40}}", text) for w in english]
+
+
+def test_two_names_are_joined_in_the_copys_language() -> None:
+    from django.utils import translation
+
+    from documents.context import _both
+
+    with translation.override("es"):
+        assert _both(["Sam", "Alex"]) == "Sam y Alex"
+        assert _both(["Sam", "Inés"]) == "Sam e Inés"  # "y" before the sound /i/
+        assert _both(["Sam", "Hilda"]) == "Sam e Hilda"
+        assert _both(["Sam", "Hierro"]) == "Sam y Hierro"  # "hie" is not that sound
+    with translation.override("en"):
+        assert _both(["Sam", "Inés"]) == "Sam and Inés"
+    assert _both(["Sam"]) == "Sam"
 
 
 def test_plan_pdf_stays_english_for_an_english_client(persona_plan) -> None:

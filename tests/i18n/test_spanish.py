@@ -172,6 +172,43 @@ def test_wizard_asks_in_spanish_before_a_change_deletes_other_pages(alice, spani
     assert "Save the change" not in page
 
 
+@pytest.mark.parametrize("persona", ["couple_work", "continuing_hr", "leaving"])
+def test_every_wizard_page_a_spanish_client_sees_is_spanish(alice, alices_client, persona) -> None:
+    """Each page of the wizard, with a persona's answers saved (the review too), read as the
+    client reads it: no English word in the page but the client's own."""
+    from forms import STEPS_BY_NAME, client_steps, form_kwargs
+    from forms.django_forms import validate_payload
+    from intake.services import intake_start, intake_submit_step
+    from tests.conftest import take_private_checks
+    from tests.intake.test_wizard import visible_text
+
+    alices_client.language = "es"
+    alices_client.save()
+    kind, steps = PERSONAS[persona]
+    intake = intake_start(
+        membership=alice.membership, actor=alice.user, client=alices_client, kind=kind
+    )
+    if kind == "couple":
+        take_private_checks(intake, alice.user)
+    for name, payload in steps.items():
+        step = STEPS_BY_NAME[name]
+        answers = validate_payload(step, payload, **form_kwargs(kind, intake.answers, step=step))
+        intake_submit_step(intake=intake, step=step, answers=answers, actor=alice.user)
+    intake.refresh_from_db()
+    own = _words(json.dumps([intake.answers, alices_client.pronouns], ensure_ascii=False))
+    browser = Browser()
+    browser.force_login(alice.user)
+    for step in client_steps(kind, intake.answers):
+        page = browser.get(step_url(intake, step.name)).content.decode()
+        assert '<html lang="es">' in page
+        text = visible_text(page.split("<body", 1)[1])  # the whole screen, header too
+        english = (_words(text) & ENGLISH_ONLY) - own
+        assert not english, (
+            step.name,
+            [re.findall(rf".{{0,50}}\b{w}\b.{{0,50}}", text) for w in english],
+        )
+
+
 def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
     intake = IntakeFactory(client=alices_client)
     browser = Browser()

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import translation
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
@@ -279,7 +280,8 @@ def _nothing_lost(
 def intake_paused(request: HttpRequest, intake_id: str) -> HttpResponse:
     """After "save and finish later": about this intake only (no other clients, no prompts)."""
     intake = intake_get(membership=membership_or_404(request), intake_id=intake_id)
-    return render(request, "intake/paused.html", {"intake": intake})
+    with translation.override(intake.client.language):  # a page of the client's intake
+        return render(request, "intake/paused.html", {"intake": intake})
 
 
 # Which person of a couple each private check is with, by the name they gave on the first page.

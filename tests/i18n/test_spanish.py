@@ -198,8 +198,9 @@ def test_every_wizard_page_a_spanish_client_sees_is_spanish(alice, alices_client
     own = _words(json.dumps([intake.answers, alices_client.pronouns], ensure_ascii=False))
     browser = Browser()
     browser.force_login(alice.user)
-    for step in client_steps(kind, intake.answers):
-        page = browser.get(step_url(intake, step.name)).content.decode()
+    pages = [step_url(intake, step.name) for step in client_steps(kind, intake.answers)]
+    for url in [*pages, f"/intakes/{intake.pk}/paused/"]:  # and "saved, carry on later"
+        page = browser.get(url).content.decode()
         assert '<html lang="es">' in page
         text = visible_text(page.split("<body", 1)[1])  # the whole screen, header too
         english = (_words(text) & ENGLISH_ONLY) - own

@@ -25,28 +25,35 @@ class Overlap(Exception):
 
 def _merge_rows(base: Rows, current: Rows, sent: Rows) -> Rows:
     """One list of rows (the goals, the referrals), this save's over the other's. A row is one
-    thing: a goal with its steps (a step is written for its goal's words), a referral."""
+    thing: a goal with its steps (a step is written for its goal's words), a referral. The
+    rows kept stay in their order, the other save's new rows follow, then this save's."""
     base_by_id = {row["id"]: row for row in base}
     current_by_id = {row["id"]: row for row in current}
-    out: Rows = []
+    kept: Rows = []
+    added = [entry for entry in sent if entry.get("id") is None]
     for entry in sent:
         row_id = entry.get("id")
-        if row_id is None:  # new in this save
-            out.append(entry)
+        if row_id is None:
             continue
         was, now = base_by_id.get(row_id), current_by_id.get(row_id)
-        edited = len(entry) > 1
-        if edited and now != was:  # changed or removed by the other save too
+        if len(entry) > 1 and now != was:  # edited here, and changed or removed there
             raise Overlap
         if now is not None:
-            out.append(entry)
+            kept.append(entry)
     sent_ids = {entry.get("id") for entry in sent}
     for row_id, was in base_by_id.items():  # removed by this save
         if row_id not in sent_ids and current_by_id.get(row_id, was) != was:
             raise Overlap  # and changed by the other: not removed unseen
-    listed = {entry.get("id") for entry in out}
-    out += [{"id": row["id"]} for row in current if row["id"] not in listed]  # theirs, new
-    return out
+    listed = {entry["id"] for entry in kept}
+    theirs = [row for row in current if row["id"] not in base_by_id and row["id"] not in listed]
+    return [*kept, *({"id": row["id"]} for row in theirs), *added]
+
+
+def _same_service_twice(current: Rows, base: Rows, sent: Rows) -> bool:
+    """Both saves added a referral to the same service (perhaps with different decisions)."""
+    before = {row["id"] for row in base}
+    theirs = {str(row["agency"]) for row in current if row["id"] not in before}
+    return any(str(entry.get("agency")) in theirs for entry in sent if entry.get("id") is None)
 
 
 def merge_onto(
@@ -63,6 +70,8 @@ def merge_onto(
     try:
         for name, value in changes.items():
             if name in ROWS_MAX:
+                if name == "referrals" and _same_service_twice(current[name], base[name], value):
+                    raise Overlap
                 value = _merge_rows(base[name], current[name], value)
                 if len(value) > ROWS_MAX[name]:  # together more than a plan holds
                     raise Overlap

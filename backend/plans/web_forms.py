@@ -64,6 +64,17 @@ class ContractText(forms.CharField):
         return shown != self.to_python(data)
 
 
+class ContractId(forms.UUIDField):
+    """An id (a row's own, a referral's service) as the representation gives it: a string."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            value = self.to_python(data)
+        except forms.ValidationError:
+            return True
+        return str(value or "") != str(initial or "")
+
+
 def _form_field(spec: PlanField) -> forms.Field:
     attrs: dict[str, Any] = {}
     if spec.max_length:
@@ -100,7 +111,7 @@ def _form_field(spec: PlanField) -> forms.Field:
             widget=forms.RadioSelect,
             **common,
         )
-    return forms.UUIDField(widget=forms.HiddenInput, **common)
+    return ContractId(widget=forms.HiddenInput, **common)
 
 
 def _fields(specs: tuple[PlanField, ...]) -> dict[str, forms.Field]:
@@ -549,7 +560,8 @@ class PlanEditor:
                     not step.existing and not step.is_blank()
                 ):
                     data = step.cleaned_data
-                    text = f"{data.get('description', '')} ({who.get(data.get('who') or '', '')})"
+                    said = [str(who.get(data.get("who") or "", "")), data.get("frequency") or ""]
+                    text = f"{data.get('description', '')} ({', '.join(x for x in said if x)})"
                     out.append({"label": f"{label}, step {m}", "value": text})
         if "referrals" in changes:
             names = dict(self.agencies)
@@ -563,6 +575,20 @@ class PlanEditor:
                             ),
                         }
                     )
+        ratings, review_note = self.review()  # the review typed with them, not saved either
+        numbers = {str(row.form.initial.get("id")): row.number for row in self.goal_rows}
+        for rating in ratings:
+            label = f"Goal {numbers.get(str(rating['goal']), '')}".strip()
+            out.append(
+                {
+                    "label": f"{label}, the client's rating",
+                    "value": f"{rating['progress']}: {PROGRESS_LABELS[rating['progress']]}",
+                }
+            )
+            if rating.get("client_note"):
+                out.append({"label": f"{label}, the client's note", "value": rating["client_note"]})
+        if review_note:
+            out.append({"label": str(self.review_note.fields["note"].label), "value": review_note})
         if "agreement" in changes:  # every part typed, the decision by its label
             agreement = self.agreement_form
             for name, value in changes["agreement"].items():

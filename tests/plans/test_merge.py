@@ -44,6 +44,42 @@ def test_their_new_goal_is_kept_once_and_their_removed_goal_stays_removed() -> N
 
 
 @pytest.mark.parametrize(
+    "current",
+    [
+        now(goals=[goal(2)]),  # they removed goal 1
+        now(goals=[goal(1, "sleep better"), goal(2)]),  # they changed goal 1
+        now(safety_plan="theirs"),  # they changed something else
+    ],
+)
+def test_a_goal_this_save_removed_stays_removed(current: dict) -> None:
+    """Removing goal 2 while the other save did something else keeps it removed."""
+    merged = merge_onto(BASE, current, {"goals": [{"id": "g1"}]})
+    assert merged is not None
+    ids = [entry["id"] for entry in merged["goals"]]
+    assert "g2" not in ids
+    assert ids == [g["id"] for g in current["goals"] if g["id"] != "g2"]
+
+
+def test_goals_added_by_both_keep_the_order_they_were_saved_in() -> None:
+    current = now(goals=[goal(1), goal(2), goal(3, "theirs, saved first")])
+    mine = {"goals": [{"id": "g1"}, {"id": "g2"}, {"client_words": "mine, saved second"}]}
+    assert merge_onto(BASE, current, mine) == {
+        "goals": [{"id": "g1"}, {"id": "g2"}, {"id": "g3"}, {"client_words": "mine, saved second"}]
+    }
+
+
+def test_the_same_service_added_by_both_is_not_merged() -> None:
+    referral = {"id": "r1", "agency": "a1", "client_decision": "accepted", "note": ""}
+    current = now(referrals=[referral])
+    mine = {"referrals": [{"agency": "a1", "client_decision": "declined"}]}
+    assert merge_onto(BASE, current, mine) is None
+    other = {"referrals": [{"agency": "a2", "client_decision": "declined"}]}
+    assert merge_onto(BASE, current, other) == {
+        "referrals": [{"id": "r1"}, {"agency": "a2", "client_decision": "declined"}]
+    }
+
+
+@pytest.mark.parametrize(
     ("current", "mine"),
     [
         # I removed goal 2, which they changed meanwhile

@@ -12,7 +12,8 @@ from documents.models import PlanDocument
 from intake.models import Reflection
 from plans.models import PlanStep, TreatmentPlan
 from plans.selectors import content_sha256, plan_representation
-from referrals.models import ReferralAgency
+from plans.services import plan_update
+from referrals.models import PlanReferral, ReferralAgency
 
 pytestmark = pytest.mark.django_db
 
@@ -282,6 +283,86 @@ def test_two_editors_of_different_parts_are_both_saved_and_the_second_is_told(
     for label in ("Goal 2 (new)", "Review date", "Services and referrals"):
         assert label in said, label
     assert "Back-up plan" not in said  # the reader's own edit is not listed as someone else's
+
+
+def test_a_plan_with_a_referral_saved_unchanged_changes_nothing(alice, plan) -> None:
+    """A referral's service, sent back as shown, is no edit of it (it counted as one on every
+    save, and made every other editor's save a conflict)."""
+    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
+    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    browser = signed_in(alice)
+    before = plan_representation(TreatmentPlan.objects.get(pk=plan.pk))
+    assert save(browser, plan, shown_form(browser, plan)).status_code == 302
+    page = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Nothing was changed, so nothing needed saving." in page
+    assert plan_representation(TreatmentPlan.objects.get(pk=plan.pk)) == before
+
+
+def test_a_referral_decided_by_one_and_the_back_up_plan_by_the_other_are_both_saved(
+    alice, bob, plan
+) -> None:
+    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
+    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert (
+        save(first, plan, form_a, **{"referral-0-client_decision": "accepted"}).status_code == 302
+    )
+    assert save(second, plan, form_b, safety_plan="Call Jo").status_code == 302
+    plan = TreatmentPlan.objects.get(pk=plan.pk)
+    assert plan.safety_plan == "Call Jo"
+    assert [r.client_decision for r in plan.referrals.all()] == ["accepted"]
+
+
+def test_goals_removed_by_each_editor_both_stay_removed(alice, bob, plan) -> None:
+    goal = plan.goals.get()
+    plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={"goals": [{"id": goal.pk}, {"client_words": "Two"}, {"client_words": "Three"}]},
+    )
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, **{"goal-1-remove": "on"}).status_code == 302
+    assert save(second, plan, form_b, **{"goal-2-remove": "on"}).status_code == 302
+    kept = [g.client_words for g in TreatmentPlan.objects.get(pk=plan.pk).goals.all()]
+    assert kept == ["Feel less drained after shifts"]
+
+
+def test_the_conflict_page_lists_the_review_and_every_part_of_a_step_typed(
+    alice, bob, plan
+) -> None:
+    """Nothing typed into a save that came second is left off "Your edits, not saved yet": the
+    client's rating and note, the review note, a step's frequency."""
+    plan.client.care_team.add(bob.user)
+    goal = plan.goals.get()
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, **{"goal-0-clinical_restatement": "A"}).status_code == 302
+    typed = {
+        "goal-0-clinical_restatement": "B",
+        "goal-0-step-0-description": "Go to the drop-in on Thursdays",
+        "goal-0-step-0-who": "client",
+        "goal-0-step-0-frequency": "weekly",
+        f"review-{goal.pk}-progress": "3",
+        f"review-{goal.pk}-client_note": "Nearly there, she says",
+        "review-note": "Review three: proud of this",
+    }
+    response = save(second, plan, form_b, **typed)
+    assert response.status_code == 409
+    page = response.content.decode()
+    yours = page[page.index('<dl class="yours">') :]
+    yours = yours[: yours.index("</dl>")]
+    for words in (
+        "Go to the drop-in on Thursdays (Me, weekly)",
+        "3: Most of the way",
+        "Nearly there, she says",
+        "Review three: proud of this",
+    ):
+        assert words in yours, words
+    assert not goal.progress.exists()  # nothing of it saved, as the page says
 
 
 @pytest.mark.parametrize(

@@ -47,10 +47,18 @@ class PrivateChecksFirst(StepNotEnabled):
     taken with them alone (GUIDELINES, "Couples are two people"): nothing is kept until then."""
 
 
-def private_checks_taken(intake: Intake) -> bool:
-    return PrivateCheck.objects.filter(intake=intake, step__in=PRIVATE_CHECK_STEPS).count() == len(
-        PRIVATE_CHECK_STEPS
+def private_checks_untaken(intake: Intake) -> list[str]:
+    """A couple's private checks not taken yet, in order."""
+    taken = set(
+        PrivateCheck.objects.filter(intake=intake, step__in=PRIVATE_CHECK_STEPS).values_list(
+            "step", flat=True
+        )
     )
+    return [name for name in PRIVATE_CHECK_STEPS if name not in taken]
+
+
+def private_checks_taken(intake: Intake) -> bool:
+    return not private_checks_untaken(intake)
 
 
 class IntakeIncomplete(IntakeError):

@@ -49,6 +49,7 @@ from .services import (
     intake_complete,
     intake_submit_step,
     private_checks_taken,
+    private_checks_untaken,
 )
 from .views import neutral_exit, quick_save_token
 
@@ -177,16 +178,27 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
     def _private_checks_first(self, spec: Step) -> HttpResponse:
         """A couple's questions about work wait until the clinician has taken each partner's
         private check with them alone (the service refuses their answers until then): a page
-        that says so, with the way back and the way on, and nothing else on it."""
+        that says so, with the way back, the way on once the checks are taken (and a word when
+        they are not yet), the way past these questions for now, and the clinician's way to
+        the checks."""
         enabled = list(self.get_form_list())
-        earlier = enabled[: enabled.index(spec.name)] if spec.name in enabled else []
+        index = enabled.index(spec.name) if spec.name in enabled else 0
+        later = [
+            name
+            for name in enabled[index + 1 :]
+            if not asks_couple_about_work(self.intake.kind, STEPS_BY_NAME[name])
+        ]
+        untaken = private_checks_untaken(self.intake)
         return render(
             self.request,
             "intake/checks_first.html",
             {
                 "intake": self.intake,
-                "back": self.get_step_url(earlier[-1]) if earlier else None,
+                "back": self.get_step_url(enabled[index - 1]) if index else None,
                 "here": self.get_step_url(spec.name),
+                "tried": self.request.GET.get("again") == "1",
+                "skip": self.get_step_url(later[0]) if later else None,
+                "check": untaken[0] if untaken else None,
             },
         )
 

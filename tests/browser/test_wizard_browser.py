@@ -389,13 +389,22 @@ def test_a_couples_questions_about_work_wait_for_each_private_check(page, alice)
     assert_accessible(page)
     assert page.get_by_role("heading", name="Before the questions about work").is_visible()
     assert page.get_by_role("checkbox").count() == 0  # nothing asked yet
+    page.get_by_role("link", name="Carry on").click()  # too soon: said so, not a silent reload
+    page.wait_for_load_state()
+    not_yet = "Not yet: your clinician still needs to talk with each of you on your own."
+    assert page.get_by_role("status").get_by_text(not_yet).is_visible()
+    page.get_by_role("link", name="Skip these questions for now").click()
+    page.wait_for_url("**/step/stigma_coping/")  # the next page not about work
+    page.go_back()
+    page.wait_for_url("**/step/work_context/**")
     intake = Intake.objects.get()
-    for check in ("private_check_a", "private_check_b"):  # the clinician, with each alone
-        page.goto(f"/intakes/{intake.pk}/private/{check}/")
+    for _ in range(2):  # the clinician's way to each check, with each person alone
+        page.get_by_role("link", name="For your clinician: the private checks").click()
+        page.wait_for_url("**/private/private_check_*/")
         page.get_by_label("Yes", exact=True).check()
         page.get_by_role("button", name="Save").click()
         page.wait_for_load_state()
-    page.goto(f"/intakes/{intake.pk}/step/work_context/")
+        page.goto(f"/intakes/{intake.pk}/step/work_context/")
     assert page.get_by_role("heading", name="Before the questions about work").count() == 0
     assert page.get_by_label("Massage").is_visible()
     intake.refresh_from_db()

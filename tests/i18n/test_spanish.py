@@ -210,6 +210,26 @@ def test_every_wizard_page_a_spanish_client_sees_is_spanish(alice, alices_client
         )
 
 
+def test_a_couples_page_before_the_checks_is_spanish(alice, alices_client) -> None:
+    from tests.intake.test_wizard import visible_text
+
+    alices_client.language = "es"
+    alices_client.save()
+    intake = IntakeFactory(client=alices_client, kind="couple")
+    browser = Browser()
+    browser.force_login(alice.user)
+    post_step(browser, intake, "consent", {"confidentiality_explained": "on"})
+    post_step(browser, intake, "partner", {"couple_topics": ["sex_work"]})
+    response = browser.get(step_url(intake, "work_context") + "?again=1")
+    assert response.status_code == 200
+    page = response.content.decode()
+    text = visible_text(page.split("<body", 1)[1])
+    assert "Todavía no: la persona profesional que os atiende aún tiene que hablar" in text
+    assert "Saltar estas preguntas por ahora" in text
+    assert "Para la persona profesional que os atiende: las conversaciones por separado" in text
+    assert not _words(text) & ENGLISH_ONLY
+
+
 def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
     intake = IntakeFactory(client=alices_client)
     browser = Browser()

@@ -146,9 +146,11 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             return response
 
     def get(self, *args: Any, **kwargs: Any) -> HttpResponse:
-        spec = STEPS_BY_NAME.get(kwargs.get("step", ""))
-        if spec is not None and spec.clinician_only:
-            # Not a page of the client's wizard: back to where the wizard is, unchanged.
+        name = kwargs.get("step", "")
+        spec = STEPS_BY_NAME.get(name)
+        if (spec is None and name != self.done_step_name) or (spec and spec.clinician_only):
+            # Not a page of the client's wizard (a clinician's page, a mistyped address): back
+            # to where the wizard is, not to its first page as if it had started again.
             current = STEPS_BY_NAME.get(self.intake.current_step)
             name = current.name if current and not current.clinician_only else "consent"
             return redirect(self.get_step_url(name))

@@ -176,7 +176,7 @@ def test_a_tab_left_open_shows_its_words_instead_of_dropping_them(page, alice) -
     assert page.evaluate("document.activeElement.id") == "unasked-summary"
     assert page.get_by_label(question).count() == 0
     assert not page.get_by_text("Work from a shared flat").is_visible()  # folded away
-    page.get_by_text("What you wrote for").click()
+    page.get_by_text("Your answer to").click()
     assert page.get_by_text("Work from a shared flat").is_visible()
     assert page.get_by_label("With the police").is_checked()
     assert "harm_reduction" not in Intake.objects.get().answers
@@ -454,9 +454,9 @@ def test_a_second_tab_saved_over_shows_what_it_held(page, alice) -> None:
     page.get_by_role("button", name="Save and continue").click()
     page.wait_for_url("**/step/goals/")
     alert = page.get_by_role("alert")
-    assert "This page was saved again after it was opened here" in alert.inner_text()
+    assert "This page changed after it was opened here" in alert.inner_text()
     assert page.get_by_label("Item 1", exact=True).input_value() == "Saved in the other tab"
-    alert.get_by_text("What you wrote for").click()
+    alert.get_by_text("Your answer to").click()
     held = alert.locator("li.words").all_inner_texts()
     assert held == ["Find a doctor who   doesn't judge", "Call Mum"]
     assert_accessible(page)

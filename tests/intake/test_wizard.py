@@ -211,7 +211,7 @@ def test_a_page_left_open_never_drops_an_answer_switched_off_meanwhile_unseen(
     assert "Nothing on this page was saved yet." in text
     assert "a question on this page no longer applies" in text
     assert 'name="harm_reduction-change_what"' not in page  # no longer asked
-    assert re.search(r"<details><summary>What you wrote for .+ work, and how\?", page)
+    assert re.search(r"<details><summary>Your answer to .+ work, and how\?", page)
     assert "Work from a shared flat" in text  # behind "What you wrote", not lost
     assert re.search(r'value="police"[^>]*checked', page)  # the rest as it was typed
     intake.refresh_from_db()
@@ -260,7 +260,7 @@ def test_a_page_left_open_never_saves_over_a_newer_save_of_it(alice, intake) -> 
     )
     assert stale.status_code == 200
     text = visible_text(stale.content.decode())
-    assert "This page was saved again after it was opened here" in text
+    assert "This page changed after it was opened here" in text
     assert re.search(r'value="continue"[^>]*checked', stale.content.decode())  # as saved now
     intake.refresh_from_db()
     assert intake.answers["work_plans"] == {"work_direction": "continue"}
@@ -325,6 +325,14 @@ def test_a_page_switched_off_since_goes_on_not_back_to_the_start(alice, intake) 
     intake.refresh_from_db()
     assert intake.current_step == "stigma_coping"
     assert intake.answers["consent"]["confidentiality_explained"] is True  # nothing started over
+
+
+def test_an_address_with_no_such_page_goes_to_where_the_intake_is(alice, intake) -> None:
+    browser = signed_in(alice)
+    _with_work_as_a_topic(browser, intake)
+    assert browser.get(step_url(intake, "work_context")).status_code == 200
+    for wrong in ("nonexistent", "private_check_a"):
+        assert browser.get(step_url(intake, wrong)).url == step_url(intake, "work_context")
 
 
 def test_two_intakes_in_one_session_never_mix(alice, alices_client) -> None:

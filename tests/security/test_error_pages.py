@@ -20,7 +20,8 @@ def test_a_page_not_found_has_a_way_back_and_the_quick_exit(alice, path) -> None
     assert response.status_code == 404
     page = response.content.decode()
     assert "This page is not here" in page
-    assert 'href="/"' in page and "Go to the start page" in page
+    assert 'href="/"' in page
+    assert "Go to the start page" in page
     assert 'id="quick-exit"' in page
     assert missing not in page
 
@@ -39,5 +40,6 @@ def test_a_server_error_page_has_a_way_back_and_the_quick_exit(rf) -> None:
     page = response.content.decode()
     assert response.status_code == 500
     assert "Something went wrong on our side" in page
-    assert 'href="/away/"' in page and 'href="/"' in page
+    assert 'href="/away/"' in page
+    assert 'href="/"' in page
     assert "a client's words" not in page

@@ -317,14 +317,20 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     referral_decisions = {code: str(label) for code, label in ReferralDecision.choices}
     decisions = {code: str(label) for code, label in ClientDecision.choices}
 
-    def referral_lines(rep: dict[str, Any]) -> str:
-        return "\n".join(
-            f"{r['name']}: {referral_decisions.get(r['client_decision'], r['client_decision'])}"
-            f"{' - ' + r['note'] if r['note'] else ''}"
-            for r in rep.get("referrals", [])
-        )
+    def referral_line(r: dict[str, Any]) -> str:
+        decision = referral_decisions.get(r["client_decision"], r["client_decision"])
+        return f"{r['name']}: {decision}{' - ' + r['note'] if r['note'] else ''}"
 
-    add("Services and referrals", referral_lines(before), referral_lines(after))
+    # Row by row, as the goals: which referral changed, not the whole list twice.
+    old_referrals = {r["id"]: r for r in before.get("referrals", [])}
+    kept = {r["id"] for r in after.get("referrals", [])}
+    for n, referral in enumerate(after.get("referrals", []), start=1):
+        was = old_referrals.get(referral["id"])
+        label = f"Referral {n}" if was else f"Referral {n} (new)"
+        add(label, referral_line(was) if was else "", referral_line(referral))
+    for referral in before.get("referrals", []):
+        if referral["id"] not in kept:
+            add("Referral removed", referral_line(referral), "")
     add(
         "What goes in the client's printed copy",
         ", ".join(before.get("client_copy_sections") or []),

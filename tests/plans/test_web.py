@@ -280,7 +280,7 @@ def test_two_editors_of_different_parts_are_both_saved_and_the_second_is_told(
     said = told[told.index('class="messages"') :]
     said = said[: said.index("</div>")]
     assert "Someone else saved this plan while you had it open" in said
-    for label in ("Goal 2 (new)", "Review date", "Services and referrals"):
+    for label in ("Goal 2 (new)", "Review date", "Referral 1 (new)"):
         assert label in said, label
     assert "Back-up plan" not in said  # the reader's own edit is not listed as someone else's
 
@@ -313,6 +313,24 @@ def test_a_referral_decided_by_one_and_the_back_up_plan_by_the_other_are_both_sa
     plan = TreatmentPlan.objects.get(pk=plan.pk)
     assert plan.safety_plan == "Call Jo"
     assert [r.client_decision for r in plan.referrals.all()] == ["accepted"]
+
+
+def test_the_conflict_page_names_the_one_referral_that_changed(alice, bob, plan) -> None:
+    for name in ("Peer drop-in centre", "Housing advice"):
+        agency = ReferralAgency.objects.create(clinic=alice.clinic, name=name)
+        PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert (
+        save(first, plan, form_a, **{"referral-1-client_decision": "accepted"}).status_code == 302
+    )
+    response = save(second, plan, form_b, **{"referral-1-note": "Call on Monday"})
+    assert response.status_code == 409
+    page = response.content.decode()
+    table = page[page.index('<table class="diff">') : page.index("</table>")]
+    assert re.findall(r'<th scope="row">([^<]+)</th>', table) == ["Referral 2"]
+    assert "Peer drop-in centre" not in table
 
 
 def test_goals_removed_by_each_editor_both_stay_removed(alice, bob, plan) -> None:

@@ -43,7 +43,7 @@ def _field(spec: Field, step: Step, kind: str) -> dict[str, Any]:
         out["choices"] = [
             {
                 "code": c.code,
-                "label": c.label,
+                "label": c.couple_label if kind == "couple" and c.couple_label else c.label,
                 "general_label": c.general_label,
                 "plan_label": c.for_plan(),
                 "shows_term": c.shows_term,

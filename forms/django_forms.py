@@ -235,7 +235,12 @@ class StepForm(forms.Form):
             field.who_sees = spec.who_sees if who_sees is None else who_sees  # type: ignore[attr-defined]
             if spec.choices:
                 field.choices = [  # type: ignore[attr-defined]
-                    (c.code, choice_text(c, term=work_term, work_topic=work_topic))
+                    (
+                        c.code,
+                        choice_text(
+                            c, term=work_term, work_topic=work_topic, couple=kind == "couple"
+                        ),
+                    )
                     for c in spec.choices
                 ]
 

@@ -110,11 +110,14 @@ def term_label(base: str, term: str | None) -> str:
     return tr("%(label)s (you call it “%(term)s”)") % {"label": tr(base), "term": term}
 
 
-def choice_text(choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False) -> str:
-    """A choice's words on screen (the client's voice) or in the plan (said to the client)."""
+def choice_text(
+    choice: Choice, *, term: str | None, work_topic: bool, plan: bool = False, couple: bool = False
+) -> str:
+    """A choice's words on screen (the client's voice, or a couple's) or in the plan (said to
+    the client)."""
     if choice.shows_term and term and term != DEFAULT_WORK_TERM:
         return term_label("Work", term)
-    return tr(choice.for_plan(work_topic) if plan else choice.for_screen(work_topic))
+    return tr(choice.for_plan(work_topic) if plan else choice.for_screen(work_topic, couple))
 
 
 def form_kwargs(

@@ -155,9 +155,21 @@ CONSENT = Step(
             ),
             required=True,
             choices=(
-                Choice("full", _("Write down what I share, so my plan can reflect it")),
-                Choice("minimal", _("Write down only what my plan needs")),
-                Choice("no_work_details", _("Don't write down details about my work")),
+                Choice(
+                    "full",
+                    _("Write down what I share, so my plan can reflect it"),
+                    couple_label=_("Write down what we share, so our plan can reflect it"),
+                ),
+                Choice(
+                    "minimal",
+                    _("Write down only what my plan needs"),
+                    couple_label=_("Write down only what our plan needs"),
+                ),
+                Choice(
+                    "no_work_details",
+                    _("Don't write down details about my work"),
+                    couple_label=_("Don't write down details about work"),
+                ),
             ),
         ),
     ),
@@ -467,19 +479,43 @@ STIGMA_COPING = Step(
             why=_("Unfair treatment can affect how we feel. Naming it helps us respond to it."),
             sensitivity="sensitive",
             choices=(
-                Choice("prejudice", _("People judged me or made assumptions")),
+                Choice(
+                    "prejudice",
+                    _("People judged me or made assumptions"),
+                    couple_label=_("Being judged, or people making assumptions"),
+                ),
                 Choice(
                     "discrimination",
                     _("I was treated unfairly, for example at work or with housing"),
+                    couple_label=_("Unfair treatment, for example at work or with housing"),
                 ),
-                Choice("violence", _("Someone was violent towards me")),
+                Choice(
+                    "violence",
+                    _("Someone was violent towards me"),
+                    couple_label=_("Someone being violent"),
+                ),
                 Choice(
                     "internalized",
                     _("I've come to feel bad about myself because of how others see me"),
+                    couple_label=_(
+                        "Coming to feel bad about yourself because of how others see you"
+                    ),
                 ),
-                Choice("isolation", _("I've been left out or cut off")),
-                Choice("refused_care", _("I was refused care or treated badly by a service")),
-                Choice("police", _("I was treated badly by police")),
+                Choice(
+                    "isolation",
+                    _("I've been left out or cut off"),
+                    couple_label=_("Being left out or cut off"),
+                ),
+                Choice(
+                    "refused_care",
+                    _("I was refused care or treated badly by a service"),
+                    couple_label=_("Being refused care or treated badly by a service"),
+                ),
+                Choice(
+                    "police",
+                    _("I was treated badly by police"),
+                    couple_label=_("Being treated badly by police"),
+                ),
                 Choice("none", _("None of these"), exclusive=True),
                 PNTS,
             ),

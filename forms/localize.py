@@ -63,6 +63,7 @@ def localize_choice(choice: Choice) -> Choice:
         plan_label=_opt(choice.plan_label),
         general_label=_opt(choice.general_label),
         general_plan_label=_opt(choice.general_plan_label),
+        couple_label=_opt(choice.couple_label),
     )
 
 

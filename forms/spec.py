@@ -41,8 +41,12 @@ class Choice:
     general_plan_label: str | None = None
     # The client's own term is shown beside this label, quoted: "Work (you call it “…”)".
     shows_term: bool = False
+    # Said on a couple's screen, for both of them, where `label` speaks for one ("I", "my").
+    couple_label: str | None = None
 
-    def for_screen(self, work_topic: bool = True) -> str:
+    def for_screen(self, work_topic: bool = True, couple: bool = False) -> str:
+        if couple and self.couple_label:
+            return self.couple_label
         return self.label if work_topic or not self.general_label else self.general_label
 
     def for_plan(self, work_topic: bool = True) -> str:

@@ -389,7 +389,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             if not sent:
                 continue
             spec = next(f for f in step.fields if f.name == name)
-            labels = {c.code: tr(c.for_screen(topic)) for c in spec.choices}
+            couple = self.intake.kind == "couple"
+            labels = {c.code: tr(c.for_screen(topic, couple)) for c in spec.choices}
             question = field_label(spec, kind=self.intake.kind, work_topic=topic)
             out.append({"question": question, "words": [labels.get(v, v) for v in sent]})
         return out

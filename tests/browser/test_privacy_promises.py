@@ -71,7 +71,7 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
     page.goto(f"/intakes/{intake.pk}/")
     page.wait_for_url("**/step/consent/")
     screens = [shown(page)]
-    consent(page, "Write down what I share")
+    consent(page, "Write down what we share")  # a couple speaks for both
     screens.append(next_step(page, "about"))
     screens.append(next_step(page, "goals"))
     page.get_by_label("Item 1", exact=True).fill("argue less")
@@ -111,7 +111,7 @@ def test_a_minimal_client_is_not_asked_what_is_not_recorded(page, alice) -> None
     sign_in(page, alice)
     intake = start(page, "Rowan", "couple")
     take_private_checks(intake, alice.user)  # before the couple's questions about work
-    consent(page, "Write down only what my plan needs")
+    consent(page, "Write down only what our plan needs")
     next_step(page, "about")
     next_step(page, "goals")
     assert page.get_by_label("Anything else about what brings you here?").count() == 0

@@ -36,9 +36,10 @@ def give_consent(page, couple: bool = False) -> None:
     assert_accessible(page)
     if couple:  # both partners' consent, in the couple's own words
         page.get_by_label("explained confidentiality and its limits to each of us").check()
+        page.get_by_label("Write down only what our plan needs").check()
     else:
         page.get_by_label("My clinician has explained confidentiality").check()
-    page.get_by_label("Write down only what my plan needs").check()
+        page.get_by_label("Write down only what my plan needs").check()
     next_step(page, "about")
 
 

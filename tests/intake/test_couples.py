@@ -147,3 +147,43 @@ def test_a_couples_work_questions_wait_for_each_partners_private_check(
     intake.refresh_from_db()
     assert intake.answers["work_context"] == {"work_types": ["massage"]}
     assert intake.answers["partner"]["worker_description"] == "My words"
+
+
+@pytest.mark.parametrize(
+    ("kind", "lang", "shown", "not_shown"),
+    [
+        ("couple", "en", "Write down what we share, so our plan can reflect it", "what I share"),
+        (
+            "couple",
+            "es",
+            "Escribir lo que compartimos, para que nuestro plan lo refleje",
+            "lo que comparto",
+        ),
+        ("individual", "en", "Write down what I share, so my plan can reflect it", "what we share"),
+    ],
+)
+def test_a_couples_answers_speak_for_both(alice, alices_client, kind, lang, shown, not_shown):
+    """Asked "How much would you both like written down?", a couple are not offered answers
+    in one person's voice ("my plan"): on the page, in its review, and in the form definition."""
+    from django.test import Client as Browser
+
+    from tests.intake.test_wizard import step_url, visible_text
+
+    alices_client.language = lang
+    alices_client.save()
+    intake = intake_start(
+        membership=alice.membership, actor=alice.user, client=alices_client, kind=kind
+    )
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = visible_text(browser.get(step_url(intake, "consent")).content.decode())
+    assert shown in page
+    assert not_shown not in page
+    definition = alice.api.get(f"/api/v1/forms/{kind}/?lang={lang}").json()
+    (preference,) = [
+        f for s in definition["steps"] for f in s["fields"] if f["name"] == "recording_preference"
+    ]
+    assert preference["choices"][0]["label"].startswith(shown)
+    save(alice, intake, "consent", {**CONSENT, "recording_preference": "full"})
+    review = visible_text(browser.get(step_url(intake, "review")).content.decode())
+    assert shown in review

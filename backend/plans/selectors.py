@@ -262,8 +262,17 @@ def _step_line(step: dict[str, Any], who: dict[str, str]) -> str:
     return f"{step['description']} ({extra})"
 
 
-def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, str]]:
-    """What changed between two representations, field by field, in the page's own labels."""
+def plan_diff(
+    before: dict[str, Any], after: dict[str, Any], *, shown: dict[str, Any] | None = None
+) -> list[dict[str, str]]:
+    """What changed between two representations, field by field, in the page's own labels.
+    Goals and referrals are numbered as in `shown` (by default `after`): the plan the reader
+    will see, when that is neither of the two."""
+    numbers = {
+        row["id"]: n
+        for name in ("goals", "referrals")
+        for n, row in enumerate((shown or after).get(name, []), start=1)
+    }
     from .models import StepOwner
 
     who = {code: str(label) for code, label in StepOwner.choices}
@@ -275,7 +284,8 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
 
     old_goals = {g["id"]: g for g in before.get("goals", [])}
     new_ids = {g["id"] for g in after.get("goals", [])}
-    for n, goal in enumerate(after.get("goals", []), start=1):
+    for goal in after.get("goals", []):
+        n = numbers.get(goal["id"], "")
         old = old_goals.get(goal["id"])
         if old is None:
             add(f"Goal {n} (new)", "", goal["client_words"])
@@ -293,9 +303,9 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
             "\n".join(_step_line(s, who) for s in old["steps"]),
             "\n".join(_step_line(s, who) for s in goal["steps"]),
         )
-    for goal in before.get("goals", []):
+    for m, goal in enumerate(before.get("goals", []), start=1):
         if goal["id"] not in new_ids:
-            add("Goal removed", goal["client_words"], "")
+            add(f"Goal removed (it was goal {m})", goal["client_words"], "")
     for name, label in (("strengths", "Strengths"), ("supports", "Supports")):
         add(
             label,
@@ -324,13 +334,14 @@ def plan_diff(before: dict[str, Any], after: dict[str, Any]) -> list[dict[str, s
     # Row by row, as the goals: which referral changed, not the whole list twice.
     old_referrals = {r["id"]: r for r in before.get("referrals", [])}
     kept = {r["id"] for r in after.get("referrals", [])}
-    for n, referral in enumerate(after.get("referrals", []), start=1):
+    for referral in after.get("referrals", []):
+        n = numbers.get(referral["id"], "")
         was = old_referrals.get(referral["id"])
         label = f"Referral {n}" if was else f"Referral {n} (new)"
         add(label, referral_line(was) if was else "", referral_line(referral))
-    for referral in before.get("referrals", []):
+    for n, referral in enumerate(before.get("referrals", []), start=1):
         if referral["id"] not in kept:
-            add("Referral removed", referral_line(referral), "")
+            add(f"Referral removed (it was referral {n})", referral_line(referral), "")
     add(
         "What goes in the client's printed copy",
         ", ".join(before.get("client_copy_sections") or []),

@@ -162,6 +162,12 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     if not changes and not ratings and not review_note:
         messages.info(request, "Nothing was changed, so nothing needed saving.")
     elif theirs and changes:
+        # Their changes, numbered as the plan now shows them (with this save's edits in).
+        theirs = plan_diff(
+            base["rep"],
+            current,
+            shown=plan_representation(plan_get(membership=membership, plan_id=plan_id)),
+        )
         messages.success(
             request,
             "Saved. Someone else saved this plan while you had it open, and changed other "

@@ -563,18 +563,25 @@ class PlanEditor:
                     said = [str(who.get(data.get("who") or "", "")), data.get("frequency") or ""]
                     text = f"{data.get('description', '')} ({', '.join(x for x in said if x)})"
                     out.append({"label": f"{label}, step {m}", "value": text})
-        if "referrals" in changes:
-            names = dict(self.agencies)
-            for entry in changes["referrals"]:
-                if len(entry) > 1:
-                    out.append(
-                        {
-                            "label": "Referral",
-                            "value": " · ".join(
-                                str(names.get(str(v), v)) for k, v in entry.items() if k != "id"
-                            ),
-                        }
-                    )
+        names = dict(self.agencies)
+        decisions = dict(ReferralForm.base_fields["client_decision"].choices)  # type: ignore[attr-defined]
+        for n, form in enumerate(self.referral_forms, start=1):  # as the page numbers them
+            label = f"Referral {n}" if form.existing else "New referral"
+            name = getattr(form, "agency_name", "")
+            if form.removed and form.existing:
+                out.append({"label": label, "value": f"Remove: {name}"})
+                continue
+            if not form.is_valid() or not form.has_changed() or form.removed:
+                continue
+            data = form.cleaned_data
+            service = names.get(str(data.get("agency") or ""), name)
+            said = [service, str(decisions.get(data.get("client_decision") or "", ""))]
+            out.append(
+                {
+                    "label": label,
+                    "value": " · ".join(x for x in [*said, data.get("note") or ""] if x),
+                }
+            )
         ratings, review_note = self.review()  # the review typed with them, not saved either
         numbers = {str(row.form.initial.get("id")): row.number for row in self.goal_rows}
         for rating in ratings:

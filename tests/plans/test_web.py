@@ -333,6 +333,51 @@ def test_the_conflict_page_names_the_one_referral_that_changed(alice, bob, plan)
     assert "Peer drop-in centre" not in table
 
 
+def test_a_referral_edit_or_removal_not_saved_is_listed_in_words(alice, bob, plan) -> None:
+    """A referral removal that came second is listed to do again, and a decision typed is
+    shown by its words, not its code."""
+    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
+    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    plan.client.care_team.add(bob.user)
+    for bobs, listed in (
+        ({"referral-0-remove": "on"}, "Remove: Peer drop-in centre"),
+        (
+            {"referral-0-client_decision": "declined", "referral-0-note": "Not now"},
+            "Peer drop-in centre · You decided not to use this service · Not now",
+        ),
+    ):
+        first, second = signed_in(alice), signed_in(bob)
+        form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+        note = f"Asked {len(listed)}"
+        assert save(first, plan, form_a, **{"referral-0-note": note}).status_code == 302
+        response = save(second, plan, form_b, **bobs)
+        assert response.status_code == 409
+        page = response.content.decode()
+        yours = page[page.index('<dl class="yours">') :]
+        yours = yours[: yours.index("</dl>")]
+        assert "<dt>Referral 1</dt>" in yours
+        assert listed in yours
+        assert plan.referrals.get().note == note  # nothing of the second save
+
+
+def test_the_other_editors_new_goal_is_named_by_its_number_on_the_page(alice, bob, plan) -> None:
+    goal = plan.goals.get()
+    plan_update(
+        plan=plan, actor=alice.user, changes={"goals": [{"id": goal.pk}, {"client_words": "Two"}]}
+    )
+    plan.client.care_team.add(bob.user)
+    first, second = signed_in(alice), signed_in(bob)
+    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    assert save(first, plan, form_a, **{"goal-2-client_words": "Three"}).status_code == 302
+    assert save(second, plan, form_b, **{"goal-0-remove": "on"}).status_code == 302
+    page = second.get(f"/plans/{plan.pk}/").content.decode()
+    said = page[page.index('class="messages"') :]
+    said = said[: said.index("</div>")]
+    assert "Goal 2 (new)" in said  # "Three" is goal 2 now that goal 1 is gone
+    words = [g.client_words for g in TreatmentPlan.objects.get(pk=plan.pk).goals.all()]
+    assert words == ["Two", "Three"]
+
+
 def test_goals_removed_by_each_editor_both_stay_removed(alice, bob, plan) -> None:
     goal = plan.goals.get()
     plan_update(

@@ -137,10 +137,10 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     changes = editor.changes()
     ratings, review_note = editor.review()
     current = _editable(plan_representation(plan))
-    theirs: list[dict[str, str]] = []
+    others_saved = False  # a change this page did not show
     if if_match != plan_etag(plan):  # someone else saved since this page was opened
-        theirs = plan_diff(base["rep"], current)
-        merged = merge_onto(base["rep"], current, changes) if theirs else changes
+        others_saved = bool(plan_diff(base["rep"], current))
+        merged = merge_onto(base["rep"], current, changes) if others_saved else changes
         if merged is not None:  # nothing changed by both: saved on top of theirs
             changes, if_match = merged, plan_etag(plan)
     try:
@@ -154,14 +154,14 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     except StalePlan:
         return _conflict(request, membership, plan_id, editor, base["rep"], changes)
     except PlanInvalid as exc:
-        if theirs:  # the errors name rows of the save as merged: shown against the plan now
+        if others_saved:  # the errors name rows of the save as merged: shown against the plan now
             return _conflict(request, membership, plan_id, editor, base["rep"], changes)
         editor.add_service_errors(exc.errors)
         return _render(request, membership, plan, editor, status=400, started_from=started_from)
     PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()  # saved, or let go
     if not changes and not ratings and not review_note:
         messages.info(request, "Nothing was changed, so nothing needed saving.")
-    elif theirs and changes:
+    elif others_saved and changes:
         # Their changes, numbered as the plan now shows them (with this save's edits in).
         theirs = plan_diff(
             base["rep"],

@@ -112,6 +112,21 @@ def save(browser, plan, form: dict[str, str], **edits: str):
     return browser.post(f"/plans/{plan.pk}/", {**form, **edits})
 
 
+def two_editors(first_persona, second_persona, plan) -> tuple:
+    """Two clinicians of the client's care team with the plan page open, before either saves:
+    their browsers and the forms as shown to each."""
+    plan.client.care_team.add(second_persona.user)
+    first, second = signed_in(first_persona), signed_in(second_persona)
+    return first, second, shown_form(first, plan), shown_form(second, plan)
+
+
+def referred(plan, *services: str) -> None:
+    """The plan refers the client to these services of its clinic's directory, undecided."""
+    for name in services:
+        agency = ReferralAgency.objects.create(clinic=plan.clinic, name=name)
+        PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+
+
 def test_plan_page_shows_goals_and_the_preview(alice, plan) -> None:
     page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
     assert "Feel less drained after shifts" in page
@@ -231,9 +246,7 @@ def test_edit_and_agreement_in_one_save_agree_to_the_edited_text(alice, plan) ->
 
 
 def test_a_second_editor_sees_what_changed_and_overwrites_nothing(alice, bob, plan) -> None:
-    plan.client.care_team.add(bob.user)  # two clinicians of the client's care team
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert save(first, plan, form_a, safety_plan="Alice's plan").status_code == 302
     response = save(second, plan, form_b, safety_plan="Bob's plan")
     assert response.status_code == 409
@@ -288,8 +301,7 @@ def test_two_editors_of_different_parts_are_both_saved_and_the_second_is_told(
 def test_a_plan_with_a_referral_saved_unchanged_changes_nothing(alice, plan) -> None:
     """A referral's service, sent back as shown, is no edit of it (it counted as one on every
     save, and made every other editor's save a conflict)."""
-    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
-    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    referred(plan, "Peer drop-in centre")
     browser = signed_in(alice)
     before = plan_representation(TreatmentPlan.objects.get(pk=plan.pk))
     assert save(browser, plan, shown_form(browser, plan)).status_code == 302
@@ -301,11 +313,8 @@ def test_a_plan_with_a_referral_saved_unchanged_changes_nothing(alice, plan) -> 
 def test_a_referral_decided_by_one_and_the_back_up_plan_by_the_other_are_both_saved(
     alice, bob, plan
 ) -> None:
-    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
-    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    referred(plan, "Peer drop-in centre")
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert (
         save(first, plan, form_a, **{"referral-0-client_decision": "accepted"}).status_code == 302
     )
@@ -316,12 +325,8 @@ def test_a_referral_decided_by_one_and_the_back_up_plan_by_the_other_are_both_sa
 
 
 def test_the_conflict_page_names_the_one_referral_that_changed(alice, bob, plan) -> None:
-    for name in ("Peer drop-in centre", "Housing advice"):
-        agency = ReferralAgency.objects.create(clinic=alice.clinic, name=name)
-        PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    referred(plan, "Peer drop-in centre", "Housing advice")
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert (
         save(first, plan, form_a, **{"referral-1-client_decision": "accepted"}).status_code == 302
     )
@@ -336,8 +341,7 @@ def test_the_conflict_page_names_the_one_referral_that_changed(alice, bob, plan)
 def test_a_referral_edit_or_removal_not_saved_is_listed_in_words(alice, bob, plan) -> None:
     """A referral removal that came second is listed to do again, and a decision typed is
     shown by its words, not its code."""
-    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Peer drop-in centre")
-    PlanReferral.objects.create(plan=plan, agency=agency, client_decision="undecided")
+    referred(plan, "Peer drop-in centre")
     plan.client.care_team.add(bob.user)
     for bobs, listed in (
         ({"referral-0-remove": "on"}, "Remove: Peer drop-in centre"),
@@ -365,9 +369,7 @@ def test_the_other_editors_new_goal_is_named_by_its_number_on_the_page(alice, bo
     plan_update(
         plan=plan, actor=alice.user, changes={"goals": [{"id": goal.pk}, {"client_words": "Two"}]}
     )
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert save(first, plan, form_a, **{"goal-2-client_words": "Three"}).status_code == 302
     assert save(second, plan, form_b, **{"goal-0-remove": "on"}).status_code == 302
     page = second.get(f"/plans/{plan.pk}/").content.decode()
@@ -385,9 +387,7 @@ def test_goals_removed_by_each_editor_both_stay_removed(alice, bob, plan) -> Non
         actor=alice.user,
         changes={"goals": [{"id": goal.pk}, {"client_words": "Two"}, {"client_words": "Three"}]},
     )
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert save(first, plan, form_a, **{"goal-1-remove": "on"}).status_code == 302
     assert save(second, plan, form_b, **{"goal-2-remove": "on"}).status_code == 302
     kept = [g.client_words for g in TreatmentPlan.objects.get(pk=plan.pk).goals.all()]
@@ -458,9 +458,7 @@ def test_the_conflict_page_lists_the_review_and_every_part_of_a_step_typed(
     ],
 )
 def test_two_editors_of_the_same_part_get_the_conflict_page(alice, bob, plan, alices, bobs) -> None:
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert save(first, plan, form_a, **alices).status_code == 302
     after_alice = plan_representation(TreatmentPlan.objects.get(pk=plan.pk))
     response = save(second, plan, form_b, **bobs)
@@ -474,9 +472,7 @@ def test_a_second_editors_decision_comment_and_signatures_are_shown_to_re_apply(
 ) -> None:
     """The client's own comment and both signatures typed into a save that came second are
     all listed under "Your edits, not saved yet", the decision by its label."""
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     assert save(first, plan, form_a, safety_plan="Alice's plan").status_code == 302
     typed = {
         "agreement-client_decision": "wants_changes",
@@ -502,9 +498,7 @@ def test_a_second_editor_whose_save_needed_a_fix_still_overwrites_nothing(alice,
     """The out-of-date check survives a save refused for a missing field: the page that asks for
     the fix still carries the version its editor started from, so the corrected save is told
     what changed instead of quietly putting back the other editor's goal words."""
-    plan.client.care_team.add(bob.user)
-    first, second = signed_in(alice), signed_in(bob)
-    form_a, form_b = shown_form(first, plan), shown_form(second, plan)
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
     saved = save(first, plan, form_a, **{"goal-0-client_words": "Sleep through, my way"})
     assert saved.status_code == 302
     step = {"goal-0-step-0-description": "Rest day", "goal-0-step-0-frequency": "weekly"}

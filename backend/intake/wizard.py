@@ -48,7 +48,6 @@ from .services import (
     intake_answers_lost_by,
     intake_complete,
     intake_submit_step,
-    private_checks_taken,
     private_checks_untaken,
 )
 from .views import neutral_exit, quick_save_token
@@ -163,12 +162,10 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             # Nothing is written down before confidentiality is explained and confirmed (the
             # service refuses it): no page to type into before then either.
             return self._consent_first()
-        if (
-            spec is not None
-            and asks_couple_about_work(self.intake.kind, spec)
-            and not private_checks_taken(self.intake)
-        ):
-            return self._private_checks_first(spec)
+        if spec is not None and asks_couple_about_work(self.intake.kind, spec):
+            untaken = private_checks_untaken(self.intake)
+            if untaken:
+                return self._private_checks_first(spec, untaken)
         return super().get(*args, **kwargs)
 
     def _on_from(self, spec: Step) -> str:
@@ -177,7 +174,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         later = [step.name for step in CLIENT_STEPS[CLIENT_STEPS.index(spec) :]]
         return next((name for name in later if name in enabled), enabled[-1])
 
-    def _private_checks_first(self, spec: Step) -> HttpResponse:
+    def _private_checks_first(self, spec: Step, untaken: list[str]) -> HttpResponse:
         """A couple's questions about work wait until the clinician has taken each partner's
         private check with them alone (the service refuses their answers until then): a page
         that says so, with the way back, the way on once the checks are taken (and a word when
@@ -190,7 +187,6 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             for name in enabled[index + 1 :]
             if not asks_couple_about_work(self.intake.kind, STEPS_BY_NAME[name])
         ]
-        untaken = private_checks_untaken(self.intake)
         return render(
             self.request,
             "intake/checks_first.html",
@@ -200,7 +196,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 "here": self.get_step_url(spec.name),
                 "tried": self.request.GET.get("again") == "1",
                 "skip": self.get_step_url(later[0]) if later else None,
-                "check": untaken[0] if untaken else None,
+                "check": untaken[0],
             },
         )
 

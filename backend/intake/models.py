@@ -27,6 +27,11 @@ class Intake(BaseModel):
     # never asked; "prefer_not_to_say" is an answer of its own.
     answers = EncryptedJSONField(default=dict)
     current_step = models.CharField(max_length=40, blank=True)
+    # {step: {field: {"why": …, "words": […]}}}: what a quick exit could not save on a page
+    # ("removes_answers": the change would delete answers on other pages, which is asked first;
+    # "not_valid": it did not fit the question, too long say, with the words typed). The page
+    # says so, and shows the words back, when next shown; saving the page clears this.
+    held_back = EncryptedJSONField(default=dict)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )

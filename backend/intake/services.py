@@ -98,6 +98,7 @@ def intake_submit_step(
     answers: dict[str, Any],
     actor: User,
     sent: Collection[str] = (),
+    held_back: dict[str, dict[str, Any]] | None = None,
 ) -> list[str]:
     """Store one step's validated answers. Returns the answers of other steps that a changed
     answer switched off, now deleted (never kept hidden): whole steps by name, single answers
@@ -105,7 +106,10 @@ def intake_submit_step(
 
     The pronouns a client changes in "About you" become the ones on record (the clinic's lists,
     the API, FHIR Patient, the next intake): when given, or when `sent` (the fields the save
-    sent, blank ones too) says they were cleared."""
+    sent, blank ones too) says they were cleared.
+
+    `held_back`: what a quick exit sent on this page but could not save, {field: {"why": …,
+    "words": […]}} (Intake.held_back); any save of the page replaces the page's earlier note."""
     intake = _locked(intake)
     # What this intake said before this save (or, not yet saved, what the wizard offered: the
     # record's): only a change made here reaches the record, so re-saving an older intake's
@@ -172,8 +176,14 @@ def intake_submit_step(
         intake.answers, removed, removed_fields = _saved_with(intake, step, answers)
     if not step.clinician_only:  # the wizard resumes on client steps only
         intake.current_step = step.name
+        # What a quick exit could not save here, for the page to say when next shown; any
+        # other save of the page has been seen through the wizard (or sent whole by the API).
+        intake.held_back = {
+            **{name: why for name, why in intake.held_back.items() if name != step.name},
+            **({step.name: held_back} if held_back else {}),
+        }
     if intake.status == Status.IN_PROGRESS:  # a completed intake's row (and its PDFs) unchanged
-        intake.save(update_fields=["answers", "current_step", "updated_at"])
+        intake.save(update_fields=["answers", "current_step", "held_back", "updated_at"])
     audit_record(
         actor=actor,
         clinic_id=intake.clinic_id,
@@ -270,6 +280,7 @@ def intake_complete(*, intake: Intake, actor: User) -> Any:
         raise IntakeIncomplete(missing)
     intake.answers, _ = prune_answers(intake.kind, intake.answers)
     intake.status = Status.COMPLETED
+    intake.held_back = {}  # the pages are closed: nothing left to say on them
     intake.completed_at = timezone.now()
     intake.completed_by = actor  # type: ignore[assignment]
     intake.save()

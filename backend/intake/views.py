@@ -230,10 +230,48 @@ def quick_save(request: HttpRequest) -> HttpResponse:
         **{k: stored[k] for k in form.errors if k in stored},
         **_list_items_that_fit(step, form, stored),
     }
-    answers = _nothing_lost(intake, step, answers, stored)
+    answers, asks_first = _nothing_lost(intake, step, answers, stored)
+    # What was sent and not saved, for the page to say when it is next shown (never silently).
+    held_back = {
+        **{name: _not_valid(step, form, name) for name in form.errors if _sent(form, name)},
+        **{name: {"why": "removes_answers"} for name in asks_first},
+    }
     with contextlib.suppress(IntakeError):  # completed meanwhile: nothing left to save
-        intake_submit_step(intake=intake, step=step, answers=answers, actor=membership.user)
+        intake_submit_step(
+            intake=intake,
+            step=step,
+            answers=answers,
+            actor=membership.user,
+            held_back=held_back,
+        )
     return HttpResponse(status=204)
+
+
+def _sent(form: Any, name: str) -> list[str]:
+    """What the page sent for a field, blank boxes left out."""
+    if name not in form.fields:
+        return []
+    return [v for v in form.data.getlist(form.add_prefix(name)) if v.strip()]
+
+
+# Words that did not fit a box are kept for the page to show back up to this many times the
+# box's size; beyond it (no one types that much) only the note.
+HELD_WORDS_FACTOR = 10
+
+
+def _not_valid(step: Step, form: Any, name: str) -> dict[str, Any]:
+    """A field a quick exit could not save as sent: noted, with the words typed in it (a text
+    box too long, say), so that the page can show them back to copy from. Choices are not
+    kept: the page offers them again."""
+    spec = step.get_field(name)
+    words = _sent(form, name)
+    if spec.kind not in ("text", "text_list") or any(
+        len(w) > spec.max_length * HELD_WORDS_FACTOR for w in words
+    ):
+        return {"why": "not_valid"}
+    if spec.kind == "text_list":  # the boxes that fit were saved
+        words = [w for w in words if len(w.strip()) > spec.max_length or "\x00" in w]
+    return {"why": "not_valid", "words": words}
 
 
 def _list_items_that_fit(step: Step, form: Any, stored: dict[str, Any]) -> dict[str, list[str]]:
@@ -259,21 +297,24 @@ def _list_items_that_fit(step: Step, form: Any, stored: dict[str, Any]) -> dict[
 
 def _nothing_lost(
     intake: Intake, step: Step, answers: dict[str, Any], stored: dict[str, Any]
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], list[str]]:
     """A quick exit saves what was typed, but never a change that would delete answers on other
     pages: the wizard asks before such a save, and a client leaving in a hurry was not asked.
     Each change is taken in turn and kept only when it deletes nothing; the others keep what
-    was saved."""
+    was saved. Returns the answers to save and the fields whose change was not kept."""
     out = dict(stored)
     changes: list[tuple[str, Any]] = [(k, v) for k, v in answers.items() if stored.get(k) != v]
     changes += [(k, None) for k in stored if k not in answers]  # cleared
+    not_kept = []
     for name, value in changes:
         trial = {k: v for k, v in out.items() if k != name}
         if value is not None:
             trial[name] = value
-        if not intake_answers_lost_by(intake=intake, step=step, answers=trial):
+        if intake_answers_lost_by(intake=intake, step=step, answers=trial):
+            not_kept.append(name)
+        else:
             out = trial
-    return out
+    return out, not_kept
 
 
 @intake_page

@@ -462,12 +462,24 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
+            held_back=self._held_back(form.step, topic),
             seen=self._seen(current),
             quick_save_token=quick_save_token(
                 intake=self.intake, request=self.request, step=current
             ),
         )
         return context
+
+    def _held_back(self, step: Step, topic: bool) -> list[dict[str, Any]]:
+        """What a quick exit could not save on this page, each question as the page asks it,
+        with the words typed when they did not fit: said until the page is saved again, so
+        that nothing is lost without a word."""
+        held = self.intake.held_back.get(step.name, {})
+        return [
+            {"question": field_label(f, kind=self.intake.kind, work_topic=topic), **held[f.name]}
+            for f in step.fields
+            if f.name in held
+        ]
 
     def _review(self) -> list[dict[str, Any]]:
         """Everything entered, in step order, with labels instead of codes."""

@@ -15,7 +15,7 @@ from tests.browser.conftest import assert_accessible
 from tests.browser.test_wizard_browser import sign_in
 from tests.conftest import take_private_checks
 from tests.documents.helpers import pdf_text
-from tests.factories import ClientFactory
+from tests.factories import ClientFactory, IntakeFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -199,6 +199,58 @@ def test_quick_exit_saves_the_typed_text_and_leaves_no_trail(page, alice) -> Non
     page.wait_for_load_state()
     assert "/step/" not in page.url
     assert page.get_by_role("button", name="Sign in").count() == 0
+
+
+def test_a_change_a_quick_exit_could_not_save_is_said_on_return(page, alice) -> None:
+    """Work taken off the table, then a quick exit: that change would delete the work page's
+    answers, which the wizard always asks about first, so it is not saved (the name typed is).
+    Back at the intake, the page says so, and the change can be made there, asked about."""
+    client = ClientFactory(clinic=alice.clinic)
+    client.care_team.add(alice.user)
+    intake = IntakeFactory(client=client, current_step="about")
+    intake.answers = {
+        **intake.answers,
+        "about": {"work_focus": "central"},
+        "work_context": {"work_types": ["massage"]},
+    }
+    intake.save()
+    sign_in(page, alice)
+    page.goto(f"/intakes/{intake.pk}/")
+    page.wait_for_url("**/step/about/")
+    page.get_by_label("Not something I want to focus on now").check()
+    page.get_by_label("What would you like to be called?").fill("Jo")
+    page.get_by_role("link", name="Quick exit").click()
+    page.wait_for_url("**/away/")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not intake.held_back:
+        time.sleep(0.2)
+        intake.refresh_from_db()
+    assert intake.answers["about"] == {"work_focus": "central", "preferred_name": "Jo"}
+    assert intake.answers["work_context"] == {"work_types": ["massage"]}
+
+    sign_in(page, alice)
+    page.goto(f"/intakes/{intake.pk}/")
+    page.wait_for_url("**/step/about/")
+    assert_accessible(page)
+    note = page.locator("#held-back-summary").inner_text()
+    assert "When you left this page quickly, not everything on it was saved." in note
+    assert "How much does your work have to do with what you'd like to work on here?" in note
+    assert "it would remove answers you gave on other pages" in note
+    assert "massage" not in note.lower()  # the question only, never an answer
+    assert page.get_by_label("It's central to what I'd like to work on").is_checked()
+    assert page.get_by_label("What would you like to be called?").input_value() == "Jo"
+    # Made again, it is asked about first, then saved; the note has done its work.
+    page.get_by_label("Not something I want to focus on now").check()
+    page.get_by_role("button", name="Save and continue").click()
+    page.get_by_role("button", name="Save the change and remove those answers").click()
+    page.wait_for_url("**/step/goals/")
+    intake.refresh_from_db()
+    assert intake.answers["about"] == {"work_focus": "not_now", "preferred_name": "Jo"}
+    assert "work_context" not in intake.answers
+    assert intake.held_back == {}
+    page.get_by_role("button", name="Back").click()
+    page.wait_for_url("**/step/about/")
+    assert page.locator("#held-back-summary").count() == 0
 
 
 def test_save_and_finish_later_lands_on_a_neutral_page(page, alice) -> None:

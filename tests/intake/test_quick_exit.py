@@ -3,6 +3,7 @@ first), the exit address is configurable, and signed-out intake addresses lead t
 page, never to the sign-in page with the step in its address."""
 
 import re
+from html import unescape
 from types import SimpleNamespace
 
 import pytest
@@ -134,6 +135,119 @@ def test_a_quick_exit_never_saves_a_change_that_deletes_other_pages(alice, intak
     intake.refresh_from_db()
     assert intake.answers["about"] == {"work_focus": "central", "preferred_name": "Jo"}
     assert intake.answers["work_context"] == {"work_types": ["massage"]}
+
+
+def page_text(browser, intake, step: str) -> str:
+    """The wizard page as the client reads it: its text, markup and scripts left out."""
+    html = browser.get(f"/intakes/{intake.pk}/step/{step}/").content.decode()
+    body = re.sub(r"<(script|style)\b.*?</\1>", " ", html, flags=re.S)
+    return " ".join(unescape(re.sub(r"<[^>]+>", " ", body)).split())
+
+
+HELD_NOTE = "When you left this page quickly, not everything on it was saved."
+
+
+def test_a_change_a_quick_exit_could_not_save_is_said_until_the_page_is_saved(
+    alice, intake
+) -> None:
+    """Work no longer a topic would delete another page's answers: a quick exit saves the rest
+    of the page, not that change, and the page says so (naming the question, not the answer)
+    when it is next shown, until it is saved again."""
+    intake.answers = {
+        **CONSENTED,
+        "about": {"work_focus": "central"},
+        "work_context": {"work_types": ["massage"]},
+    }
+    intake.save()
+    beacon().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="about"),
+            f"intake_{intake.pk}-current_step": "about",
+            "about-work_focus": "not_now",
+            "about-preferred_name": "Jo",
+        },
+    )
+    intake.refresh_from_db()
+    assert intake.answers["about"] == {"work_focus": "central", "preferred_name": "Jo"}
+    assert intake.held_back == {"about": {"work_focus": {"why": "removes_answers"}}}
+    browser = signed_in(alice)
+    assert browser.get(f"/intakes/{intake.pk}/").url.endswith("/step/about/")  # resumed here
+    text = page_text(browser, intake, "about")
+    assert HELD_NOTE in text
+    assert (
+        "Your change to “How much does your work have to do with what you'd like to work on "
+        "here?” was not saved, because it would remove answers you gave on other pages"
+    ) in text
+    assert "The page shows what was saved before." in text
+    assert HELD_NOTE not in page_text(browser, intake, "goals")  # that page only
+    # Saved again (as it was): the note has been read and goes.
+    browser.post(
+        f"/intakes/{intake.pk}/step/about/",
+        {
+            f"intake_{intake.pk}-current_step": "about",
+            "seen": re.search(
+                r'name="seen" value="([^"]*)"',
+                browser.get(f"/intakes/{intake.pk}/step/about/").content.decode(),
+            ).group(1),
+            "about-work_focus": "central",
+            "about-preferred_name": "Jo",
+        },
+    )
+    intake.refresh_from_db()
+    assert intake.held_back == {}
+    assert intake.answers["work_context"] == {"work_types": ["massage"]}
+    assert HELD_NOTE not in page_text(browser, intake, "about")
+
+
+def test_words_a_quick_exit_could_not_save_are_shown_back_to_copy(alice, intake) -> None:
+    """Words too long for their box are not saved (the wizard would have asked to shorten
+    them; there was no time): the page says so and shows them back, so nothing typed is lost.
+    The boxes of a list that fit are saved; only the one that did not is shown back."""
+    intake.answers = {**CONSENTED, "goals": {"client_goals": ["Kept"], "what_brings_you": "Old"}}
+    intake.save()
+    long_words = "Held words " * 400  # over the 4,000 a box holds
+    beacon().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+            f"intake_{intake.pk}-current_step": "goals",
+            "goals-client_goals": ["Kept", "Another goal QE " * 40],
+            "goals-what_brings_you": long_words,
+        },
+    )
+    intake.refresh_from_db()
+    assert intake.answers["goals"] == {"client_goals": ["Kept"], "what_brings_you": "Old"}
+    html = signed_in(alice).get(f"/intakes/{intake.pk}/step/goals/").content.decode()
+    note = html.split('id="held-back-summary"')[1].split("</section>")[0]
+    shown_back = [
+        unescape(w).strip() for w in re.findall(r'<li class="words">(.*?)</li>', note, re.S)
+    ]
+    assert shown_back == [("Another goal QE " * 40).strip(), long_words.strip()]  # not "Kept"
+    text = page_text(signed_in(alice), intake, "goals")
+    assert HELD_NOTE in text
+    assert "Your answer to “Anything else about what brings you here?” could not be saved" in text
+    assert "Your answer to “Your goals” could not be saved" in text
+    assert "What you wrote, to copy back" in text
+
+
+def test_the_note_is_in_the_clients_language(alice, intake) -> None:
+    intake.client.language = "es"
+    intake.client.save()
+    intake.answers = {**CONSENTED, "goals": {"what_brings_you": "Antes"}}
+    intake.save()
+    beacon().post(
+        "/away/save/",
+        {
+            "quick_save_token": quick_save_token(intake=intake, user=alice.user, step="goals"),
+            f"intake_{intake.pk}-current_step": "goals",
+            "goals-what_brings_you": "palabras " * 500,
+        },
+    )
+    text = page_text(signed_in(alice), intake, "goals")
+    assert "Cuando saliste rápido de esta página, no se guardó todo lo que tenía." in text
+    assert "Lo que escribiste, para copiarlo de nuevo" in text
+    assert HELD_NOTE not in text
 
 
 def test_quick_save_needs_a_valid_token_and_the_same_access(alice, charlie, intake) -> None:

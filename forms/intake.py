@@ -934,16 +934,14 @@ PARTNER = Step(
 )
 
 
-def _private_check(name: str, partner: str) -> Step:
+def _private_check(name: str, title: str) -> Step:
     return Step(
         name=name,
-        title=f"Private check with {partner}",
+        title=title,
         intro=(
             _(
-                "Taken with this partner alone, before joint questions. The "
-                "answers are for the care "
-                "team only: never shown on joint pages or the joint review, "
-                "never printed in the plan, "
+                "Taken with this partner alone. The answers are for the care team only: "
+                "never shown on joint pages or the joint review, never printed in the plan, "
                 "never exported."
             )
         ),
@@ -998,8 +996,8 @@ def _private_check(name: str, partner: str) -> Step:
     )
 
 
-PRIVATE_CHECK_A = _private_check("private_check_a", "partner A")
-PRIVATE_CHECK_B = _private_check("private_check_b", "partner B")
+PRIVATE_CHECK_A = _private_check("private_check_a", _("Private check with the first person"))
+PRIVATE_CHECK_B = _private_check("private_check_b", _("Private check with the second person"))
 
 REFLECTION = Step(
     name="reflection",

@@ -16,9 +16,11 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import gettext, gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from accounts.models import Membership
 from accounts.permissions import membership_or_404, quick_save_caller
 from accounts.permissions import quick_save_token as signed_token
 from audit.services import audit_listed
@@ -33,6 +35,7 @@ from clients.services import client_create, client_erase
 from common.crypto import encrypted_fields
 from forms import KINDS, STEPS_BY_NAME, Step, work_is_a_topic, work_term
 from forms.django_forms import answers_to_data, form_class
+from forms.localize import localize_step
 from forms.who_sees import who_sees
 from language.services import consultation_prompts
 from plans.models import TreatmentPlan
@@ -46,7 +49,13 @@ from .selectors import (
     safety_prompts,
     step_answers,
 )
-from .services import IntakeError, intake_answers_lost_by, intake_start, intake_submit_step
+from .services import (
+    IntakeError,
+    intake_answers_lost_by,
+    intake_start,
+    intake_submit_step,
+    private_checks_untaken,
+)
 
 QUICK_SAVE_SALT = "intake.quick-save"
 
@@ -138,7 +147,11 @@ def home(request: HttpRequest) -> HttpResponse:
         "consultation": consultation,
         "wording_prompts": consultation_prompts(user=membership.user),
         # Couple private checks that asked for a safety follow-up, for this clinician's clients.
-        "safety_prompts": list(safety_prompts(membership=membership)[:50]),
+        # Each named by the partner whose check it is: the follow-up is with them alone.
+        "safety_prompts": [
+            {"check": check, "person": private_person(check.step, check.intake.answers)}
+            for check in safety_prompts(membership=membership)[:50]
+        ],
     }
     return render(request, "intake/home.html", context)
 
@@ -327,9 +340,17 @@ def intake_paused(request: HttpRequest, intake_id: str) -> HttpResponse:
 
 # Which person of a couple each private check is with, by the name they gave on the first page.
 PRIVATE_CHECK_PERSON = {
-    "private_check_a": ("partner_a_name", "the first person"),
-    "private_check_b": ("partner_b_name", "the second person"),
+    "private_check_a": ("partner_a_name", gettext_lazy("the first person")),
+    "private_check_b": ("partner_b_name", gettext_lazy("the second person")),
 }
+
+
+def private_person(step_name: str, answers: dict[str, Any]) -> str:
+    """The person a private check is taken with, by the name they gave on the first page:
+    "Ash (the first person)", or "the first person" before any name is given."""
+    field, person = PRIVATE_CHECK_PERSON[step_name]
+    name = answers.get("about", {}).get(field, "")
+    return f"{name} ({person})" if name else str(person)
 
 
 def private_title(step: Step, answers: dict[str, Any]) -> str:
@@ -337,21 +358,35 @@ def private_title(step: Step, answers: dict[str, Any]) -> str:
     first person)"), as the couple asked to be called; the step's own title otherwise."""
     if step.name not in PRIVATE_CHECK_PERSON:
         return str(step.title)
-    field, person = PRIVATE_CHECK_PERSON[step.name]
-    name = answers.get("about", {}).get(field, "")
-    return f"Private check with {name} ({person})" if name else f"Private check with {person}"
+    return gettext("Private check with %(person)s") % {"person": private_person(step.name, answers)}
 
 
 @intake_page
 def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpResponse:
-    """A clinician-only step (reflection, couple private checks) on a page of its own."""
+    """A clinician-only step (reflection, couple private checks) on a page of its own.
+
+    A couple's private check is taken with that partner alone, who reads the page: it is in
+    the client's language, shows nothing of the other partner or the clinician's own pages,
+    and once saved gives way to a page to hand the screen back on, with the answers off it."""
     membership = membership_or_404(request)
     intake = intake_get(membership=membership, intake_id=intake_id)
     spec = STEPS_BY_NAME.get(step)
     if spec is None or not spec.clinician_only or not spec.enabled(intake.kind, intake.answers):
         raise Http404
+    if spec.audience != "care_team":  # the reflection: the clinician's alone
+        return _private_page(request, membership, intake, spec)
+    with translation.override(intake.client.language):
+        if request.method == "GET" and "saved" in request.GET:
+            return _hand_back(request, membership, intake, spec)
+        return _private_page(request, membership, intake, spec)
+
+
+def _private_page(
+    request: HttpRequest, membership: Membership, intake: Intake, spec: Step
+) -> HttpResponse:
     form_cls = form_class(spec.name)
     kwargs = {"who_sees": who_sees(spec, intake_sharing(intake=intake))}
+    partner = spec.audience == "care_team"
     status = 200
     if request.method == "POST":
         form = form_cls(request.POST, **kwargs)
@@ -363,28 +398,57 @@ def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpRespons
             except IntakeError as exc:
                 messages.warning(request, str(exc))
             else:
+                if partner:  # the handover page says so, with the answers off the screen
+                    url = reverse("intake-private", args=[intake.pk, spec.name])
+                    return HttpResponseRedirect(f"{url}?saved=1")
                 messages.success(request, "Saved.")
             return redirect("intake-private", intake_id=intake.pk, step=spec.name)
         status = 400
     else:
         saved = step_answers(intake=intake, step=spec, viewer=membership.user)
         form = form_cls(answers_to_data(spec, saved, prefix=None) if saved else None, **kwargs)
-    others = [
-        {"name": s.name, "title": private_title(s, intake.answers)}
-        for s in STEPS_BY_NAME.values()
-        if s.clinician_only and s.enabled(intake.kind, intake.answers)
-    ]
+    # The clinician's own pages, listed on the reflection only: a private check's page is read
+    # by one partner, and never leads to the other's answers.
+    others = (
+        []
+        if partner
+        else [
+            {"name": s.name, "title": private_title(s, intake.answers)}
+            for s in STEPS_BY_NAME.values()
+            if s.clinician_only and s.enabled(intake.kind, intake.answers)
+        ]
+    )
     return render(
         request,
         "intake/private.html",
         {
             "intake": intake,
-            "step_spec": spec,
+            "step_spec": localize_step(spec),
+            "partner": partner,
             "title": private_title(spec, intake.answers),
             "form": form,
             "private_steps": others,
         },
         status=status,
+    )
+
+
+def _hand_back(
+    request: HttpRequest, membership: Membership, intake: Intake, spec: Step
+) -> HttpResponse:
+    """After a partner's private check is saved: thanks, and the screen back to the clinician,
+    with none of the answers on it; for the clinician, the other partner's check if it is
+    still to take, and the way back to the intake."""
+    untaken = [name for name in private_checks_untaken(intake) if name != spec.name]
+    following = (
+        {"name": untaken[0], "title": private_title(STEPS_BY_NAME[untaken[0]], intake.answers)}
+        if untaken
+        else None
+    )
+    return render(
+        request,
+        "intake/private_saved.html",
+        {"intake": intake, "step_spec": spec, "following": following},
     )
 
 

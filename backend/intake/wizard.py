@@ -462,7 +462,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
                 if s.name in enabled
             ],
             review=self._review() if current == "review" else None,
-            held_back=self._held_back(form.step, topic),
+            # On the page as shown, not over the answer to a button pressed on it.
+            held_back=self._held_back(form.step, topic) if self.request.method == "GET" else [],
             seen=self._seen(current),
             quick_save_token=quick_save_token(
                 intake=self.intake, request=self.request, step=current

@@ -59,6 +59,13 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
     page.get_by_label("No", exact=True).check()
     page.get_by_label("Anything you'd like the clinician to know").fill(PRIVATE)
     page.get_by_role("button", name="Save").click()
+    # Saved: a page to hand the screen back on, with none of the answers on it.
+    page.wait_for_url("**/private/private_check_a/?saved=1")
+    assert_accessible(page)
+    handover = shown(page)
+    assert "Please hand the screen back to your clinician." in handover
+    assert PRIVATE not in handover
+    assert page.get_by_role("link", name="Private check with the second person").is_visible()
     page.goto(f"/intakes/{intake.pk}/private/reflection/")
     page.get_by_label("How might your own views").fill(REFLECTION)
     page.get_by_label("I'd like to talk this through in consultation").check()
@@ -66,7 +73,8 @@ def test_clinician_only_content_never_reaches_the_shared_screen(page, alice) -> 
     page.wait_for_load_state()
     # The clinician's home page has the safety prompt, for them.
     page.goto("/")
-    assert page.get_by_text("Ash and Kit: safety follow-up").is_visible()
+    # Named by the partner whose check asked for it: the follow-up is with them alone.
+    assert page.get_by_text("Ash and Kit: safety follow-up with the first person").is_visible()
 
     page.goto(f"/intakes/{intake.pk}/")
     page.wait_for_url("**/step/consent/")
@@ -298,7 +306,9 @@ def test_a_couple_is_told_each_partner_sees_the_joint_answers(page, alice) -> No
         page.get_by_role("heading", level=1).inner_text()
         == "Private check with Ash (the first person)"
     )
-    assert page.get_by_role("link", name="Private check with Kit (the second person)").is_visible()
+    # Read by Ash alone: nothing on it leads to Kit's answers or the clinician's reflection.
+    assert page.get_by_role("link", name="Private check with Kit (the second person)").count() == 0
+    assert page.get_by_role("link", name="Clinician's private reflection").count() == 0
     page.get_by_text("Why we ask").first.click()
     private = page.locator("details.why").first.inner_text()
     assert "Never the partner" in private

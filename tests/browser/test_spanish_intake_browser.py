@@ -56,3 +56,32 @@ def test_spanish_intake_in_the_browser(page, alice) -> None:
     answers = Intake.objects.get().answers
     assert answers["stigma_coping"]["coping_strategies"] == ["humor"]  # codes, not labels
     assert answers["supports"]["current_supports"] == ["friends"]
+
+
+def test_a_spanish_partners_private_check_in_the_browser(page, alice) -> None:
+    """The partner reads their private check alone: in their language, checked with axe-core,
+    with no English of the product's own on it, and the handover page after it the same."""
+    from tests.i18n.test_spanish import ENGLISH_ONLY, _words
+
+    sign_in(page, alice)
+    page.get_by_label("The client's language").select_option("es")
+    start(page, "Lucía y Marta", "couple")
+    intake = Intake.objects.get()
+    intake.answers = {**intake.answers, "about": {"partner_a_name": "Lucía"}}
+    intake.save()
+    page.goto(f"/intakes/{intake.pk}/private/private_check_a/")
+    assert_accessible(page)
+    heading = page.get_by_role("heading", level=1).inner_text()
+    assert heading == "Preguntas en privado con Lucía (la primera persona)"
+    page.get_by_text("Por qué lo preguntamos").first.click()
+    screen = page.locator("main").inner_text()
+    assert "Se hace a solas con esta persona. Las respuestas son solo para el equipo" in screen
+    assert "Nunca la pareja, nunca se imprime en el plan" in screen  # who sees this
+    assert not _words(screen) & ENGLISH_ONLY, screen
+    page.get_by_label("Sí", exact=True).check()
+    page.get_by_role("button", name="Guardar").click()
+    page.wait_for_url("**/private/private_check_a/?saved=1")
+    assert_accessible(page)
+    handover = page.locator("main").inner_text()
+    assert "Por favor, devuelve la pantalla a la persona profesional que te atiende." in handover
+    assert not _words(handover) & ENGLISH_ONLY, handover

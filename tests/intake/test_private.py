@@ -3,6 +3,7 @@ their own, never in the client's wizard, its review, the plan, PDFs, FHIR or the
 leaving the wizard lands on a page about this intake only."""
 
 import json
+import re
 
 import pytest
 from django.test import Client as Browser
@@ -90,7 +91,7 @@ def test_reflection_and_private_checks_never_reach_the_review(alice, couple) -> 
     # ... and the clinician's own page has them.
     own = browser.get(private_url(couple, "private_check_a")).content.decode()
     assert MARK in own
-    assert "Clinician-only page" in own
+    assert "Just between you and your clinician." in own
 
 
 def test_private_checks_are_stored_apart_and_kept_out_of_every_joint_reader(
@@ -178,6 +179,23 @@ def test_a_safety_answer_puts_a_prompt_on_the_clinicians_own_page(
         assert private_url(couple, "private_check_b") in home
     # Not for a clinic admin who does not work with this client.
     assert "safety follow-up" not in signed_in(admin_ann).get("/").content.decode()
+
+
+def test_the_prompt_names_the_partner_whose_check_asked_for_it(alice, couple) -> None:
+    """The follow-up is taken up with that partner alone: the prompt names them (not the
+    couple's record name, which is often the first person's), and links to their check."""
+    couple.answers = {
+        **couple.answers,
+        "about": {"partner_a_name": "Lucía", "partner_b_name": "Marta"},
+    }
+    couple.save()
+    browser = signed_in(alice)
+    take_private_check(browser, couple, step="private_check_a", feels_safe="mostly")
+    take_private_check(browser, couple, step="private_check_b", feels_safe="no")
+    home = " ".join(browser.get("/").content.decode().split())
+    prompt = re.search(r'<a href="([^"]+)">[^<]*: safety follow-up with ([^<]*)</a>', home)
+    assert prompt.groups() == (private_url(couple, "private_check_b"), "Marta (the second person)")
+    assert "safety follow-up with Lucía" not in home
 
 
 def test_the_prompt_goes_away_when_the_answer_changes(alice, couple) -> None:
@@ -270,5 +288,52 @@ def test_a_private_check_is_named_for_the_person_it_is_taken_with(alice, couple)
     couple.save()
     page = browser.get(private_url(couple, "private_check_b")).content.decode()
     assert "<h1>Private check with Kit (the second person)</h1>" in page
-    assert "Private check with Ash (the first person)</a>" in page  # the other check, named
     assert "partner B" not in page
+
+
+def test_a_partners_check_never_leads_to_the_other_partners_answers(alice, couple) -> None:
+    """The partner reads the page: it links to neither the other partner's check nor the
+    clinician's reflection, and once saved it gives way to a page with none of the answers on
+    it, to hand the screen back on; the clinician goes on from there to the other check."""
+    couple.answers = {**couple.answers, "about": {"partner_a_name": "Ash", "partner_b_name": "Kit"}}
+    couple.save()
+    browser = signed_in(alice)
+    page = browser.get(private_url(couple, "private_check_a")).content.decode()
+    assert private_url(couple, "private_check_b") not in page
+    assert private_url(couple, "reflection") not in page
+    assert "Kit" not in page
+    saved = take_private_check(browser, couple, step="private_check_a", private_notes=MARK)
+    assert saved.status_code == 302
+    assert saved.url == private_url(couple, "private_check_a") + "?saved=1"
+    handover = browser.get(saved.url).content.decode()
+    assert "Please hand the screen back to your clinician." in handover
+    assert MARK not in handover
+    assert "Ash" not in handover  # nothing of this partner's check but that it is saved
+    assert f'<a href="{private_url(couple, "private_check_b")}">Private check with Kit' in handover
+    assert (
+        PrivateCheck.objects.get(intake=couple, step="private_check_a").answers["private_notes"]
+        == MARK
+    )
+    # Both taken: no other check to go on to.
+    take_private_check(browser, couple, step="private_check_b", feels_safe="yes")
+    last = browser.get(private_url(couple, "private_check_b") + "?saved=1").content.decode()
+    assert private_url(couple, "private_check_a") not in last
+    # The reflection is the clinician's alone: it lists the clinician-only pages.
+    reflection = browser.get(private_url(couple, "reflection")).content.decode()
+    assert private_url(couple, "private_check_a") in reflection
+
+
+def test_a_private_check_is_in_the_clients_language(alice, couple) -> None:
+    couple.client.language = "es"
+    couple.client.save()
+    browser = signed_in(alice)
+    page = browser.get(private_url(couple, "private_check_a")).content.decode()
+    assert "<h1>Preguntas en privado con la primera persona</h1>" in page
+    assert "¿Te sientes segura o seguro en la relación?" in page
+    assert "Solo entre tú y la persona profesional que te atiende." in page
+    for english in ("Do you feel safe", "Who sees this", "Why we ask", "Never the partner"):
+        assert english not in page
+    saved = take_private_check(browser, couple, step="private_check_a")
+    handover = browser.get(saved.url).content.decode()
+    assert "Por favor, devuelve la pantalla a la persona profesional que te atiende." in handover
+    assert "Preguntas en privado con la segunda persona" in handover

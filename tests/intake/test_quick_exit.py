@@ -179,7 +179,9 @@ def test_a_change_a_quick_exit_could_not_save_is_said_until_the_page_is_saved(
         "Your change to “How much does your work have to do with what you'd like to work on "
         "here?” was not saved, because it would remove answers you gave on other pages"
     ) in text
-    assert "The page shows what was saved before." in text
+    assert (
+        "Those questions show what was saved before; everything else on this page was saved."
+    ) in text
     assert HELD_NOTE not in page_text(browser, intake, "goals")  # that page only
     # Saved again (as it was): the note has been read and goes.
     browser.post(

@@ -230,6 +230,35 @@ def test_a_couples_page_before_the_checks_is_spanish(alice, alices_client) -> No
     assert not _words(text) & ENGLISH_ONLY
 
 
+def test_a_couple_is_told_who_sees_their_answers_in_one_form_of_address(
+    alice, alices_client
+) -> None:
+    """Both partners read "who sees this" together: addressed as the two of them (vosotros,
+    as the couple's pages are), never "ustedes", never one of them ("tu", "tus"), with the
+    clinician named without a gender."""
+    from tests.intake.test_wizard import visible_text
+
+    alices_client.language = "es"
+    alices_client.save()
+    intake = IntakeFactory(client=alices_client, kind="couple")
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = browser.get(step_url(intake, "about")).content.decode()
+    text = visible_text(page.split("<body", 1)[1])
+    assert (
+        "Las dos personas de la pareja (cada una ve lo que responde la otra) y la persona "
+        "profesional que os atiende"
+    ) in text
+    assert "La clínica también conecta otros sistemas, como su sistema de historias clínicas" in (
+        text
+    )
+    said = [part.split(".", 2)[:2] for part in text.split("Quién ve esto:")[1:]]
+    assert said  # each question's "who sees this"
+    for sentences in said:
+        for other in ("Ustedes", "ustedes", "su profesional", "tus respuestas", "Tu clínica"):
+            assert other not in " ".join(sentences)
+
+
 def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
     intake = IntakeFactory(client=alices_client)
     browser = Browser()

@@ -377,7 +377,9 @@ def private_step(request: HttpRequest, intake_id: str, step: str) -> HttpRespons
         return _private_page(request, membership, intake, spec)
     with translation.override(intake.client.language):
         if request.method == "GET" and "saved" in request.GET:
-            return _hand_back(request, membership, intake, spec)
+            untaken = private_checks_untaken(intake)
+            if spec.name not in untaken:  # says "saved" only of a check that is
+                return _hand_back(request, intake, spec, untaken)
         return _private_page(request, membership, intake, spec)
 
 
@@ -434,12 +436,11 @@ def _private_page(
 
 
 def _hand_back(
-    request: HttpRequest, membership: Membership, intake: Intake, spec: Step
+    request: HttpRequest, intake: Intake, spec: Step, untaken: list[str]
 ) -> HttpResponse:
     """After a partner's private check is saved: thanks, and the screen back to the clinician,
     with none of the answers on it; for the clinician, the other partner's check if it is
-    still to take, and the way back to the intake."""
-    untaken = [name for name in private_checks_untaken(intake) if name != spec.name]
+    still to take (`untaken`), and the way back to the intake."""
     following = (
         {"name": untaken[0], "title": private_title(STEPS_BY_NAME[untaken[0]], intake.answers)}
         if untaken

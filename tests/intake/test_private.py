@@ -298,6 +298,8 @@ def test_a_partners_check_never_leads_to_the_other_partners_answers(alice, coupl
     couple.answers = {**couple.answers, "about": {"partner_a_name": "Ash", "partner_b_name": "Kit"}}
     couple.save()
     browser = signed_in(alice)
+    not_yet = browser.get(private_url(couple, "private_check_a") + "?saved=1").content.decode()
+    assert "hand the screen back" not in not_yet  # "saved" is said only of a saved check
     page = browser.get(private_url(couple, "private_check_a")).content.decode()
     assert private_url(couple, "private_check_b") not in page
     assert private_url(couple, "reflection") not in page

@@ -25,6 +25,7 @@ from common.api import caller, caller_membership, datetime_param, uuid_param
 from common.errors import PreconditionFailed
 from common.schema import IF_MATCH, etag_header
 from common.serializers import RefusesUnknownFields, StrictCharField, StrictUUIDField
+from documents.context import CopyOptions
 from documents.services import plan_html
 from forms.django_forms import unknown_field_errors
 
@@ -464,14 +465,33 @@ class PlanReviews(APIView):
         return Response(review_representation(saved), status=201)
 
 
+PREVIEW_COPIES = ("clinic", "client")
+
+
 class PlanPreview(APIView):
     required_scope = "export"  # the same content as the PDF: tokens need the same scope
 
-    @extend_schema(responses={(200, "text/html"): OpenApiTypes.STR})
+    @extend_schema(
+        responses={(200, "text/html"): OpenApiTypes.STR},
+        parameters=[
+            OpenApiParameter(
+                "copy",
+                OpenApiTypes.STR,
+                enum=PREVIEW_COPIES,
+                description="`clinic` (the default): the complete plan, in the clinic's "
+                "language. `client`: the client's copy as they chose it (the parts in "
+                "`client_copy_sections`), in the client's language, as it goes home.",
+            )
+        ],
+    )
     def get(self, request: Request, pk: str) -> HttpResponse:
+        copy = request.query_params.get("copy", "clinic")
+        if copy not in PREVIEW_COPIES:
+            raise serializers.ValidationError({"copy": ["Use clinic or client."]})
         membership, _ = caller(request)
         plan = plan_get(membership=membership, plan_id=pk)
-        response = HttpResponse(plan_html(plan), content_type="text/html; charset=utf-8")
+        options = CopyOptions.of(copy=copy, discreet=False, sections=plan.client_copy_sections)
+        response = HttpResponse(plan_html(plan, options), content_type="text/html; charset=utf-8")
         # The preview is shown inside the plan page only; it runs no script of any kind.
         response["Content-Security-Policy"] = (
             "default-src 'none'; style-src 'unsafe-inline'; sandbox"

@@ -53,3 +53,24 @@ def test_ticking_a_section_puts_it_in_the_client_copy(page, alice, persona_plan,
     assert "cam work" in text  # the work section the client chose
     assert "Feel less drained after shifts" in text
     assert "What you already do to stay safe" not in text  # strengths were not ticked
+
+
+def test_the_plan_page_previews_the_copy_that_goes_home(page, alice, persona_plan) -> None:
+    """Going through the plan together, the client previews their own copy (the parts they
+    chose), not the clinic's complete one; the clinic's is there too, for the record."""
+    plan = persona_plan("continuing")
+    sign_in(page, alice)
+    page.goto(f"/plans/{plan.pk}/")
+    page.locator("summary", has_text="Preview of the client's copy").click()
+    client_copy = page.frame_locator('iframe[title="Preview of the client\'s copy"]')
+    client_text = client_copy.locator("body").inner_text()
+    assert "Feel less drained after shifts" in client_text  # their goals: chosen
+    assert "What you already do to stay safe" not in client_text  # strengths: not chosen
+    assert_accessible(page)
+    clinic = page.locator("summary", has_text="Preview of the clinic's copy")
+    clinic.scroll_into_view_if_needed()  # the open preview above moves it as it loads
+    clinic.click()
+    frame = 'iframe[title="Preview of the clinic\'s copy"]'
+    page.locator(frame).scroll_into_view_if_needed()  # loaded when seen (loading="lazy")
+    clinic_copy = page.frame_locator(frame)
+    assert "What you already do to stay safe" in clinic_copy.locator("body").inner_text()

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from documents import services
+from documents.context import CopyOptions
 from documents.models import PlanDocument
 from plans.models import PlanGoal, PlanVersion, TreatmentPlan
 
@@ -127,6 +128,27 @@ def test_preview_is_the_html_the_pdf_is_made_from(alice, plan) -> None:
     assert response["Content-Type"].startswith("text/html")
     assert response.content.decode() == services.plan_html(plan)
     assert "sandbox" in response["Content-Security-Policy"]
+
+
+def test_the_client_copys_preview_is_the_copy_that_goes_home(alice, plan) -> None:
+    """`?copy=client`: exactly the HTML of the client's copy as they chose it, in their
+    language; the default stays the clinic's complete copy; anything else is a 400 naming
+    the parameter."""
+    plan.client.language = "es"
+    plan.client.save()
+    plan.refresh_from_db()
+    chosen = CopyOptions.of(copy="client", discreet=False, sections=plan.client_copy_sections)
+    preview = alice.api.get(url(plan, "preview") + "?copy=client").content.decode()
+    assert preview == services.plan_html(plan, chosen)
+    assert 'lang="es"' in preview
+    assert "strengths" not in plan.client_copy_sections
+    assert "What you already do to stay safe" in services.plan_html(plan)  # the clinic's has it
+    clinic = alice.api.get(url(plan, "preview")).content.decode()
+    assert clinic == services.plan_html(plan)
+    assert alice.api.get(url(plan, "preview") + "?copy=clinic").content.decode() == clinic
+    wrong = alice.api.get(url(plan, "preview") + "?copy=home")
+    assert wrong.status_code == 400
+    assert wrong.json()["errors"]["copy"] == ["Use clinic or client."]
 
 
 def test_document_request_is_202_with_location_and_idempotent(alice, plan, monkeypatch) -> None:

@@ -130,7 +130,8 @@ def referred(plan, *services: str) -> None:
 def test_plan_page_shows_goals_and_the_preview(alice, plan) -> None:
     page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
     assert "Feel less drained after shifts" in page
-    assert f'src="/api/v1/plans/{plan.pk}/preview"' in page
+    assert f'src="/api/v1/plans/{plan.pk}/preview"' in page  # the clinic's copy
+    assert f'src="/api/v1/plans/{plan.pk}/preview?copy=client"' in page  # and the client's
 
 
 def test_outsider_gets_404(charlie, plan) -> None:

@@ -392,6 +392,12 @@ def _both(names: list[str]) -> str:
     return gettext("%(first)s and %(second)s") % {"first": first, "second": second}
 
 
+def plan_names(plan: TreatmentPlan) -> str:
+    """Who the plan is for, as the PDF's title names them: a couple's two names ("Lucía and
+    Marta"), or the name the client asked to be called."""
+    return _both([p["name"] for p in _people(plan, plan.intake.answers) if p["name"]])
+
+
 def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dict[str, Any]:
     answers = plan.intake.answers
     own = own_term(answers) if work_is_a_topic(answers) else None

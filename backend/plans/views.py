@@ -16,6 +16,7 @@ from accounts.models import Membership
 from accounts.permissions import membership_or_404, quick_save_caller, quick_save_token
 from audit.services import audit_record
 from documents.api import DocumentRequestSerializer, pdf_response
+from documents.context import plan_names
 from documents.models import DocStatus, PlanDocument
 from documents.selectors import document_get
 from documents.services import (
@@ -80,6 +81,7 @@ def _render(
         "plans/detail.html",
         {
             "plan": plan,
+            "names": plan_names(plan),
             "rep": rep,
             "editor": editor,
             "etag": version,

@@ -134,6 +134,15 @@ def test_plan_page_shows_goals_and_the_preview(alice, plan) -> None:
     assert f'src="/api/v1/plans/{plan.pk}/preview?copy=client"' in page  # and the client's
 
 
+def test_a_couples_plan_page_is_headed_with_both_names(alice, persona_plan) -> None:
+    """As the PDF's title names them: both people of a couple, not the record's one name."""
+    plan = persona_plan("couple")
+    plan.client.display_name = "Sam"
+    plan.client.save()
+    page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
+    assert "<h1>Care plan for Sam and Alex</h1>" in page
+
+
 def test_outsider_gets_404(charlie, plan) -> None:
     assert signed_in(charlie).get(f"/plans/{plan.pk}/").status_code == 404
     assert signed_in(charlie).post(f"/plans/{plan.pk}/pdf/").status_code == 404

@@ -67,7 +67,7 @@ def describe_form(kind: str) -> dict[str, Any]:
         "steps": [
             {
                 "name": step.name,
-                "title": step.title,
+                "title": step.title_for(kind=kind, work_topic=True),
                 "intro": step.intro,
                 "clinician_only": step.clinician_only,
                 "audience": step.audience,

@@ -178,6 +178,7 @@ CONSENT = Step(
 ABOUT = Step(
     name="about",
     title=_("About you"),
+    couple_title=_("About you both"),
     intro=_("Tell us how you'd like to be addressed. Everything here is optional."),
     fields=(
         Field(
@@ -274,6 +275,7 @@ ABOUT = Step(
 GOALS = Step(
     name="goals",
     title=_("What you'd like to work on"),
+    couple_title=_("What you'd both like to work on"),
     intro=_("In your own words. We will keep your words exactly as you write them."),
     fields=(
         Field(
@@ -451,6 +453,7 @@ STIGMA_COPING = Step(
     name="stigma_coping",
     title=_("How others have treated you, and what helps"),
     general_title=_("How others have treated you, and what helps"),
+    couple_title=_("How others have treated you both, and what helps"),
     intro=(
         _(
             "Sometimes people treat us unfairly because of who we are or what we do. "
@@ -758,6 +761,7 @@ EXIT_PLANNING = Step(
 SUPPORTS = Step(
     name="supports",
     title=_("Support around you"),
+    couple_title=_("Support around you both"),
     intro=_("Who and what helps you, and what else might help."),
     fields=(
         Field(
@@ -1030,6 +1034,7 @@ REFLECTION = Step(
 REVIEW = Step(
     name="review",
     title=_("Look over your answers"),
+    couple_title=_("Look over your answers together"),
     intro=_("Check everything together. You can go back and change any answer."),
     fields=(
         Field(

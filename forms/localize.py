@@ -93,6 +93,7 @@ def _localized(step: Step, language: str) -> Step:
         title=tr(step.title),
         intro=intro,
         general_title=_opt(step.general_title),
+        couple_title=_opt(step.couple_title),
         general_intro=_opt(step.general_intro),
         fields=tuple(localize_field(f) for f in step.fields),
     )

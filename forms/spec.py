@@ -246,6 +246,17 @@ class Step:
     audience: Audience = "joint"
     general_title: str | None = None
     general_intro: str | None = None
+    # A couple's title, where the step's speaks to one person ("About you both").
+    couple_title: str | None = None
+
+    def title_for(self, *, kind: str, work_topic: bool) -> str:
+        """The title as this intake's client sees it (untranslated): a couple's own, or the
+        general one when work is not a topic."""
+        if kind == "couple" and self.couple_title:
+            return self.couple_title
+        if not work_topic and self.general_title:
+            return self.general_title
+        return self.title
 
     @property
     def clinician_only(self) -> bool:

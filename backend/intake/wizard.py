@@ -351,13 +351,17 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             if post.get("wizard_goto_step")
             else "next"
         )
-        # Each page once: all its answers, or how many of them.
+        # Each page once: all its answers, or how many of them; titled as the steps list has it.
+        kind, topic = self.intake.kind, work_is_a_topic(self.intake.answers)
         counts: dict[str, int | None] = {}
         for item in lost:
             name, _, field = item.partition(".")
             counts[name] = None if not field else (counts.get(name) or 0) + 1
         pages = [
-            {"title": tr(STEPS_BY_NAME[name].title), "answers": count}
+            {
+                "title": tr(STEPS_BY_NAME[name].title_for(kind=kind, work_topic=topic)),
+                "answers": count,
+            }
             for name, count in counts.items()
         ]
         return self.render(form, removal={"pages": pages, "action": f"{action}|{digest}"})
@@ -445,14 +449,14 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         context.update(
             intake=self.intake,
             step_spec=spec,
-            step_title=spec.title if topic or not spec.general_title else spec.general_title,
+            step_title=spec.title_for(kind=self.intake.kind, work_topic=topic),
             step_intro=spec.intro if topic or not spec.general_intro else spec.general_intro,
             step_number=enabled.index(current) + 1,
             step_total=len(enabled),
             step_links=[
                 {
                     "name": s.name,
-                    "title": tr(s.title),
+                    "title": tr(s.title_for(kind=self.intake.kind, work_topic=topic)),
                     "current": s.name == current,
                     # Ticked once something on it is answered: a page passed with nothing
                     # filled in is saved, but not ticked as if it were done.
@@ -486,6 +490,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
         """Everything entered, in step order, with labels instead of codes."""
         out = []
         term = work_term(self.intake.answers)
+        topic = work_is_a_topic(self.intake.answers)
         for name in self.get_form_list():
             spec = next(s for s in STEPS if s.name == name)
             if name == "review":
@@ -508,7 +513,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             out.append(
                 {
                     "name": name,
-                    "title": tr(spec.title),
+                    "title": tr(spec.title_for(kind=self.intake.kind, work_topic=topic)),
                     "answered": answers is not None,
                     "rows": rows,
                     "term": term,

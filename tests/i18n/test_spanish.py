@@ -259,6 +259,36 @@ def test_a_couple_is_told_who_sees_their_answers_in_one_form_of_address(
             assert other not in " ".join(sentences)
 
 
+def test_a_couples_pages_are_titled_for_both_of_them(alice, alices_client) -> None:
+    """A couple's step titles speak to the two of them, as their questions do: in the
+    heading, the steps list and the review, in Spanish (vosotros) and in English."""
+    from tests.intake.test_wizard import visible_text
+
+    intake = IntakeFactory(client=alices_client, kind="couple")
+    browser = Browser()
+    browser.force_login(alice.user)
+
+    def shown(step: str) -> str:
+        page = browser.get(step_url(intake, step)).content.decode()
+        return visible_text(page.split("<body", 1)[1])
+
+    english = shown("about")
+    assert "About you both" in english
+    assert "both like to work on" in english  # in the steps list
+    assert "Look over your answers together" in english
+    alices_client.language = "es"
+    alices_client.save()
+    spanish = shown("about")
+    for title in ("Quiénes sois", "Lo que queréis trabajar", "Repasad vuestras respuestas"):
+        assert title in spanish
+    for singular in ("Sobre ti", "Lo que quieres trabajar", "Repasa tus respuestas"):
+        assert singular not in spanish
+    assert "Quiénes sois" in shown("review")  # the review's headings too
+    individual = IntakeFactory(client=alices_client)
+    page = browser.get(step_url(individual, "about")).content.decode()
+    assert "Sobre ti" in page  # one person: as before
+
+
 def test_wizard_stays_english_for_an_english_client(alice, alices_client) -> None:
     intake = IntakeFactory(client=alices_client)
     browser = Browser()

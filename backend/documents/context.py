@@ -392,10 +392,11 @@ def _both(names: list[str]) -> str:
     return gettext("%(first)s and %(second)s") % {"first": first, "second": second}
 
 
-def plan_names(plan: TreatmentPlan) -> str:
+def plan_names(plan: TreatmentPlan, people: list[dict[str, str]] | None = None) -> str:
     """Who the plan is for, as the PDF's title names them: a couple's two names ("Lucía and
-    Marta"), or the name the client asked to be called."""
-    return _both([p["name"] for p in _people(plan, plan.intake.answers) if p["name"]])
+    Marta"), or the name the client asked to be called (`people`: _people's, when at hand)."""
+    people = _people(plan, plan.intake.answers) if people is None else people
+    return _both([p["name"] for p in people if p["name"]])
 
 
 def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dict[str, Any]:
@@ -418,7 +419,7 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
         "title": "Care plan",
         "kind": plan.intake.kind,
         "people": people,
-        "name": _both([p["name"] for p in people if p["name"]]),
+        "name": plan_names(plan, people),
         "pronouns": people[0]["pronouns"] if len(people) == 1 else "",
         "goals_unsure": bool(answers.get("goals", {}).get("goals_unsure")),
         "version": plan.version,

@@ -12,20 +12,13 @@ from typing import Any, Literal
 
 from django.core.exceptions import ValidationError
 from django.utils import timezone
-from django.utils.translation import override
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from forms.spec import newlines
 from referrals.models import ClientDecision as ReferralDecision
 
 from .models import TEXT_MAX, ClientDecision, StepOwner
-
-
-def _english(choices: list[tuple[str, Any]]) -> tuple[tuple[str, str], ...]:
-    """Labels as the plan editor and the API say them, whatever language is active at import
-    (the client's copy translates them where it prints them)."""
-    with override(None):
-        return tuple((code, str(label)) for code, label in choices)
-
 
 GOALS_MAX = 20
 STEPS_MAX = 20
@@ -45,22 +38,25 @@ class PlanInvalid(Exception):
         self.errors = errors
 
 
+FILL_IN = _("Please fill this in.")
+
+
 @dataclass(frozen=True)
 class PlanField:
     name: str
     kind: Kind
-    label: str
+    label: Any  # a lazy translation: the API says it in English, the editor in its language
     max_length: int = 0
     # Required in a new row (a goal, a step...); an existing row may be sent in part.
     required: bool = False
-    choices: tuple[tuple[str, str], ...] = ()
-    help: str = ""
+    choices: tuple[tuple[str, Any], ...] = ()
+    help: Any = ""
     multiline: bool = False
     # Clinician-written text that the language check reads (the client's words never are).
     language_check: bool = False
     # Shown with a character counter in the browser.
     counter: bool = False
-    required_message: str = "Please fill this in."
+    required_message: Any = FILL_IN
     # Shown as radio buttons (a decision to see at once) rather than a compact select.
     radio: bool = False
 
@@ -72,23 +68,23 @@ GOAL_FIELDS = (
     PlanField(
         "client_words",
         "text",
-        "The goal, in the client's words",
+        _("The goal, in the client's words"),
         max_length=500,
         required=True,
         multiline=True,
         counter=True,
-        help="Kept exactly as the client says it.",
-        required_message="Write the goal in the client's words, or tick “Remove this goal”.",
+        help=_("Kept exactly as the client says it."),
+        required_message=_("Write the goal in the client's words, or tick “Remove this goal”."),
     ),
     PlanField(
         "clinical_restatement",
         "text",
-        "Clinician's restatement (optional)",
+        _("Clinician's restatement (optional)"),
         max_length=1000,
         multiline=True,
         language_check=True,
     ),
-    PlanField("target_date", "date", "Aiming for (date, optional)"),
+    PlanField("target_date", "date", _("Aiming for (date, optional)")),
 )
 
 STEP_FIELDS = (
@@ -96,22 +92,22 @@ STEP_FIELDS = (
     PlanField(
         "description",
         "text",
-        "Step",
+        _("Step"),
         max_length=500,
         required=True,
         language_check=True,
-        required_message="Write the step, or tick “Remove”.",
+        required_message=_("Write the step, or tick “Remove”."),
     ),
     # No default: who does a step is the client's choice, never preselected.
     PlanField(
         "who",
         "choice",
-        "Who does it",
+        _("Who does it"),
         required=True,
-        choices=_english(StepOwner.choices),
-        required_message="Choose who does this step.",
+        choices=tuple(StepOwner.choices),
+        required_message=_("Choose who does this step."),
     ),
-    PlanField("frequency", "text", "How often (optional)", max_length=100),
+    PlanField("frequency", "text", _("How often (optional)"), max_length=100),
 )
 
 REFERRAL_FIELDS = (
@@ -119,45 +115,49 @@ REFERRAL_FIELDS = (
     PlanField(
         "agency",
         "id",
-        "Service",
+        _("Service"),
         required=True,
-        required_message="Choose a service from your directory.",
+        required_message=_("Choose a service from your directory."),
     ),
     # No default: the client's decision is recorded only when they give it.
     PlanField(
         "client_decision",
         "choice",
-        "The client's decision",
+        _("The client's decision"),
         required=True,
-        choices=tuple((code, str(label)) for code, label in ReferralDecision.choices),
-        required_message="Choose the client's decision (“You haven't decided yet” is a choice).",
+        choices=tuple(ReferralDecision.choices),
+        required_message=_("Choose the client's decision (“You haven't decided yet” is a choice)."),
     ),
-    PlanField("note", "text", "Note (optional)", max_length=1000, multiline=True),
+    PlanField("note", "text", _("Note (optional)"), max_length=1000, multiline=True),
 )
 
 # The sections of the take-home PDF (DESIGN, "The client's copy"), each with what it holds in
 # plain words. The client chooses which go home; the clinic's copy always has every section.
 COPY_SECTIONS = (
-    ("goals", "Your goals: your goals in your own words, and the steps"),
+    ("goals", _("Your goals: your goals in your own words, and the steps")),
     (
         "strengths",
-        "Your strengths: what you already do to stay safe, what helps you cope, and notes on it",
+        _("Your strengths: what you already do to stay safe, what helps you cope, and notes on it"),
     ),
-    ("work", "Your work: what you would like for your work, in your own word for it"),
+    ("work", _("Your work: what you would like for your work, in your own word for it")),
     (
         "change",
-        "Looking after yourself and making a change: the parts of your work you chose to look "
-        "after, and any change you plan, its stages and what might make it harder",
+        _(
+            "Looking after yourself and making a change: the parts of your work you chose to "
+            "look after, and any change you plan, its stages and what might make it harder"
+        ),
     ),
-    ("supports", "Support: the people and places you turn to, and services that might help"),
+    ("supports", _("Support: the people and places you turn to, and services that might help")),
     (
         "safety_plan",
-        "Staying safe: your back-up plan for hard times, and the offer of safety support "
-        "(it says what others did to you)",
+        _(
+            "Staying safe: your back-up plan for hard times, and the offer of safety support "
+            "(it says what others did to you)"
+        ),
     ),
-    ("referrals", "Services: the services you talked about, by name, and your decision"),
-    ("review", "Review and agreement: when you look at the plan again, and your decision"),
-    ("couple", "Your relationship: what each of you said about it"),
+    ("referrals", _("Services: the services you talked about, by name, and your decision")),
+    ("review", _("Review and agreement: when you look at the plan again, and your decision")),
+    ("couple", _("Your relationship: what each of you said about it")),
 )
 SECTION_CODES = tuple(code for code, _ in COPY_SECTIONS)
 # Work details, precautions, stigma and coping notes, exit planning and the safety follow-up:
@@ -174,34 +174,36 @@ PLAN_FIELDS = (
     PlanField(
         "safety_plan",
         "text",
-        "If things get hard (the client's own back-up plan)",
+        _("If things get hard (the client's own back-up plan)"),
         max_length=TEXT_MAX,
         multiline=True,
         counter=True,
     ),
-    PlanField("review_date", "date", "When we look at this plan again"),
+    PlanField("review_date", "date", _("When we look at this plan again")),
     PlanField(
         "strengths_notes",
         "text",
-        "Notes on strengths and coping (the client's words, printed with their strengths)",
+        _("Notes on strengths and coping (the client's words, printed with their strengths)"),
         max_length=TEXT_MAX,
         multiline=True,
     ),
     PlanField(
         "supports_notes",
         "text",
-        "Notes on supports (printed with the support around them)",
+        _("Notes on supports (printed with the support around them)"),
         max_length=TEXT_MAX,
         multiline=True,
     ),
     PlanField(
         "client_copy_sections",
         "choices",
-        "What goes in the client's printed copy",
+        _("What goes in the client's printed copy"),
         choices=COPY_SECTIONS,
-        help="Choose together. A printed copy can be found by anyone the client lives with, "
-        "a partner, or the police. Ticked parts are printed in the client's copy; the rest "
-        "stays in the clinic's record only.",
+        help=_(
+            "Choose together. A printed copy can be found by anyone the client lives with, "
+            "a partner, or the police. Ticked parts are printed in the client's copy; the rest "
+            "stays in the clinic's record only."
+        ),
     ),
 )
 # The plan fields that the web page edits (the notes are edited over the API only).
@@ -217,57 +219,57 @@ AGREEMENT_FIELDS = (
     PlanField(
         "client_decision",
         "choice",
-        "The client's decision on this plan as shown",
+        _("The client's decision on this plan as shown"),
         choices=tuple(ClientDecision.choices),
         radio=True,
-        help="Leave this unanswered until the client has read the plan and decided.",
+        help=_("Leave this unanswered until the client has read the plan and decided."),
     ),
     PlanField(
         "client_comment",
         "text",
-        "The client's comment (optional)",
+        _("The client's comment (optional)"),
         max_length=TEXT_MAX,
         multiline=True,
     ),
     PlanField(
         "client_signed_name",
         "text",
-        "Client's signature: their name as they want it on the plan (optional)",
+        _("Client's signature: their name as they want it on the plan (optional)"),
         max_length=100,
     ),
     PlanField(
         "clinician_signed_name",
         "text",
-        "Clinician's signature: your name (optional)",
+        _("Clinician's signature: your name (optional)"),
         max_length=100,
     ),
 )
 
 REVIEW_GOAL_FIELDS = (
-    PlanField("goal", "id", "Goal", required=True),
+    PlanField("goal", "id", _("Goal"), required=True),
     PlanField(
         "progress",
         "int",
-        "The client's rating",
+        _("The client's rating"),
         required=True,
         radio=True,
-        required_message="Choose the client's rating, from 0 to 4.",
+        required_message=_("Choose the client's rating, from 0 to 4."),
     ),
     PlanField(
-        "client_note", "text", "The client's note (optional)", max_length=1000, multiline=True
+        "client_note", "text", _("The client's note (optional)"), max_length=1000, multiline=True
     ),
 )
 REVIEW_FIELDS = (
     PlanField(
-        "note", "text", "Note on this review (optional)", max_length=TEXT_MAX, multiline=True
+        "note", "text", _("Note on this review (optional)"), max_length=TEXT_MAX, multiline=True
     ),
 )
 PROGRESS_LABELS = {
-    0: "Not started",
-    1: "A little",
-    2: "Halfway",
-    3: "Most of the way",
-    4: "Done",
+    0: _("Not started"),
+    1: _("A little"),
+    2: _("Halfway"),
+    3: _("Most of the way"),
+    4: _("Done"),
 }
 
 
@@ -277,7 +279,7 @@ def clean_text(value: str) -> str:
     return newlines(value).strip()
 
 
-ONE_LINE = "This is one line: leave out line breaks."
+ONE_LINE = _("This is one line: leave out line breaks.")
 DATES_FROM = date(2000, 1, 1)
 DATES_YEARS_AHEAD = 20
 
@@ -290,7 +292,9 @@ def plausible_date(value: date | None) -> None:
     last = timezone.localdate().year + DATES_YEARS_AHEAD
     if not DATES_FROM <= value <= date(last, 12, 31):
         raise ValidationError(
-            f"Check the year: a date from {DATES_FROM.year} to {last}.", code="implausible"
+            gettext("Check the year: a date from %(first)s to %(last)s.")
+            % {"first": DATES_FROM.year, "last": last},
+            code="implausible",
         )
 
 
@@ -298,7 +302,7 @@ def text_errors(spec: PlanField, value: str) -> list[str]:
     """What is wrong with a cleaned text for this field, beyond its length: a one-line field
     (a box that a browser cannot put a line break in) holds one line from the API too, so
     that the web editor shows and saves back exactly what is stored."""
-    return [ONE_LINE] if not spec.multiline and "\n" in value else []
+    return [str(ONE_LINE)] if not spec.multiline and "\n" in value else []
 
 
 def clean_choices(spec: PlanField, codes: list[str]) -> list[str]:

@@ -22,18 +22,19 @@ def default_client_copy_sections() -> list[str]:
 
 
 class PlanStatus(models.TextChoices):
-    DRAFT = "draft", "Draft"
-    AGREED = "agreed", "Agreed"
+    DRAFT = "draft", _("Draft")
+    AGREED = "agreed", _("Agreed")
 
 
 class ClientDecision(models.TextChoices):
-    AGREES = "agrees", "I agree with this plan"
-    WANTS_CHANGES = "wants_changes", "I agree, with the changes I asked for"
-    NOT_YET = "not_yet", "Not yet"
+    AGREES = "agrees", _("I agree with this plan")
+    WANTS_CHANGES = "wants_changes", _("I agree, with the changes I asked for")
+    NOT_YET = "not_yet", _("Not yet")
 
 
 class StepOwner(models.TextChoices):
-    # Lazy: a client's copy in their language says who in it (the plan editor says it in English).
+    # Lazy, as every label here: the client's copy and the plan page say them in the client's
+    # language (the API in English).
     CLIENT = "client", _("Me")
     CLINICIAN = "clinician", _("My clinician")
     PEER = "peer", _("A peer")

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, Prefetch, QuerySet
 from django.http import Http404
 from django.utils.translation import get_language
+from django.utils.translation import gettext as _
 
 from accounts.models import Membership
 from audit.services import audit_read_by
@@ -288,35 +289,39 @@ def plan_diff(
         n = numbers.get(goal["id"], "")
         old = old_goals.get(goal["id"])
         if old is None:
-            add(f"Goal {n} (new)", "", goal["client_words"])
+            add(_("Goal %(n)s (new)") % {"n": n}, "", goal["client_words"])
             old = {"clinical_restatement": "", "target_date": None, "steps": []}
         else:
-            add(f"Goal {n}, in the client's words", old["client_words"], goal["client_words"])
+            add(
+                _("Goal %(n)s, in the client's words") % {"n": n},
+                old["client_words"],
+                goal["client_words"],
+            )
         add(
-            f"Goal {n}, clinician's restatement",
+            _("Goal %(n)s, clinician's restatement") % {"n": n},
             old["clinical_restatement"],
             goal["clinical_restatement"],
         )
-        add(f"Goal {n}, aiming for", old["target_date"], goal["target_date"])
+        add(_("Goal %(n)s, aiming for") % {"n": n}, old["target_date"], goal["target_date"])
         add(
-            f"Goal {n}, steps",
+            _("Goal %(n)s, steps") % {"n": n},
             "\n".join(_step_line(s, who) for s in old["steps"]),
             "\n".join(_step_line(s, who) for s in goal["steps"]),
         )
     for m, goal in enumerate(before.get("goals", []), start=1):
         if goal["id"] not in new_ids:
-            add(f"Goal removed (it was goal {m})", goal["client_words"], "")
-    for name, label in (("strengths", "Strengths"), ("supports", "Supports")):
+            add(_("Goal removed (it was goal %(n)s)") % {"n": m}, goal["client_words"], "")
+    for name, label in (("strengths", _("Strengths")), ("supports", _("Supports"))):
         add(
             label,
             ", ".join(x["label"] for x in before.get(name, [])),
             ", ".join(x["label"] for x in after.get(name, [])),
         )
     for name, label in (
-        ("safety_plan", "Back-up plan"),
-        ("review_date", "Review date"),
-        ("strengths_notes", "Notes on strengths"),
-        ("supports_notes", "Notes on supports"),
+        ("safety_plan", _("Back-up plan")),
+        ("review_date", _("Review date")),
+        ("strengths_notes", _("Notes on strengths")),
+        ("supports_notes", _("Notes on supports")),
     ):
         add(label, before.get(name), after.get(name))
 
@@ -337,18 +342,22 @@ def plan_diff(
     for referral in after.get("referrals", []):
         n = numbers.get(referral["id"], "")
         was = old_referrals.get(referral["id"])
-        label = f"Referral {n}" if was else f"Referral {n} (new)"
+        label = (_("Referral %(n)s") if was else _("Referral %(n)s (new)")) % {"n": n}
         add(label, referral_line(was) if was else "", referral_line(referral))
     for n, referral in enumerate(before.get("referrals", []), start=1):
         if referral["id"] not in kept:
-            add(f"Referral removed (it was referral {n})", referral_line(referral), "")
+            add(
+                _("Referral removed (it was referral %(n)s)") % {"n": n},
+                referral_line(referral),
+                "",
+            )
     add(
-        "What goes in the client's printed copy",
+        _("What goes in the client's printed copy"),
         ", ".join(before.get("client_copy_sections") or []),
         ", ".join(after.get("client_copy_sections") or []),
     )
     add(
-        "The client's decision",
+        _("The client's decision"),
         decisions.get((before.get("agreement") or {}).get("client_decision") or ""),
         decisions.get((after.get("agreement") or {}).get("client_decision") or ""),
     )

@@ -3,12 +3,16 @@
 import json
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.utils import timezone
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -45,6 +49,28 @@ def _client_terms(plan: Any) -> str:
     """The client's own terms for the inline language check: never flagged (one definition,
     the language service's, so the editor and the PDF gate exempt the same words)."""
     return json.dumps(plan_client_terms(plan), ensure_ascii=False)
+
+
+def _asked_language(request: HttpRequest) -> str:
+    """A language the clinician chose for the plan page (`?lang=en`), or "" for the client's."""
+    asked = request.GET.get("lang", "")
+    return asked if asked in dict(settings.LANGUAGES) else ""
+
+
+def _page_language(request: HttpRequest, plan: Any) -> str:
+    """The plan is gone through with the client, on one screen: its page is in the client's
+    language, unless the clinician asks for another, which then stays through saves."""
+    return _asked_language(request) or plan.client.language
+
+
+def _lang_query(request: HttpRequest) -> str:
+    asked = _asked_language(request)
+    return f"?lang={asked}" if asked else ""
+
+
+def _here(request: HttpRequest, plan: Any) -> str:
+    """The plan page's address, in the language it was asked in."""
+    return reverse("plan-detail", args=[plan.pk]) + _lang_query(request)
 
 
 def _render(
@@ -100,13 +126,31 @@ def _render(
             "decision_labels": dict(ClientDecision.choices),
             "copy_sections": COPY_SECTIONS,
             "copy_home": [
-                label.split(":")[0]
+                _section_title(label)
                 for code, label in COPY_SECTIONS
                 if code in plan.client_copy_sections
             ],
+            "lang_query": _lang_query(request),
+            "here": _here(request, plan),
+            "languages": _other_languages(plan),
         },
         status=status,
     )
+
+
+def _other_languages(plan: Any) -> list[tuple[str, str, str]]:
+    """Links to the plan page in the client's language and in English, other than the one
+    showing: (code, name, address). None for a client who speaks English."""
+    if plan.client.language == settings.LANGUAGE_CODE:
+        return []
+    url = reverse("plan-detail", args=[plan.pk])
+    current = translation.get_language()
+    names = dict(settings.LANGUAGES)
+    return [
+        (code, names[code], f"{url}?lang={code}")
+        for code in (plan.client.language, settings.LANGUAGE_CODE)
+        if code != current and code in names
+    ]
 
 
 def _agencies(membership: Membership) -> list[tuple[str, str]]:
@@ -117,6 +161,13 @@ def _agencies(membership: Membership) -> list[tuple[str, str]]:
 def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
+    with translation.override(_page_language(request, plan)):
+        return _plan_detail(request, membership, plan, plan_id)
+
+
+def _plan_detail(
+    request: HttpRequest, membership: Membership, plan: Any, plan_id: str
+) -> HttpResponse:
     agencies = _agencies(membership)
     if request.method != "POST":
         draft = _draft(request, plan)
@@ -128,7 +179,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
     if base is None:
         editor = PlanEditor(base=_editable(plan_representation(plan)), agencies=agencies)
         editor.non_field_errors.append(
-            "This page was out of date, so nothing was saved. Here is the plan as it is now."
+            _("This page was out of date, so nothing was saved. Here is the plan as it is now.")
         )
         return _render(request, membership, plan, editor, status=400)
     editor = PlanEditor(base=base["rep"], agencies=agencies, data=request.POST)
@@ -162,7 +213,7 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
         return _render(request, membership, plan, editor, status=400, started_from=started_from)
     PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()  # saved, or let go
     if not changes and not ratings and not review_note:
-        messages.info(request, "Nothing was changed, so nothing needed saving.")
+        messages.info(request, _("Nothing was changed, so nothing needed saving."))
     elif others_saved and changes:
         # Their changes, numbered as the plan now shows them (with this save's edits in).
         theirs = plan_diff(
@@ -172,14 +223,16 @@ def plan_detail(request: HttpRequest, plan_id: str) -> HttpResponse:
         )
         messages.success(
             request,
-            "Saved. Someone else saved this plan while you had it open, and changed other "
-            "parts of it; their changes are kept as well: "
-            + "; ".join(line["label"] for line in theirs)
-            + ". Read them over with the client.",
+            _(
+                "Saved. Someone else saved this plan while you had it open, and changed other "
+                "parts of it; their changes are kept as well: %(changes)s. Read them over with "
+                "the client."
+            )
+            % {"changes": "; ".join(line["label"] for line in theirs)},
         )
     else:
-        messages.success(request, "Saved.")
-    return redirect("plan-detail", plan_id=plan.pk)
+        messages.success(request, _("Saved."))
+    return redirect(_here(request, plan))
 
 
 def _conflict(
@@ -235,15 +288,17 @@ def _render_draft(
     base = base_from_token(data.get("base", ""))
     if base is None:  # from an older page, or damaged: nothing to show it on
         draft.delete()
-        messages.info(request, "The changes left unsaved could not be shown again.")
-        return redirect("plan-detail", plan_id=plan.pk)
+        messages.info(request, _("The changes left unsaved could not be shown again."))
+        return redirect(_here(request, plan))
     editor = PlanEditor(base=base["rep"], agencies=agencies, data=data)
     editor.is_valid()
     started_from = (str(data.get("version") or base["etag"]), str(data["base"]))
     messages.info(
         request,
-        "These are the changes you had not saved when you left. Nothing is saved until you "
-        "press Save; if someone else saved the plan meanwhile, you will be shown what changed.",
+        _(
+            "These are the changes you had not saved when you left. Nothing is saved until you "
+            "press Save; if someone else saved the plan meanwhile, you will be shown what changed."
+        ),
     )
     return _render(request, membership, plan, editor, started_from=started_from)
 
@@ -280,11 +335,12 @@ def plan_quick_save(request: HttpRequest) -> HttpResponse:
 def plan_draft_discard(request: HttpRequest, plan_id: str) -> HttpResponse:
     plan = plan_get(membership=membership_or_404(request), plan_id=plan_id, contents=False)
     PlanDraft.objects.filter(plan=plan, author_id=request.user.pk).delete()
-    messages.info(request, "The changes left unsaved were let go.")
-    return redirect("plan-detail", plan_id=plan.pk)
+    with translation.override(_page_language(request, plan)):
+        messages.info(request, _("The changes left unsaved were let go."))
+    return redirect(_here(request, plan))
 
 
-RETYPE_MESSAGE = (
+RETYPE_MESSAGE = gettext_lazy(
     "Type the passphrase again: this copy was asked for with one, and it is not made without "
     "it. To make a copy without a passphrase, go back to the plan."
 )
@@ -292,10 +348,10 @@ RETYPE_MESSAGE = (
 
 # The PDF form's fields as the page names them (an error never shows a code).
 PDF_FIELD_LABELS = {
-    "copy": "Which copy",
-    "discreet": "Discreet copy",
-    "sections": "Parts in the client's copy",
-    "passphrase": "Passphrase",
+    "copy": gettext_lazy("Which copy"),
+    "discreet": gettext_lazy("Discreet copy"),
+    "sections": gettext_lazy("Parts in the client's copy"),
+    "passphrase": gettext_lazy("Passphrase"),
 }
 
 
@@ -304,6 +360,11 @@ PDF_FIELD_LABELS = {
 def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     plan = plan_get(membership=membership, plan_id=plan_id)
+    with translation.override(_page_language(request, plan)):
+        return _request_pdf(request, membership, plan)
+
+
+def _request_pdf(request: HttpRequest, membership: Membership, plan: Any) -> HttpResponse:
     body: dict[str, Any] = {
         "copy": request.POST.get("copy") or "client",
         "discreet": request.POST.get("discreet") == "1",
@@ -318,7 +379,7 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
         for field, errors in serializer.errors.items():
             label = PDF_FIELD_LABELS.get(field, field)
             messages.error(request, f"{label}: {' '.join(str(e) for e in errors)}")
-        return redirect("plan-detail", plan_id=plan.pk)
+        return redirect(_here(request, plan))
     options = serializer.options(plan)
     findings = plan_findings(plan)
     # A copy asked for with a passphrase is never made without one: the passphrase is not kept
@@ -335,6 +396,8 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
                 "pdf_options": options,
                 "pdf_passphrase_given": "passphrase" in body or passphrase_missing,
                 "passphrase_error": RETYPE_MESSAGE if passphrase_missing else "",
+                "lang_query": _lang_query(request),
+                "here": _here(request, plan),
             },
             status=400 if passphrase_missing else 200,
         )
@@ -345,15 +408,24 @@ def plan_request_pdf(request: HttpRequest, plan_id: str) -> HttpResponse:
         passphrase=serializer.validated_data.get("passphrase", ""),
     )
     messages.success(
-        request, "The PDF is being prepared." if created else "This version's PDF already exists."
+        request,
+        _("The PDF is being prepared.") if created else _("This version's PDF already exists."),
     )
-    return redirect("plan-detail", plan_id=plan.pk)
+    return redirect(_here(request, plan))
 
 
 @login_required
 def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
     membership = membership_or_404(request)
     document = document_get(membership=membership, document_id=document_id)
+    plan = document.plan
+    with translation.override(_page_language(request, plan)):
+        return _download(request, membership, document, plan)
+
+
+def _download(
+    request: HttpRequest, membership: Membership, document: PlanDocument, plan: Any
+) -> HttpResponse:
     if document.status == DocStatus.READY:
         try:
             return pdf_response(request, document, membership.user)
@@ -363,13 +435,18 @@ def document_download(request: HttpRequest, document_id: str) -> HttpResponse:
             document.error = FILE_UNREADABLE
     if request.method != "HEAD":  # a link checker's HEAD leaves no message for later
         if document.status in (DocStatus.QUEUED, DocStatus.RENDERING):
-            messages.info(request, "The PDF is still being prepared.")
+            messages.info(request, _("The PDF is still being prepared."))
         else:
-            messages.error(request, document.error or "This PDF is not available.")
-    return redirect("plan-detail", plan_id=document.plan_id)
+            messages.error(request, document.error or _("This PDF is not available."))
+    return redirect(_here(request, plan))
 
 
-SECTION_TITLES = {code: label.split(":")[0] for code, label in COPY_SECTIONS}
+SECTION_TITLES = dict(COPY_SECTIONS)
+
+
+def _section_title(label: Any) -> str:
+    """A section's title: its label up to the colon ("Your goals"), in the active language."""
+    return str(label).split(":")[0]
 
 
 def _documents(plan: Any) -> list[PlanDocument]:
@@ -378,6 +455,8 @@ def _documents(plan: Any) -> list[PlanDocument]:
     documents = list(PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10])
     for document in documents:
         document.parts = "; ".join(  # type: ignore[attr-defined]
-            SECTION_TITLES[code] for code in document.sections if code in SECTION_TITLES
+            _section_title(SECTION_TITLES[code])
+            for code in document.sections
+            if code in SECTION_TITLES
         )
     return documents

@@ -11,6 +11,9 @@ from typing import Any
 
 from django import forms
 from django.core import signing
+from django.utils.text import format_lazy
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from .contract import (
     AGREEMENT_FIELDS,
@@ -98,14 +101,14 @@ def _form_field(spec: PlanField) -> forms.Field:
     if spec.kind == "choice":
         if spec.radio:
             return forms.ChoiceField(choices=spec.choices, widget=forms.RadioSelect, **common)
-        return forms.ChoiceField(choices=[("", "Choose…"), *spec.choices], **common)
+        return forms.ChoiceField(choices=[("", gettext_lazy("Choose…")), *spec.choices], **common)
     if spec.kind == "choices":
         return forms.MultipleChoiceField(
             choices=spec.choices, widget=forms.CheckboxSelectMultiple, **common
         )
     if spec.kind == "int":
         return forms.TypedChoiceField(
-            choices=[(n, f"{n}: {label}") for n, label in PROGRESS_LABELS.items()],
+            choices=[(n, format_lazy("{}: {}", n, label)) for n, label in PROGRESS_LABELS.items()],
             coerce=int,
             empty_value=None,
             widget=forms.RadioSelect,
@@ -164,7 +167,7 @@ class RowForm(forms.Form):
         return any(n in self.changed_data for n in self.content_names)
 
 
-def _row_form(name: str, specs: tuple[PlanField, ...], remove_label: str) -> type[RowForm]:
+def _row_form(name: str, specs: tuple[PlanField, ...], remove_label: Any) -> type[RowForm]:
     attrs: dict[str, Any] = {
         **_fields(specs),
         "remove": forms.BooleanField(required=False, label=remove_label),
@@ -174,9 +177,9 @@ def _row_form(name: str, specs: tuple[PlanField, ...], remove_label: str) -> typ
     return type(name, (RowForm,), attrs)
 
 
-GoalForm = _row_form("GoalForm", GOAL_FIELDS, "Remove this goal")
-StepForm = _row_form("StepForm", STEP_FIELDS, "Remove")
-ReferralForm = _row_form("ReferralForm", REFERRAL_FIELDS, "Remove")
+GoalForm = _row_form("GoalForm", GOAL_FIELDS, gettext_lazy("Remove this goal"))
+StepForm = _row_form("StepForm", STEP_FIELDS, gettext_lazy("Remove"))
+ReferralForm = _row_form("ReferralForm", REFERRAL_FIELDS, gettext_lazy("Remove"))
 
 
 class _ReviewGoalBase(RowForm):
@@ -184,7 +187,7 @@ class _ReviewGoalBase(RowForm):
         data = forms.Form.clean(self) or {}
         data["client_note"] = clean_text(data.get("client_note") or "")
         if data["client_note"] and data.get("progress") is None:
-            self.add_error("progress", "Choose the client's rating, from 0 to 4, for this note.")
+            self.add_error("progress", _("Choose the client's rating, from 0 to 4, for this note."))
         return data
 
 
@@ -326,7 +329,7 @@ class PlanEditor:
                 initial=_initial(ReferralForm.content_names, referral) if referral else None,
             )
             rform.fields["agency"].widget = forms.Select(
-                choices=[("", "Choose a service"), *agencies]
+                choices=[("", _("Choose a service")), *agencies]
             )
             rform.agency_name = referral["name"] if referral else ""  # type: ignore[attr-defined]
             self.referral_forms.append(rform)
@@ -361,7 +364,7 @@ class PlanEditor:
     def referral_template(self) -> RowForm:
         form = ReferralForm(prefix="referral-__r__")
         form.fields["agency"].widget = forms.Select(
-            choices=[("", "Choose a service"), *self.agencies]
+            choices=[("", _("Choose a service")), *self.agencies]
         )
         return form
 
@@ -372,7 +375,7 @@ class PlanEditor:
         for row in self.goal_rows:
             out += [row.form, *row.steps]
         out += [*self.referral_forms, self.plan_form, self.agreement_form]
-        out += [f for _, f in self.review_forms] + [self.review_note]
+        out += [f for _goal, f in self.review_forms] + [self.review_note]
         return out
 
     def is_valid(self) -> bool:
@@ -380,19 +383,23 @@ class PlanEditor:
         for row in self.goal_rows:
             steps_typed = any(not s.is_blank() for s in row.steps if not s.errors)
             if not row.form.existing and row.form.is_blank() and steps_typed:
-                row.form.add_error("client_words", "Write the goal for these steps.")
+                row.form.add_error("client_words", _("Write the goal for these steps."))
                 valid = False
             kept_steps = [s for s in row.steps if not s.removed and not s.is_blank()]
             if len(kept_steps) > STEPS_MAX:
-                row.form.add_error(None, f"Up to {STEPS_MAX} steps for a goal, please.")
+                row.form.add_error(
+                    None, _("Up to %(max)s steps for a goal, please.") % {"max": STEPS_MAX}
+                )
                 valid = False
         kept = [r for r in self.goal_rows if not r.form.removed and not r.form.is_blank()]
         if len(kept) > GOALS_MAX:
-            self.non_field_errors.append(f"Up to {GOALS_MAX} goals, please.")
+            self.non_field_errors.append(_("Up to %(max)s goals, please.") % {"max": GOALS_MAX})
             valid = False
         kept_referrals = [f for f in self.referral_forms if not f.removed and not f.is_blank()]
         if len(kept_referrals) > REFERRALS_MAX:
-            self.non_field_errors.append(f"Up to {REFERRALS_MAX} referrals, please.")
+            self.non_field_errors.append(
+                _("Up to %(max)s referrals, please.") % {"max": REFERRALS_MAX}
+            )
             valid = False
         agreement = getattr(self.agreement_form, "cleaned_data", {})
         if not agreement.get("client_decision") and any(
@@ -401,7 +408,7 @@ class PlanEditor:
             if n != "client_decision"
         ):
             self.agreement_form.add_error(
-                "client_decision", "Choose the client's decision to record it with these."
+                "client_decision", _("Choose the client's decision to record it with these.")
             )
             valid = False
         return valid
@@ -541,9 +548,9 @@ class PlanEditor:
                 )
         for row in self.goal_rows:
             form = row.form
-            label = f"Goal {row.number}" if form.existing else "New goal"
+            label = _("Goal %(n)s") % {"n": row.number} if form.existing else _("New goal")
             if form.removed:
-                out.append({"label": label, "value": "Remove this goal"})
+                out.append({"label": label, "value": _("Remove this goal")})
                 continue
             if not form.is_valid() or (not form.existing and form.is_blank()):
                 continue
@@ -555,21 +562,31 @@ class PlanEditor:
                     )
             for m, step in enumerate(row.steps, start=1):
                 if step.existing and step.removed:
-                    out.append({"label": f"{label}, step {m}", "value": "Remove"})
+                    out.append(
+                        {
+                            "label": _("%(goal)s, step %(n)s") % {"goal": label, "n": m},
+                            "value": _("Remove"),
+                        }
+                    )
                 elif (step.existing and step.has_changed()) or (
                     not step.existing and not step.is_blank()
                 ):
                     data = step.cleaned_data
                     said = [str(who.get(data.get("who") or "", "")), data.get("frequency") or ""]
                     text = f"{data.get('description', '')} ({', '.join(x for x in said if x)})"
-                    out.append({"label": f"{label}, step {m}", "value": text})
+                    out.append(
+                        {
+                            "label": _("%(goal)s, step %(n)s") % {"goal": label, "n": m},
+                            "value": text,
+                        }
+                    )
         names = dict(self.agencies)
         decisions = dict(ReferralForm.base_fields["client_decision"].choices)  # type: ignore[attr-defined]
         for n, form in enumerate(self.referral_forms, start=1):  # as the page numbers them
-            label = f"Referral {n}" if form.existing else "New referral"
+            label = _("Referral %(n)s") % {"n": n} if form.existing else _("New referral")
             name = getattr(form, "agency_name", "")
             if form.removed and form.existing:
-                out.append({"label": label, "value": f"Remove: {name}"})
+                out.append({"label": label, "value": _("Remove: %(name)s") % {"name": name}})
                 continue
             if not form.is_valid() or not form.has_changed() or form.removed:
                 continue
@@ -585,15 +602,20 @@ class PlanEditor:
         ratings, review_note = self.review()  # the review typed with them, not saved either
         numbers = {str(row.form.initial.get("id")): row.number for row in self.goal_rows}
         for rating in ratings:
-            label = f"Goal {numbers.get(str(rating['goal']), '')}".strip()
+            label = _("Goal %(n)s") % {"n": numbers.get(str(rating["goal"]), "")}
             out.append(
                 {
-                    "label": f"{label}, the client's rating",
+                    "label": _("%(goal)s, the client's rating") % {"goal": label},
                     "value": f"{rating['progress']}: {PROGRESS_LABELS[rating['progress']]}",
                 }
             )
             if rating.get("client_note"):
-                out.append({"label": f"{label}, the client's note", "value": rating["client_note"]})
+                out.append(
+                    {
+                        "label": _("%(goal)s, the client's note") % {"goal": label},
+                        "value": rating["client_note"],
+                    }
+                )
         if review_note:
             out.append({"label": str(self.review_note.fields["note"].label), "value": review_note})
         if "agreement" in changes:  # every part typed, the decision by its label

@@ -124,7 +124,7 @@
     post("/api/v1/language-check/", {text: field.value, client_terms: clientTerms(field), language: language}).then(function (body) {
       show(field, body.findings || []);
       if (body.checked === false) {  // no lexicon for this language: say so, flag nothing
-        field.nextElementSibling.textContent = "Wording " + body.note + ".";
+        field.nextElementSibling.textContent = (form && form.getAttribute("data-unchecked-note")) || ("Wording " + body.note + ".");
       }
     });
   }
@@ -159,7 +159,10 @@
     var out = document.createElement("p");
     out.className = "counter meta";
     out.setAttribute("aria-live", "polite");
-    function update() { out.textContent = field.value.length + " of " + limit + " characters"; }
+    var words = editor.getAttribute("data-counter-text") || "{n} of {max} characters";
+    function update() {
+      out.textContent = words.replace("{n}", field.value.length).replace("{max}", limit);
+    }
     field.insertAdjacentElement("afterend", out);
     field.addEventListener("input", update);
     update();

@@ -217,3 +217,37 @@ def test_quick_exit_from_the_editor_keeps_what_was_typed_for_later(page, alice, 
     save(page)
     assert fresh(plan).safety_plan == "Text Jo; the peer line after 6pm"
     assert not page.get_by_text("You left this plan with changes not saved").is_visible()
+
+
+def test_a_spanish_clients_plan_is_gone_through_in_spanish(page, alice, plan) -> None:
+    """A Spanish-speaking client reads the plan page with their clinician: in Spanish (checked
+    with axe-core), with no English words of the page's own, the counter and the saved message
+    too; the clinician can show it in English, and it stays so after a save."""
+    from tests.i18n.test_spanish import ENGLISH_ONLY, _words
+
+    plan.client.language = "es"
+    plan.client.save()
+    open_plan(page, alice, plan)
+    assert page.get_by_role("heading", name="Plan de cuidado de River").is_visible()
+    assert_accessible(page)
+    assert_descriptions_resolve(page)
+    own = _words(str(plan_representation(fresh(plan))))  # the plan's own words, e.g. "Step 1"
+    screen = page.locator("main").inner_text()
+    assert not (_words(screen) & ENGLISH_ONLY) - own, screen
+    box = page.get_by_label(
+        "Si las cosas se ponen difíciles (el plan propio de la persona atendida)"
+    )
+    box.fill("Llamar a Jo")
+    assert page.get_by_text("11 de 4000 caracteres").is_visible()
+    page.get_by_role("button", name="Guardar el plan").click()
+    page.wait_for_load_state()
+    assert page.get_by_text("Guardado.").is_visible()
+    assert fresh(plan).safety_plan == "Llamar a Jo"
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"**/plans/{plan.pk}/?lang=en")
+    assert page.get_by_role("heading", name="Care plan for River").is_visible()
+    page.get_by_label("If things get hard (the client's own back-up plan)").fill("Llamar a Ana")
+    save(page)
+    assert page.url.endswith(f"/plans/{plan.pk}/?lang=en")
+    assert page.get_by_text("Saved.").is_visible()
+    assert page.get_by_role("link", name="Español").is_visible()

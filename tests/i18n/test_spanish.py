@@ -5,6 +5,7 @@ import gettext
 import io
 import json
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from documents.render import html_to_pdf
 from documents.services import plan_html
 from intake.models import Intake
 from plans.contract import COPY_SECTIONS
+from plans.models import TreatmentPlan
 from plans.selectors import plan_representation
 from plans.services import plan_update
 from tests.conftest import PERSONAS
@@ -519,3 +521,136 @@ def test_the_clients_decision_on_each_service_is_in_spanish(alice, persona_plan)
         assert said in text
     assert "Aún no lo has decidido" in text
     assert "decided" not in text
+
+
+class _Shown(HTMLParser):
+    """The words a person reads on a page: its text and the names read out (aria-label, title),
+    not scripts, styles or the <template> rows copied in by "Add a goal"."""
+
+    HIDDEN = {"script", "style", "template"}
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.depth = 0
+        self.parts: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag in self.HIDDEN:
+            self.depth += 1
+        elif not self.depth:
+            self.parts += [v for k, v in attrs if k in ("aria-label", "title") and v]
+
+    def handle_endtag(self, tag) -> None:
+        if tag in self.HIDDEN:
+            self.depth -= 1
+
+    def handle_data(self, data) -> None:
+        if not self.depth:
+            self.parts.append(data)
+
+
+def shown_text(html: str) -> str:
+    reader = _Shown()
+    reader.feed(html)
+    return re.sub(r"\s+", " ", " ".join(reader.parts))
+
+
+def _spanish_plan(alice, persona_plan, persona: str):
+    plan = persona_plan(persona)
+    plan.client.language = "es"
+    plan.client.save()
+    plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={"agreement": {"client_decision": "wants_changes", "client_signed_name": "Ana"}},
+    )
+    plan.refresh_from_db()
+    return plan
+
+
+def _own_words(plan) -> set[str]:
+    """The plan's and intake's own content (goals, steps as drafted, names): not the product's."""
+    return _words(
+        json.dumps(
+            [plan_representation(plan), plan.intake.answers, plan.client.display_name],
+            ensure_ascii=False,
+        )
+    )
+
+
+@pytest.mark.parametrize("persona", ["continuing", "couple_work"])
+def test_a_spanish_clients_plan_page_is_in_spanish(alice, persona_plan, persona) -> None:
+    """Clinician and client go through the plan on one screen: for a Spanish-speaking client
+    the page is in Spanish (it was all English), with no English words of its own, and a link
+    to show it in English for the clinician."""
+    plan = _spanish_plan(alice, persona_plan, persona)
+    browser = Browser()
+    browser.force_login(alice.user)
+    html = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert '<html lang="es">' in html
+    text = shown_text(html)
+    for said in (
+        "1. Objetivos",
+        "El objetivo, con las palabras de la persona atendida",
+        "5. La decisión de la persona atendida",
+        "Estoy de acuerdo, con los cambios que pedí",
+        "6. La copia impresa de la persona atendida",
+        "Guardar el plan",
+        "Salida rápida",
+    ):
+        assert said in text, said
+    english = (_words(text) & ENGLISH_ONLY) - _own_words(plan)
+    assert not english, [re.findall(rf".{{0,50}}\b{w}\b.{{0,50}}", text) for w in english]
+    assert f'<a href="/plans/{plan.pk}/?lang=en" lang="en" hreflang="en">English</a>' in html
+
+
+def test_the_plan_page_shown_in_english_stays_english_through_a_save(alice, persona_plan) -> None:
+    plan = _spanish_plan(alice, persona_plan, "continuing")
+    browser = Browser()
+    browser.force_login(alice.user)
+    page = browser.get(f"/plans/{plan.pk}/?lang=en")
+    html = page.content.decode()
+    assert '<html lang="en">' in html
+    assert "Save the plan" in html
+    assert f'action="/plans/{plan.pk}/?lang=en"' in html
+    assert f'<a href="/plans/{plan.pk}/?lang=es" lang="es" hreflang="es">Español</a>' in html
+    from tests.plans.test_web import read_form
+
+    form = read_form(page)
+    saved = browser.post(
+        f"/plans/{plan.pk}/?lang=en", {**form, "safety_plan": "Llamar a Marta"}, follow=True
+    )
+    assert saved.redirect_chain[-1][0] == f"/plans/{plan.pk}/?lang=en"
+    assert "Saved." in saved.content.decode()
+    assert TreatmentPlan.objects.get(pk=plan.pk).safety_plan == "Llamar a Marta"
+
+
+def test_what_to_fix_on_a_spanish_plan_page_is_said_in_spanish_and_the_api_stays_english(
+    alice, persona_plan
+) -> None:
+    """The page's one definition (plans/contract.py) speaks the page's language; the API built
+    from it keeps English for integrators, whatever the client's language."""
+    from tests.plans.test_web import read_form
+
+    plan = _spanish_plan(alice, persona_plan, "continuing")
+    browser = Browser()
+    browser.force_login(alice.user)
+    form = read_form(browser.get(f"/plans/{plan.pk}/"))
+    form["goal-0-client_words"] = ""
+    form["goal-0-step-0-description"] = ""
+    answer = browser.post(f"/plans/{plan.pk}/", form)
+    assert answer.status_code == 400
+    text = shown_text(answer.content.decode())
+    assert "Todavía no se guardó nada: 1 cosa que revisar" in text
+    assert (
+        "Escribe el objetivo con las palabras de la persona, o marca «Quitar este objetivo»."
+        in (text)
+    )
+    api = alice.api.patch(
+        f"/api/v1/plans/{plan.pk}/",
+        {"review_date": "1900-01-01"},
+        format="json",
+        HTTP_IF_MATCH=alice.api.get(f"/api/v1/plans/{plan.pk}/")["ETag"],
+    )
+    assert api.status_code == 400
+    assert api.json()["errors"]["review_date"][0].startswith("Check the year: a date from 2000")

@@ -12,6 +12,7 @@ from accounts.models import Membership
 from common.selectors import get_or_404
 from forms import STEPS_BY_NAME, term_label
 from forms.flow import DEFAULT_WORK_TERM
+from forms.localize import tr
 
 from .models import APPROACH_FIELDS, ReferralAgency
 
@@ -156,18 +157,23 @@ def suggestions(
             continue
         affirming = is_affirming(agency, today)
         vetted = recently_vetted(agency, today)
-        reasons = [f"Offers: {', '.join(SERVICE_LABELS.get(c, c) for c in matched)}"]
+        # In the active language: the plan page's (the client's), the API's English.
+        offers = ", ".join(tr(SERVICE_LABELS.get(c, c)) for c in matched)
+        reasons = [gettext("Offers: %(services)s") % {"services": offers}]
         if peer_led(agency):
-            reasons.append("Led by sex workers" if agency.sex_worker_led else "Led by peers")
+            reasons.append(
+                gettext("Led by sex workers") if agency.sex_worker_led else gettext("Led by peers")
+            )
         reasons.append(
-            "Committed to non-judgemental care, with no conditions"
+            gettext("Committed to non-judgemental care, with no conditions")
             if affirming
-            else "Has conditions or an approach the client should know about"
+            else gettext("Has conditions or an approach the client should know about")
             if vetted
-            else "Not checked in the last 12 months"
+            else gettext("Not checked in the last 12 months")
         )
         if vetted:
-            reasons.append(f"Checked on {agency.vetted_on.isoformat()}")  # type: ignore[union-attr]
+            checked = agency.vetted_on.isoformat()  # type: ignore[union-attr]
+            reasons.append(gettext("Checked on %(date)s") % {"date": checked})
         # Peer-led affirming services first (G8), then affirming, then checked, then unchecked.
         tier = (0 if peer_led(agency) else 1) if affirming else 2 if vetted else 3
         ranked.append(((tier, -len(matched), agency.name.lower()), agency, matched, reasons))

@@ -21,6 +21,7 @@ from plans.contract import COPY_SECTIONS
 from plans.models import TreatmentPlan
 from plans.selectors import plan_representation
 from plans.services import plan_update
+from referrals.models import ReferralAgency
 from tests.conftest import PERSONAS
 from tests.factories import IntakeFactory
 from tests.intake.test_wizard import post_step, step_url
@@ -584,6 +585,13 @@ def test_a_spanish_clients_plan_page_is_in_spanish(alice, persona_plan, persona)
     the page is in Spanish (it was all English), with no English words of its own, and a link
     to show it in English for the clinician."""
     plan = _spanish_plan(alice, persona_plan, persona)
+    answers = plan.intake.answers
+    plan.intake.answers = {
+        **answers,
+        "supports": {**answers.get("supports", {}), "referral_needs": ["legal"]},
+    }
+    plan.intake.save()
+    ReferralAgency.objects.create(clinic=alice.clinic, name="Casa Abierta", services=["legal"])
     browser = Browser()
     browser.force_login(alice.user)
     html = browser.get(f"/plans/{plan.pk}/").content.decode()
@@ -597,6 +605,8 @@ def test_a_spanish_clients_plan_page_is_in_spanish(alice, persona_plan, persona)
         "6. La copia impresa de la persona atendida",
         "Guardar el plan",
         "Salida rápida",
+        "Casa Abierta Ofrece: ",  # the directory's suggestion, and why, in Spanish too
+        "Sin revisar en los últimos 12 meses",
     ):
         assert said in text, said
     english = (_words(text) & ENGLISH_ONLY) - _own_words(plan)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from forms import STEPS_BY_NAME, own_term, term_label, work_is_a_topic, work_term
@@ -247,6 +247,26 @@ SAFETY_REASONS = {
     "police": _("you were treated badly by police"),
     "no_support": _("you have no one to turn to right now"),
 }
+SAFETY_REASONS_COUPLE = {  # the same English, said to both (Spanish "os", "vosotros")
+    "violence": pgettext_lazy("couple", "someone was violent towards you"),
+    "police": pgettext_lazy("couple", "you were treated badly by police"),
+    "no_support": pgettext_lazy("couple", "you have no one to turn to right now"),
+}
+# A referral's decision as a couple's copy says it (their decision, said to both).
+REFERRAL_DECISIONS = {
+    "accepted": pgettext_lazy("couple", "You decided to use this service"),
+    "declined": pgettext_lazy("couple", "You decided not to use this service"),
+    "undecided": pgettext_lazy("couple", "You haven't decided yet"),
+}
+
+
+def _safety_codes(told: set[str], answers: dict[str, Any]) -> list[str]:
+    codes: list[str] = [code for code in ("violence", "police") if code in told]
+    if "none" in answers.get("supports", {}).get("current_supports", []):
+        codes.append("no_support")
+    return codes
+
+
 SAFETY_OFFERS_GENERAL = (
     _("Peer support from people who have been through something similar."),
     _("Legal help, if you want to know your options."),
@@ -335,18 +355,28 @@ def _safety(plan: TreatmentPlan, answers: dict[str, Any], topic: bool) -> dict[s
     """An offer of a safety follow-up when the client told us of violence, harm by police, or
     no one to turn to. Only an offer: the client decides."""
     told = set(answers.get("stigma_coping", {}).get("stigma_experiences", []))
-    reasons = [SAFETY_REASONS[code] for code in ("violence", "police") if code in told]
-    if "none" in answers.get("supports", {}).get("current_supports", []):
-        reasons.append(SAFETY_REASONS["no_support"])
+    couple = plan.intake.kind == "couple"  # what the two of them told us, said to both
+    said = SAFETY_REASONS_COUPLE if couple else SAFETY_REASONS
+    reasons = [said[code] for code in _safety_codes(told, answers)]
     if not reasons:
         return None
     if len(reasons) == 1:
-        sentence = gettext("You told us that %(what)s.") % {"what": reasons[0]}
+        told_us = (
+            pgettext("couple", "You told us that %(what)s.")
+            if couple
+            else gettext("You told us that %(what)s.")
+        )
+        sentence = told_us % {"what": reasons[0]}
     else:
         first = str(reasons[0])
         for reason in reasons[1:-1]:
             first = gettext("%(earlier)s, that %(next)s") % {"earlier": first, "next": reason}
-        sentence = gettext("You told us that %(first)s and that %(last)s.") % {
+        told_us = (
+            pgettext("couple", "You told us that %(first)s and that %(last)s.")
+            if couple
+            else gettext("You told us that %(first)s and that %(last)s.")
+        )
+        sentence = told_us % {
             "first": first,
             "last": reasons[-1],
         }
@@ -418,6 +448,9 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
     context: dict[str, Any] = {
         "title": "Care plan",
         "kind": plan.intake.kind,
+        # A couple's copy speaks to the two of them (`context "couple"` in the templates: the
+        # same English, Spanish "vosotros"), except where a part is the worker's own.
+        "to_both": plan.intake.kind == "couple",
         "people": people,
         "name": plan_names(plan, people),
         "pronouns": people[0]["pronouns"] if len(people) == 1 else "",
@@ -464,7 +497,11 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
                 "caution": " ".join(
                     caution_lines(r.agency, work_topic=topic, work_term=work_term(answers))
                 ),
-                "client_decision": r.get_client_decision_display(),
+                "client_decision": (
+                    str(REFERRAL_DECISIONS[r.client_decision])
+                    if plan.intake.kind == "couple"
+                    else r.get_client_decision_display()
+                ),
                 "note": r.note,
             }
             for r in plan.referrals.all()

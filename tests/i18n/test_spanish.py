@@ -17,7 +17,7 @@ from documents.context import CopyOptions
 from documents.render import html_to_pdf
 from documents.services import plan_html
 from intake.models import Intake
-from plans.contract import COPY_SECTIONS
+from plans.contract import COPY_SECTIONS, SECTION_CODES
 from plans.models import TreatmentPlan
 from plans.selectors import plan_representation
 from plans.services import plan_update
@@ -37,14 +37,20 @@ def pdf_text(pdf: bytes) -> str:
 
 
 def _po_entries() -> dict[str, str]:
+    """msgid (with its context, if any, as gettext keys it: "context\x04msgid") -> msgstr."""
     import ast
+
+    def joined(lines: str) -> str:
+        return "".join(ast.literal_eval(x) for x in lines.strip().split("\n"))
 
     text = PO.read_text()
     out = {}
-    for ids, strs in re.findall(r'\nmsgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)', text):
-        msgid = "".join(ast.literal_eval(x) for x in ids.strip().split("\n"))
+    pattern = r'\n(?:msgctxt (".*")\n)?msgid ((?:".*"\n)+)msgstr ((?:".*"\n)+)'
+    for context, ids, strs in re.findall(pattern, text):
+        msgid = joined(ids)
         if msgid:
-            out[msgid] = "".join(ast.literal_eval(x) for x in strs.strip().split("\n"))
+            key = f"{ast.literal_eval(context)}\x04{msgid}" if context else msgid
+            out[key] = joined(strs)
     return out
 
 
@@ -664,3 +670,46 @@ def test_what_to_fix_on_a_spanish_plan_page_is_said_in_spanish_and_the_api_stays
     )
     assert api.status_code == 400
     assert api.json()["errors"]["review_date"][0].startswith("Check the year: a date from 2000")
+
+
+def test_a_spanish_couples_copy_speaks_to_both_of_them(alice, persona_plan) -> None:
+    """Read back from the PDF: the parts of a couple's copy that are about the two of them say
+    "vosotros" (it said "tú" beside "vuestra relación"), the worker's own parts speak to the
+    one whose work it is, and the English copy is unchanged."""
+    plan = persona_plan("couple_work")
+    plan.client.language = "es"
+    plan.client.save()
+    intake = plan.intake
+    intake.answers = {**intake.answers, "stigma_coping": {"stigma_experiences": ["violence"]}}
+    intake.save()
+    agency = ReferralAgency.objects.create(clinic=alice.clinic, name="Casa Abierta")
+    plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={
+            "referrals": [{"agency": str(agency.pk), "client_decision": "accepted"}],
+            "agreement": {"client_decision": "agrees", "client_comment": "Vale"},
+        },
+    )
+    plan.refresh_from_db()
+    every = CopyOptions.of(copy="client", discreet=False, sections=list(SECTION_CODES))
+    text = pdf_text(html_to_pdf(plan_html(plan, every)))
+    for said in (
+        "Este plan lo escribimos en común y es vuestro.",
+        "Vuestros objetivos",
+        "Vuestras fortalezas",
+        "Decidisteis usar este servicio",
+        "Nos contasteis que alguien os trató con violencia.",
+        "Lo que otras personas os hicieron no fue culpa vuestra.",
+        "Estuvisteis de acuerdo con este plan",
+        "Vuestro comentario:",
+    ):
+        assert said in text, said
+    for singular in ("es tuyo", "Tus objetivos", "Estuviste ", "Tu comentario", "Decidiste "):
+        assert singular not in text, singular
+    assert "Tu trabajo" in text  # the worker's own part, said to them
+    plan.client.language = "en"
+    plan.client.save()
+    english = pdf_text(html_to_pdf(plan_html(plan, every)))
+    assert "This plan was written together and belongs to you." in english
+    assert "You agreed with this plan" in english

@@ -245,6 +245,23 @@ AGREEMENT_FIELDS = (
     ),
 )
 
+# A couple decide and sign together, in the same fields: the page says them to both.
+COUPLE_AGREEMENT: dict[str, tuple[Any, Any]] = {
+    "client_decision": (
+        _("The couple's decision on this plan as shown"),
+        _("Leave this unanswered until both of them have read the plan and decided."),
+    ),
+    "client_comment": (_("The couple's comment (optional)"), ""),
+    "client_signed_name": (
+        _("Their signatures: both names as they want them on the plan (optional)"),
+        "",
+    ),
+}
+COUPLE_DECISIONS = {
+    "agrees": _("We agree with this plan"),
+    "wants_changes": _("We agree, with the changes we asked for"),
+}
+
 REVIEW_GOAL_FIELDS = (
     PlanField("goal", "id", _("Goal"), required=True),
     PlanField(

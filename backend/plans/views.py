@@ -33,7 +33,7 @@ from forms import work_is_a_topic, work_term
 from language.services import plan_client_terms, plan_findings
 from referrals.selectors import agencies_for, caution_lines, suggestions
 
-from .contract import COPY_SECTIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
+from .contract import COPY_SECTIONS, COUPLE_DECISIONS, GOALS_MAX, STEPS_MAX, PlanInvalid
 from .merge import merge_onto
 from .models import ClientDecision, PlanDraft
 from .selectors import goal_progress, plan_diff, plan_get, plan_representation
@@ -102,6 +102,9 @@ def _render(
     }
     for form in editor.referral_forms:
         form.cautions = cautions.get(str(form.initial.get("id")), [])  # type: ignore[attr-defined]
+    couple = plan.intake.kind == "couple"
+    if couple:
+        editor.speak_to_couple()
     return render(
         request,
         "plans/detail.html",
@@ -123,7 +126,10 @@ def _render(
             "documents": _documents(plan),
             "goals_max": GOALS_MAX,
             "steps_max": STEPS_MAX,
-            "decision_labels": dict(ClientDecision.choices),
+            "decision_labels": {
+                **dict(ClientDecision.choices),
+                **(COUPLE_DECISIONS if couple else {}),
+            },
             "copy_sections": COPY_SECTIONS,
             "copy_home": [
                 _section_title(label)

@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 
 from .contract import (
     AGREEMENT_FIELDS,
+    COUPLE_AGREEMENT,
+    COUPLE_DECISIONS,
     GOAL_FIELDS,
     GOALS_MAX,
     PLAN_FIELDS,
@@ -506,6 +508,19 @@ class PlanEditor:
             if f.cleaned_data.get("progress") is not None
         ]
         return ratings, clean_text(self.review_note.cleaned_data.get("note") or "")
+
+    def speak_to_couple(self) -> None:
+        """A couple decide and sign together, in the same fields: their labels and the
+        decision's choices said to both ("We agree with this plan")."""
+        fields = self.agreement_form.fields
+        for name, (label, help_text) in COUPLE_AGREEMENT.items():
+            fields[name].label = label
+            fields[name].help_text = help_text
+        decision = fields["client_decision"]
+        decision.choices = [  # type: ignore[attr-defined]
+            (code, COUPLE_DECISIONS.get(code, label))
+            for code, label in decision.choices  # type: ignore[attr-defined]
+        ]
 
     def add_service_errors(self, errors: dict[str, list[str]]) -> None:
         """Errors from plan_update, put next to the fields they name."""

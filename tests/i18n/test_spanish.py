@@ -607,7 +607,6 @@ def test_a_spanish_clients_plan_page_is_in_spanish(alice, persona_plan, persona)
         "1. Objetivos",
         "El objetivo, con las palabras de la persona atendida",
         "5. La decisión de la persona atendida",
-        "Estoy de acuerdo, con los cambios que pedí",
         "6. La copia impresa de la persona atendida",
         "Guardar el plan",
         "Salida rápida",
@@ -615,6 +614,13 @@ def test_a_spanish_clients_plan_page_is_in_spanish(alice, persona_plan, persona)
         "Sin revisar en los últimos 12 meses",
     ):
         assert said in text, said
+    if persona == "couple_work":  # they decide and sign together, in the same fields
+        assert "La decisión de la pareja sobre este plan tal como se muestra" in text
+        assert "Estamos de acuerdo, con los cambios que pedimos" in text  # recorded, and a choice
+        assert "Sus firmas: los dos nombres tal como los quieren en el plan (opcional)" in text
+        assert "Estoy de acuerdo" not in text
+    else:
+        assert "Estoy de acuerdo, con los cambios que pedí" in text
     english = (_words(text) & ENGLISH_ONLY) - _own_words(plan)
     assert not english, [re.findall(rf".{{0,50}}\b{w}\b.{{0,50}}", text) for w in english]
     assert f'<a href="/plans/{plan.pk}/?lang=en" lang="en" hreflang="en">English</a>' in html

@@ -143,6 +143,30 @@ def test_a_couples_plan_page_is_headed_with_both_names(alice, persona_plan) -> N
     assert "<h1>Care plan for Sam and Alex</h1>" in page
 
 
+def test_a_couple_decide_and_sign_together_in_the_same_fields(alice, persona_plan) -> None:
+    """One decision and one signature box for a couple, said to both of them ("We agree with
+    this plan"; it said "I agree" and "Client's signature"), recorded under the same codes."""
+    plan = persona_plan("couple")
+    browser = signed_in(alice)
+    page = browser.get(f"/plans/{plan.pk}/")
+    html = page.content.decode()
+    assert "The couple&#x27;s decision on this plan as shown" in html
+    assert "We agree with this plan" in html
+    assert "Their signatures: both names as they want them on the plan (optional)" in html
+    assert "I agree with this plan" not in html
+    saved = save(
+        browser,
+        plan,
+        read_form(page),
+        **{"agreement-client_decision": "agrees", "agreement-client_signed_name": "Sam, Alex"},
+    )
+    assert saved.status_code == 302
+    plan.refresh_from_db()
+    assert (plan.client_decision, plan.client_signed_name) == ("agrees", "Sam, Alex")
+    recorded = browser.get(f"/plans/{plan.pk}/").content.decode()
+    assert "Recorded for version 1: “We agree with this plan”, signed “Sam, Alex”" in recorded
+
+
 def test_outsider_gets_404(charlie, plan) -> None:
     assert signed_in(charlie).get(f"/plans/{plan.pk}/").status_code == 404
     assert signed_in(charlie).post(f"/plans/{plan.pk}/pdf/").status_code == 404

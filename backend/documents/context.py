@@ -495,7 +495,12 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
             {
                 "name": r.agency.name,
                 "caution": " ".join(
-                    caution_lines(r.agency, work_topic=topic, work_term=work_term(answers))
+                    caution_lines(
+                        r.agency,
+                        work_topic=topic,
+                        work_term=work_term(answers),
+                        couple=plan.intake.kind == "couple",
+                    )
                 ),
                 "client_decision": (
                     str(REFERRAL_DECISIONS[r.client_decision])

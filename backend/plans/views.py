@@ -96,13 +96,13 @@ def _render(
     for row in editor.goal_rows:
         if row.form.existing:
             row.progress = progress.get(str(row.form.initial["id"]), [])
+    couple = plan.intake.kind == "couple"
     cautions = {
-        str(r.pk): caution_lines(r.agency, work_topic=topic, work_term=term)
+        str(r.pk): caution_lines(r.agency, work_topic=topic, work_term=term, couple=couple)
         for r in plan.referrals.all()
     }
     for form in editor.referral_forms:
         form.cautions = cautions.get(str(form.initial.get("id")), [])  # type: ignore[attr-defined]
-    couple = plan.intake.kind == "couple"
     if couple:
         editor.speak_to_couple()
     return render(

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext
 
 from accounts.models import Membership
 from common.selectors import get_or_404
@@ -46,14 +46,26 @@ def _their_work(work_term: str) -> str:
 
 
 def caution_lines(
-    agency: ReferralAgency, *, work_topic: bool, work_term: str, today: date | None = None
+    agency: ReferralAgency,
+    *,
+    work_topic: bool,
+    work_term: str,
+    today: date | None = None,
+    couple: bool = False,
 ) -> list[str]:
     """Plain, non-alarming notes on what the client may meet there. None for an affirming,
-    recently vetted agency with no conditions."""
+    recently vetted agency with no conditions. To a couple, said to both (the same English,
+    Spanish "vosotros": msgctxt "couple")."""
     lines = []
     if not recently_vetted(agency, today):
         lines.append(
-            gettext(
+            pgettext(
+                "couple",
+                "We have not checked this service in the last year, so we can't say "
+                "how they will treat you.",
+            )
+            if couple
+            else gettext(
                 "We have not checked this service in the last year, so we can't say "
                 "how they will treat you."
             )
@@ -67,14 +79,24 @@ def caution_lines(
             else gettext("This service sets conditions about the work people do.")
         )
     if agency.requires_faith_participation:
-        lines.append(gettext("This service may ask you to take part in religious activities."))
+        lines.append(
+            pgettext("couple", "This service may ask you to take part in religious activities.")
+            if couple
+            else gettext("This service may ask you to take part in religious activities.")
+        )
     if agency.police_cooperation:
         lines.append(gettext("This service works closely with the police."))
     if agency.affirming_commitment is False:
         lines.append(gettext("This service has not committed to working without judgement."))
     if agency.mandatory_reporting:
         lines.append(
-            gettext(
+            pgettext(
+                "couple",
+                "Staff there must report some things to the authorities: ask what, before you "
+                "share details.",
+            )
+            if couple
+            else gettext(
                 "Staff there must report some things to the authorities: ask what, before you "
                 "share details."
             )
@@ -87,13 +109,23 @@ def caution_lines(
         lines.append(gettext("This service has not said it welcomes trans and non-binary people."))
     if any(getattr(agency, name) is None for name in APPROACH_FIELDS):
         lines.append(
-            gettext(
+            pgettext(
+                "couple",
+                "We don't know everything about how this service works: you may want to "
+                "ask before sharing details.",
+            )
+            if couple
+            else gettext(
                 "We don't know everything about how this service works: you may want to "
                 "ask before sharing details."
             )
         )
     if lines:
-        lines.append(gettext("It is your choice whether to use it."))
+        lines.append(
+            pgettext("couple", "It is your choice whether to use it.")
+            if couple
+            else gettext("It is your choice whether to use it.")
+        )
     return lines
 
 

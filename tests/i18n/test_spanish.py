@@ -709,9 +709,19 @@ def test_a_spanish_couples_copy_speaks_to_both_of_them(alice, persona_plan) -> N
         "Lo que otras personas os hicieron no fue culpa vuestra.",
         "Estuvisteis de acuerdo con este plan",
         "Vuestro comentario:",
+        "no podemos decir cómo os tratarán",  # a service not checked lately: its caution
+        "La decisión de usarlo o no es vuestra.",
     ):
         assert said in text, said
-    for singular in ("es tuyo", "Tus objetivos", "Estuviste ", "Tu comentario", "Decidiste "):
+    for singular in (
+        "es tuyo",
+        "Tus objetivos",
+        "Estuviste ",
+        "Tu comentario",
+        "Decidiste ",
+        "te tratarán",
+        "Tú decides",
+    ):
         assert singular not in text, singular
     assert "Tu trabajo" in text  # the worker's own part, said to them
     plan.client.language = "en"

@@ -47,7 +47,10 @@ class LanguageFindingSerializer(serializers.Serializer):
 class LanguageCheckResultSerializer(serializers.Serializer):
     findings = LanguageFindingSerializer(many=True)
     language = serializers.ChoiceField(choices=settings.LANGUAGES)
-    checked = serializers.BooleanField(help_text="False when there is no lexicon for it.")
+    checked = serializers.BooleanField(
+        help_text="False when there is no word list for the language: its own words are not "
+        "checked (English words in the text still are, and are in `findings`)."
+    )
     note = serializers.CharField(required=False, help_text="Present when checked is false.")
 
 

@@ -12,10 +12,12 @@ from plans.models import TreatmentPlan
 from .checker import Entry, Finding, Lexicon, builtin_entries, builtin_lexicon
 from .models import ClinicLexiconEntry, Dismissal
 
-# The languages the lexicon is written for. Text in any other language is not checked, and the
-# check says so (NOT_CHECKED) rather than giving English findings on, say, Spanish text.
+# The languages the lexicon is written for. Its words are English: text in another language is
+# still read for them (a clinician may write a Spanish-speaking client's plan in English, and
+# the clinic's copy is English), and the answer says that the language's own words are not
+# checked (NOT_CHECKED). A Spanish word is never an English entry, so nothing is made up.
 LEXICON_LANGUAGES = frozenset({"en"})
-NOT_CHECKED = "not checked: no lexicon for this language"
+NOT_CHECKED = "only English words are checked: there is no word list for this language"
 
 
 def checks_language(language: str) -> bool:
@@ -50,8 +52,7 @@ def language_check(
     client_terms: list[str] | tuple[str, ...] = (),
     language: str = "en",
 ) -> list[Finding]:
-    if not checks_language(language):
-        return []
+    """Findings in `text`, whatever `language` it is said to be in (see LEXICON_LANGUAGES)."""
     return lexicon_for(clinic_id).check(text, client_terms)
 
 
@@ -111,8 +112,6 @@ def plan_field_findings(plan: TreatmentPlan) -> list[tuple[str, str, Finding]]:
     """Findings in what the clinician wrote in a plan (every field, referral notes included),
     as (field path, label, finding). The client's own words (their term for their work, their
     goals, the intake answers the plan was drafted from, anything in quotes) are never findings."""
-    if not plan_language_checked(plan):
-        return []  # written in the client's language, which the lexicon does not cover
     client_terms = plan_client_terms(plan)
     lexicon = lexicon_for(plan.clinic_id)
     return [
@@ -120,11 +119,6 @@ def plan_field_findings(plan: TreatmentPlan) -> list[tuple[str, str, Finding]]:
         for path, label, text in plan_texts(plan)
         for finding in lexicon.check(text, client_terms)
     ]
-
-
-def plan_language_checked(plan: TreatmentPlan) -> bool:
-    """Whether the plan's text can be checked: it is written in the client's language."""
-    return checks_language(plan.client.language)
 
 
 def plan_findings(plan: TreatmentPlan) -> list[tuple[str, Finding]]:

@@ -123,8 +123,11 @@
     var language = (form && form.getAttribute("data-language")) || "en";
     post("/api/v1/language-check/", {text: field.value, client_terms: clientTerms(field), language: language}).then(function (body) {
       show(field, body.findings || []);
-      if (body.checked === false) {  // no lexicon for this language: say so, flag nothing
-        field.nextElementSibling.textContent = (form && form.getAttribute("data-unchecked-note")) || ("Wording " + body.note + ".");
+      if (body.checked === false) {  // no word list for this language: say so, beside any English finding
+        var note = document.createElement("p");
+        note.className = "meta";
+        note.textContent = (form && form.getAttribute("data-unchecked-note")) || ("Wording: " + body.note + ".");
+        field.nextElementSibling.appendChild(note);
       }
     });
   }

@@ -69,6 +69,20 @@ class ContractText(forms.CharField):
         return shown != self.to_python(data)
 
 
+class ContractDate(forms.DateField):
+    """A date as the representation gives it (ISO text) and as the browser sends it back: the
+    same day is no change (a saved review date counted as edited by every save, and was listed
+    on the conflict page as the second editor's own change)."""
+
+    def has_changed(self, initial: Any, data: Any) -> bool:
+        try:
+            value = self.to_python(data)
+            shown = self.to_python(initial)
+        except forms.ValidationError:
+            return True
+        return value != shown
+
+
 class ContractId(forms.UUIDField):
     """An id (a row's own, a referral's service) as the representation gives it: a string."""
 
@@ -97,8 +111,11 @@ def _form_field(spec: PlanField) -> forms.Field:
             spec=spec, max_length=spec.max_length, widget=widget, strip=False, **common
         )
     if spec.kind == "date":
-        return forms.DateField(
-            widget=forms.DateInput(attrs={"type": "date"}), validators=[plausible_date], **common
+        return ContractDate(
+            # ISO whatever the page's language: a browser's date box reads no other form.
+            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            validators=[plausible_date],
+            **common,
         )
     if spec.kind == "choice":
         if spec.radio:

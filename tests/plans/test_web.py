@@ -332,6 +332,36 @@ def test_two_editors_of_different_parts_are_both_saved_and_the_second_is_told(
     assert "Back-up plan" not in said  # the reader's own edit is not listed as someone else's
 
 
+def test_saved_dates_shown_again_are_not_edits(alice, bob, plan) -> None:
+    """A saved review date and goal date, sent back as shown, are not this editor's changes: a
+    second editor's save merges with a first editor's new review date (it came back as a
+    conflict), and the conflict page lists only what the second editor typed (it listed the
+    review date they never touched)."""
+    goal = plan.goals.get()
+    plan = plan_update(
+        plan=plan,
+        actor=alice.user,
+        changes={
+            "review_date": "2027-01-15",
+            "goals": [{"id": str(goal.pk), "target_date": "2027-02-01"}],
+        },
+    )
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
+    assert save(first, plan, form_a, review_date="2027-03-01").status_code == 302
+    assert save(second, plan, form_b, safety_plan="Call Jo").status_code == 302
+    plan = TreatmentPlan.objects.get(pk=plan.pk)
+    assert (plan.review_date.isoformat(), plan.safety_plan) == ("2027-03-01", "Call Jo")
+    first, second, form_a, form_b = two_editors(alice, bob, plan)
+    assert save(first, plan, form_a, **{"goal-0-client_words": "Sleep"}).status_code == 302
+    conflict = save(second, plan, form_b, **{"goal-0-client_words": "Rest"})
+    assert conflict.status_code == 409
+    page = conflict.content.decode()
+    yours = page[page.index("Your edits, not saved yet") : page.index("</section>")]
+    assert "Rest" in yours
+    assert "When we look at this plan again" not in yours
+    assert "Aiming for" not in yours
+
+
 def test_a_plan_with_a_referral_saved_unchanged_changes_nothing(alice, plan) -> None:
     """A referral's service, sent back as shown, is no edit of it (it counted as one on every
     save, and made every other editor's save a conflict)."""

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import OpenApiParameter, OpenApiTypes, extend_schema, extend_schema_view
 from rest_framework import generics, serializers
 from rest_framework.exceptions import APIException
@@ -112,6 +113,11 @@ class DocumentRequestSerializer(RefusesUnknownFields, serializers.Serializer):
         max_length=128,
         trim_whitespace=False,
         write_only=True,
+        # Said plainly (and, on the plan page, in its language): "Ensure this field has…"
+        error_messages={
+            "min_length": gettext_lazy("Use at least 4 characters."),
+            "max_length": gettext_lazy("Use at most 128 characters."),
+        },
         help_text="The PDF opens only with it (AES-256). Never stored, logged or queued in clear.",
     )
 

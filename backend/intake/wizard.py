@@ -435,8 +435,8 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
 
     def done(self, form_list: Any, **kwargs: Any) -> HttpResponse:
         plan = intake_complete(intake=self.intake, actor=self.actor)
-        messages.success(
-            self.request, "Intake complete. Here is the draft plan to go over together."
+        messages.success(  # in the client's language, as the plan page it lands on
+            self.request, gettext("Intake complete. Here is the draft plan to go over together.")
         )
         return HttpResponseRedirect(reverse("plan-detail", kwargs={"plan_id": plan.pk}))
 

@@ -57,6 +57,8 @@ class PlanField:
     # Shown with a character counter in the browser.
     counter: bool = False
     required_message: Any = FILL_IN
+    # For a row added on the page, which has no "Remove" to tick (None: required_message).
+    new_row_message: Any = None
     # Shown as radio buttons (a decision to see at once) rather than a compact select.
     radio: bool = False
 
@@ -75,6 +77,7 @@ GOAL_FIELDS = (
         counter=True,
         help=_("Kept exactly as the client says it."),
         required_message=_("Write the goal in the client's words, or tick “Remove this goal”."),
+        new_row_message=_("Write the goal in the client's words, or leave the new goal empty."),
     ),
     PlanField(
         "clinical_restatement",
@@ -97,6 +100,7 @@ STEP_FIELDS = (
         required=True,
         language_check=True,
         required_message=_("Write the step, or tick “Remove”."),
+        new_row_message=_("Write the step, or leave the row empty."),
     ),
     # No default: who does a step is the client's choice, never preselected.
     PlanField(

@@ -139,6 +139,7 @@ def _render(
             "lang_query": _lang_query(request),
             "here": _here(request, plan),
             "languages": _other_languages(plan),
+            "in_client_language": translation.get_language() == plan.client.language,
         },
         status=status,
     )
@@ -147,10 +148,10 @@ def _render(
 def _other_languages(plan: Any) -> list[tuple[str, str, str]]:
     """Links to the plan page in the client's language and in English, other than the one
     showing: (code, name, address). None for a client who speaks English."""
-    if plan.client.language == settings.LANGUAGE_CODE:
+    current = translation.get_language()
+    if plan.client.language == settings.LANGUAGE_CODE == current:
         return []
     url = reverse("plan-detail", args=[plan.pk])
-    current = translation.get_language()
     names = dict(settings.LANGUAGES)
     return [
         (code, names[code], f"{url}?lang={code}")

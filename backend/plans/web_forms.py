@@ -172,7 +172,8 @@ class RowForm(forms.Form):
         for spec in self.specs:
             missing = spec.required and data.get(spec.name) in (None, "")
             if missing and spec.name != "id" and spec.name not in self.errors:
-                self.add_error(spec.name, spec.required_message)
+                new = not self.existing and spec.new_row_message
+                self.add_error(spec.name, spec.new_row_message if new else spec.required_message)
         return data
 
     def values(self) -> dict[str, Any]:

@@ -51,6 +51,11 @@ def test_spanish_intake_in_the_browser(page, alice) -> None:
     page.get_by_label("Lo hemos leído juntos").check()
     page.get_by_role("button", name="Terminar y preparar el plan").click()
     page.wait_for_url("**/plans/*/")
+    # The plan page they land on, and its word of welcome, are in Spanish too.
+    assert page.get_by_text(
+        "Preguntas terminadas. Aquí está el borrador del plan para repasarlo en común."
+    ).is_visible()
+    assert page.get_by_role("heading", name="Plan de cuidado de Lucía").is_visible()
     plan = TreatmentPlan.objects.get()
     assert [g.client_words for g in plan.goals.all()] == ["Dormir mejor", "我想找到一个新公寓 🏠"]
     answers = Intake.objects.get().answers

@@ -636,6 +636,7 @@ def test_the_plan_page_shown_in_english_stays_english_through_a_save(alice, pers
     assert "Save the plan" in html
     assert f'action="/plans/{plan.pk}/?lang=en"' in html
     assert f'<a href="/plans/{plan.pk}/?lang=es" lang="es" hreflang="es">Español</a>' in html
+    assert "Shown in another language than the client's. Show it in:" in html
     from tests.plans.test_web import read_form
 
     form = read_form(page)
@@ -729,3 +730,32 @@ def test_a_spanish_couples_copy_speaks_to_both_of_them(alice, persona_plan) -> N
     english = pdf_text(html_to_pdf(plan_html(plan, every)))
     assert "This plan was written together and belongs to you." in english
     assert "You agreed with this plan" in english
+
+
+def test_an_english_clients_plan_shown_in_spanish_links_back_to_english(
+    alice, persona_plan
+) -> None:
+    plan = persona_plan("continuing")
+    browser = Browser()
+    browser.force_login(alice.user)
+    assert "page-language" not in browser.get(f"/plans/{plan.pk}/").content.decode()
+    html = browser.get(f"/plans/{plan.pk}/?lang=es").content.decode()
+    assert f'<a href="/plans/{plan.pk}/?lang=en" lang="en" hreflang="en">English</a>' in html
+
+
+def test_what_to_fix_in_the_pdf_form_is_said_plainly_in_the_pages_language(
+    alice, persona_plan
+) -> None:
+    """A passphrase too short: "Escribe al menos 4 caracteres" (DRF's own said "Asegúrese de
+    que…", usted, beside a page in tú); the API says it in English."""
+    plan = _spanish_plan(alice, persona_plan, "continuing")
+    browser = Browser()
+    browser.force_login(alice.user)
+    answer = browser.post(
+        f"/plans/{plan.pk}/pdf/", {"copy": "client", "passphrase": "abc"}, follow=True
+    )
+    assert "Contraseña: Escribe al menos 4 caracteres." in shown_text(answer.content.decode())
+    api = alice.api.post(
+        f"/api/v1/plans/{plan.pk}/documents/", {"passphrase": "abc"}, format="json"
+    )
+    assert api.json()["errors"]["passphrase"] == ["Use at least 4 characters."]

@@ -362,6 +362,21 @@ def test_saved_dates_shown_again_are_not_edits(alice, bob, plan) -> None:
     assert "Aiming for" not in yours
 
 
+def test_a_row_added_on_the_page_is_not_told_to_tick_a_remove_it_does_not_have(alice, plan) -> None:
+    browser = signed_in(alice)
+    answer = save(
+        browser,
+        plan,
+        shown_form(browser, plan),
+        **{"goal-0-step-7-who": "client", "goal-3-target_date": "2027-01-01"},
+    )
+    assert answer.status_code == 400
+    page = answer.content.decode()
+    assert "Write the step, or leave the row empty." in page
+    assert "Write the goal in the client&#x27;s words, or leave the new goal empty." in page
+    assert "tick “Remove" not in page
+
+
 def test_a_plan_with_a_referral_saved_unchanged_changes_nothing(alice, plan) -> None:
     """A referral's service, sent back as shown, is no edit of it (it counted as one on every
     save, and made every other editor's save a conflict)."""

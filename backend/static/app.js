@@ -40,6 +40,27 @@
   });
 })();
 
+// Plan page: the link to show it in another language keeps what was typed and not saved. It is
+// kept as a draft for its author (as quick exit keeps it) and shown again in that language.
+(function () {
+  var nav = document.querySelector(".page-language");
+  var form = document.querySelector("form[data-plan-editor][data-quick-save]");
+  if (!nav || !form) { return; }
+  nav.addEventListener("click", function (event) {
+    var link = event.target.closest && event.target.closest("a[href]");
+    if (!link) { return; }
+    var typed = form.hasAttribute("data-typed");
+    var drafting = /[?&]draft=1(&|$)/.test(window.location.search);
+    if (!typed && !drafting) { return; }
+    event.preventDefault();
+    function go() { window.location.href = link.href + "&draft=1"; }
+    if (!typed) { go(); return; }
+    fetch(form.getAttribute("data-quick-save"), {
+      method: "POST", body: new FormData(form), credentials: "same-origin"
+    }).then(function (r) { if (r.ok) { go(); } });  // not kept: stay, nothing is lost
+  });
+})();
+
 // Plan page: while a PDF is being prepared, check its status and reload once it is done.
 (function () {
   var pending = document.querySelectorAll('[data-document][data-status="queued"], [data-document][data-status="rendering"]');

@@ -251,3 +251,27 @@ def test_a_spanish_clients_plan_is_gone_through_in_spanish(page, alice, plan) ->
     assert page.url.endswith(f"/plans/{plan.pk}/?lang=en")
     assert page.get_by_text("Saved.").is_visible()
     assert page.get_by_role("link", name="Español").is_visible()
+
+
+def test_showing_the_page_in_english_keeps_what_was_typed(page, alice, plan) -> None:
+    """Switching the page's language in the middle of a session loses nothing: what was typed
+    comes back, in English, to save (it was dropped), and is kept from there on too."""
+    plan.client.language = "es"
+    plan.client.save()
+    open_plan(page, alice, plan)
+    page.get_by_label(
+        "Si las cosas se ponen difíciles (el plan propio de la persona atendida)"
+    ).fill("Llamar a mi hermana")
+    page.get_by_role("link", name="English").click()
+    page.wait_for_url(f"**/plans/{plan.pk}/?lang=en&draft=1")
+    box = page.get_by_label("If things get hard (the client's own back-up plan)")
+    assert box.input_value() == "Llamar a mi hermana"
+    assert fresh(plan).safety_plan == ""  # not saved yet: a draft for its author
+    page.get_by_role("link", name="Español").click()  # the draft shown: it goes along
+    page.wait_for_url(f"**/plans/{plan.pk}/?lang=es&draft=1")
+    assert page.get_by_label(
+        "Si las cosas se ponen difíciles (el plan propio de la persona atendida)"
+    ).input_value() == "Llamar a mi hermana"
+    page.get_by_role("button", name="Guardar el plan").click()
+    page.wait_for_load_state()
+    assert fresh(plan).safety_plan == "Llamar a mi hermana"

@@ -269,9 +269,12 @@ def test_showing_the_page_in_english_keeps_what_was_typed(page, alice, plan) -> 
     assert fresh(plan).safety_plan == ""  # not saved yet: a draft for its author
     page.get_by_role("link", name="Español").click()  # the draft shown: it goes along
     page.wait_for_url(f"**/plans/{plan.pk}/?lang=es&draft=1")
-    assert page.get_by_label(
-        "Si las cosas se ponen difíciles (el plan propio de la persona atendida)"
-    ).input_value() == "Llamar a mi hermana"
+    assert (
+        page.get_by_label(
+            "Si las cosas se ponen difíciles (el plan propio de la persona atendida)"
+        ).input_value()
+        == "Llamar a mi hermana"
+    )
     page.get_by_role("button", name="Guardar el plan").click()
     page.wait_for_load_state()
     assert fresh(plan).safety_plan == "Llamar a mi hermana"

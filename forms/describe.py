@@ -68,7 +68,7 @@ def describe_form(kind: str) -> dict[str, Any]:
             {
                 "name": step.name,
                 "title": step.title_for(kind=kind, work_topic=True),
-                "intro": step.intro,
+                "intro": step.intro_for(kind=kind, work_topic=True),
                 "clinician_only": step.clinician_only,
                 "audience": step.audience,
                 "enabled_when": _describe(step.enabled_when, kind),

@@ -180,6 +180,9 @@ ABOUT = Step(
     title=_("About you"),
     couple_title=_("About you both"),
     intro=_("Tell us how you'd like to be addressed. Everything here is optional."),
+    couple_intro=_(
+        "Tell us how each of you would like to be addressed. Everything here is optional."
+    ),
     fields=(
         Field(
             "preferred_name",
@@ -277,6 +280,9 @@ GOALS = Step(
     title=_("What you'd like to work on"),
     couple_title=_("What you'd both like to work on"),
     intro=_("In your own words. We will keep your words exactly as you write them."),
+    couple_intro=_(
+        "In your own words, shared or each your own. We will keep them exactly as you write them."
+    ),
     fields=(
         Field(
             "client_goals",
@@ -463,6 +469,10 @@ STIGMA_COPING = Step(
     general_intro=_(
         "Sometimes people treat us unfairly because of who we are or how we live. "
         "These questions are about what others have done, not about you. All optional."
+    ),
+    couple_intro=_(
+        "Sometimes people treat us unfairly because of who we are or how we live. "
+        "These questions are about what others have done, not about who you are. All optional."
     ),
     fields=(
         Field(
@@ -763,6 +773,7 @@ SUPPORTS = Step(
     title=_("Support around you"),
     couple_title=_("Support around you both"),
     intro=_("Who and what helps you, and what else might help."),
+    couple_intro=_("Who and what helps each of you, and what else might help."),
     fields=(
         Field(
             "current_supports",
@@ -1036,6 +1047,9 @@ REVIEW = Step(
     title=_("Look over your answers"),
     couple_title=_("Look over your answers together"),
     intro=_("Check everything together. You can go back and change any answer."),
+    couple_intro=_(
+        "Check everything together, with your clinician. You can go back and change any answer."
+    ),
     fields=(
         Field(
             "findings_acknowledged",

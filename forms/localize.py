@@ -94,6 +94,7 @@ def _localized(step: Step, language: str) -> Step:
         intro=intro,
         general_title=_opt(step.general_title),
         couple_title=_opt(step.couple_title),
+        couple_intro=_opt(step.couple_intro),
         general_intro=_opt(step.general_intro),
         fields=tuple(localize_field(f) for f in step.fields),
     )

@@ -248,6 +248,9 @@ class Step:
     general_intro: str | None = None
     # A couple's title, where the step's speaks to one person ("About you both").
     couple_title: str | None = None
+    # A couple's intro, where the step's speaks to one person (never naming work: it is read
+    # before the couple choose their topics).
+    couple_intro: str | None = None
 
     def title_for(self, *, kind: str, work_topic: bool) -> str:
         """The title as this intake's client sees it (untranslated): a couple's own, or the
@@ -257,6 +260,14 @@ class Step:
         if not work_topic and self.general_title:
             return self.general_title
         return self.title
+
+    def intro_for(self, *, kind: str, work_topic: bool) -> str:
+        """The intro as this intake's client reads it (untranslated), as `title_for`."""
+        if kind == "couple" and self.couple_intro:
+            return self.couple_intro
+        if not work_topic and self.general_intro:
+            return self.general_intro
+        return self.intro
 
     @property
     def clinician_only(self) -> bool:

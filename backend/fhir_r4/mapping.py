@@ -260,6 +260,8 @@ def _question(field: Field, base: str, kind: str) -> dict[str, Any]:
 
 
 def _intro(step: Step, base: str, kind: str) -> list[dict[str, Any]]:
+    if kind == "couple" and step.couple_intro:  # said to both, and true for every couple
+        return [_display(f"{step.name}.intro", step.couple_intro)]
     if not step.general_intro or step.general_intro == step.intro:
         return [_display(f"{step.name}.intro", step.intro)]
     focus_topic = condition_for_kind(WORK_IS_A_TOPIC, kind)

@@ -450,7 +450,7 @@ class IntakeWizard(LoginRequiredMixin, NamedUrlWizardView):
             intake=self.intake,
             step_spec=spec,
             step_title=spec.title_for(kind=self.intake.kind, work_topic=topic),
-            step_intro=spec.intro if topic or not spec.general_intro else spec.general_intro,
+            step_intro=spec.intro_for(kind=self.intake.kind, work_topic=topic),
             step_number=enabled.index(current) + 1,
             step_total=len(enabled),
             step_links=[

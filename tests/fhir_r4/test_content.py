@@ -42,8 +42,10 @@ def test_questionnaire_holds_every_text_intro_and_help_from_forms(alice) -> None
             assert step.name not in items
             continue
         assert items[step.name]["text"] == step.title
-        # A couple's intro is the general one when there is one (true for every couple).
-        assert items[f"{step.name}.intro"]["text"] == (step.general_intro or step.intro)
+        # A couple's intro is their own, else the general one when there is one (true for
+        # every couple).
+        expected = step.couple_intro or step.general_intro or step.intro
+        assert items[f"{step.name}.intro"]["text"] == expected
         assert items[f"{step.name}.intro"]["type"] == "display"
         for field in step.fields_for("couple"):
             item = items[field.name]

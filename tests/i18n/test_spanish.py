@@ -759,3 +759,41 @@ def test_what_to_fix_in_the_pdf_form_is_said_plainly_in_the_pages_language(
         f"/api/v1/plans/{plan.pk}/documents/", {"passphrase": "abc"}, format="json"
     )
     assert api.json()["errors"]["passphrase"] == ["Use at least 4 characters."]
+
+
+def test_a_couples_wizard_pages_open_by_speaking_to_both(alice, alices_client) -> None:
+    """Each page's opening words, said to the two of them (vosotros; they said "Dinos cómo
+    quieres que te llamemos" under "Quiénes sois"), and in the couple's form definition and
+    FHIR Questionnaire too; an individual's are unchanged."""
+    from intake.services import intake_start
+    from tests.intake.test_wizard import post_step, step_url
+
+    alices_client.language = "es"
+    alices_client.save()
+    intake = intake_start(
+        membership=alice.membership, actor=alice.user, client=alices_client, kind="couple"
+    )
+    browser = Browser()
+    browser.force_login(alice.user)
+    consent = {"confidentiality_explained": "on", "recording_preference": "full"}
+    post_step(browser, intake, "consent", consent)
+    said = {
+        "about": ("Decidnos cómo queréis que os llamemos a cada persona.", "Dinos cómo quieres"),
+        "goals": ("Con vuestras propias palabras, compartidos o de cada persona.", "Con tus"),
+        "stigma_coping": ("no de quiénes sois.", "no de ti."),
+        "supports": ("Quién y qué os ayuda a cada persona", "Quién y qué te ayuda"),
+        "review": ("Revisadlo todo con la persona profesional que os atiende.", "Revísalo"),
+    }
+    for step, (theirs, singular) in said.items():
+        text = shown_text(browser.get(step_url(intake, step)).content.decode())
+        assert theirs in text, step
+        assert singular not in text, step
+    form = alice.api.get("/api/v1/forms/couple/?lang=es").json()
+    intros = {s["name"]: s["intro"] for s in form["steps"]}
+    assert intros["about"].startswith("Decidnos cómo queréis")
+    individual = alice.api.get("/api/v1/forms/individual/").json()
+    assert {s["name"]: s["intro"] for s in individual["steps"]}["goals"] == (
+        "In your own words. We will keep your words exactly as you write them."
+    )
+    questionnaire = alice.api.get("/fhir/Questionnaire/couple").json()
+    assert "Tell us how each of you would like to be addressed." in json.dumps(questionnaire)

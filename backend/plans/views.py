@@ -147,7 +147,7 @@ def _render(
 
 def _other_languages(plan: Any) -> list[tuple[str, str, str]]:
     """Links to the plan page in the client's language and in English, other than the one
-    showing: (code, name, address). None for a client who speaks English."""
+    showing: (code, name, address). None for a client who speaks English, shown in English."""
     current = translation.get_language()
     if plan.client.language == settings.LANGUAGE_CODE == current:
         return []
@@ -448,7 +448,7 @@ def _download(
     return redirect(_here(request, plan))
 
 
-SECTION_TITLES = dict(COPY_SECTIONS)
+SECTION_LABELS = dict(COPY_SECTIONS)
 
 
 def _section_title(label: Any) -> str:
@@ -462,8 +462,8 @@ def _documents(plan: Any) -> list[PlanDocument]:
     documents = list(PlanDocument.objects.filter(plan=plan).order_by("-created_at")[:10])
     for document in documents:
         document.parts = "; ".join(  # type: ignore[attr-defined]
-            _section_title(SECTION_TITLES[code])
+            _section_title(SECTION_LABELS[code])
             for code in document.sections
-            if code in SECTION_TITLES
+            if code in SECTION_LABELS
         )
     return documents

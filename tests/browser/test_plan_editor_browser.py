@@ -278,3 +278,30 @@ def test_showing_the_page_in_english_keeps_what_was_typed(page, alice, plan) -> 
     page.get_by_role("button", name="Guardar el plan").click()
     page.wait_for_load_state()
     assert fresh(plan).safety_plan == "Llamar a mi hermana"
+
+
+def test_a_spanish_couple_read_their_plan_page_said_to_both(page, alice, persona_plan) -> None:
+    """A Spanish-speaking couple read the plan page with their clinician: in Spanish (axe-core),
+    the decision and the signatures theirs together, nothing in English of the page's own."""
+    from tests.i18n.test_spanish import ENGLISH_ONLY, _words
+
+    plan = persona_plan("couple")
+    plan.client.language = "es"
+    plan.client.save()
+    open_plan(page, alice, plan)
+    assert page.get_by_role("heading", name="Plan de cuidado de Sam y Alex").is_visible()
+    assert_accessible(page)
+    decision = page.get_by_role("group", name="La decisión de la pareja sobre este plan")
+    assert decision.get_by_label("Estamos de acuerdo con este plan").is_visible()
+    own = _words(str(plan_representation(fresh(plan))))
+    screen = page.locator("main").inner_text()
+    assert not (_words(screen) & ENGLISH_ONLY) - own, screen
+    decision.get_by_label("Estamos de acuerdo con este plan").check()
+    page.get_by_label(
+        "Sus firmas: los dos nombres tal como los quieren en el plan (opcional)"
+    ).fill("Sam y Alex")
+    page.get_by_role("button", name="Guardar el plan").click()
+    page.wait_for_load_state()
+    saved = fresh(plan)
+    assert (saved.client_decision, saved.client_signed_name) == ("agrees", "Sam y Alex")
+    assert page.get_by_text("“Estamos de acuerdo con este plan”, firmada «Sam y Alex»").is_visible()

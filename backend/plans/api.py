@@ -74,6 +74,12 @@ class PreconditionRequired(exceptions.APIException):
     default_code = "precondition_required"
 
 
+WEAK_TAG = (
+    "A weak ETag (W/...) never matches an If-Match: send the plan's ETag exactly as it was "
+    "given, without W/."
+)
+
+
 def entity_tags(header: str) -> list[str]:
     """The ETags listed in an If-Match header (any one may match, as RFC 9110 says). `*` is not
     taken: it would let an edit overwrite changes its sender has not seen, so it is answered
@@ -409,6 +415,8 @@ class PlanDetail(APIView):
                 plan=plan, actor=actor, changes=serializer.validated_data, if_match=if_match
             )
         except StalePlan:
+            if all(tag.startswith("W/") for tag in if_match):  # never a match: say why
+                raise PreconditionFailed(WEAK_TAG) from None
             raise PreconditionFailed from None
         except PlanInvalid as exc:
             raise _invalid(exc) from None

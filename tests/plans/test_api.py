@@ -86,6 +86,17 @@ def test_stale_if_match_is_412(alice, bob, plan) -> None:
     assert alice.api.get(url(plan)).json()["safety_plan"] == "Bob's edit"
 
 
+def test_a_weak_etag_is_412_saying_why_not_that_someone_changed_it(alice, plan) -> None:
+    etag = alice.api.get(url(plan))["ETag"]
+    weak = alice.api.patch(
+        url(plan), {"safety_plan": "Call Jo"}, format="json", HTTP_IF_MATCH=f"W/{etag}"
+    )
+    assert weak.status_code == 412
+    assert "weak ETag (W/...) never matches" in weak.json()["detail"]
+    assert "changed by someone else" not in weak.json()["detail"]
+    assert alice.api.get(url(plan)).json()["safety_plan"] == ""
+
+
 def test_agreeing_freezes_a_version_and_editing_opens_the_next(alice, plan) -> None:
     agree = {"agreement": {"client_decision": "agrees", "client_signed_name": "R."}}
     body = patch(alice, plan, agree).json()

@@ -167,6 +167,15 @@ def test_a_couple_decide_and_sign_together_in_the_same_fields(alice, persona_pla
     assert "Recorded for version 1: “We agree with this plan”, signed “Sam, Alex”" in recorded
 
 
+def test_the_clients_recorded_comment_is_shown_on_the_page(alice, plan) -> None:
+    """Recorded with the decision, the client's comment is on the page they are going through
+    (it was only in the PDF and the API)."""
+    agreement = {"client_decision": "wants_changes", "client_comment": "Less about money"}
+    plan_update(plan=plan, actor=alice.user, changes={"agreement": agreement})
+    page = signed_in(alice).get(f"/plans/{plan.pk}/").content.decode()
+    assert 'Comment: <span class="words">Less about money</span>' in page
+
+
 def test_outsider_gets_404(charlie, plan) -> None:
     assert signed_in(charlie).get(f"/plans/{plan.pk}/").status_code == 404
     assert signed_in(charlie).post(f"/plans/{plan.pk}/pdf/").status_code == 404

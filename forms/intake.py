@@ -74,9 +74,16 @@ def _retention_days() -> int:
         return 7 * 365
 
 
-def retention_sentence(days: int, translate: Callable[[str], str] = _) -> str:
-    """How long records are kept, in plain words (settings.RETENTION_DAYS)."""
+def retention_sentence(
+    days: int, translate: Callable[[str], str] = _, *, couple: bool = False
+) -> str:
+    """How long records are kept, in plain words (settings.RETENTION_DAYS); to a couple, said
+    to both."""
     if days <= 0:
+        if couple:
+            return translate(
+                _("Your records are kept until either of you or the clinic erase them.")
+            )
         return translate(_("Your records are kept until you or the clinic erase them."))
     if days == 365:
         span = translate(_("1 year"))
@@ -84,42 +91,62 @@ def retention_sentence(days: int, translate: Callable[[str], str] = _) -> str:
         span = translate(_("%(count)d years")) % {"count": days // 365}
     else:
         span = translate(_("%(count)d days")) % {"count": days}
-    return translate(
-        _(
+    if couple:
+        sentence = _(
+            "Your records are kept for %(span)s after your care together ends, "
+            "then erased completely."
+        )
+    else:
+        sentence = _(
             "Your records are kept for %(span)s after your care with us "
             "ends, then erased completely."
         )
-    ) % {"span": span}
+    return translate(sentence) % {"span": span}
 
 
-def consent_intro(days: int, translate: Callable[[str], str] = _) -> str:
-    """`translate` is gettext where the text is shown in the client's language."""
+def consent_intro(days: int, translate: Callable[[str], str] = _, *, couple: bool = False) -> str:
+    """`translate` is gettext where the text is shown in the client's language. To a couple,
+    the same limits and promises, said to both (Spanish "vosotros")."""
+    if couple:
+        shared = _(
+            "What you both share here is confidential, with a few limits that your clinician "
+            "will explain: the law requires us to report some things, such as a serious "
+            "risk to someone's life or a child at risk of harm, and a court can order "
+            "records to be shared. Inside the clinic, only your care team (the clinicians "
+            "who work with you) reads your answers and your plan. If the clinic links "
+            "this service to another system, such as a health record, what that system "
+            "needs is shared with it."
+        )
+        choices = _(
+            "You can ask us to erase all of it sooner, at any time. You choose together how "
+            "much is written down. You can skip any question, and you can stop at any time."
+        )
+    else:
+        shared = _(
+            "What you share here is confidential, with a few limits that your clinician "
+            "will explain: the law requires us to report some things, such as a serious "
+            "risk to someone's life or a child at risk of harm, and a court can order "
+            "records to be shared. Inside the clinic, only your care team (the clinicians "
+            "who work with you) reads your answers and your plan. If the clinic links "
+            "this service to another system, such as a health record, what that system "
+            "needs is shared with it."
+        )
+        choices = _(
+            "You can ask us to erase all of it sooner, at any time. You choose how much is "
+            "written down. You can skip any question, and you can stop at any time."
+        )
     return " ".join(
         (
-            translate(
-                _(
-                    "What you share here is confidential, with a few limits that your clinician "
-                    "will explain: the law requires us to report some things, such as a serious "
-                    "risk to someone's life or a child at risk of harm, and a court can order "
-                    "records to be shared. Inside the clinic, only your care team (the clinicians "
-                    "who work with you) reads your answers and your plan. If the clinic links "
-                    "this service to another system, such as a health record, what that system "
-                    "needs is shared with it."
-                )
-            ),
-            retention_sentence(days, translate),
-            translate(
-                _(
-                    "You can ask us to erase all of it sooner, at any time. You choose how much is "
-                    "written down. You can skip any question, and you can stop at any time."
-                )
-            ),
+            translate(shared),
+            retention_sentence(days, translate, couple=couple),
+            translate(choices),
         )
     )
 
 
 # Read once at start-up, like every setting: the text is a plain string for every reader.
 CONSENT_INTRO = consent_intro(_retention_days())
+COUPLE_CONSENT_INTRO = consent_intro(_retention_days(), couple=True)
 
 # What is recorded (DESIGN "What is recorded"): `minimal` stores only what the plan prints, so
 # free text the plan does not use is neither asked nor kept; `no_work_details` keeps nothing
@@ -133,6 +160,7 @@ CONSENT = Step(
     name="consent",
     title=_("Before we start"),
     intro=CONSENT_INTRO,
+    couple_intro=COUPLE_CONSENT_INTRO,
     fields=(
         Field(
             "confidentiality_explained",

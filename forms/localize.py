@@ -87,14 +87,19 @@ def localize_step(step: Step) -> Step:
 
 @cache
 def _localized(step: Step, language: str) -> Step:
-    intro = consent_intro(_retention_days(), tr) if step.name == "consent" else tr(step.intro)
+    consent = step.name == "consent"
+    intro = consent_intro(_retention_days(), tr) if consent else tr(step.intro)
     return replace(
         step,
         title=tr(step.title),
         intro=intro,
         general_title=_opt(step.general_title),
         couple_title=_opt(step.couple_title),
-        couple_intro=_opt(step.couple_intro),
+        couple_intro=(
+            consent_intro(_retention_days(), tr, couple=True)
+            if consent
+            else _opt(step.couple_intro)
+        ),
         general_intro=_opt(step.general_intro),
         fields=tuple(localize_field(f) for f in step.fields),
     )
@@ -106,14 +111,18 @@ def translations(text: str) -> dict[str, str]:
     from django.conf import settings
     from django.utils import translation
 
-    from .intake import CONSENT_INTRO
+    from .intake import CONSENT_INTRO, COUPLE_CONSENT_INTRO
 
     out = {}
     for code, _name in settings.LANGUAGES:
         if code.split("-")[0] == "en" or not text:
             continue
         with translation.override(code):
-            translated = consent_intro(_retention_days(), tr) if text == CONSENT_INTRO else tr(text)
+            if text in (CONSENT_INTRO, COUPLE_CONSENT_INTRO):
+                couple = text == COUPLE_CONSENT_INTRO
+                translated = consent_intro(_retention_days(), tr, couple=couple)
+            else:
+                translated = tr(text)
         if translated != text:
             out[code] = translated
     return out

@@ -778,6 +778,7 @@ def test_a_couples_wizard_pages_open_by_speaking_to_both(alice, alices_client) -
     consent = {"confidentiality_explained": "on", "recording_preference": "full"}
     post_step(browser, intake, "consent", consent)
     said = {
+        "consent": ("Lo que compartís aquí es confidencial", "Lo que compartes"),
         "about": ("Decidnos cómo queréis que os llamemos a cada persona.", "Dinos cómo quieres"),
         "goals": ("Con vuestras propias palabras, compartidos o de cada persona.", "Con tus"),
         "stigma_coping": ("no de quiénes sois.", "no de ti."),
@@ -791,6 +792,7 @@ def test_a_couples_wizard_pages_open_by_speaking_to_both(alice, alices_client) -
     form = alice.api.get("/api/v1/forms/couple/?lang=es").json()
     intros = {s["name"]: s["intro"] for s in form["steps"]}
     assert intros["about"].startswith("Decidnos cómo queréis")
+    assert "Vuestros registros se guardan" in intros["consent"]
     individual = alice.api.get("/api/v1/forms/individual/").json()
     assert {s["name"]: s["intro"] for s in individual["steps"]}["goals"] == (
         "In your own words. We will keep your words exactly as you write them."

@@ -113,9 +113,7 @@ def consent_intro(days: int, translate: Callable[[str], str] = _, *, couple: boo
             "will explain: the law requires us to report some things, such as a serious "
             "risk to someone's life or a child at risk of harm, and a court can order "
             "records to be shared. Inside the clinic, only your care team (the clinicians "
-            "who work with you) reads your answers and your plan. If the clinic links "
-            "this service to another system, such as a health record, what that system "
-            "needs is shared with it."
+            "who work with you) reads your answers and your plan."
         )
         choices = _(
             "You can ask us to erase all of it sooner, at any time. You choose together how "
@@ -127,9 +125,7 @@ def consent_intro(days: int, translate: Callable[[str], str] = _, *, couple: boo
             "will explain: the law requires us to report some things, such as a serious "
             "risk to someone's life or a child at risk of harm, and a court can order "
             "records to be shared. Inside the clinic, only your care team (the clinicians "
-            "who work with you) reads your answers and your plan. If the clinic links "
-            "this service to another system, such as a health record, what that system "
-            "needs is shared with it."
+            "who work with you) reads your answers and your plan."
         )
         choices = _(
             "You can ask us to erase all of it sooner, at any time. You choose how much is "
@@ -138,10 +134,18 @@ def consent_intro(days: int, translate: Callable[[str], str] = _, *, couple: boo
     return " ".join(
         (
             translate(shared),
+            translate(CONNECTED),
             retention_sentence(days, translate, couple=couple),
             translate(choices),
         )
     )
+
+
+# Said to one person or two alike.
+CONNECTED = _(
+    "If the clinic links this service to another system, such as a health record, what that "
+    "system needs is shared with it."
+)
 
 
 # Read once at start-up, like every setting: the text is a plain string for every reader.

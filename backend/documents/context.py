@@ -502,8 +502,8 @@ def plan_context(plan: TreatmentPlan, options: CopyOptions = CLINIC_COPY) -> dic
                         couple=plan.intake.kind == "couple",
                     )
                 ),
-                "client_decision": (
-                    str(REFERRAL_DECISIONS[r.client_decision])
+                "client_decision": str(
+                    REFERRAL_DECISIONS.get(r.client_decision, r.get_client_decision_display())
                     if plan.intake.kind == "couple"
                     else r.get_client_decision_display()
                 ),
